@@ -1,0 +1,230 @@
+//! Headless commands. Thin: parse arguments, call the library, print.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use carecircle::model::{Dataset, FacilityKind, LayerRole, UnitLevel};
+use carecircle::progress::Progress;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "carecircle",
+    version,
+    about = "一老一小 facility siting: coverage gaps and proposals"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Open the desktop app, optionally on a dataset.
+    App { dataset: Option<PathBuf> },
+    /// Print a dataset's layers, counts, CRS/datum, extent and every load warning.
+    Info {
+        /// A folder with dataset.toml, a dataset.toml, or a single data file.
+        dataset: PathBuf,
+        /// Print at most this many warnings (all by default).
+        #[arg(long)]
+        max_warnings: Option<usize>,
+    },
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Info {
+            dataset,
+            max_warnings,
+        } => info(&dataset, max_warnings),
+        Command::App { .. } => unreachable!("dispatched in main"),
+    }
+}
+
+/// Drives an indicatif bar from library progress.
+pub struct BarProgress {
+    bar: ProgressBar,
+}
+
+impl BarProgress {
+    pub fn new() -> Self {
+        let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ProgressBar::new_spinner()
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.enable_steady_tick(Duration::from_millis(120));
+        BarProgress { bar }
+    }
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for BarProgress {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        match total {
+            Some(t) => {
+                self.bar.set_length(t);
+                self.bar.set_style(
+                    ProgressStyle::with_template("{msg:30} [{bar:40}] {pos}/{len}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+            }
+            None => self.bar.set_style(ProgressStyle::default_spinner()),
+        }
+        self.bar.set_position(0);
+        self.bar.set_message(name.to_owned());
+    }
+    fn advance(&self, done: u64) {
+        self.bar.set_position(done);
+    }
+}
+
+pub fn load(path: &std::path::Path) -> anyhow::Result<Dataset> {
+    let bar = BarProgress::new();
+    let ds = carecircle::io::load_path_with(path, &bar)
+        .with_context(|| format!("loading {}", path.display()));
+    bar.finish();
+    ds
+}
+
+fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
+    let ds = load(path)?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!("Dataset: {}  ({})", ds.name, ds.source.display());
+    println!(
+        "Loaded in {secs:.2} s; local projection: {}",
+        ds.projection.describe()
+    );
+    println!();
+    println!("Layers:");
+    for l in &ds.layers {
+        println!(
+            "  [{:<10}] {}  — {} of {} features loaded; CRS {} (datum {}, from {})",
+            l.role.key(),
+            l.path.display(),
+            l.features_loaded,
+            l.features_read,
+            l.crs,
+            l.crs.datum(),
+            l.crs_source
+        );
+    }
+    println!();
+    println!("Units:");
+    for level in UnitLevel::ALL {
+        let n = ds.count_units(level);
+        if n > 0 {
+            let with_geom = ds.units_at(level).filter(|u| u.geometry.is_some()).count();
+            let with_pop = ds
+                .units_at(level)
+                .filter(|u| u.population.total.is_some())
+                .count();
+            let with_parent = ds.units_at(level).filter(|u| u.parent.is_some()).count();
+            println!(
+                "  {:<13} {:>5} {}  (shapes {with_geom}, population {with_pop}, linked to parent {with_parent})",
+                level.key(),
+                n,
+                level.zh()
+            );
+        }
+    }
+    println!("Facilities:");
+    for kind in FacilityKind::ALL {
+        let fs: Vec<_> = ds.facilities.iter().filter(|f| f.kind == kind).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let planned = fs
+            .iter()
+            .filter(|f| f.status != carecircle::model::FacilityStatus::Existing)
+            .count();
+        let synthetic = fs.iter().filter(|f| f.synthetic).count();
+        let located = fs.iter().filter(|f| f.location.is_some()).count();
+        let joined = fs.iter().filter(|f| f.unit.is_some()).count();
+        let cap: f64 = fs.iter().filter_map(|f| f.capacity).fold(0.0, |a, b| a + b);
+        let est = fs.iter().filter(|f| f.capacity_estimated).count();
+        println!(
+            "  {:<21} {:>5} {}  (planned {planned}, synthetic {synthetic}, with point {located}, joined to unit {joined}; capacity {cap:.0}{})",
+            kind.key(),
+            fs.len(),
+            kind.zh(),
+            if est > 0 { format!(", {est} estimated") } else { String::new() }
+        );
+    }
+    if !ds.demand.is_empty() {
+        println!("Demand points: {}", ds.demand.len());
+    }
+    if !ds.network.is_empty() {
+        let stats = carecircle::model::network_stats(&ds);
+        println!(
+            "Walk network: {} lines, {} graph edges, {} vertices, {:.0} km",
+            ds.network.len(),
+            stats.edges,
+            stats.vertices,
+            stats.length_m / 1000.0
+        );
+    }
+    if !ds.buildings.is_empty() {
+        use carecircle::model::BuildingKind;
+        let n = |k| ds.buildings.iter().filter(|b| b.kind == k).count();
+        println!(
+            "Buildings: {} residential, {} other, {} residential landuse areas",
+            n(BuildingKind::Residential),
+            n(BuildingKind::Other),
+            n(BuildingKind::ResidentialLanduse)
+        );
+    }
+    if let Some(b) = ds.bounds() {
+        let (w, s) = ds.projection.inverse(b.min().x, b.min().y);
+        let (e, n) = ds.projection.inverse(b.max().x, b.max().y);
+        println!(
+            "Extent (WGS84): {w:.4}–{e:.4} E, {s:.4}–{n:.4} N  ({:.1} × {:.1} km)",
+            b.width() / 1000.0,
+            b.height() / 1000.0
+        );
+    }
+    let synthetic_layers: Vec<_> = ds
+        .layers
+        .iter()
+        .filter(|l| {
+            l.role == LayerRole::Facilities
+                && ds.facilities.iter().any(|f| f.layer == l.id && f.synthetic)
+        })
+        .collect();
+    if !synthetic_layers.is_empty() {
+        println!(
+            "NOTE: synthetic (generated, not real) facilities in: {}",
+            synthetic_layers
+                .iter()
+                .map(|l| l.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !ds.attribution.is_empty() {
+        println!("Attribution:");
+        for a in &ds.attribution {
+            println!("  {a}");
+        }
+    }
+    println!();
+    println!("Warnings: {}", ds.warnings.len());
+    let limit = max_warnings.unwrap_or(usize::MAX);
+    for w in ds.warnings.iter().take(limit) {
+        println!("  - {w}");
+    }
+    if ds.warnings.len() > limit {
+        println!(
+            "  … {} more (use --max-warnings)",
+            ds.warnings.len() - limit
+        );
+    }
+    Ok(())
+}

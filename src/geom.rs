@@ -1,0 +1,275 @@
+//! Geometry helpers: the local metric projection and polygon checks.
+//!
+//! The local projection is the CGCS2000 3° Gauss-Krüger zone of the data's centre
+//! (EPSG:4534–4554, "CM xxxE", false easting 500 km, no zone prefix). It is implemented here
+//! in pure Rust (Krüger n-series, third order; sub-millimetre inside a 3° zone and checked
+//! against PROJ in tests) so that projected geometry can be converted anywhere — on worker
+//! threads, in the UI — without a thread-bound PROJ context.
+
+use geo::{Coord, Line, LineString, Polygon};
+use rstar::{RTree, RTreeObject, AABB};
+use serde::{Deserialize, Serialize};
+
+/// CGCS2000 ellipsoid (equal to GRS80 / WGS84 to < 0.1 mm in practice).
+const A: f64 = 6_378_137.0;
+const INV_F: f64 = 298.257_222_101;
+const FALSE_EASTING: f64 = 500_000.0;
+
+/// A transverse Mercator projection on the CGCS2000 ellipsoid, scale 1 on the central
+/// meridian: the 3° Gauss-Krüger zone that Chinese surveys use.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LocalProjection {
+    /// Central meridian in degrees (a multiple of 3 between 75 and 135 for China).
+    pub central_meridian: f64,
+}
+
+struct Series {
+    a_hat: f64,
+    alpha: [f64; 3],
+    beta: [f64; 3],
+    delta: [f64; 3],
+    n: f64,
+}
+
+fn series() -> Series {
+    let f = 1.0 / INV_F;
+    let n = f / (2.0 - f);
+    let (n2, n3) = (n * n, n * n * n);
+    Series {
+        a_hat: A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0),
+        alpha: [
+            n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0,
+            13.0 * n2 / 48.0 - 3.0 * n3 / 5.0,
+            61.0 * n3 / 240.0,
+        ],
+        beta: [
+            n / 2.0 - 2.0 * n2 / 3.0 + 37.0 * n3 / 96.0,
+            n2 / 48.0 + n3 / 15.0,
+            17.0 * n3 / 480.0,
+        ],
+        delta: [
+            2.0 * n - 2.0 * n2 / 3.0 - 2.0 * n3,
+            7.0 * n2 / 3.0 - 8.0 * n3 / 5.0,
+            56.0 * n3 / 15.0,
+        ],
+        n,
+    }
+}
+
+impl LocalProjection {
+    /// The 3° zone whose central meridian is nearest to `lon`.
+    pub fn for_longitude(lon: f64) -> Self {
+        let cm = (lon / 3.0).round() * 3.0;
+        LocalProjection {
+            central_meridian: cm.clamp(75.0, 135.0),
+        }
+    }
+
+    /// EPSG code of this zone without zone prefix (CGCS2000 / 3-degree Gauss-Kruger CM xxxE).
+    pub fn epsg(&self) -> u32 {
+        4534 + ((self.central_meridian - 75.0) / 3.0).round() as u32
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "CGCS2000 / 3-degree Gauss-Kruger CM {}E (EPSG:{})",
+            self.central_meridian,
+            self.epsg()
+        )
+    }
+
+    /// WGS84/CGCS2000 lon/lat degrees → easting/northing metres.
+    pub fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let s = series();
+        let phi = lat.to_radians();
+        let dl = (lon - self.central_meridian).to_radians();
+        let c = 2.0 * s.n.sqrt() / (1.0 + s.n);
+        let t = (phi.sin().atanh() - c * (c * phi.sin()).atanh()).sinh();
+        let xi_p = t.atan2(dl.cos());
+        let eta_p = (dl.sin() / (1.0 + t * t).sqrt()).atanh();
+        let mut xi = xi_p;
+        let mut eta = eta_p;
+        for (j, a) in s.alpha.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            xi += a * (k * xi_p).sin() * (k * eta_p).cosh();
+            eta += a * (k * xi_p).cos() * (k * eta_p).sinh();
+        }
+        (FALSE_EASTING + s.a_hat * eta, s.a_hat * xi)
+    }
+
+    /// Easting/northing metres → lon/lat degrees.
+    pub fn inverse(&self, x: f64, y: f64) -> (f64, f64) {
+        let s = series();
+        let xi = y / s.a_hat;
+        let eta = (x - FALSE_EASTING) / s.a_hat;
+        let mut xi_p = xi;
+        let mut eta_p = eta;
+        for (j, b) in s.beta.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            xi_p -= b * (k * xi).sin() * (k * eta).cosh();
+            eta_p -= b * (k * xi).cos() * (k * eta).sinh();
+        }
+        let chi = (xi_p.sin() / eta_p.cosh()).asin();
+        let mut phi = chi;
+        for (j, d) in s.delta.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            phi += d * (k * chi).sin();
+        }
+        let lam = eta_p.sinh().atan2(xi_p.cos());
+        (self.central_meridian + lam.to_degrees(), phi.to_degrees())
+    }
+
+    pub fn forward_coord(&self, c: Coord<f64>) -> Coord<f64> {
+        let (x, y) = self.forward(c.x, c.y);
+        Coord { x, y }
+    }
+
+    pub fn inverse_coord(&self, c: Coord<f64>) -> Coord<f64> {
+        let (x, y) = self.inverse(c.x, c.y);
+        Coord { x, y }
+    }
+}
+
+/// Great-circle distance in metres between two lon/lat points (spherical, for checks).
+pub fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_008.8;
+    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.0 - a.0).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().asin()
+}
+
+struct Seg {
+    line: Line<f64>,
+    idx: usize,
+}
+
+impl RTreeObject for Seg {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners(
+            [self.line.start.x, self.line.start.y],
+            [self.line.end.x, self.line.end.y],
+        )
+    }
+}
+
+/// First point where a closed ring crosses itself, if any.
+///
+/// geo's `Validation` compares every segment pair (O(n²)), far too slow for county rings of
+/// 10k+ vertices; this uses an R-tree over the segments (O(n log n)). Touching at shared
+/// vertices of neighbouring segments is not an intersection.
+pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
+    use geo::line_intersection::{line_intersection, LineIntersection};
+    let segs: Vec<Seg> = ring
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.start != l.end)
+        .map(|(idx, line)| Seg { line, idx })
+        .collect();
+    let n = ring.0.len().saturating_sub(1);
+    if segs.len() < 3 {
+        return None;
+    }
+    let tree = RTree::bulk_load(segs);
+    for s in tree.iter() {
+        for o in tree.locate_in_envelope_intersecting(&s.envelope()) {
+            if o.idx <= s.idx {
+                continue;
+            }
+            let adjacent = o.idx == s.idx + 1 || (s.idx == 0 && o.idx + 1 == n);
+            match line_intersection(s.line, o.line) {
+                Some(LineIntersection::SinglePoint {
+                    intersection,
+                    is_proper,
+                }) => {
+                    if adjacent && !is_proper {
+                        continue;
+                    }
+                    // Two non-adjacent segments touching at a vertex: a pinch, also invalid.
+                    return Some(intersection);
+                }
+                Some(LineIntersection::Collinear { intersection }) => {
+                    return Some(intersection.start);
+                }
+                None => {}
+            }
+        }
+    }
+    None
+}
+
+/// Problems of a polygon that a planner must hear about. Empty rings are removed by the
+/// caller; this reports what is left.
+pub fn polygon_problems(poly: &Polygon<f64>) -> Vec<String> {
+    let mut out = Vec::new();
+    if poly.exterior().0.len() < 4 {
+        out.push("polygon ring has fewer than 3 distinct vertices".to_owned());
+        return out;
+    }
+    if let Some(p) = ring_self_intersection(poly.exterior()) {
+        out.push(format!(
+            "self-intersecting outer ring near ({:.6}, {:.6})",
+            p.x, p.y
+        ));
+    }
+    for (i, hole) in poly.interiors().iter().enumerate() {
+        if let Some(p) = ring_self_intersection(hole) {
+            out.push(format!(
+                "self-intersecting hole {i} near ({:.6}, {:.6})",
+                p.x, p.y
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_choice() {
+        assert_eq!(LocalProjection::for_longitude(126.6).epsg(), 4551);
+        assert_eq!(
+            LocalProjection::for_longitude(127.6).central_meridian,
+            129.0
+        );
+        assert_eq!(LocalProjection::for_longitude(75.0).epsg(), 4534);
+        assert_eq!(LocalProjection::for_longitude(135.0).epsg(), 4554);
+    }
+
+    #[test]
+    fn central_meridian_is_false_easting_and_equator_is_zero() {
+        let p = LocalProjection {
+            central_meridian: 126.0,
+        };
+        let (x, y) = p.forward(126.0, 0.0);
+        assert!((x - 500_000.0).abs() < 1e-6 && y.abs() < 1e-6);
+        // Meridian arc length from equator to 45°N on GRS80 is 4,984,944.378 m.
+        let (_, y45) = p.forward(126.0, 45.0);
+        assert!((y45 - 4_984_944.378).abs() < 0.01, "{y45}");
+    }
+
+    #[test]
+    fn round_trip_sub_millimetre() {
+        let p = LocalProjection {
+            central_meridian: 126.0,
+        };
+        for &(lon, lat) in &[(124.5, 44.0), (127.5, 53.5), (126.2, 45.7)] {
+            let (x, y) = p.forward(lon, lat);
+            let (lo, la) = p.inverse(x, y);
+            assert!(haversine_m((lon, lat), (lo, la)) < 1e-3);
+        }
+    }
+
+    #[test]
+    fn bowtie_is_self_intersecting_square_is_not() {
+        let bow = LineString::from(vec![(0., 0.), (1., 1.), (1., 0.), (0., 1.), (0., 0.)]);
+        let p = ring_self_intersection(&bow).expect("bow-tie crosses");
+        assert!((p.x - 0.5).abs() < 1e-12 && (p.y - 0.5).abs() < 1e-12);
+        let sq = LineString::from(vec![(0., 0.), (1., 0.), (1., 1.), (0., 1.), (0., 0.)]);
+        assert!(ring_self_intersection(&sq).is_none());
+    }
+}

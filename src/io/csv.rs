@@ -1,0 +1,114 @@
+//! CSV tables: points with lon/lat columns (Chinese or English headers), or code lists
+//! without coordinates. Excel-exported Chinese CSV is often GBK: decoded transparently.
+
+use std::path::Path;
+
+use geo::{Geometry, Point};
+use serde_json::{Map, Value};
+
+use super::fields::FieldMapping;
+use super::text::{decode, Decoded};
+use super::{RawFeature, RawLayer};
+use crate::error::{Error, Result};
+use crate::progress::{check, Progress};
+
+/// Reads a CSV. Coordinate columns are found through `mapping` (`lon`/`lat` overrides) or
+/// the defaults (lon, lng, longitude, x, 经度 / lat, latitude, y, 纬度).
+pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Result<RawLayer> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (text, how) = decode(&bytes, None);
+    let mut layer = RawLayer::new(path);
+    if how == Decoded::GbkFallback {
+        layer.warn(None, None, "file is not UTF-8; decoded as GBK");
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::format(path, format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(Error::format(path, "empty CSV: no header row"));
+    }
+    let lon_col = mapping
+        .header(&headers, "lon")
+        .and_then(|h| headers.iter().position(|x| x == h));
+    let lat_col = mapping
+        .header(&headers, "lat")
+        .and_then(|h| headers.iter().position(|x| x == h));
+    let coords = match (lon_col, lat_col) {
+        (Some(a), Some(b)) => Some((a, b)),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::format(
+                path,
+                format!(
+                    "found only one of the longitude/latitude columns among: {}",
+                    headers.join(", ")
+                ),
+            ))
+        }
+        (None, None) => None,
+    };
+    layer.has_coordinates = coords.is_some();
+    progress.stage(&super::geojson::display_name(path), None);
+    for (index, rec) in rdr.records().enumerate() {
+        if index % 4096 == 0 {
+            check(progress)?;
+        }
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                layer.warn(
+                    Some(format!("row {}", index + 2)),
+                    None,
+                    format!("unreadable row: {e}; skipped"),
+                );
+                continue;
+            }
+        };
+        let mut properties = Map::new();
+        for (i, h) in headers.iter().enumerate() {
+            if Some(i) == coords.map(|c| c.0) || Some(i) == coords.map(|c| c.1) {
+                continue;
+            }
+            let v = rec.get(i).unwrap_or("");
+            properties.insert(
+                h.clone(),
+                if v.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(v.to_owned())
+                },
+            );
+        }
+        let mut geometry = None;
+        if let Some((lo, la)) = coords {
+            let (sx, sy) = (rec.get(lo).unwrap_or(""), rec.get(la).unwrap_or(""));
+            match (sx.parse::<f64>(), sy.parse::<f64>()) {
+                (Ok(x), Ok(y)) => geometry = Some(Geometry::Point(Point::new(x, y))),
+                _ if sx.is_empty() && sy.is_empty() => {}
+                _ => layer.warn(
+                    Some(format!(
+                        "row {} {}",
+                        index + 2,
+                        super::feature_label(index, &properties)
+                    )),
+                    Some(&headers[lo]),
+                    format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                ),
+            }
+        }
+        layer.features.push(RawFeature {
+            index,
+            geometry,
+            properties,
+            node_ids: None,
+        });
+    }
+    layer.headers = Some(headers);
+    Ok(layer)
+}

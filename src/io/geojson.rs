@@ -1,0 +1,285 @@
+//! GeoJSON reading and writing.
+//!
+//! Features are parsed one by one from the JSON tree so that one malformed feature becomes a
+//! warning naming its index, not a failed file. The legacy `crs` member (GeoJSON 2008, still
+//! written by Chinese desktop GIS exports) is honoured when the manifest declares none.
+
+use std::path::Path;
+
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use serde_json::{Map, Value};
+
+use super::crs::Crs;
+use super::{feature_label, RawFeature, RawLayer};
+use crate::error::{Error, Result};
+use crate::progress::{check, Progress};
+
+/// Reads a GeoJSON FeatureCollection, Feature or bare Geometry.
+pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (text, how) = super::text::decode(&bytes, None);
+    let root: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::format(path, format!("malformed GeoJSON: {e}")))?;
+    let mut layer = RawLayer::new(path);
+    if how == super::text::Decoded::GbkFallback {
+        layer.warn(
+            None,
+            None,
+            "file is not UTF-8; decoded as GBK (GeoJSON must be UTF-8: re-save it as UTF-8)",
+        );
+    }
+    layer.embedded_crs = legacy_crs(&root);
+    let features: Vec<Value> = match root.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => match root.get("features") {
+            Some(Value::Array(a)) => a.clone(),
+            _ => {
+                return Err(Error::format(
+                    path,
+                    "FeatureCollection without a 'features' array",
+                ))
+            }
+        },
+        Some("Feature") => vec![root.clone()],
+        Some(t) if is_geometry_type(t) => {
+            vec![serde_json::json!({"type": "Feature", "geometry": root, "properties": {}})]
+        }
+        Some(t) => return Err(Error::format(path, format!("unknown GeoJSON type '{t}'"))),
+        None => {
+            return Err(Error::format(
+                path,
+                "not GeoJSON: the top-level object has no 'type'",
+            ))
+        }
+    };
+    progress.stage(&display_name(path), Some(features.len() as u64));
+    for (index, f) in features.into_iter().enumerate() {
+        if index % 1024 == 0 {
+            check(progress)?;
+            progress.advance(index as u64);
+        }
+        let Value::Object(mut obj) = f else {
+            layer.warn(
+                Some(format!("#{index}")),
+                None,
+                "feature is not a JSON object; skipped",
+            );
+            continue;
+        };
+        let mut properties = match obj.remove("properties") {
+            Some(Value::Object(m)) => m,
+            Some(Value::Null) | None => Map::new(),
+            Some(_) => {
+                layer.warn(
+                    Some(format!("#{index}")),
+                    Some("properties"),
+                    "properties is not an object; ignored",
+                );
+                Map::new()
+            }
+        };
+        if let Some(id) = obj.remove("id") {
+            properties.entry("id").or_insert(id);
+        }
+        let geometry = match obj.remove("geometry") {
+            None | Some(Value::Null) => None,
+            Some(g) => match parse_geometry(&g) {
+                Ok(g) => Some(g),
+                Err(msg) => {
+                    let label = feature_label(index, &properties);
+                    layer.warn(
+                        Some(label),
+                        Some("geometry"),
+                        format!("{msg}; geometry dropped"),
+                    );
+                    None
+                }
+            },
+        };
+        layer.features.push(RawFeature {
+            index,
+            geometry,
+            properties,
+            node_ids: None,
+        });
+    }
+    progress.advance(layer.features.len() as u64);
+    Ok(layer)
+}
+
+pub(crate) fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn is_geometry_type(t: &str) -> bool {
+    matches!(
+        t,
+        "Point"
+            | "MultiPoint"
+            | "LineString"
+            | "MultiLineString"
+            | "Polygon"
+            | "MultiPolygon"
+            | "GeometryCollection"
+    )
+}
+
+fn legacy_crs(root: &Value) -> Option<Crs> {
+    let name = root.get("crs")?.get("properties")?.get("name")?.as_str()?;
+    // e.g. "urn:ogc:def:crs:EPSG::4490" or "EPSG:4551" or "urn:ogc:def:crs:OGC:1.3:CRS84"
+    if name.contains("CRS84") {
+        return Some(Crs::Wgs84);
+    }
+    let code = name.rsplit(':').next()?;
+    Crs::parse(&format!("EPSG:{code}")).ok()
+}
+
+fn coord(v: &Value) -> Result<Coord<f64>, String> {
+    let a = v.as_array().ok_or("a position is not an array")?;
+    if a.len() < 2 {
+        return Err(format!("a position has {} number(s), needs 2", a.len()));
+    }
+    let x = a[0].as_f64().ok_or("a position holds a non-number")?;
+    let y = a[1].as_f64().ok_or("a position holds a non-number")?;
+    Ok(Coord { x, y })
+}
+
+fn coords(v: &Value) -> Result<Vec<Coord<f64>>, String> {
+    v.as_array()
+        .ok_or_else(|| "coordinates are not an array".to_owned())?
+        .iter()
+        .map(coord)
+        .collect()
+}
+
+fn ring(v: &Value) -> Result<LineString<f64>, String> {
+    let mut c = coords(v)?;
+    if c.is_empty() {
+        return Ok(LineString::new(c));
+    }
+    if c.first() != c.last() {
+        let first = c[0];
+        c.push(first);
+    }
+    Ok(LineString::new(c))
+}
+
+fn polygon(v: &Value) -> Result<Polygon<f64>, String> {
+    let rings = v.as_array().ok_or("polygon coordinates are not an array")?;
+    let mut it = rings.iter();
+    let exterior = match it.next() {
+        Some(r) => ring(r)?,
+        None => LineString::new(vec![]),
+    };
+    let holes = it.map(ring).collect::<Result<Vec<_>, _>>()?;
+    Ok(Polygon::new(exterior, holes))
+}
+
+/// Parses a GeoJSON geometry object into geo types (source CRS, unchanged).
+pub fn parse_geometry(g: &Value) -> Result<Geometry<f64>, String> {
+    let t = g
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("geometry has no 'type'")?;
+    if t == "GeometryCollection" {
+        let gs = g
+            .get("geometries")
+            .and_then(Value::as_array)
+            .ok_or("GeometryCollection without 'geometries'")?;
+        let parts = gs
+            .iter()
+            .map(parse_geometry)
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Geometry::GeometryCollection(geo::GeometryCollection(parts)));
+    }
+    let c = g
+        .get("coordinates")
+        .ok_or_else(|| format!("{t} has no 'coordinates'"))?;
+    let arr = || {
+        c.as_array()
+            .ok_or_else(|| format!("{t} coordinates are not an array"))
+    };
+    Ok(match t {
+        "Point" => Geometry::Point(Point(coord(c)?)),
+        "MultiPoint" => {
+            Geometry::MultiPoint(MultiPoint(coords(c)?.into_iter().map(Point).collect()))
+        }
+        "LineString" => Geometry::LineString(LineString::new(coords(c)?)),
+        "MultiLineString" => Geometry::MultiLineString(MultiLineString(
+            arr()?
+                .iter()
+                .map(|l| coords(l).map(LineString::new))
+                .collect::<Result<_, _>>()?,
+        )),
+        "Polygon" => Geometry::Polygon(polygon(c)?),
+        "MultiPolygon" => Geometry::MultiPolygon(MultiPolygon(
+            arr()?.iter().map(polygon).collect::<Result<_, _>>()?,
+        )),
+        other => return Err(format!("unknown geometry type '{other}'")),
+    })
+}
+
+/// GeoJSON geometry value (WGS84 lon/lat expected) from geo types, rounded to 1e-7° (~1 cm).
+pub fn geometry_value(g: &Geometry<f64>) -> Value {
+    fn pos(c: &Coord<f64>) -> Value {
+        let r = |v: f64| (v * 1e7).round() / 1e7;
+        serde_json::json!([r(c.x), r(c.y)])
+    }
+    fn line(l: &LineString<f64>) -> Value {
+        Value::Array(l.0.iter().map(pos).collect())
+    }
+    fn poly(p: &Polygon<f64>) -> Value {
+        let mut rings = vec![line(p.exterior())];
+        rings.extend(p.interiors().iter().map(line));
+        Value::Array(rings)
+    }
+    let (t, coordinates) = match g {
+        Geometry::Point(p) => ("Point", pos(&p.0)),
+        Geometry::MultiPoint(m) => (
+            "MultiPoint",
+            Value::Array(m.0.iter().map(|p| pos(&p.0)).collect()),
+        ),
+        Geometry::LineString(l) => ("LineString", line(l)),
+        Geometry::MultiLineString(m) => (
+            "MultiLineString",
+            Value::Array(m.0.iter().map(line).collect()),
+        ),
+        Geometry::Polygon(p) => ("Polygon", poly(p)),
+        Geometry::MultiPolygon(m) => ("MultiPolygon", Value::Array(m.0.iter().map(poly).collect())),
+        other => {
+            return serde_json::json!({"type": "GeometryCollection", "geometries": match other {
+                Geometry::GeometryCollection(gc) => gc.0.iter().map(geometry_value).collect::<Vec<_>>(),
+                _ => vec![],
+            }})
+        }
+    };
+    serde_json::json!({"type": t, "coordinates": coordinates})
+}
+
+/// Writes a FeatureCollection atomically (temp file + rename), so a crash never leaves a
+/// half-written file where the user's data was.
+pub fn write_feature_collection(path: &Path, features: Vec<Value>) -> Result<()> {
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    let text = serde_json::to_string(&fc).map_err(|e| Error::format(path, e.to_string()))?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Writes bytes to `path` via a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        display_name(path),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

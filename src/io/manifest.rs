@@ -1,0 +1,153 @@
+//! `dataset.toml`: a folder's list of layers, their roles, CRS and field mappings.
+//!
+//! Other tools write these files, so the reader is lenient about keys it does not know (they
+//! become warnings) and strict about values it cannot use (an unknown role or CRS is an error
+//! naming the layer).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct Manifest {
+    pub name: Option<String>,
+    /// Attribution lines (licences, sources) shown in the About box and on exports.
+    #[serde(default)]
+    pub attribution: Vec<String>,
+    #[serde(default)]
+    pub layers: Vec<LayerSpec>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct LayerSpec {
+    /// units | facilities | demand | network | buildings | planned (or "auto").
+    pub role: String,
+    /// Relative to the manifest.
+    pub path: String,
+    /// WGS84 | CGCS2000 | GCJ-02 | BD-09 | EPSG:NNNN; default: from the file, else WGS84.
+    pub crs: Option<String>,
+    /// units: district|county|sub_district|township|community|village (per-feature `level` wins).
+    pub level: Option<String>,
+    /// facilities: default kind when features carry none.
+    pub kind: Option<String>,
+    /// facilities: default status (existing | planned | proposed).
+    pub status: Option<String>,
+    /// Display name of the layer.
+    pub name: Option<String>,
+    /// Model field = the file's property name.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Every feature is generated, not real (shown as such everywhere).
+    pub synthetic: Option<bool>,
+    /// facilities: capacity to assume where a feature has none; marked "estimated".
+    pub capacity_estimate: Option<f64>,
+    /// units/demand: where population figures come from (e.g. "OSM tag, unverified").
+    pub population_source: Option<String>,
+    pub attribution: Option<String>,
+    /// Text encoding of a shapefile's .dbf when it has no .cpg (e.g. "GBK").
+    pub encoding: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, toml::Value>,
+}
+
+impl Manifest {
+    pub fn from_path(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_str(&text, path)
+    }
+
+    pub fn from_str(text: &str, path: &Path) -> Result<Self> {
+        let m: Manifest = toml::from_str(text).map_err(|e| Error::Manifest {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        if m.layers.is_empty() {
+            return Err(Error::Manifest {
+                path: path.to_owned(),
+                message: "no [[layers]]: list at least one layer with role and path".into(),
+            });
+        }
+        Ok(m)
+    }
+
+    /// A manifest for a single data file, its role guessed from its geometry.
+    pub fn for_file(path: &Path) -> Self {
+        Manifest {
+            name: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            layers: vec![LayerSpec {
+                role: "auto".into(),
+                path: path
+                    .file_name()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// A manifest for a folder without dataset.toml: every supported file, roles guessed.
+    pub fn for_folder(dir: &Path) -> Result<Self> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_supported(p))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::Manifest {
+                path: dir.to_owned(),
+                message: "no dataset.toml and no .geojson/.shp/.csv/.osm.pbf files in this folder"
+                    .into(),
+            });
+        }
+        Ok(Manifest {
+            name: dir.file_name().map(|s| s.to_string_lossy().into_owned()),
+            layers: files
+                .iter()
+                .map(|p| LayerSpec {
+                    role: "auto".into(),
+                    path: p
+                        .file_name()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        })
+    }
+}
+
+/// File formats the loader reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Shapefile,
+    Csv,
+    OsmPbf,
+}
+
+pub fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    if name.ends_with(".geojson") || name.ends_with(".json") {
+        Some(Format::GeoJson)
+    } else if name.ends_with(".shp") {
+        Some(Format::Shapefile)
+    } else if name.ends_with(".csv") || name.ends_with(".txt") {
+        Some(Format::Csv)
+    } else if name.ends_with(".pbf") {
+        Some(Format::OsmPbf)
+    } else {
+        None
+    }
+}
+
+fn is_supported(p: &Path) -> bool {
+    p.is_file() && format_of(p).is_some()
+}

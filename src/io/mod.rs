@@ -1,0 +1,88 @@
+//! Loading real data: GeoJSON, Shapefile (GBK-aware), CSV, OpenStreetMap PBF and the
+//! `dataset.toml` manifest that ties them together.
+//!
+//! Every format is first read into [`RawLayer`]s (source coordinates, all properties), then
+//! converted to WGS84 ([`crs`]), interpreted through a [`fields::FieldMapping`] into model
+//! entities and finally projected to local metres ([`load`]). Per-feature problems become
+//! [`crate::model::LoadWarning`]s; only problems that make a whole file unusable are errors.
+
+pub mod crs;
+pub mod csv;
+pub mod dbf;
+pub mod fields;
+pub mod geojson;
+pub mod load;
+pub mod manifest;
+pub mod osm;
+pub mod shp;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::model::LoadWarning;
+
+pub use load::{load_path, load_path_with};
+
+/// One feature as read from a file: geometry in the file's own CRS, all properties.
+#[derive(Clone, Debug)]
+pub struct RawFeature {
+    /// 0-based position in the file, used in messages.
+    pub index: usize,
+    pub geometry: Option<geo::Geometry<f64>>,
+    pub properties: Map<String, Value>,
+    /// OSM node ids of a line's vertices, so lines join at shared nodes, not coordinates.
+    pub node_ids: Option<Vec<i64>>,
+}
+
+/// A file's features before interpretation.
+#[derive(Clone, Debug, Default)]
+pub struct RawLayer {
+    pub path: PathBuf,
+    pub features: Vec<RawFeature>,
+    /// CRS found in the file itself (.prj, GeoJSON `crs` member), if any.
+    pub embedded_crs: Option<crs::Crs>,
+    /// For tables: the column names, and whether coordinate columns were found. A table
+    /// without them is still valid for units (a code list) and for facilities joined by
+    /// unit name or code.
+    pub headers: Option<Vec<String>>,
+    pub has_coordinates: bool,
+    pub warnings: Vec<LoadWarning>,
+}
+
+impl RawLayer {
+    pub(crate) fn new(path: &Path) -> Self {
+        RawLayer {
+            path: path.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn warn(
+        &mut self,
+        feature: Option<String>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.warnings.push(LoadWarning {
+            file: self.path.clone(),
+            feature,
+            field: field.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+}
+
+/// Label for a feature in messages: its index plus its name or id when it has one.
+pub fn feature_label(index: usize, props: &Map<String, Value>) -> String {
+    for k in ["name", "名称", "code", "id", "division_code", "osm_id"] {
+        if let Some(v) = props.get(k) {
+            let t = fields::value_text(v);
+            if !t.is_empty() {
+                return format!("#{index} ({t})");
+            }
+        }
+    }
+    format!("#{index}")
+}

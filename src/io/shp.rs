@@ -1,0 +1,146 @@
+//! ESRI Shapefile: geometry from .shp/.shx (shapefile crate), attributes from .dbf (our
+//! reader in [`super::dbf`]), CRS from .prj, encoding from .cpg.
+
+use std::path::Path;
+
+use super::crs::Crs;
+use super::text::encoding_from_label;
+use super::{RawFeature, RawLayer};
+use crate::error::{Error, Result};
+use crate::progress::{check, Progress};
+
+pub fn read(
+    path: &Path,
+    encoding_override: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<RawLayer> {
+    let mut layer = RawLayer::new(path);
+    let dbf_path = sibling(path, "dbf");
+    let shx_path = sibling(path, "shx");
+    let Some(dbf_path) = dbf_path else {
+        return Err(Error::format(
+            path,
+            "the attribute table (.dbf) is missing: a shapefile needs its .shp, .shx and .dbf side by side",
+        ));
+    };
+    if let Some(prj) = sibling(path, "prj") {
+        if let Ok(wkt) = std::fs::read_to_string(&prj) {
+            layer.embedded_crs = Some(Crs::from_prj(&wkt));
+        }
+    }
+    let declared = match encoding_override {
+        Some(l) => Some(
+            encoding_from_label(l)
+                .ok_or_else(|| Error::format(path, format!("unknown encoding '{l}'")))?,
+        ),
+        None => match sibling(path, "cpg") {
+            Some(cpg) => {
+                let label = std::fs::read_to_string(&cpg).unwrap_or_default();
+                let enc = encoding_from_label(&label);
+                if enc.is_none() {
+                    layer.warn(
+                        None,
+                        None,
+                        format!(
+                            "unknown encoding '{}' in .cpg; guessing per field",
+                            label.trim()
+                        ),
+                    );
+                }
+                enc
+            }
+            None => None,
+        },
+    };
+    let dbf_bytes = std::fs::read(&dbf_path).map_err(|e| Error::io(&dbf_path, e))?;
+    let table = super::dbf::parse(&dbf_bytes, declared).map_err(|m| Error::format(&dbf_path, m))?;
+    if table.used_gbk_fallback {
+        layer.warn(None, None, "attribute text is not UTF-8 and there is no .cpg: decoded as GBK (add a .cpg containing 'GBK' to make this explicit)");
+    }
+    let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = match &shx_path {
+        Some(shx) => {
+            let shx_file = std::fs::File::open(shx).map_err(|e| Error::io(shx, e))?;
+            shapefile::ShapeReader::with_shx(
+                std::io::BufReader::new(shp_file),
+                std::io::BufReader::new(shx_file),
+            )
+        }
+        None => {
+            layer.warn(
+                None,
+                None,
+                "the index (.shx) is missing; reading shapes sequentially",
+            );
+            shapefile::ShapeReader::new(std::io::BufReader::new(shp_file))
+        }
+    }
+    .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))?;
+    progress.stage(
+        &super::geojson::display_name(path),
+        Some(table.records.len() as u64),
+    );
+    let mut records = table.records.into_iter().zip(table.deleted);
+    for (index, shape) in reader.iter_shapes().enumerate() {
+        if index % 1024 == 0 {
+            check(progress)?;
+            progress.advance(index as u64);
+        }
+        let Some((properties, deleted)) = records.next() else {
+            layer.warn(
+                Some(format!("#{index}")),
+                None,
+                "more shapes than attribute records; extra shapes skipped",
+            );
+            break;
+        };
+        let label = super::feature_label(index, &properties);
+        let geometry = match shape {
+            Ok(shapefile::Shape::NullShape) => None,
+            Ok(s) => match geo::Geometry::<f64>::try_from(s) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    layer.warn(
+                        Some(label),
+                        Some("geometry"),
+                        format!("unsupported shape: {e:?}; geometry dropped"),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                layer.warn(
+                    Some(label),
+                    Some("geometry"),
+                    format!("unreadable shape: {e}; skipped"),
+                );
+                continue;
+            }
+        };
+        if deleted {
+            continue;
+        }
+        layer.features.push(RawFeature {
+            index,
+            geometry,
+            properties,
+            node_ids: None,
+        });
+    }
+    if records.next().is_some() {
+        layer.warn(
+            None,
+            None,
+            "fewer shapes than attribute records: the .shp and .dbf do not belong together?",
+        );
+    }
+    Ok(layer)
+}
+
+/// The side-car file with extension `ext` (any case), if it exists.
+fn sibling(path: &Path, ext: &str) -> Option<std::path::PathBuf> {
+    [ext.to_lowercase(), ext.to_uppercase()]
+        .into_iter()
+        .map(|e| path.with_extension(e))
+        .find(|p| p.exists())
+}
