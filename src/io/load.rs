@@ -173,24 +173,25 @@ pub(crate) fn load_manifest(
                 pbf_cache.insert(path.clone(), osm);
             }
             let osm = &pbf_cache[&path];
-            let roles: Vec<LayerRole> =
-                match declared_role {
-                    Some(
-                        r @ (LayerRole::Network | LayerRole::Buildings | LayerRole::Facilities),
-                    ) => vec![r],
-                    Some(r) => return Err(manifest_err(
+            let roles: Vec<LayerRole> = match declared_role {
+                Some(r @ (LayerRole::Network | LayerRole::Buildings | LayerRole::Facilities)) => {
+                    vec![r]
+                }
+                Some(r) => {
+                    return Err(manifest_err(
                         source,
                         format!(
                             "{label}: an OSM PBF provides network, buildings or facilities, not {}",
                             r.key()
                         ),
-                    )),
-                    None => vec![
-                        LayerRole::Network,
-                        LayerRole::Buildings,
-                        LayerRole::Facilities,
-                    ],
-                };
+                    ))
+                }
+                None => vec![
+                    LayerRole::Network,
+                    LayerRole::Buildings,
+                    LayerRole::Facilities,
+                ],
+            };
             for role in roles {
                 let raw = match role {
                     LayerRole::Network => osm.network.clone(),

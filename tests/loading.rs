@@ -1,0 +1,556 @@
+//! Loading real and bad input. Fixtures are written by the tests themselves into temp dirs.
+
+use std::path::{Path, PathBuf};
+
+use carecircle::error::Error;
+use carecircle::geom::{haversine_m, LocalProjection};
+use carecircle::io::crs::{gcj02_to_wgs84, wgs84_to_bd09};
+use carecircle::io::{dbf, load_path};
+use carecircle::model::*;
+use serde_json::Value;
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn square(x: f64, y: f64, d: f64) -> String {
+    format!(
+        "[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]",
+        x + d,
+        x + d,
+        y + d,
+        y + d
+    )
+}
+
+fn warnings_text(ds: &Dataset) -> String {
+    ds.warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---------------------------------------------------------------------------------------
+// Datums
+
+/// The GCJ-02 county file converted by our inverse must match the reference WGS84 file
+/// within 1 m at every vertex.
+#[test]
+fn heihe_gcj02_matches_wgs84_reference_within_a_metre() {
+    let gcj: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("maps/heihe/counties_gcj02.geojson")).unwrap(),
+    )
+    .unwrap();
+    let wgs: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/heihe_counties_cnmaps_wgs84.geojson"))
+            .unwrap(),
+    )
+    .unwrap();
+    let gf = gcj["features"].as_array().unwrap();
+    let wf = wgs["features"].as_array().unwrap();
+    assert_eq!(gf.len(), 6);
+    let mut n = 0usize;
+    let mut worst = 0.0f64;
+    for (g, w) in gf.iter().zip(wf) {
+        assert_eq!(g["properties"]["adcode"], w["properties"]["adcode"]);
+        let gp = g["geometry"]["coordinates"].as_array().unwrap();
+        let wp = w["geometry"]["coordinates"].as_array().unwrap();
+        for (gpoly, wpoly) in gp.iter().zip(wp) {
+            for (gring, wring) in gpoly
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(wpoly.as_array().unwrap())
+            {
+                let gr = gring.as_array().unwrap();
+                let wr = wring.as_array().unwrap();
+                assert_eq!(gr.len(), wr.len());
+                for (a, b) in gr.iter().zip(wr) {
+                    let conv = gcj02_to_wgs84(a[0].as_f64().unwrap(), a[1].as_f64().unwrap());
+                    let d = haversine_m(conv, (b[0].as_f64().unwrap(), b[1].as_f64().unwrap()));
+                    worst = worst.max(d);
+                    n += 1;
+                }
+            }
+        }
+    }
+    assert!(n > 40_000, "{n} vertices");
+    assert!(worst < 1.0, "worst vertex differs by {worst} m");
+}
+
+/// Our pure-Rust Gauss-Krüger agrees with PROJ's EPSG:4551 to the millimetre.
+#[test]
+fn local_projection_matches_proj() {
+    let p = proj::Proj::new_known_crs("EPSG:4326", "EPSG:4551", None).unwrap();
+    let local = LocalProjection {
+        central_meridian: 126.0,
+    };
+    for &(lon, lat) in &[
+        (126.63, 45.75),
+        (124.6, 47.2),
+        (127.45, 50.2),
+        (126.0, 45.0),
+    ] {
+        let (px, py) = p.convert((lon, lat)).unwrap();
+        let (x, y) = local.forward(lon, lat);
+        assert!(
+            (px - x).abs() < 1e-3 && (py - y).abs() < 1e-3,
+            "PROJ {px},{py} vs {x},{y}"
+        );
+    }
+}
+
+#[test]
+fn projected_input_in_gauss_kruger_loads_to_the_same_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = LocalProjection {
+        central_meridian: 126.0,
+    }
+    .forward(126.63, 45.75);
+    write(
+        dir.path(),
+        "f.csv",
+        &format!("id,name,kind,x,y\n1,测试托育,nursery,{x},{y}\n"),
+    );
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='facilities'\npath='f.csv'\ncrs='EPSG:4551'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let loc = ds.facilities[0].location.unwrap();
+    let (lon, lat) = ds.projection.inverse(loc.x(), loc.y());
+    assert!(haversine_m((lon, lat), (126.63, 45.75)) < 0.01);
+}
+
+#[test]
+fn bd09_csv_with_chinese_headers_converts_to_wgs84() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bl, ba) = wgs84_to_bd09(126.63, 45.75);
+    write(
+        dir.path(),
+        "f.csv",
+        &format!("名称,类型,经度,纬度,托位\n百度托育,托育机构,{bl},{ba},80\n"),
+    );
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='facilities'\npath='f.csv'\ncrs='BD-09'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let f = &ds.facilities[0];
+    assert_eq!(f.kind, FacilityKind::Nursery);
+    assert_eq!(f.capacity, Some(80.0));
+    assert_eq!(f.name, "百度托育");
+    let loc = f.location.unwrap();
+    let back = ds.projection.inverse(loc.x(), loc.y());
+    assert!(haversine_m(back, (126.63, 45.75)) < 0.01, "{back:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Shapefile and GBK
+
+fn write_shapefile(dir: &Path, stem: &str, cpg: Option<&str>, with_shx: bool) -> PathBuf {
+    let shp = dir.join(format!("{stem}.shp"));
+    {
+        let mut w = shapefile::ShapeWriter::from_path(&shp).unwrap();
+        for (x, y) in [(126.60, 45.70), (126.70, 45.70)] {
+            let ring = vec![
+                shapefile::Point::new(x, y),
+                shapefile::Point::new(x, y + 0.05),
+                shapefile::Point::new(x + 0.05, y + 0.05),
+                shapefile::Point::new(x + 0.05, y),
+                shapefile::Point::new(x, y),
+            ];
+            w.write_shape(&shapefile::Polygon::new(shapefile::PolygonRing::Outer(
+                ring,
+            )))
+            .unwrap();
+        }
+    }
+    if !with_shx {
+        std::fs::remove_file(dir.join(format!("{stem}.shx"))).unwrap();
+    }
+    let bytes = dbf::write(
+        &[("代码", b'C', 12), ("名称", b'C', 30), ("人口", b'N', 10)],
+        &[
+            vec!["230102001".into(), "兆麟街道".into(), "45000".into()],
+            vec!["230102002".into(), "尚志街道".into(), "38000".into()],
+        ],
+        encoding_rs::GBK,
+    );
+    std::fs::write(dir.join(format!("{stem}.dbf")), bytes).unwrap();
+    if let Some(c) = cpg {
+        std::fs::write(dir.join(format!("{stem}.cpg")), c).unwrap();
+    }
+    shp
+}
+
+#[test]
+fn gbk_shapefile_without_cpg_reads_chinese_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = write_shapefile(dir.path(), "jd", None, true);
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='units'\npath='jd.shp'\nlevel='sub_district'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let names: Vec<&str> = ds.units.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["兆麟街道", "尚志街道"]);
+    assert_eq!(ds.units[0].population.total, Some(45000.0));
+    assert_eq!(ds.units[0].code, "230102001");
+    assert!(ds.units[0].geometry.is_some());
+    let w = warnings_text(&ds);
+    assert!(
+        w.contains("GBK") && w.contains(&shp.display().to_string()),
+        "{w}"
+    );
+}
+
+#[test]
+fn gbk_shapefile_with_cpg_has_no_fallback_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write_shapefile(dir.path(), "jd", Some("GBK"), true);
+    let ds = load_path(&dir.path().join("jd.shp")).unwrap();
+    assert_eq!(ds.units[1].name, "尚志街道");
+    // Level guessed from the name suffix 街道 when opened without a manifest.
+    assert_eq!(ds.units[1].level, UnitLevel::SubDistrict);
+    assert!(!warnings_text(&ds).contains("GBK"));
+}
+
+#[test]
+fn shapefile_missing_dbf_is_a_clear_error_and_missing_shx_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let shp = write_shapefile(dir.path(), "a", Some("GBK"), false);
+    let ds = load_path(&shp).unwrap();
+    assert_eq!(ds.units.len(), 2);
+    assert!(warnings_text(&ds).contains(".shx"));
+    std::fs::remove_file(dir.path().join("a.dbf")).unwrap();
+    let e = load_path(&shp).unwrap_err().to_string();
+    assert!(e.contains(".dbf") && e.contains("a.shp"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// GeoJSON bad input
+
+#[test]
+fn malformed_geojson_names_the_file_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "bad.geojson",
+        "{\"type\": \"FeatureCollection\", \"features\": [ {\"type\": \"Feature\",,] }",
+    );
+    let e = load_path(&p).unwrap_err();
+    assert!(matches!(e, Error::Format { .. }));
+    let e = e.to_string();
+    assert!(e.contains("bad.geojson") && e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn bad_features_become_warnings_and_the_rest_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let bowtie = "[[[126.6,45.7],[126.7,45.8],[126.7,45.7],[126.6,45.8],[126.6,45.7]]]";
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[
+        {{"type":"Feature","properties":{{"code":"1","name":"好街道","population":"12000","pop_60plus":3000}},"geometry":{{"type":"Polygon","coordinates":{ok}}}}},
+        {{"type":"Feature","properties":{{"code":"2","name":"扭街道","population":"很多"}},"geometry":{{"type":"Polygon","coordinates":{bowtie}}}}},
+        {{"type":"Feature","properties":{{"code":"3","name":"负街道","population":-5}},"geometry":{{"type":"Polygon","coordinates":[[]]}}}},
+        {{"type":"Feature","properties":{{"code":"1","name":"重复街道"}},"geometry":null}},
+        {{"type":"Feature","properties":{{"code":"4","name":"坏街道"}},"geometry":{{"type":"Polygon","coordinates":[[[126.6,"x"]]]}}}},
+        {{"type":"Feature","properties":{{"code":"5","name":"无形街道","wikidata":"Q1"}},"geometry":null}}
+    ]}}"#,
+        ok = square(126.6, 45.7, 0.01)
+    );
+    let p = write(dir.path(), "units.geojson", &text);
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='units'\npath='units.geojson'\nlevel='sub_district'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let w = warnings_text(&ds);
+    let file = p.display().to_string();
+    // Text population: named file, feature and field.
+    assert!(
+        w.contains(&format!(
+            "{file}, feature #1 (扭街道), field 'population': '很多' is not a number"
+        )),
+        "{w}"
+    );
+    assert!(
+        w.contains("self-intersecting outer ring near (126.650000, 45.750000)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("feature #2 (负街道), field 'population': negative value -5"),
+        "{w}"
+    );
+    assert!(w.contains("empty polygon"), "{w}");
+    assert!(
+        w.contains("feature #3 (重复街道), field 'code': duplicate sub_district code 1"),
+        "{w}"
+    );
+    assert!(w.contains("feature #4 (坏街道), field 'geometry'"), "{w}");
+    // 5 of 6 kept (the duplicate is skipped); units without shapes are legitimate.
+    let names: Vec<&str> = ds.units.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["好街道", "扭街道", "负街道", "坏街道", "无形街道"]);
+    assert_eq!(ds.units[0].population.total, Some(12000.0));
+    assert_eq!(ds.units[0].population.aged_60plus, Some(3000.0));
+    assert_eq!(ds.units[1].population.total, None);
+    assert!(ds.units[2].geometry.is_none());
+    // Unknown attributes are kept for round trips.
+    assert_eq!(ds.units[4].attributes["wikidata"], "Q1");
+}
+
+#[test]
+fn projected_coordinates_declared_wgs84_are_refused_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "u.geojson",
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"甲街道"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            square(500000.0, 5600000.0, 1000.0)
+        ),
+    );
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='units'\npath='u.geojson'\ncrs='WGS84'\n",
+    );
+    let e = load_path(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("u.geojson") && e.contains("WGS84") && e.contains("Gauss-Krüger"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV bad input
+
+#[test]
+fn csv_without_coordinates_is_an_error_for_demand_and_a_code_list_for_units() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "d.csv", "名称,人口\n甲,100\n");
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='demand'\npath='d.csv'\n",
+    );
+    let e = load_path(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("d.csv") && e.contains("coordinate columns") && e.contains("名称, 人口"),
+        "{e}"
+    );
+
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='units'\npath='d.csv'\nlevel='township'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    assert_eq!(ds.units.len(), 1);
+    assert!(ds.units[0].geometry.is_none());
+    assert_eq!(ds.units[0].population.total, Some(100.0));
+}
+
+#[test]
+fn gbk_csv_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bytes, _, _) =
+        encoding_rs::GBK.encode("名称,经度,纬度,类型\n道里日照,126.6,45.75,日间照料室\n");
+    std::fs::write(dir.path().join("f.csv"), &bytes).unwrap();
+    let ds = load_path(&dir.path().join("f.csv")).unwrap();
+    assert_eq!(ds.facilities[0].name, "道里日照");
+    assert_eq!(ds.facilities[0].kind, FacilityKind::DayCare);
+    assert!(warnings_text(&ds).contains("GBK"));
+}
+
+#[test]
+fn facility_rows_without_kind_or_place_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "f.csv", "id,name,kind,lon,lat\na,学校,school,126.6,45.7\nb,某托育,nursery,,\nc,某日照,day_care,126.6,45.7\n");
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='facilities'\npath='f.csv'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let w = warnings_text(&ds);
+    assert!(w.contains("'school' is not a care facility kind"), "{w}");
+    assert!(w.contains("no location and no unit code"), "{w}");
+    assert_eq!(ds.facilities.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Manifest
+
+#[test]
+fn manifest_errors_and_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "f.csv", "name,lon,lat\n甲,126.6,45.7\n");
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='clinics'\npath='f.csv'\n",
+    );
+    let e = load_path(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("unknown role 'clinics'"), "{e}");
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='facilities'\npath='f.csv'\nkind='spa'\n",
+    );
+    assert!(load_path(dir.path())
+        .unwrap_err()
+        .to_string()
+        .contains("unknown facility kind 'spa'"));
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='facilities'\npath='f.csv'\ncrs='Mars-2'\n",
+    );
+    assert!(load_path(dir.path())
+        .unwrap_err()
+        .to_string()
+        .contains("unknown CRS"));
+    write(
+        dir.path(),
+        "dataset.toml",
+        "owner='bureau'\n[[layers]]\nrole='facilities'\npath='f.csv'\nkind='nursery'\ncolour='red'\n[layers.fields]\nnmae='x'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let w = warnings_text(&ds);
+    assert!(
+        w.contains("'owner': unknown manifest key")
+            && w.contains("'colour': unknown layer key")
+            && w.contains("'nmae'"),
+        "{w}"
+    );
+    assert_eq!(ds.facilities[0].kind, FacilityKind::Nursery);
+}
+
+#[test]
+fn field_mapping_overrides_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "u.geojson",
+        &format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"别名","zh":"甲镇","dm":"231102100","rk":"5000","lao":"1500"}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            square(127.4, 50.2, 0.05)
+        ),
+    );
+    write(
+        dir.path(),
+        "dataset.toml",
+        "[[layers]]\nrole='units'\npath='u.geojson'\nlevel='township'\n[layers.fields]\nname='zh'\ncode='dm'\npopulation='rk'\npop_60plus='lao'\n",
+    );
+    let ds = load_path(dir.path()).unwrap();
+    let u = &ds.units[0];
+    assert_eq!((u.name.as_str(), u.code.as_str()), ("甲镇", "231102100"));
+    assert_eq!(u.population.total, Some(5000.0));
+    assert_eq!(u.population.aged_60plus, Some(1500.0));
+}
+
+// ---------------------------------------------------------------------------------------
+// The demos
+
+#[test]
+fn harbin_demo_loads_with_expected_counts() {
+    let ds = load_path(&repo("maps/harbin")).unwrap();
+    assert_eq!(ds.count_units(UnitLevel::SubDistrict), 77);
+    assert_eq!(ds.count_facilities(FacilityKind::Nursery), 20);
+    assert_eq!(ds.projection.epsg(), 4551);
+    // Synthetic elderly facilities are flagged, real nurseries are not.
+    assert!(ds
+        .facilities
+        .iter()
+        .filter(|f| f.kind == FacilityKind::DayCare)
+        .all(|f| f.synthetic));
+    assert!(ds
+        .facilities
+        .iter()
+        .filter(|f| f.kind == FacilityKind::Nursery)
+        .all(|f| !f.synthetic && f.capacity_estimated));
+    let stats = network_stats(&ds);
+    assert!(stats.edges > 20_000, "{stats:?}");
+    // Every sub-district hangs under its district (by code prefix or the parent column).
+    assert!(ds
+        .units_at(UnitLevel::SubDistrict)
+        .all(|u| u.parent.is_some()));
+    let xf = ds.units.iter().find(|u| u.name == "先锋路街道").unwrap();
+    assert_eq!(xf.population.total, Some(77544.0));
+    assert_eq!(
+        xf.population_source.as_deref(),
+        Some("OSM tag, unverified (no year or source stated)")
+    );
+    assert_eq!(ds.unit(xf.parent.unwrap()).name, "南岗区");
+}
+
+#[test]
+fn heihe_demo_loads_and_joins_projects_by_name() {
+    let ds = load_path(&repo("maps/heihe")).unwrap();
+    let county_level = ds.units.iter().filter(|u| u.level.tier() == 1).count();
+    let township_level = ds.units.iter().filter(|u| u.level.tier() == 2).count();
+    let village_level = ds.units.iter().filter(|u| u.level.tier() == 3).count();
+    assert_eq!((county_level, township_level, village_level), (6, 160, 961));
+    assert_eq!(ds.facilities.len(), 77);
+    assert!(ds
+        .facilities
+        .iter()
+        .all(|f| f.status == FacilityStatus::Planned && f.location.is_none()));
+    // The data README: all 27 projects naming a town match once scoped to the county.
+    let named_town: Vec<_> = ds
+        .facilities
+        .iter()
+        .filter(|f| f.unit_ref.town.is_some())
+        .collect();
+    assert_eq!(named_town.len(), 27);
+    assert!(named_town
+        .iter()
+        .all(|f| f.unit.is_some_and(|u| ds.unit(u).level.tier() >= 2)));
+    // 和平街道 exists in two counties; the one in 北安市 is meant.
+    let hp = ds
+        .facilities
+        .iter()
+        .find(|f| f.unit_ref.town.as_deref() == Some("和平街道"))
+        .unwrap();
+    let town = ds.unit(hp.unit.unwrap());
+    assert_eq!(ds.unit(town.parent.unwrap()).name, "北安市");
+    // 兆麟街道 is written 兆麟街道地区 in the statistical list.
+    let zl = ds
+        .facilities
+        .iter()
+        .find(|f| f.unit_ref.town.as_deref() == Some("兆麟街道"))
+        .unwrap();
+    assert_eq!(ds.unit(zl.unit.unwrap()).name, "兆麟街道地区");
+    // Village named: 新胜村 of 海江镇.
+    let xs = ds
+        .facilities
+        .iter()
+        .find(|f| f.unit_ref.village.as_deref() == Some("新胜村"))
+        .unwrap();
+    assert_eq!(ds.unit(xs.unit.unwrap()).level.tier(), 3);
+    // County polygons were declared GCJ-02 and converted: 爱辉区 contains Heihe city centre.
+    use geo::Contains;
+    let aihui = ds.units.iter().find(|u| u.code == "231102").unwrap();
+    let (x, y) = ds.projection.forward(127.49, 50.24);
+    assert!(aihui
+        .geometry
+        .as_ref()
+        .unwrap()
+        .contains(&geo::Point::new(x, y)));
+    // City-level projects (黑河市, 五大连池风景区) are reported, not silently attached.
+    assert_eq!(ds.facilities.iter().filter(|f| f.unit.is_none()).count(), 5);
+    assert_eq!(ds.warnings.len(), 5, "{}", warnings_text(&ds));
+}
