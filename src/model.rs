@@ -576,6 +576,22 @@ impl Dataset {
 
     /// Bounding box of everything with geometry, in local metres.
     pub fn bounds(&self) -> Option<Rect<f64>> {
+        self.bounds_where(|_| true)
+    }
+
+    /// The study area: bounds of the finest units that have shapes, the facilities and the
+    /// network — what a planner wants to see first, not a whole district's rural hinterland.
+    pub fn focus_bounds(&self) -> Option<Rect<f64>> {
+        let finest = self
+            .units
+            .iter()
+            .filter(|u| u.geometry.is_some())
+            .map(|u| u.level.tier())
+            .max();
+        self.bounds_where(|u| Some(u.level.tier()) == finest)
+    }
+
+    fn bounds_where(&self, unit_filter: impl Fn(&Unit) -> bool) -> Option<Rect<f64>> {
         use geo::BoundingRect;
         let mut acc: Option<Rect<f64>> = None;
         let mut add = |r: Option<Rect<f64>>| {
@@ -589,7 +605,7 @@ impl Dataset {
                 });
             }
         };
-        for u in &self.units {
+        for u in self.units.iter().filter(|u| unit_filter(u)) {
             add(u.geometry.as_ref().and_then(|g| g.bounding_rect()));
         }
         for f in &self.facilities {
