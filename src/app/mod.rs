@@ -69,7 +69,7 @@ struct View {
 }
 
 impl View {
-    fn to_screen(&self, rect: Rect, x: f64, y: f64) -> Pos2 {
+    fn to_screen(self, rect: Rect, x: f64, y: f64) -> Pos2 {
         let c = rect.center();
         Pos2::new(
             c.x + ((x - self.center[0]) * self.scale) as f32,

@@ -56,7 +56,7 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
     layer.has_coordinates = coords.is_some();
     progress.stage(&super::geojson::display_name(path), None);
     for (index, rec) in rdr.records().enumerate() {
-        if index % 4096 == 0 {
+        if index.is_multiple_of(4096) {
             check(progress)?;
         }
         let rec = match rec {

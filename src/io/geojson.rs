@@ -53,7 +53,7 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
     };
     progress.stage(&display_name(path), Some(features.len() as u64));
     for (index, f) in features.into_iter().enumerate() {
-        if index % 1024 == 0 {
+        if index.is_multiple_of(1024) {
             check(progress)?;
             progress.advance(index as u64);
         }

@@ -165,7 +165,7 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
                 }
                 Element::Way(w) => {
                     n_ways += 1;
-                    if n_ways % 4096 == 0 {
+                    if n_ways.is_multiple_of(4096) {
                         progress.advance(n_ways as u64);
                         cancelled = progress.is_cancelled();
                     }

@@ -82,7 +82,7 @@ pub fn read(
     );
     let mut records = table.records.into_iter().zip(table.deleted);
     for (index, shape) in reader.iter_shapes().enumerate() {
-        if index % 1024 == 0 {
+        if index.is_multiple_of(1024) {
             check(progress)?;
             progress.advance(index as u64);
         }
