@@ -32,6 +32,51 @@ pub enum Command {
         #[arg(long)]
         max_warnings: Option<usize>,
     },
+    /// Check a dataset against a plan's rules: which units fail, by how much, and why.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct AnalyzeArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    /// A shipped preset (heilongjiang-2021, heihe-2022, heilongjiang-2020, gansu-2021) or a
+    /// TOML file (copy a preset from assets/rules/ and edit it).
+    #[arg(long, default_value = "heilongjiang-2021")]
+    pub rules: String,
+    /// Distance mode.
+    #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
+    pub mode: Mode,
+    /// Walking time of the elderly circle in minutes (overrides the preset).
+    #[arg(long)]
+    pub minutes: Option<f64>,
+    /// Walking speed in m/s (overrides the preset).
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Count planned facilities as built (the "if the projects are built" scenario).
+    #[arg(long)]
+    pub with_planned: bool,
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84).
+    #[arg(long)]
+    pub geojson: Option<PathBuf>,
+    /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Table language.
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    pub lang: String,
+    /// Units listed per failing rule.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Mode {
+    /// Straight-line distance (R-tree).
+    Euclidean,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<()> {
@@ -40,6 +85,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             dataset,
             max_warnings,
         } => info(&dataset, max_warnings),
+        Command::Analyze(a) => analyze(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -225,6 +271,45 @@ fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<(
             "  … {} more (use --max-warnings)",
             ds.warnings.len() - limit
         );
+    }
+    Ok(())
+}
+
+fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
+    use carecircle::coverage::{self, RuleSet};
+    let mut rules = RuleSet::load(&a.rules)?;
+    if a.minutes.is_some() || a.speed.is_some() {
+        let m = a.minutes.unwrap_or(rules.settings.walk_minutes);
+        let s = a.speed.unwrap_or(rules.settings.walk_speed_m_s);
+        anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
+        rules.set_walk(m, s);
+    }
+    let ds = load(&a.dataset)?;
+    let opts = coverage::Options {
+        include_planned: a.with_planned,
+        include_proposed: false,
+    };
+    let bar = BarProgress::new();
+    let report = match a.mode {
+        Mode::Euclidean => coverage::analyze(&ds, &rules, &opts, &coverage::Euclidean, &bar),
+    };
+    bar.finish();
+    let report = report.context("analysis")?;
+    print!(
+        "{}",
+        carecircle::report::to_text(&report, a.lang == "en", a.top)
+    );
+    if let Some(p) = &a.json {
+        carecircle::report::write_json(&report, p)?;
+        println!("JSON: {}", p.display());
+    }
+    if let Some(p) = &a.geojson {
+        carecircle::report::write_geojson(&report, &ds, p)?;
+        println!("GeoJSON: {}", p.display());
+    }
+    if let Some(d) = &a.csv {
+        carecircle::report::write_csv_dir(&report, d)?;
+        println!("CSV: {}", d.display());
     }
     Ok(())
 }

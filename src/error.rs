@@ -27,6 +27,10 @@ pub enum Error {
     Manifest { path: PathBuf, message: String },
     #[error("projection error: {0}")]
     Projection(String),
+    #[error("{origin}: rule preset error: {message}")]
+    Rules { origin: String, message: String },
+    #[error("analysis error: {0}")]
+    Analysis(String),
     #[error("cancelled")]
     Cancelled,
 }

@@ -6,11 +6,14 @@
 //! the dataset; front ends (the CLI in `main.rs`, the egui app behind the `gui` feature)
 //! present the results. Nothing outside `app` knows about egui.
 
+pub mod coverage;
 pub mod error;
 pub mod geom;
 pub mod io;
 pub mod model;
 pub mod progress;
+pub mod report;
+pub mod spatial;
 
 #[cfg(feature = "gui")]
 pub mod app;

@@ -538,6 +538,24 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// An empty dataset in the Gauss-Krüger zone of `lon`: the start for datasets built in
+    /// code (tests, hand-computed cases, generated benchmarks).
+    pub fn empty(name: &str, lon: f64) -> Self {
+        Self {
+            name: name.to_owned(),
+            source: PathBuf::new(),
+            projection: LocalProjection::for_longitude(lon),
+            layers: Vec::new(),
+            units: Vec::new(),
+            facilities: Vec::new(),
+            demand: Vec::new(),
+            network: Vec::new(),
+            buildings: Vec::new(),
+            warnings: Vec::new(),
+            attribution: Vec::new(),
+        }
+    }
+
     pub fn unit(&self, id: UnitId) -> &Unit {
         &self.units[id.index()]
     }

@@ -1,0 +1,343 @@
+//! The demand model: unit population turned into weighted points where people live.
+//!
+//! Carriers, best first, per unit: the dataset's demand-point layer; residential building
+//! footprints (weight = area × floors where tagged); residential landuse sampled on the grid;
+//! a regular grid clipped to the unit. The unit's total, 60+ and 0–3 figures are then split
+//! over its points in proportion to the weights, so the points of a unit always sum to the
+//! unit's own figures. Age groups a unit lacks come from the shares of the nearest ancestor
+//! (county/district census) that has them.
+
+use geo::{Area, BoundingRect, Centroid, Coord, InteriorPoint, MultiPolygon, Point, Polygon};
+use serde::Serialize;
+
+use crate::coverage::rules::{AgeGroup, Settings};
+use crate::model::{BuildingKind, Dataset, UnitId};
+use crate::progress::{check, Progress};
+use crate::spatial::UnitIndex;
+use crate::Result;
+
+/// How a unit's people were placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandSource {
+    Points,
+    Buildings,
+    Landuse,
+    Grid,
+    /// The unit is smaller than one grid cell: one point inside it.
+    InteriorPoint,
+}
+
+/// One weighted demand point.
+#[derive(Clone, Copy, Debug)]
+pub struct Demand {
+    pub location: Point<f64>,
+    /// The demand-level unit it belongs to.
+    pub unit: UnitId,
+    pub total: f64,
+    pub aged_60plus: f64,
+    pub aged_0_3: f64,
+}
+
+impl Demand {
+    pub fn weight(&self, g: AgeGroup) -> f64 {
+        match g {
+            AgeGroup::Total => self.total,
+            AgeGroup::Aged60plus => self.aged_60plus,
+            AgeGroup::Aged0to3 => self.aged_0_3,
+        }
+    }
+}
+
+/// A unit's population with every age group resolved, and where each figure came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Resolved {
+    pub total: Option<f64>,
+    pub aged_60plus: Option<f64>,
+    pub aged_0_3: Option<f64>,
+    /// True when 60+ or 0–3 was derived from an ancestor's shares.
+    pub ages_from_ancestor: bool,
+}
+
+/// Resolves total, 60+ and 0–3 of a unit; missing age groups take the shares of the
+/// nearest ancestor that has both the total and that group.
+pub fn resolve_population(ds: &Dataset, unit: UnitId) -> Resolved {
+    let p = ds.unit(unit).population;
+    let mut r = Resolved {
+        total: p.total,
+        aged_60plus: p.aged_60plus,
+        aged_0_3: p.aged_0_3,
+        ages_from_ancestor: false,
+    };
+    let Some(total) = p.total else { return r };
+    let share = |pick: fn(&crate::model::Population) -> Option<f64>| {
+        ds.ancestors(unit).skip(1).find_map(|a| {
+            let ap = ds.unit(a).population;
+            match (ap.total, pick(&ap)) {
+                (Some(t), Some(g)) if t > 0.0 => Some(g / t),
+                _ => None,
+            }
+        })
+    };
+    if r.aged_60plus.is_none() {
+        if let Some(s) = share(|p| p.aged_60plus) {
+            r.aged_60plus = Some(total * s);
+            r.ages_from_ancestor = true;
+        }
+    }
+    if r.aged_0_3.is_none() {
+        if let Some(s) = share(|p| p.aged_0_3) {
+            r.aged_0_3 = Some(total * s);
+            r.ages_from_ancestor = true;
+        }
+    }
+    r
+}
+
+/// Per-unit record of how demand was built.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitDemand {
+    pub unit: UnitId,
+    pub source: DemandSource,
+    pub points: usize,
+    /// Grid cell actually used (coarsened for large units), metres.
+    pub cell_m: Option<f64>,
+}
+
+/// The demand points of a dataset.
+#[derive(Clone, Debug, Default)]
+pub struct DemandModel {
+    /// The unit tier whose population was spread (the finest tier with shapes and people:
+    /// 1 district/county, 2 sub-district/township, 3 community/village).
+    pub tier: Option<u8>,
+    pub points: Vec<Demand>,
+    pub units: Vec<UnitDemand>,
+    /// Units left out and why (no population, no shape …).
+    pub skipped: Vec<(UnitId, String)>,
+}
+
+impl DemandModel {
+    pub fn total(&self, g: AgeGroup) -> f64 {
+        self.points.iter().map(|d| d.weight(g)).sum()
+    }
+}
+
+/// The finest unit tier with at least one unit that has both a shape and a population
+/// (a tier, not a level: Heihe's district and its counties together carry the city).
+pub fn demand_tier(ds: &Dataset) -> Option<u8> {
+    ds.units
+        .iter()
+        .filter(|u| u.geometry.is_some() && u.population.total.is_some())
+        .map(|u| u.level.tier())
+        .max()
+}
+
+/// Builds the demand model.
+pub fn build_demand(
+    ds: &Dataset,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<DemandModel> {
+    let mut model = DemandModel::default();
+    let Some(tier) = demand_tier(ds) else {
+        for u in &ds.units {
+            model.skipped.push((
+                u.id,
+                "no unit has both a shape and a population: no demand points".into(),
+            ));
+        }
+        return Ok(model);
+    };
+    model.tier = Some(tier);
+    let idx = UnitIndex::for_tier(ds, tier).expect("demand tier has shapes");
+    let n_units = ds.units.len();
+    progress.stage("demand", Some(n_units as u64));
+
+    // Carriers per unit: (point, weight, source).
+    let mut pts: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    let mut from_points = vec![false; n_units];
+    for d in &ds.demand {
+        if let Some(u) = idx.locate(ds, d.location) {
+            pts[u.index()].push((d.location, d.population.total.unwrap_or(1.0).max(0.0)));
+            from_points[u.index()] = true;
+        }
+    }
+    let mut bld: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    let mut landuse: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    let cell = settings.grid_cell_m;
+    for b in &ds.buildings {
+        match b.kind {
+            BuildingKind::Residential => {
+                if let Some(c) = b.footprint.centroid() {
+                    if let Some(u) = idx.locate(ds, c) {
+                        let w = b.footprint.unsigned_area() * b.levels.unwrap_or(1.0).max(1.0);
+                        bld[u.index()].push((c, w.max(1.0)));
+                    }
+                }
+            }
+            BuildingKind::ResidentialLanduse => {
+                let mp = MultiPolygon(vec![b.footprint.clone()]);
+                let mut samples = grid_in(&mp, cell);
+                if samples.is_empty() {
+                    samples.extend(b.footprint.interior_point());
+                }
+                let w = b.footprint.unsigned_area() / samples.len().max(1) as f64;
+                for s in samples {
+                    if let Some(u) = idx.locate(ds, s) {
+                        landuse[u.index()].push((s, w.max(1.0)));
+                    }
+                }
+            }
+            BuildingKind::Other => {}
+        }
+    }
+
+    for (i, u) in ds.units.iter().enumerate() {
+        if i % 64 == 0 {
+            check(progress)?;
+            progress.advance(i as u64);
+        }
+        if u.level.tier() != tier {
+            continue;
+        }
+        let Some(geom) = &u.geometry else {
+            model.skipped.push((
+                u.id,
+                "no shape: its people cannot be placed on the map".into(),
+            ));
+            continue;
+        };
+        let pop = resolve_population(ds, u.id);
+        let Some(total) = pop.total else {
+            model.skipped.push((
+                u.id,
+                "no population figure: left out of coverage shares (add a population field)".into(),
+            ));
+            continue;
+        };
+        let mut cell_used = None;
+        let (source, carriers) = if from_points[i] {
+            (DemandSource::Points, std::mem::take(&mut pts[i]))
+        } else if bld[i].len() >= settings.min_buildings {
+            (DemandSource::Buildings, std::mem::take(&mut bld[i]))
+        } else if !landuse[i].is_empty() {
+            (DemandSource::Landuse, std::mem::take(&mut landuse[i]))
+        } else {
+            let area = geom.unsigned_area();
+            let c = cell.max((area / settings.max_grid_points_per_unit as f64).sqrt());
+            cell_used = Some(c);
+            let g: Vec<(Point<f64>, f64)> =
+                grid_in(geom, c).into_iter().map(|p| (p, 1.0)).collect();
+            if g.is_empty() {
+                let p = geom.interior_point().or_else(|| geom.centroid());
+                (
+                    DemandSource::InteriorPoint,
+                    p.map(|p| vec![(p, 1.0)]).unwrap_or_default(),
+                )
+            } else {
+                (DemandSource::Grid, g)
+            }
+        };
+        let mut wsum: f64 = carriers.iter().map(|c| c.1).sum();
+        let equal = wsum <= 0.0;
+        if equal {
+            wsum = carriers.len() as f64;
+        }
+        if carriers.is_empty() {
+            model
+                .skipped
+                .push((u.id, "shape is empty: no demand point".into()));
+            continue;
+        }
+        for (p, w) in &carriers {
+            let share = if equal { 1.0 } else { *w } / wsum;
+            model.points.push(Demand {
+                location: *p,
+                unit: u.id,
+                total: total * share,
+                aged_60plus: pop.aged_60plus.unwrap_or(0.0) * share,
+                aged_0_3: pop.aged_0_3.unwrap_or(0.0) * share,
+            });
+        }
+        model.units.push(UnitDemand {
+            unit: u.id,
+            source,
+            points: carriers.len(),
+            cell_m: cell_used,
+        });
+    }
+    progress.advance(n_units as u64);
+    Ok(model)
+}
+
+/// Centres of the `cell`-metre grid cells that fall inside `mp` (even–odd rule, so holes
+/// stay empty). Scanline: each row intersects the rings' edges once, so cost is
+/// rows × edges, not cells × edges.
+pub fn grid_in(mp: &MultiPolygon<f64>, cell: f64) -> Vec<Point<f64>> {
+    let Some(bb) = mp.bounding_rect() else {
+        return Vec::new();
+    };
+    // Cells are aligned to multiples of `cell` so neighbouring units share one lattice.
+    let x0 = (bb.min().x / cell).floor() * cell;
+    let y0 = (bb.min().y / cell).floor() * cell;
+    let nx = ((bb.max().x - x0) / cell).ceil() as i64;
+    let ny = ((bb.max().y - y0) / cell).ceil() as i64;
+    let mut edges: Vec<(Coord<f64>, Coord<f64>)> = Vec::new();
+    let mut push_ring = |ring: &geo::LineString<f64>| {
+        for w in ring.0.windows(2) {
+            edges.push((w[0], w[1]));
+        }
+    };
+    for poly in &mp.0 {
+        push_ring(poly.exterior());
+        for h in poly.interiors() {
+            push_ring(h);
+        }
+    }
+    let mut out = Vec::new();
+    let mut xs: Vec<f64> = Vec::new();
+    for j in 0..ny {
+        let y = y0 + (j as f64 + 0.5) * cell;
+        xs.clear();
+        for (a, b) in &edges {
+            if (a.y > y) != (b.y > y) {
+                xs.push(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y));
+            }
+        }
+        xs.sort_by(f64::total_cmp);
+        for pair in xs.chunks(2) {
+            if let [l, r] = pair {
+                let i0 = ((l - x0) / cell - 0.5).ceil().max(0.0) as i64;
+                let i1 = (((r - x0) / cell - 0.5).ceil() as i64).min(nx);
+                for i in i0..i1 {
+                    out.push(Point::new(x0 + (i as f64 + 0.5) * cell, y));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Area-weighted helper for tests and tools: the polygon's grid count at `cell`.
+pub fn grid_count(p: &Polygon<f64>, cell: f64) -> usize {
+    grid_in(&MultiPolygon(vec![p.clone()]), cell).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn grid_fills_a_square_with_a_hole_exactly() {
+        // 1000 m square with a 400 m hole: 100 cells minus 16.
+        let p = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
+            interiors: [[(x: 300.0, y: 300.0), (x: 700.0, y: 300.0), (x: 700.0, y: 700.0), (x: 300.0, y: 700.0)]],
+        );
+        assert_eq!(grid_count(&p, 100.0), 84);
+        // A triangle: cells whose centre lies under the diagonal x + y < 1000.
+        let t = polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 0.0, y: 1000.0)];
+        assert_eq!(grid_count(&t, 100.0), 45);
+    }
+}

@@ -1,0 +1,13 @@
+//! Coverage and gaps: policy rules as data ([`rules`]), the demand model ([`demand`]), the
+//! distance interface ([`access`]: Euclidean now, walking network later) and the analysis
+//! that turns them into a [`Report`].
+
+pub mod access;
+pub mod analysis;
+pub mod demand;
+pub mod rules;
+
+pub use access::{Accessibility, Euclidean, Reach};
+pub use analysis::{analyze, Options, Report, RuleResult, UnitResult};
+pub use demand::{build_demand, DemandModel};
+pub use rules::{Rule, RuleSet, Settings, Test};
