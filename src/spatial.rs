@@ -204,6 +204,38 @@ pub fn point_tree(points: impl IntoIterator<Item = Option<Point<f64>>>) -> Point
     RTree::bulk_load(items)
 }
 
+/// Indices of `points` in Morton (Z-order) of a `cell`-metre lattice: neighbouring points
+/// become neighbouring queries, so the R-tree nodes they touch stay in cache.
+pub fn spatial_order(points: &[Point<f64>], cell: f64) -> Vec<u32> {
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+    for p in points {
+        x0 = x0.min(p.x());
+        y0 = y0.min(p.y());
+    }
+    let spread = |v: u32| -> u64 {
+        let mut x = v as u64;
+        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+        (x | (x << 1)) & 0x5555_5555_5555_5555
+    };
+    let mut keyed: Vec<(u64, u32)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let cx = ((p.x() - x0) / cell).clamp(0.0, u32::MAX as f64) as u32;
+            let cy = ((p.y() - y0) / cell).clamp(0.0, u32::MAX as f64) as u32;
+            (spread(cx) | (spread(cy) << 1), i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|k| k.1).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

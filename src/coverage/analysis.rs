@@ -443,7 +443,7 @@ pub fn analyze(
                     .filter_map(|f| ds.facility(*f).location)
                     .collect();
                 let pointless = fac.len() - pts.len();
-                if pointless > 0 {
+                if pointless > 0 && !pts.is_empty() {
                     notes.push(format!(
                         "{pointless} facilities have no location (joined by name only): they cannot cover anyone"
                     ));
