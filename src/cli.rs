@@ -34,6 +34,8 @@ pub enum Command {
     },
     /// Check a dataset against a plan's rules: which units fail, by how much, and why.
     Analyze(AnalyzeArgs),
+    /// Walking time from every demand point to its nearest facility of a kind, as CSV.
+    Reach(ReachArgs),
 }
 
 #[derive(clap::Args)]
@@ -47,6 +49,9 @@ pub struct AnalyzeArgs {
     /// Distance mode.
     #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
     pub mode: Mode,
+    /// Network mode: points farther than this from any street are unreachable, metres.
+    #[arg(long, default_value_t = 300.0)]
+    pub max_snap: f64,
     /// Walking time of the elderly circle in minutes (overrides the preset).
     #[arg(long)]
     pub minutes: Option<f64>,
@@ -73,10 +78,38 @@ pub struct AnalyzeArgs {
     pub top: usize,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Mode {
     /// Straight-line distance (R-tree).
     Euclidean,
+    /// Walking distance along the street network.
+    Network,
+}
+
+#[derive(clap::Args)]
+pub struct ReachArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    /// Facility kind to reach (day_care, street_station, nursery, …).
+    #[arg(long)]
+    pub kind: String,
+    #[arg(long, value_enum, default_value_t = Mode::Network)]
+    pub mode: Mode,
+    /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
+    #[arg(long, default_value_t = 0.8)]
+    pub speed: f64,
+    /// Search no farther than this many minutes of walking.
+    #[arg(long, default_value_t = 60.0)]
+    pub max_minutes: f64,
+    /// Points farther than this from any street are unreachable, metres.
+    #[arg(long, default_value_t = 300.0)]
+    pub max_snap: f64,
+    /// Rule preset whose demand settings (grid cell …) to use.
+    #[arg(long, default_value = "heilongjiang-2021")]
+    pub rules: String,
+    /// Output CSV: id,lon,lat,facility_id,distance_m,minutes.
+    #[arg(long)]
+    pub csv: PathBuf,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<()> {
@@ -86,6 +119,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             max_warnings,
         } => info(&dataset, max_warnings),
         Command::Analyze(a) => analyze(a),
+        Command::Reach(a) => reach(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -292,6 +326,14 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     let bar = BarProgress::new();
     let report = match a.mode {
         Mode::Euclidean => coverage::analyze(&ds, &rules, &opts, &coverage::Euclidean, &bar),
+        Mode::Network => {
+            let graph = build_graph(&ds)?;
+            let access = carecircle::network::NetworkAccess {
+                graph: &graph,
+                max_snap: a.max_snap,
+            };
+            coverage::analyze(&ds, &rules, &opts, &access, &bar)
+        }
     };
     bar.finish();
     let report = report.context("analysis")?;
@@ -311,5 +353,114 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         carecircle::report::write_csv_dir(&report, d)?;
         println!("CSV: {}", d.display());
     }
+    Ok(())
+}
+
+fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::Graph> {
+    anyhow::ensure!(
+        !ds.network.is_empty(),
+        "{}: no walkable street lines in this dataset (add a network layer: OSM PBF or a line GeoJSON/Shapefile), or use --mode euclidean",
+        ds.source.display()
+    );
+    let t = std::time::Instant::now();
+    let g = carecircle::network::Graph::from_dataset(ds);
+    eprintln!(
+        "walking graph: {} nodes, {} edges, {} components (largest {} nodes), built in {:.0} ms",
+        g.node_count(),
+        g.edge_count(),
+        g.component_sizes.len(),
+        g.component_sizes.first().copied().unwrap_or(0),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(g)
+}
+
+fn reach(a: ReachArgs) -> anyhow::Result<()> {
+    use carecircle::coverage::{self, Accessibility, RuleSet};
+    let kind = FacilityKind::parse(&a.kind)
+        .with_context(|| format!("unknown facility kind '{}' (day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery)", a.kind))?;
+    anyhow::ensure!(
+        a.speed > 0.0,
+        "--speed must be positive (elderly 0.8, adult 1.2, wheelchair 0.6 m/s)"
+    );
+    anyhow::ensure!(a.max_minutes > 0.0, "--max-minutes must be positive");
+    let rules = RuleSet::load(&a.rules)?;
+    let ds = load(&a.dataset)?;
+    let bar = BarProgress::new();
+    let demand = coverage::build_demand(&ds, &rules.settings, &bar)?;
+    let facs: Vec<&carecircle::model::Facility> = ds
+        .facilities
+        .iter()
+        .filter(|f| {
+            f.kind == kind && rules.settings.statuses.contains(&f.status) && f.location.is_some()
+        })
+        .collect();
+    anyhow::ensure!(
+        !facs.is_empty(),
+        "{}: no {} with a location",
+        a.dataset.display(),
+        kind.key()
+    );
+    let pts: Vec<geo::Point<f64>> = facs.iter().map(|f| f.location.unwrap()).collect();
+    let origins: Vec<geo::Point<f64>> = demand.points.iter().map(|d| d.location).collect();
+    let max = a.max_minutes * 60.0 * a.speed;
+    let graph;
+    let net;
+    let access: &dyn Accessibility = match a.mode {
+        Mode::Euclidean => &coverage::Euclidean,
+        Mode::Network => {
+            graph = build_graph(&ds)?;
+            net = carecircle::network::NetworkAccess {
+                graph: &graph,
+                max_snap: a.max_snap,
+            };
+            &net
+        }
+    };
+    for (j, n) in access.diagnose(&origins, &pts) {
+        match j {
+            Some(j) => eprintln!("note: {} ({}): {n}", facs[j].name, facs[j].source_id),
+            None => eprintln!("note: {n}"),
+        }
+    }
+    let near = access.nearest_within(&origins, &pts, max, &bar)?;
+    bar.finish();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["id", "lon", "lat", "facility_id", "distance_m", "minutes"])?;
+    let mut reached = 0;
+    for (i, (d, n)) in demand.points.iter().zip(&near).enumerate() {
+        let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
+        let (fid, dist, min) = match n {
+            Some((j, m)) => {
+                reached += 1;
+                (
+                    facs[*j as usize].source_id.clone(),
+                    format!("{m:.2}"),
+                    format!("{:.2}", m / a.speed / 60.0),
+                )
+            }
+            None => Default::default(),
+        };
+        w.write_record([
+            i.to_string(),
+            format!("{lon:.7}"),
+            format!("{lat:.7}"),
+            fid,
+            dist,
+            min,
+        ])?;
+    }
+    let bytes = w.into_inner()?;
+    carecircle::io::geojson::write_atomic(&a.csv, &bytes)?;
+    println!(
+        "{} demand points, {reached} reach a {} within {} min at {} m/s ({:.0} m, {}); written to {}",
+        demand.points.len(),
+        kind.key(),
+        a.max_minutes,
+        a.speed,
+        max,
+        if a.mode == Mode::Network { "walking network" } else { "straight line" },
+        a.csv.display()
+    );
     Ok(())
 }

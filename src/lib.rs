@@ -11,6 +11,7 @@ pub mod error;
 pub mod geom;
 pub mod io;
 pub mod model;
+pub mod network;
 pub mod progress;
 pub mod report;
 pub mod spatial;

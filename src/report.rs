@@ -25,6 +25,7 @@ pub fn to_json(report: &Report) -> Value {
                 "units_total": r.units_total, "units_meeting": r.units_meeting, "pass": r.pass,
                 "distance_m": r.distance_m, "distance": r.distance, "group": r.group,
                 "people_covered": r.people_covered, "people_total": r.people_total,
+                "people_overclaimed": r.people_overclaimed,
                 "clause": r.clause, "notes": r.notes,
             })
         })
@@ -373,6 +374,17 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
                 t("可达人数", "people within reach"),
                 c,
                 a
+            );
+        }
+        if let Some(o) = r.people_overclaimed {
+            let _ = writeln!(
+                s,
+                "     {}: {:.0}",
+                t(
+                    "直线距离多算的人数（直线距离内、步行不可达）",
+                    "over-claimed by a straight-line circle (inside the distance, beyond the walk)"
+                ),
+                o
             );
         }
         let _ = writeln!(

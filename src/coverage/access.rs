@@ -50,6 +50,16 @@ pub trait Accessibility: Sync {
         progress: &dyn Progress,
     ) -> Result<Vec<Option<(u32, f64)>>>;
 
+    /// Problems worth telling the planner about this pairing (points off the network,
+    /// facilities on small islands): a message, and the target index it is about, if one.
+    fn diagnose(
+        &self,
+        _origins: &[Point<f64>],
+        _targets: &[Point<f64>],
+    ) -> Vec<(Option<usize>, String)> {
+        Vec::new()
+    }
+
     /// For each origin, every target within `max_m`.
     fn all_within(
         &self,

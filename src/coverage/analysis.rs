@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::coverage::access::Accessibility;
+use crate::coverage::access::{Accessibility, Euclidean};
 use crate::coverage::demand::{build_demand, resolve_population, DemandModel, DemandSource};
 use crate::coverage::rules::{AgeGroup, RuleSet, Test};
 use crate::model::{Dataset, FacilityId, FacilityKind, FacilityStatus, UnitId, UnitLevel};
@@ -46,6 +46,8 @@ pub struct RuleResult {
     /// People of the group within reach / in all (population rules).
     pub people_covered: Option<f64>,
     pub people_total: Option<f64>,
+    /// Network mode: people a straight-line circle of the same distance would also count.
+    pub people_overclaimed: Option<f64>,
     pub clause: crate::coverage::rules::Clause,
     /// Why some or all units were not evaluated.
     pub notes: Vec<String>,
@@ -63,6 +65,10 @@ pub struct UnitRuleStatus {
     pub value: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Network mode, population rules: people inside the straight-line distance but beyond
+    /// the walk — what a circle on the map over-claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub euclidean_overclaim: Option<f64>,
 }
 
 /// One unit's figures and rule statuses.
@@ -287,6 +293,7 @@ pub fn analyze(
             group: matches!(rule.test, Test::PopulationWithin).then_some(rule.group),
             people_covered: None,
             people_total: None,
+            people_overclaimed: None,
             clause: rule.clause.clone(),
             notes: Vec::new(),
         };
@@ -332,6 +339,7 @@ pub fn analyze(
                             deficit: Some((need - n).max(0.0)),
                             value: Some(n),
                             reason: None,
+                            euclidean_overclaim: None,
                         },
                     );
                 }
@@ -386,6 +394,7 @@ pub fn analyze(
                                 deficit: Some(short),
                                 value: Some(v),
                                 reason: None,
+                                euclidean_overclaim: None,
                             }
                         }
                         None => UnitRuleStatus {
@@ -397,6 +406,7 @@ pub fn analyze(
                             } else {
                                 "no nursery places".into()
                             }),
+                            euclidean_overclaim: None,
                         },
                     };
                     unit_rules[i].insert(rule.id.clone(), status);
@@ -460,6 +470,7 @@ pub fn analyze(
                                 deficit: None,
                                 value: None,
                                 reason: Some("facilities have no location".into()),
+                                euclidean_overclaim: None,
                             },
                         );
                     }
@@ -467,7 +478,37 @@ pub fn analyze(
                     results.push(res);
                     continue;
                 }
+                let located: Vec<FacilityId> = fac
+                    .iter()
+                    .copied()
+                    .filter(|f| ds.facility(*f).location.is_some())
+                    .collect();
+                let mut about: Vec<String> = Vec::new();
+                for (target, msg) in access.diagnose(&demand_pts, &pts) {
+                    match target {
+                        None => notes.push(msg),
+                        Some(j) => {
+                            let f = ds.facility(located[j]);
+                            about.push(format!("{} ({}): {msg}", f.name, f.source_id));
+                        }
+                    }
+                }
+                if !about.is_empty() {
+                    notes.push(format!(
+                        "{} facilities may be misplaced — check their locations: {}",
+                        about.len(),
+                        about.join("; ")
+                    ));
+                }
                 let nearest = access.nearest_within(&demand_pts, &pts, dist, progress)?;
+                // Network mode: what a straight-line circle of the same distance would claim.
+                let straight = if access.mode() != "euclidean" {
+                    Some(Euclidean.nearest_within(&demand_pts, &pts, dist, progress)?)
+                } else {
+                    None
+                };
+                let mut over = vec![0.0f64; n_units];
+                let mut over_sum = 0.0;
                 let mut cov = vec![0.0f64; n_units];
                 let mut all = vec![0.0f64; n_units];
                 let (mut c_sum, mut a_sum) = (0.0, 0.0);
@@ -488,10 +529,17 @@ pub fn analyze(
                             people: w,
                         });
                     }
+                    let over_here = straight.as_ref().is_some_and(|s| s[k].is_some()) && !hit;
+                    if over_here {
+                        over_sum += w;
+                    }
                     for a in ds.ancestors(d.unit) {
                         all[a.index()] += w;
                         if hit {
                             cov[a.index()] += w;
+                        }
+                        if over_here {
+                            over[a.index()] += w;
                         }
                     }
                 }
@@ -509,6 +557,7 @@ pub fn analyze(
                             deficit: Some(all[i] - cov[i]),
                             value: Some(share),
                             reason: None,
+                            euclidean_overclaim: straight.as_ref().map(|_| over[i]),
                         }
                     } else {
                         UnitRuleStatus {
@@ -524,6 +573,7 @@ pub fn analyze(
                                     format!("no {} placed in it", rule.group.en())
                                 },
                             ),
+                            euclidean_overclaim: None,
                         }
                     };
                     unit_rules[i].insert(rule.id.clone(), status);
@@ -539,6 +589,7 @@ pub fn analyze(
                 res.units_meeting = meeting;
                 res.people_covered = Some(c_sum);
                 res.people_total = Some(a_sum);
+                res.people_overclaimed = straight.as_ref().map(|_| over_sum);
                 if a_sum > 0.0 {
                     let share = c_sum / a_sum;
                     res.achieved = Some(share);

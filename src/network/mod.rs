@@ -1,0 +1,800 @@
+//! The walking network: a pedestrian graph in compressed-sparse-row form, snapping of points
+//! to the nearest street segment, and distance-bounded multi-source Dijkstra — the real
+//! 15-minute circle along streets rather than a circle on the map.
+//!
+//! Pure: knows lines and points in metres, nothing of units, rules or UI. Plugs into the
+//! coverage engine through [`NetworkAccess`], an [`Accessibility`] implementation.
+//!
+//! ```
+//! use carecircle::network::{Graph, LineInput};
+//! use geo::{line_string, Point};
+//! // An L-shaped street: 300 m east, then 400 m north.
+//! let g = Graph::build(&[LineInput { coords: &line_string![(x: 0.0, y: 0.0), (x: 300.0, y: 0.0), (x: 300.0, y: 400.0)], node_ids: None, highway: None }]);
+//! let d = g.distances_from(&[g.snap(Point::new(0.0, 10.0), 300.0).unwrap()], 10_000.0);
+//! let end = g.snap(Point::new(300.0, 400.0), 300.0).unwrap();
+//! // 10 m onto the street, 700 m along it.
+//! assert!((g.cost_to(&d, &end).unwrap() - 710.0).abs() < 1e-9);
+//! ```
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::{BinaryHeap, HashMap};
+
+use geo::{LineString, Point};
+use rayon::prelude::*;
+use rstar::{primitives::GeomWithData, primitives::Line as RLine, RTree};
+
+use crate::coverage::access::{Accessibility, Reach};
+use crate::progress::Progress;
+use crate::{Error, Result};
+
+/// A graph node (street junction or line end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+/// An undirected street edge between two nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EdgeId(pub u32);
+
+/// One straight piece of an edge, with (edge, metres along the edge at its start).
+type Segment = GeomWithData<RLine<[f64; 2]>, (u32, f32)>;
+
+/// What the graph is built from (dataset network lines, or test lines).
+pub struct LineInput<'a> {
+    pub coords: &'a LineString<f64>,
+    /// OSM node ids per vertex: lines join where they share an id. Without ids, lines join
+    /// where vertices coincide to the millimetre.
+    pub node_ids: Option<&'a [i64]>,
+    pub highway: Option<&'a str>,
+}
+
+/// One street edge: its end nodes, length and shape (metres).
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub a: NodeId,
+    pub b: NodeId,
+    pub length: f64,
+    pub geometry: Vec<[f64; 2]>,
+    /// highway=steps: kept for optional penalties.
+    pub steps: bool,
+}
+
+/// Counts of what the builder dropped or merged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BuildStats {
+    pub lines: usize,
+    pub self_loops: usize,
+    pub zero_length: usize,
+    pub duplicates: usize,
+}
+
+/// The pedestrian graph: nodes, edges, CSR adjacency, connected components and an R-tree
+/// over edge segments for snapping.
+pub struct Graph {
+    pub nodes: Vec<[f64; 2]>,
+    pub edges: Vec<Edge>,
+    /// CSR: neighbours of node n are `adj[offsets[n]..offsets[n+1]]`.
+    offsets: Vec<u32>,
+    adj: Vec<(u32, f64, u32)>,
+    /// Component id per node; components sorted by size, 0 the largest.
+    pub component: Vec<u32>,
+    pub component_sizes: Vec<usize>,
+    segments: RTree<Segment>,
+    pub stats: BuildStats,
+}
+
+/// A point placed on the network: on edge `edge`, `along` metres from its node `a`,
+/// `offset` metres off the street.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snap {
+    pub edge: EdgeId,
+    pub along: f64,
+    pub offset: f64,
+}
+
+/// Per-node result of a Dijkstra run: cost (metres) and the source that reached it.
+#[derive(Clone, Debug)]
+pub struct Labels {
+    pub cost: Vec<f64>,
+    pub source: Vec<u32>,
+    /// Sources snapped per edge, for points on the same edge as a source.
+    on_edge: HashMap<u32, Vec<(u32, f64, f64)>>,
+    pub max: f64,
+}
+
+#[derive(PartialEq)]
+struct Item(f64, u32, u32);
+impl Eq for Item {}
+impl PartialOrd for Item {
+    fn partial_cmp(&self, o: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Item {
+    fn cmp(&self, o: &Self) -> CmpOrdering {
+        // Min-heap by cost, then by source id for deterministic ties.
+        o.0.total_cmp(&self.0)
+            .then_with(|| o.2.cmp(&self.2))
+            .then_with(|| o.1.cmp(&self.1))
+    }
+}
+
+impl Graph {
+    /// Builds the graph: lines are split at every vertex shared with another line (or at
+    /// their ends); self-loops and zero-length pieces are dropped; parallel duplicates keep
+    /// the shortest.
+    pub fn build(lines: &[LineInput]) -> Self {
+        #[derive(Hash, PartialEq, Eq, Clone, Copy)]
+        enum Key {
+            Osm(i64),
+            Mm(i64, i64),
+        }
+        let key = |l: &LineInput, i: usize| match l.node_ids {
+            Some(ids) if ids.len() == l.coords.0.len() => Key::Osm(ids[i]),
+            _ => {
+                let c = l.coords.0[i];
+                Key::Mm((c.x * 1000.0).round() as i64, (c.y * 1000.0).round() as i64)
+            }
+        };
+        let mut uses: HashMap<Key, u32> = HashMap::new();
+        for l in lines {
+            let n = l.coords.0.len();
+            for i in 0..n {
+                *uses.entry(key(l, i)).or_default() += if i == 0 || i + 1 == n { 2 } else { 1 };
+            }
+        }
+        let mut node_of: HashMap<Key, u32> = HashMap::new();
+        let mut nodes: Vec<[f64; 2]> = Vec::new();
+        let mut stats = BuildStats {
+            lines: lines.len(),
+            ..Default::default()
+        };
+        let mut best: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut edges: Vec<Edge> = Vec::new();
+        for l in lines {
+            let n = l.coords.0.len();
+            if n < 2 {
+                continue;
+            }
+            let steps = l.highway == Some("steps");
+            let mut start: Option<u32> = None;
+            let mut geom: Vec<[f64; 2]> = Vec::new();
+            let mut len = 0.0;
+            for i in 0..n {
+                let c = l.coords.0[i];
+                if let Some(p) = geom.last() {
+                    len += ((c.x - p[0]).powi(2) + (c.y - p[1]).powi(2)).sqrt();
+                }
+                geom.push([c.x, c.y]);
+                let k = key(l, i);
+                if uses[&k] < 2 {
+                    continue;
+                }
+                let id = *node_of.entry(k).or_insert_with(|| {
+                    nodes.push([c.x, c.y]);
+                    (nodes.len() - 1) as u32
+                });
+                if let Some(s) = start {
+                    if s == id {
+                        stats.self_loops += 1;
+                    } else if len <= 0.0 {
+                        stats.zero_length += 1;
+                    } else {
+                        let pair = (s.min(id), s.max(id));
+                        let e = Edge {
+                            a: NodeId(s),
+                            b: NodeId(id),
+                            length: len,
+                            geometry: std::mem::take(&mut geom),
+                            steps,
+                        };
+                        match best.get(&pair) {
+                            Some(&j) => {
+                                stats.duplicates += 1;
+                                if e.length < edges[j].length {
+                                    edges[j] = e;
+                                }
+                            }
+                            None => {
+                                best.insert(pair, edges.len());
+                                edges.push(e);
+                            }
+                        }
+                    }
+                }
+                start = Some(id);
+                geom.clear();
+                geom.push([c.x, c.y]);
+                len = 0.0;
+            }
+        }
+        Self::from_parts(nodes, edges, stats)
+    }
+
+    /// A graph from nodes and edges directly (synthetic grids, tests).
+    pub fn from_parts(nodes: Vec<[f64; 2]>, edges: Vec<Edge>, stats: BuildStats) -> Self {
+        let n = nodes.len();
+        let mut deg = vec![0u32; n + 1];
+        for e in &edges {
+            deg[e.a.0 as usize] += 1;
+            deg[e.b.0 as usize] += 1;
+        }
+        let mut offsets = vec![0u32; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + deg[i];
+        }
+        let mut fill = offsets.clone();
+        let mut adj = vec![(0u32, 0.0f64, 0u32); offsets[n] as usize];
+        for (k, e) in edges.iter().enumerate() {
+            let (a, b) = (e.a.0 as usize, e.b.0 as usize);
+            adj[fill[a] as usize] = (e.b.0, e.length, k as u32);
+            fill[a] += 1;
+            adj[fill[b] as usize] = (e.a.0, e.length, k as u32);
+            fill[b] += 1;
+        }
+        // Components by union-find.
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(p: &mut [u32], mut x: u32) -> u32 {
+            while p[x as usize] != x {
+                p[x as usize] = p[p[x as usize] as usize];
+                x = p[x as usize];
+            }
+            x
+        }
+        for e in &edges {
+            let (ra, rb) = (find(&mut parent, e.a.0), find(&mut parent, e.b.0));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+        let mut root_size: HashMap<u32, usize> = HashMap::new();
+        let roots: Vec<u32> = (0..n as u32).map(|x| find(&mut parent, x)).collect();
+        for r in &roots {
+            *root_size.entry(*r).or_default() += 1;
+        }
+        let mut order: Vec<(usize, u32)> = root_size.iter().map(|(r, s)| (*s, *r)).collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let comp_of: HashMap<u32, u32> = order
+            .iter()
+            .enumerate()
+            .map(|(i, (_, r))| (*r, i as u32))
+            .collect();
+        let component = roots.iter().map(|r| comp_of[r]).collect();
+        let component_sizes = order.iter().map(|(s, _)| *s).collect();
+        let mut segs = Vec::new();
+        for (k, e) in edges.iter().enumerate() {
+            let mut along = 0.0f64;
+            for w in e.geometry.windows(2) {
+                segs.push(GeomWithData::new(
+                    RLine::new(w[0], w[1]),
+                    (k as u32, along as f32),
+                ));
+                along += ((w[1][0] - w[0][0]).powi(2) + (w[1][1] - w[0][1]).powi(2)).sqrt();
+            }
+        }
+        Graph {
+            nodes,
+            edges,
+            offsets,
+            adj,
+            component,
+            component_sizes,
+            segments: RTree::bulk_load(segs),
+            stats,
+        }
+    }
+
+    /// Builds the graph of a dataset's network lines.
+    pub fn from_dataset(ds: &crate::Dataset) -> Self {
+        let inputs: Vec<LineInput> = ds
+            .network
+            .iter()
+            .map(|l| LineInput {
+                coords: &l.geometry,
+                node_ids: l.node_ids.as_deref(),
+                highway: l.highway.as_deref(),
+            })
+            .collect();
+        Self::build(&inputs)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+    pub fn neighbours(&self, n: u32) -> &[(u32, f64, u32)] {
+        &self.adj[self.offsets[n as usize] as usize..self.offsets[n as usize + 1] as usize]
+    }
+
+    /// Places `p` on the nearest street segment (not just the nearest node); `None` when the
+    /// nearest street is farther than `max_snap` metres.
+    pub fn snap(&self, p: Point<f64>, max_snap: f64) -> Option<Snap> {
+        let q = [p.x(), p.y()];
+        let (seg, d2) = self
+            .segments
+            .nearest_neighbor_iter_with_distance_2(&q)
+            .next()?;
+        if d2 > max_snap * max_snap {
+            return None;
+        }
+        let (a, b) = (seg.geom().from, seg.geom().to);
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let l2 = dx * dx + dy * dy;
+        let t = if l2 > 0.0 {
+            (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / l2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (edge, start) = seg.data;
+        let e = &self.edges[edge as usize];
+        let along = (start as f64 + t * l2.sqrt()).min(e.length);
+        Some(Snap {
+            edge: EdgeId(edge),
+            along,
+            offset: d2.sqrt(),
+        })
+    }
+
+    /// A snap exactly at node `n` (for sources and targets that are junctions); `None` for a
+    /// node with no edges.
+    pub fn at_node(&self, n: u32) -> Option<Snap> {
+        let &(_, _, e) = self.neighbours(n).first()?;
+        let edge = &self.edges[e as usize];
+        Some(Snap {
+            edge: EdgeId(e),
+            along: if edge.a.0 == n { 0.0 } else { edge.length },
+            offset: 0.0,
+        })
+    }
+
+    /// Node key for comparing with other implementations (networkx) on the same edges:
+    /// millimetre coordinates plus the node number, because OSM can hold distinct,
+    /// unconnected nodes at one position (bridges over streets, stacked crossings).
+    pub fn node_key(&self, n: u32) -> String {
+        let [x, y] = self.nodes[n as usize];
+        format!(
+            "{}_{}_{n}",
+            (x * 1000.0).round() as i64,
+            (y * 1000.0).round() as i64
+        )
+    }
+
+    /// Edges as CSV `u,v,length_m` with node keys, sorted: the exact input another
+    /// implementation needs, and a content fingerprint of the graph.
+    pub fn edges_csv(&self) -> String {
+        let mut rows: Vec<String> = self
+            .edges
+            .iter()
+            .map(|e| {
+                format!(
+                    "{},{},{:.6}",
+                    self.node_key(e.a.0),
+                    self.node_key(e.b.0),
+                    e.length
+                )
+            })
+            .collect();
+        rows.sort();
+        let mut s = String::from("u,v,length_m\n");
+        for r in rows {
+            s.push_str(&r);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The component a snapped point lies in (0 = the largest).
+    pub fn component_of(&self, s: &Snap) -> u32 {
+        self.component[self.edges[s.edge.0 as usize].a.0 as usize]
+    }
+
+    /// Multi-source Dijkstra bounded by `max` metres from all `sources` at once: every node
+    /// gets its walking cost and the source that reaches it first. Source `i` is
+    /// `sources[i]`; the cost includes its off-street distance.
+    pub fn distances_from(&self, sources: &[Snap], max: f64) -> Labels {
+        let n = self.nodes.len();
+        let mut cost = vec![f64::INFINITY; n];
+        let mut source = vec![u32::MAX; n];
+        let mut heap = BinaryHeap::new();
+        let mut on_edge: HashMap<u32, Vec<(u32, f64, f64)>> = HashMap::new();
+        for (i, s) in sources.iter().enumerate() {
+            let e = &self.edges[s.edge.0 as usize];
+            on_edge
+                .entry(s.edge.0)
+                .or_default()
+                .push((i as u32, s.along, s.offset));
+            for (node, c) in [
+                (e.a.0, s.offset + s.along),
+                (e.b.0, s.offset + e.length - s.along),
+            ] {
+                if c <= max {
+                    heap.push(Item(c, node, i as u32));
+                }
+            }
+        }
+        while let Some(Item(c, node, src)) = heap.pop() {
+            let k = node as usize;
+            if c > cost[k] || (c == cost[k] && src >= source[k]) {
+                continue;
+            }
+            cost[k] = c;
+            source[k] = src;
+            for &(m, len, _) in self.neighbours(node) {
+                let nc = c + len;
+                if nc <= max && nc < cost[m as usize] {
+                    heap.push(Item(nc, m, src));
+                }
+            }
+        }
+        Labels {
+            cost,
+            source,
+            on_edge,
+            max,
+        }
+    }
+
+    /// Walking cost (metres) from the nearest source to a snapped point, with that source;
+    /// `None` beyond the bound.
+    pub fn nearest_source(&self, l: &Labels, s: &Snap) -> Option<(u32, f64)> {
+        let e = &self.edges[s.edge.0 as usize];
+        let mut best: Option<(u32, f64)> = None;
+        let mut consider = |src: u32, c: f64| {
+            if c <= l.max && best.is_none_or(|(bs, bc)| c < bc || (c == bc && src < bs)) {
+                best = Some((src, c));
+            }
+        };
+        let (ca, cb) = (l.cost[e.a.0 as usize], l.cost[e.b.0 as usize]);
+        if ca.is_finite() {
+            consider(l.source[e.a.0 as usize], ca + s.along + s.offset);
+        }
+        if cb.is_finite() {
+            consider(l.source[e.b.0 as usize], cb + e.length - s.along + s.offset);
+        }
+        if let Some(v) = l.on_edge.get(&s.edge.0) {
+            for &(src, along, off) in v {
+                consider(src, off + (along - s.along).abs() + s.offset);
+            }
+        }
+        best
+    }
+
+    /// Cost only (see [`Graph::nearest_source`]).
+    pub fn cost_to(&self, l: &Labels, s: &Snap) -> Option<f64> {
+        self.nearest_source(l, s).map(|x| x.1)
+    }
+
+    /// Edges fully or partly within `max` of the sources, with the reached length along
+    /// each: the raw material of catchment bands (draw, buffer, or export).
+    pub fn reached_edges(&self, l: &Labels, limit: f64) -> Vec<(EdgeId, f64, f64)> {
+        let mut out = Vec::new();
+        for (k, e) in self.edges.iter().enumerate() {
+            let (ca, cb) = (l.cost[e.a.0 as usize], l.cost[e.b.0 as usize]);
+            let from_a = if ca <= limit {
+                (limit - ca).min(e.length)
+            } else {
+                0.0
+            };
+            let from_b = if cb <= limit {
+                (limit - cb).min(e.length)
+            } else {
+                0.0
+            };
+            if from_a > 0.0 || from_b > 0.0 {
+                out.push((EdgeId(k as u32), from_a, from_b));
+            }
+        }
+        out
+    }
+}
+
+/// Walking-network reach for the coverage engine. Points farther than `max_snap` from any
+/// street are unreachable (reported, never silently snapped far away).
+pub struct NetworkAccess<'g> {
+    pub graph: &'g Graph,
+    pub max_snap: f64,
+}
+
+impl NetworkAccess<'_> {
+    fn snap_all(&self, pts: &[Point<f64>]) -> Vec<Option<Snap>> {
+        pts.par_iter()
+            .map(|p| self.graph.snap(*p, self.max_snap))
+            .collect()
+    }
+}
+
+impl Accessibility for NetworkAccess<'_> {
+    fn mode(&self) -> &'static str {
+        "network"
+    }
+
+    fn diagnose(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+    ) -> Vec<(Option<usize>, String)> {
+        let mut out = Vec::new();
+        let os = self.snap_all(origins);
+        let off = os.iter().filter(|s| s.is_none()).count();
+        if off > 0 {
+            out.push((
+                None,
+                format!(
+                    "{off} of {} demand points are more than {:.0} m from any walkable street: unreachable",
+                    origins.len(),
+                    self.max_snap
+                ),
+            ));
+        }
+        let biggest = self.graph.component_sizes.first().copied().unwrap_or(0);
+        let on_island = os
+            .iter()
+            .flatten()
+            .filter(|s| self.graph.component_of(s) != 0)
+            .count();
+        if on_island * 20 > origins.len() {
+            out.push((
+                None,
+                format!(
+                    "{on_island} demand points sit on street islands cut off from the main network ({biggest} nodes)"
+                ),
+            ));
+        }
+        for (j, t) in targets.iter().enumerate() {
+            match self.graph.snap(*t, self.max_snap) {
+                None => out.push((
+                    Some(j),
+                    format!(
+                        "more than {:.0} m from any walkable street: covers no one on foot",
+                        self.max_snap
+                    ),
+                )),
+                Some(s) => {
+                    let c = self.graph.component_of(&s);
+                    let size = self.graph.component_sizes[c as usize];
+                    if c != 0 && size * 100 < biggest {
+                        out.push((
+                            Some(j),
+                            format!("on a street island of {size} nodes (main network {biggest})"),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn nearest_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Option<(u32, f64)>>> {
+        progress.stage("walking network", Some(3));
+        let ts = self.snap_all(targets);
+        let idx: Vec<u32> = (0..targets.len() as u32)
+            .filter(|i| ts[*i as usize].is_some())
+            .collect();
+        let sources: Vec<Snap> = idx.iter().map(|i| ts[*i as usize].unwrap()).collect();
+        progress.advance(1);
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let labels = self.graph.distances_from(&sources, max_m);
+        progress.advance(2);
+        let os = self.snap_all(origins);
+        let out = os
+            .par_iter()
+            .map(|s| {
+                s.as_ref()
+                    .and_then(|s| self.graph.nearest_source(&labels, s))
+                    .map(|(src, c)| (idx[src as usize], c))
+            })
+            .collect();
+        progress.advance(3);
+        Ok(out)
+    }
+
+    fn all_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Reach> {
+        progress.stage("walking catchments", Some(targets.len() as u64));
+        let os = self.snap_all(origins);
+        let ts = self.snap_all(targets);
+        // Origins by edge, to read them off each facility's labels.
+        let mut by_edge: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, s) in os.iter().enumerate() {
+            if let Some(s) = s {
+                by_edge.entry(s.edge.0).or_default().push(i as u32);
+            }
+        }
+        let pairs: Vec<Vec<(u32, u32, f32)>> = ts
+            .par_iter()
+            .enumerate()
+            .map(|(j, t)| {
+                let Some(t) = t else { return Vec::new() };
+                if progress.is_cancelled() {
+                    return Vec::new();
+                }
+                let l = self.graph.distances_from(std::slice::from_ref(t), max_m);
+                let mut out = Vec::new();
+                for (e, _, _) in self.graph.reached_edges(&l, max_m) {
+                    if let Some(v) = by_edge.get(&e.0) {
+                        for &o in v {
+                            if let Some(c) =
+                                self.graph.cost_to(&l, os[o as usize].as_ref().unwrap())
+                            {
+                                out.push((o, j as u32, c as f32));
+                            }
+                        }
+                    }
+                }
+                // The facility's own edge when no node was reached.
+                if let Some(v) = by_edge.get(&t.edge.0) {
+                    for &o in v {
+                        if !out.iter().any(|x| x.0 == o) {
+                            if let Some(c) =
+                                self.graph.cost_to(&l, os[o as usize].as_ref().unwrap())
+                            {
+                                out.push((o, j as u32, c as f32));
+                            }
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let mut rows: Vec<Vec<(f32, u32)>> = vec![Vec::new(); origins.len()];
+        for v in pairs {
+            for (o, j, c) in v {
+                rows[o as usize].push((c, j));
+            }
+        }
+        let mut reach = Reach {
+            row_of: (0..origins.len() as u32).collect(),
+            offsets: vec![0],
+            ..Default::default()
+        };
+        for r in &mut rows {
+            r.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (c, j) in r.iter() {
+                reach.targets.push(*j);
+                reach.metres.push(*c);
+            }
+            reach.offsets.push(reach.targets.len() as u32);
+        }
+        progress.advance(targets.len() as u64);
+        Ok(reach)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::line_string;
+
+    fn li(l: &LineString<f64>) -> LineInput<'_> {
+        LineInput {
+            coords: l,
+            node_ids: None,
+            highway: None,
+        }
+    }
+
+    /// A square block 0..100 with a diagonal shortcut missing: costs by hand.
+    #[test]
+    fn hand_built_graph_distances() {
+        let ls = [
+            line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0)],
+            line_string![(x: 100.0, y: 100.0), (x: 0.0, y: 100.0), (x: 0.0, y: 0.0)],
+            // A spur from (100,0) east 50 m, and a duplicate longer parallel edge.
+            line_string![(x: 100.0, y: 0.0), (x: 150.0, y: 0.0)],
+            line_string![(x: 100.0, y: 0.0), (x: 125.0, y: 10.0), (x: 150.0, y: 0.0)],
+            // A self-loop and an island.
+            line_string![(x: 0.0, y: 0.0), (x: -10.0, y: -10.0), (x: 0.0, y: 0.0)],
+            line_string![(x: 1000.0, y: 0.0), (x: 1010.0, y: 0.0)],
+        ];
+        let inputs: Vec<_> = ls.iter().map(li).collect();
+        let g = Graph::build(&inputs);
+        // Nodes: (0,0) (100,0) (100,100) (0,100)? (0,100) is an interior vertex used once: not
+        // a node. So nodes (0,0), (100,0), (100,100), (150,0), (1000,0), (1010,0).
+        assert_eq!(g.node_count(), 6);
+        assert_eq!(g.stats.duplicates, 1);
+        assert_eq!(g.stats.self_loops, 1);
+        assert_eq!(g.component_sizes, vec![4, 2]);
+        let src = g.snap(Point::new(0.0, -5.0), 300.0).unwrap();
+        assert!((src.offset - 5.0).abs() < 1e-12);
+        let l = g.distances_from(&[src], 10_000.0);
+        let at = |x: f64, y: f64| {
+            g.cost_to(&l, &g.snap(Point::new(x, y), 300.0).unwrap())
+                .unwrap()
+        };
+        assert!((at(150.0, 0.0) - 155.0).abs() < 1e-9);
+        assert!((at(100.0, 100.0) - 205.0).abs() < 1e-9);
+        // (0,100) is reached the short way round: west side, 100 m.
+        assert!((at(0.0, 100.0) - 105.0).abs() < 1e-9);
+        // A point 20 m north of (50,0): same edge as the source — direct, not via nodes.
+        assert!((at(50.0, 20.0) - (5.0 + 50.0 + 20.0)).abs() < 1e-9);
+        // The island is unreachable; a point far from any street does not snap.
+        let island = g.snap(Point::new(1005.0, 0.0), 300.0).unwrap();
+        assert_eq!(g.cost_to(&l, &island), None);
+        assert_eq!(g.component_of(&island), 1);
+        assert!(g.snap(Point::new(5000.0, 5000.0), 300.0).is_none());
+        // Bounded: nothing beyond 120 m.
+        let l = g.distances_from(&[src], 120.0);
+        assert_eq!(
+            g.cost_to(&l, &g.snap(Point::new(150.0, 0.0), 300.0).unwrap()),
+            None
+        );
+        assert!(g
+            .cost_to(&l, &g.snap(Point::new(100.0, 20.0), 300.0).unwrap())
+            .is_none());
+        assert!(
+            (g.cost_to(&l, &g.snap(Point::new(100.0, 10.0), 300.0).unwrap())
+                .unwrap()
+                - 115.0)
+                .abs()
+                < 1e-9
+        );
+        assert!(
+            (g.cost_to(&l, &g.snap(Point::new(100.0, 0.0), 300.0).unwrap())
+                .unwrap()
+                - 105.0)
+                .abs()
+                < 1e-9
+        );
+    }
+
+    #[test]
+    fn multi_source_labels_the_nearest_source() {
+        let l = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
+        let m = line_string![(x: 500.0, y: 0.0), (x: 500.0, y: 10.0)];
+        let g = Graph::build(&[li(&l), li(&m)]);
+        let s = [
+            g.snap(Point::new(0.0, 0.0), 10.0).unwrap(),
+            g.snap(Point::new(1000.0, 0.0), 10.0).unwrap(),
+        ];
+        let lab = g.distances_from(&s, 10_000.0);
+        let p = g.snap(Point::new(300.0, 0.0), 10.0).unwrap();
+        assert_eq!(g.nearest_source(&lab, &p), Some((0, 300.0)));
+        let q = g.snap(Point::new(800.0, 0.0), 10.0).unwrap();
+        assert_eq!(g.nearest_source(&lab, &q), Some((1, 200.0)));
+    }
+
+    #[test]
+    fn access_matches_euclidean_on_a_straight_street_and_is_longer_around_a_block() {
+        use crate::progress::NoProgress;
+        // Two parallel streets 200 m apart, joined only at x = 0.
+        let a = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
+        let b = line_string![(x: 0.0, y: 200.0), (x: 1000.0, y: 200.0)];
+        let c = line_string![(x: 0.0, y: 0.0), (x: 0.0, y: 200.0)];
+        let g = Graph::build(&[li(&a), li(&b), li(&c)]);
+        let acc = NetworkAccess {
+            graph: &g,
+            max_snap: 300.0,
+        };
+        let fac = [Point::new(1000.0, 0.0)];
+        let dem = [
+            Point::new(600.0, 0.0),
+            Point::new(1000.0, 200.0),
+            Point::new(5000.0, 0.0),
+        ];
+        let n = acc.nearest_within(&dem, &fac, 900.0, &NoProgress).unwrap();
+        assert_eq!(n[0], Some((0, 400.0)));
+        // Euclidean 200 m; walking 1000 + 200 + 1000 = 2200 m: beyond 900 m.
+        assert_eq!(n[1], None);
+        assert_eq!(n[2], None);
+        let r = acc.all_within(&dem, &fac, 3000.0, &NoProgress).unwrap();
+        assert_eq!(r.of(1).collect::<Vec<_>>(), vec![(0, 2200.0)]);
+        assert_eq!(r.of(0).collect::<Vec<_>>(), vec![(0, 400.0)]);
+        assert_eq!(r.of(2).count(), 0);
+    }
+}
