@@ -1,17 +1,23 @@
-//! The desktop app: a first map window. Loads a dataset on a named worker thread (progress,
-//! cancel), draws unit boundaries, the street network and facilities, and lists load warnings
-//! and data attribution. The full planner workspace is its own issue.
+//! The desktop app: loads a dataset and runs the coverage analysis on a named worker thread
+//! (progress, cancel); draws units coloured by rule status (earcut meshes), the street
+//! network and facilities; Rules panel (preset, walking time × speed = distance, straight
+//! line or walking network), a dashboard of targets, and an Inspect window for a clicked
+//! unit and spot. Load warnings and data attribution have their own windows.
 //!
 //! UI code never mutates state directly during drawing: it pushes [`Command`]s, drained once
 //! per frame (the rerun pattern), so jobs and UI stay decoupled.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
-use crate::model::{Dataset, FacilityKind, FacilityStatus};
+use crate::coverage::rules::{RuleSet, PRESETS};
+use crate::coverage::{Options, Report};
+use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
+use crate::network::{Graph, NetworkAccess};
 use crate::progress::SharedProgress;
+use crate::spatial::UnitIndexes;
 
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
 pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-gb2312.ttf");
@@ -40,18 +46,39 @@ pub enum Lang {
     En,
 }
 
+/// Distance mode of the analysis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Euclidean,
+    Network,
+}
+
 /// Everything the UI can ask for.
 pub enum Command {
     Load(PathBuf),
+    /// Run the coverage analysis with the current rule settings.
+    Analyze,
     CancelJob,
     FitView,
     SetLang(Lang),
     ToggleWarnings,
     ToggleAbout,
+    /// Show a unit in the Inspect panel.
+    Inspect(UnitId),
+}
+
+/// What a loaded dataset brings with it, prepared off the UI thread.
+pub struct Loaded {
+    pub dataset: Arc<Dataset>,
+    /// Triangles of every unit shape (local metres), for filled choropleths: egui fills
+    /// only convex shapes, so concave polygons and holes are earcut once here.
+    pub fills: Vec<(UnitId, Vec<[f64; 2]>)>,
+    pub index: UnitIndexes,
 }
 
 enum JobResult {
-    Loaded(Box<Dataset>),
+    Loaded(Box<Loaded>),
+    Analyzed(Box<Report>, Option<Arc<Graph>>),
     Failed(String),
 }
 
@@ -79,7 +106,22 @@ impl View {
 }
 
 pub struct CareCircleApp {
-    dataset: Option<Dataset>,
+    dataset: Option<Arc<Dataset>>,
+    fills: Vec<(UnitId, Vec<[f64; 2]>)>,
+    index: Option<UnitIndexes>,
+    report: Option<Report>,
+    graph: Option<Arc<Graph>>,
+    preset: String,
+    minutes: f64,
+    speed: f64,
+    mode: Mode,
+    with_planned: bool,
+    selected: Option<UnitId>,
+    /// The spot last clicked on the map (local metres): "is this spot covered?".
+    spot: Option<[f64; 2]>,
+    /// The rule the choropleth shows; `None` = overall status over all rules.
+    map_rule: Option<String>,
+    job_label: &'static str,
     job: Option<Job>,
     errors: Vec<String>,
     commands: Vec<Command>,
@@ -93,8 +135,24 @@ pub struct CareCircleApp {
 impl CareCircleApp {
     pub fn new(ctx: &egui::Context, dataset: Option<PathBuf>) -> Self {
         install_fonts(ctx);
+        // Light theme: maps and reports are read on white, and projected in meeting rooms.
+        ctx.set_visuals(egui::Visuals::light());
+        let rules = RuleSet::preset(PRESETS[0].0).expect("shipped preset");
         let mut app = CareCircleApp {
             dataset: None,
+            fills: Vec::new(),
+            index: None,
+            report: None,
+            graph: None,
+            preset: PRESETS[0].0.to_owned(),
+            minutes: rules.settings.walk_minutes,
+            speed: rules.settings.walk_speed_m_s,
+            mode: Mode::Euclidean,
+            with_planned: false,
+            selected: None,
+            spot: None,
+            map_rule: Some("elderly_15min_circle".into()),
+            job_label: "",
             job: None,
             errors: Vec::new(),
             commands: Vec::new(),
@@ -113,7 +171,24 @@ impl CareCircleApp {
     }
 
     pub fn dataset(&self) -> Option<&Dataset> {
-        self.dataset.as_ref()
+        self.dataset.as_deref()
+    }
+
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    pub fn selected(&self) -> Option<UnitId> {
+        self.selected
+    }
+
+    /// Queue a command, as the UI's widgets do (for tests and scripted use).
+    pub fn push(&mut self, c: Command) {
+        self.commands.push(c);
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     pub fn is_busy(&self) -> bool {
@@ -131,6 +206,8 @@ impl CareCircleApp {
         for cmd in std::mem::take(&mut self.commands) {
             match cmd {
                 Command::Load(path) => self.start_load(ctx, path),
+                Command::Analyze => self.start_analysis(ctx),
+                Command::Inspect(u) => self.selected = Some(u),
                 Command::CancelJob => {
                     if let Some(j) = &self.job {
                         j.progress.cancel();
@@ -144,35 +221,137 @@ impl CareCircleApp {
         }
     }
 
-    fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
+    /// Runs `work` on the named worker thread; the UI polls its result and progress.
+    fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        label: &'static str,
+        work: impl FnOnce(&SharedProgress) -> JobResult + Send + 'static,
+    ) {
+        if self.job.is_some() {
+            self.errors.push(
+                self.t(
+                    "已有任务在运行，请等待或取消",
+                    "A job is running: wait or cancel it",
+                )
+                .to_owned(),
+            );
+            return;
+        }
         let progress = SharedProgress::new();
         let (tx, rx) = mpsc::sync_channel(1);
         let p = progress.clone();
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
-            .name("carecircle-load".into())
+            .name("carecircle-worker".into())
             .spawn(move || {
-                let result = match crate::io::load_path_with(&path, &p) {
-                    Ok(ds) => JobResult::Loaded(Box::new(ds)),
-                    Err(e) => JobResult::Failed(format!("{}: {e}", path.display())),
-                };
-                let _ = tx.send(result);
+                let _ = tx.send(work(&p));
                 ctx.request_repaint();
             });
         match spawned {
-            Ok(_) => self.job = Some(Job { progress, rx }),
+            Ok(_) => {
+                self.job = Some(Job { progress, rx });
+                self.job_label = label;
+            }
             Err(e) => self
                 .errors
-                .push(format!("cannot start the loader thread: {e}")),
+                .push(format!("cannot start a worker thread: {e}")),
         }
+    }
+
+    fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.spawn(ctx, "load", move |p| {
+            match crate::io::load_path_with(&path, p) {
+                Ok(ds) => {
+                    let fills = triangulate_units(&ds);
+                    let index = UnitIndexes::new(&ds);
+                    JobResult::Loaded(Box::new(Loaded {
+                        dataset: Arc::new(ds),
+                        fills,
+                        index,
+                    }))
+                }
+                Err(e) => JobResult::Failed(format!("{}: {e}", path.display())),
+            }
+        });
+    }
+
+    /// The rule set as the Rules panel has it.
+    fn rules(&self) -> Result<RuleSet, String> {
+        let mut r = RuleSet::load(&self.preset).map_err(|e| e.to_string())?;
+        if self.minutes > 0.0 && self.speed > 0.0 {
+            r.set_walk(self.minutes, self.speed);
+        }
+        Ok(r)
+    }
+
+    fn start_analysis(&mut self, ctx: &egui::Context) {
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let rules = match self.rules() {
+            Ok(r) => r,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
+        let opts = Options {
+            include_planned: self.with_planned,
+            include_proposed: false,
+        };
+        let mode = self.mode;
+        let cached = self.graph.clone();
+        self.spawn(ctx, "analyze", move |p| {
+            let graph = match mode {
+                Mode::Euclidean => None,
+                Mode::Network if ds.network.is_empty() => {
+                    return JobResult::Failed(
+                        "no walkable streets in this dataset: use straight-line mode".into(),
+                    )
+                }
+                Mode::Network => Some(cached.unwrap_or_else(|| Arc::new(Graph::from_dataset(&ds)))),
+            };
+            let result = match &graph {
+                None => {
+                    crate::coverage::analyze(&ds, &rules, &opts, &crate::coverage::Euclidean, p)
+                }
+                Some(g) => {
+                    let acc = NetworkAccess {
+                        graph: g,
+                        max_snap: 300.0,
+                    };
+                    crate::coverage::analyze(&ds, &rules, &opts, &acc, p)
+                }
+            };
+            match result {
+                Ok(r) => JobResult::Analyzed(Box::new(r), graph),
+                Err(e) => JobResult::Failed(format!("analysis: {e}")),
+            }
+        });
     }
 
     fn poll_job(&mut self) {
         let Some(job) = &self.job else { return };
         match job.rx.try_recv() {
-            Ok(JobResult::Loaded(ds)) => {
-                self.dataset = Some(*ds);
+            Ok(JobResult::Loaded(l)) => {
+                let l = *l;
+                self.dataset = Some(l.dataset);
+                self.fills = l.fills;
+                self.index = Some(l.index);
+                self.report = None;
+                self.graph = None;
+                self.selected = None;
                 self.view = None;
+                self.job = None;
+                // A planner opens data to see the gaps: analyse right away.
+                self.commands.push(Command::Analyze);
+            }
+            Ok(JobResult::Analyzed(r, g)) => {
+                self.report = Some(*r);
+                if g.is_some() {
+                    self.graph = g;
+                }
                 self.job = None;
             }
             Ok(JobResult::Failed(e)) => {
@@ -226,7 +405,11 @@ impl CareCircleApp {
         if let Some(job) = &self.job {
             let (stage, frac) = job.progress.snapshot();
             ui.horizontal(|ui| {
-                ui.label(format!("{} {stage}", self.t("正在加载", "Loading")));
+                let what = match self.job_label {
+                    "analyze" => self.t("正在分析", "Analysing"),
+                    _ => self.t("正在加载", "Loading"),
+                };
+                ui.label(format!("{what} {stage}"));
                 match frac {
                     Some(f) => ui.add(
                         egui::ProgressBar::new(f)
@@ -337,7 +520,57 @@ impl CareCircleApp {
             }
         }
         self.view = Some(view);
+        if response.clicked() {
+            if let Some(p) = response.interact_pointer_pos() {
+                let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
+                let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
+                self.spot = Some([x, y]);
+                if let Some(u) = self
+                    .index
+                    .as_ref()
+                    .and_then(|i| i.locate_finest(ds, geo::Point::new(x, y)))
+                {
+                    self.commands.push(Command::Inspect(u));
+                }
+            }
+        }
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        // Choropleth: the finest units with shapes, coloured by their rule status.
+        if let Some(report) = &self.report {
+            let finest = self
+                .fills
+                .iter()
+                .map(|(u, _)| ds.unit(*u).level.tier())
+                .max();
+            let mut mesh = egui::Mesh::default();
+            for (u, tris) in &self.fills {
+                if Some(ds.unit(*u).level.tier()) != finest {
+                    continue;
+                }
+                let ur = &report.units[u.index()];
+                let color = match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
+                    // Shares: a red → green ramp of coverage.
+                    Some(st) if st.value.is_some_and(|v| v <= 1.0) && st.pass.is_some() => {
+                        share_color(st.value.unwrap_or(0.0))
+                    }
+                    Some(st) => status_color(st.pass),
+                    None if self.map_rule.is_some() => status_color(None),
+                    None => status_color(match crate::report::unit_status(ur) {
+                        "pass" => Some(true),
+                        "fail" => Some(false),
+                        _ => None,
+                    }),
+                };
+                for t in tris.chunks_exact(3) {
+                    let base = mesh.vertices.len() as u32;
+                    for v in t {
+                        mesh.colored_vertex(tx(v[0], v[1]), color);
+                    }
+                    mesh.add_triangle(base, base + 1, base + 2);
+                }
+            }
+            painter.add(egui::Shape::mesh(mesh));
+        }
         // Street network under everything, culled by bounding box.
         let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
         for l in &ds.network {
@@ -376,8 +609,508 @@ impl CareCircleApp {
                 painter.rect_filled(Rect::from_center_size(pos, Vec2::splat(7.0)), 0.0, c);
             }
         }
+        if let Some(u) = self.selected {
+            if let Some(g) = &ds.unit(u).geometry {
+                for poly in &g.0 {
+                    let pts: Vec<Pos2> = poly.exterior().0.iter().map(|c| tx(c.x, c.y)).collect();
+                    painter.add(egui::Shape::closed_line(
+                        pts,
+                        Stroke::new(3.0, Color32::from_rgb(255, 170, 0)),
+                    ));
+                }
+            }
+        }
+        if let Some([x, y]) = self.spot {
+            let p = tx(x, y);
+            painter.circle_stroke(p, 6.0, Stroke::new(2.0, Color32::BLACK));
+            painter.line_segment(
+                [p - Vec2::new(9.0, 0.0), p + Vec2::new(9.0, 0.0)],
+                Stroke::new(1.0, Color32::BLACK),
+            );
+            painter.line_segment(
+                [p - Vec2::new(0.0, 9.0), p + Vec2::new(0.0, 9.0)],
+                Stroke::new(1.0, Color32::BLACK),
+            );
+        }
+        if let Some(report) = &self.report {
+            let rule = self
+                .map_rule
+                .as_ref()
+                .and_then(|id| report.rules.iter().find(|r| &r.id == id));
+            let en = self.lang == Lang::En;
+            let title = match rule {
+                Some(r) => {
+                    if en {
+                        r.title_en.clone()
+                    } else {
+                        r.title.clone()
+                    }
+                }
+                None => self.t("全部规则", "All rules").to_owned(),
+            };
+            let items: Vec<(Color32, String)> =
+                if rule.is_some_and(|r| r.test == "population_within") {
+                    [
+                        (0.3, "< 50%"),
+                        (0.6, "50–80%"),
+                        (0.9, "80–95%"),
+                        (0.97, "95–99.9%"),
+                        (1.0, "100%"),
+                    ]
+                    .iter()
+                    .map(|(v, l)| (share_color(*v), l.to_string()))
+                    .chain(std::iter::once((
+                        status_color(None),
+                        self.t("无法评估", "Not evaluated").to_owned(),
+                    )))
+                    .collect()
+                } else {
+                    vec![
+                        (status_color(Some(true)), self.t("达标", "Meets").to_owned()),
+                        (
+                            status_color(Some(false)),
+                            self.t("未达标", "Fails").to_owned(),
+                        ),
+                        (
+                            status_color(None),
+                            self.t("无法评估", "Not evaluated").to_owned(),
+                        ),
+                    ]
+                };
+            let mut y = rect.top() + 10.0;
+            painter.text(
+                Pos2::new(rect.left() + 10.0, y),
+                egui::Align2::LEFT_TOP,
+                title,
+                egui::FontId::proportional(13.0),
+                Color32::BLACK,
+            );
+            y += 20.0;
+            for (c, label) in items {
+                painter.rect_filled(
+                    Rect::from_min_size(Pos2::new(rect.left() + 10.0, y), Vec2::new(14.0, 14.0)),
+                    2.0,
+                    c,
+                );
+                painter.text(
+                    Pos2::new(rect.left() + 30.0, y + 7.0),
+                    egui::Align2::LEFT_CENTER,
+                    label,
+                    egui::FontId::proportional(13.0),
+                    Color32::BLACK,
+                );
+                y += 18.0;
+            }
+        }
         scale_bar(&painter, rect, view.scale);
     }
+
+    fn rules_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading(self.t("规则", "Rules"));
+        let mut preset = self.preset.clone();
+        egui::ComboBox::from_label(self.t("规划依据", "Plan"))
+            .selected_text(preset.clone())
+            .show_ui(ui, |ui| {
+                for (name, _) in PRESETS {
+                    ui.selectable_value(&mut preset, name.to_owned(), name);
+                }
+            });
+        if preset != self.preset {
+            self.preset = preset;
+            if let Ok(r) = RuleSet::preset(&self.preset) {
+                self.minutes = r.settings.walk_minutes;
+                self.speed = r.settings.walk_speed_m_s;
+            }
+        }
+        ui.horizontal(|ui| {
+            ui.label(self.t("步行时间", "Walk"));
+            ui.add(
+                egui::DragValue::new(&mut self.minutes)
+                    .range(1.0..=60.0)
+                    .suffix(" min"),
+            );
+            ui.label(self.t("速度", "speed"));
+            ui.add(
+                egui::DragValue::new(&mut self.speed)
+                    .range(0.3..=2.0)
+                    .speed(0.05)
+                    .suffix(" m/s"),
+            );
+        });
+        ui.horizontal(|ui| {
+            for (label, v) in [
+                (self.t("老人", "Elderly"), 0.8),
+                (self.t("成人", "Adult"), 1.2),
+                (self.t("轮椅", "Wheelchair"), 0.6),
+            ] {
+                if ui.small_button(format!("{label} {v}")).clicked() {
+                    self.speed = v;
+                }
+            }
+        });
+        ui.label(format!(
+            "= {}",
+            crate::coverage::rules::Distance::walk(self.minutes, self.speed).describe()
+        ));
+        ui.horizontal(|ui| {
+            let (a, b) = (
+                self.t("直线距离", "Straight line"),
+                self.t("步行路网", "Walking network"),
+            );
+            ui.radio_value(&mut self.mode, Mode::Euclidean, a);
+            ui.radio_value(&mut self.mode, Mode::Network, b);
+        });
+        let planned = self.t("计入规划项目", "Count planned projects");
+        ui.checkbox(&mut self.with_planned, planned);
+        if ui
+            .add_enabled(
+                self.dataset.is_some() && self.job.is_none(),
+                egui::Button::new(self.t("运行分析", "Run analysis")),
+            )
+            .clicked()
+        {
+            self.commands.push(Command::Analyze);
+        }
+    }
+
+    fn dashboard_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading(self.t("达标情况", "Targets"));
+        let Some(r) = &self.report else {
+            ui.label(self.t("尚未分析", "Not analysed yet"));
+            return;
+        };
+        let en = self.lang == Lang::En;
+        ui.label(format!(
+            "{} · {}",
+            r.preset,
+            match (r.mode, en) {
+                ("network", false) => "步行路网",
+                ("network", true) => "walking network",
+                (_, false) => "直线距离",
+                (_, true) => "straight line",
+            }
+        ));
+        let mut map_rule = self.map_rule.clone();
+        egui::ComboBox::from_label(self.t("地图显示", "Map shows"))
+            .selected_text(
+                match map_rule
+                    .as_ref()
+                    .and_then(|id| r.rules.iter().find(|x| &x.id == id))
+                {
+                    Some(x) => {
+                        if en {
+                            x.title_en.clone()
+                        } else {
+                            x.title.clone()
+                        }
+                    }
+                    None => self.t("全部规则", "All rules").to_owned(),
+                },
+            )
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut map_rule, None, self.t("全部规则", "All rules"));
+                for x in r.rules.iter().filter(|x| x.pass.is_some()) {
+                    ui.selectable_value(
+                        &mut map_rule,
+                        Some(x.id.clone()),
+                        if en { &x.title_en } else { &x.title },
+                    );
+                }
+            });
+        let skipped: Vec<_> = r.rules.iter().filter(|x| x.pass.is_none()).collect();
+        for rule in r.rules.iter().filter(|x| x.pass.is_some()) {
+            let (bg, verdict) = match rule.pass {
+                Some(true) => (Color32::from_rgb(220, 240, 225), self.t("达标", "PASS")),
+                Some(false) => (Color32::from_rgb(250, 222, 218), self.t("未达标", "FAIL")),
+                None => (Color32::from_rgb(235, 235, 235), self.t("无法评估", "n/a")),
+            };
+            egui::Frame::new()
+                .fill(bg)
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.label(
+                        egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
+                    );
+                    let fmt = |v: f64| {
+                        if rule.test == "places_per_1000" {
+                            format!("{v:.2}")
+                        } else if rule.test == "presence" {
+                            format!("{:.0}%", v * 100.0)
+                        } else {
+                            format!("{:.1}%", v * 100.0)
+                        }
+                    };
+                    let target = if rule.test == "presence" {
+                        "100%".to_owned()
+                    } else {
+                        fmt(rule.target)
+                    };
+                    ui.label(format!(
+                        "{}: {}  {}: {}  ({}/{})  {verdict}",
+                        self.t("实际", "achieved"),
+                        rule.achieved.map(fmt).unwrap_or("-".into()),
+                        self.t("目标", "target"),
+                        target,
+                        rule.units_meeting,
+                        rule.units_total
+                    ));
+                    if let Some(d) = &rule.distance {
+                        ui.small(d);
+                    }
+                    if let Some(o) = rule.people_overclaimed {
+                        ui.small(format!(
+                            "{}: {o:.0}",
+                            self.t("直线距离多算人数", "over-claimed by straight line")
+                        ));
+                    }
+                    ui.small(format!(
+                        "{} {} {}",
+                        self.t("依据", "Source"),
+                        rule.clause.source,
+                        rule.clause.section
+                    ))
+                    .on_hover_text(&rule.clause.text);
+                });
+            ui.add_space(3.0);
+        }
+        if !skipped.is_empty() {
+            ui.collapsing(
+                format!(
+                    "{} ({})",
+                    self.t("无法评估的规则", "Rules not evaluated"),
+                    skipped.len()
+                ),
+                |ui| {
+                    for x in &skipped {
+                        ui.label(if en { &x.title_en } else { &x.title });
+                        for n in &x.notes {
+                            ui.small(n);
+                        }
+                    }
+                },
+            );
+        }
+        if r.summary.synthetic_facilities > 0 {
+            ui.colored_label(
+                Color32::from_rgb(180, 90, 0),
+                format!(
+                    "{} {}",
+                    r.summary.synthetic_facilities,
+                    self.t("处设施为模拟数据", "facilities are synthetic")
+                ),
+            );
+        }
+        // By district: the elderly circle share per county-level unit.
+        if let Some(rule) = r
+            .rules
+            .iter()
+            .find(|x| x.test == "population_within" && x.pass.is_some())
+        {
+            ui.separator();
+            ui.label(
+                egui::RichText::new(format!(
+                    "{} · {}",
+                    if en { &rule.title_en } else { &rule.title },
+                    self.t("按区县", "by district")
+                ))
+                .strong(),
+            );
+            for u in r.units.iter().filter(|u| u.level.tier() == 1) {
+                if let Some(v) = u.rules.get(&rule.id).and_then(|s| s.value) {
+                    let ok = v + 1e-12 >= rule.target;
+                    ui.horizontal(|ui| {
+                        ui.label(format!("{:<6}", u.name));
+                        ui.add(
+                            egui::ProgressBar::new(v as f32)
+                                .desired_width(140.0)
+                                .fill(if ok {
+                                    Color32::from_rgb(46, 158, 79)
+                                } else {
+                                    Color32::from_rgb(212, 61, 47)
+                                })
+                                .text(format!("{:.1}%", v * 100.0)),
+                        );
+                    });
+                }
+            }
+        }
+        self.map_rule = map_rule;
+    }
+
+    fn inspect_ui(&mut self, ctx: &egui::Context) {
+        let (Some(ds), Some(u)) = (self.dataset.clone(), self.selected) else {
+            return;
+        };
+        let unit = ds.unit(u);
+        let mut open = true;
+        let en = self.lang == Lang::En;
+        egui::Window::new(format!("{}: {}", self.t("查看", "Inspect"), unit.name))
+            .id(egui::Id::unique("inspect"))
+            .open(&mut open)
+            .default_width(380.0)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "{} {} · {}",
+                    if en {
+                        unit.level.key()
+                    } else {
+                        unit.level.zh()
+                    },
+                    unit.name,
+                    unit.code
+                ));
+                if let Some(r) = &self.report {
+                    let ur = &r.units[u.index()];
+                    let num = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or("-".into());
+                    ui.label(format!(
+                        "{} {} · 60+ {} · 0-3 {}",
+                        self.t("人口", "Population"),
+                        num(ur.population),
+                        num(ur.pop_60plus),
+                        num(ur.pop_0_3)
+                    ));
+                    ui.label(format!(
+                        "{} {:.0} · {} {}",
+                        self.t("托位", "Nursery places"),
+                        ur.nursery_places,
+                        self.t("每千人", "per 1000"),
+                        ur.nursery_places_per_1000
+                            .map(|v| format!("{v:.2}"))
+                            .unwrap_or("-".into())
+                    ));
+                    for (k, n) in &ur.facilities {
+                        let kind = FacilityKind::parse(k).expect("own keys");
+                        ui.label(format!("{}: {n}", if en { kind.en() } else { kind.zh() }));
+                    }
+                    ui.separator();
+                    for rule in &r.rules {
+                        let Some(st) = ur.rules.get(&rule.id) else {
+                            continue;
+                        };
+                        let (c, verdict) = match st.pass {
+                            Some(true) => (Color32::from_rgb(30, 130, 60), self.t("达标", "PASS")),
+                            Some(false) => {
+                                (Color32::from_rgb(200, 50, 40), self.t("未达标", "FAIL"))
+                            }
+                            None => (Color32::GRAY, self.t("无法评估", "n/a")),
+                        };
+                        ui.horizontal_wrapped(|ui| {
+                            ui.colored_label(c, verdict);
+                            ui.label(if en { &rule.title_en } else { &rule.title });
+                            if let (Some(false), Some(d)) = (st.pass, st.deficit) {
+                                ui.label(format!("({} {d:.0})", self.t("缺口", "short")));
+                            }
+                        })
+                        .response
+                        .on_hover_text(format!(
+                            "{} {}\n{}",
+                            rule.clause.source, rule.clause.section, rule.clause.text
+                        ));
+                    }
+                }
+                if let Some([x, y]) = self.spot {
+                    ui.separator();
+                    ui.label(self.t(
+                        "点击位置最近的设施",
+                        "Nearest facilities to the clicked spot",
+                    ));
+                    let p = geo::Point::new(x, y);
+                    let speed = self.speed.max(0.1);
+                    let walk = self
+                        .graph
+                        .as_ref()
+                        .and_then(|g| g.snap(p, 300.0).map(|s| (g, s)));
+                    for kind in FacilityKind::ALL {
+                        let best = ds
+                            .facilities
+                            .iter()
+                            .filter(|f| f.kind == kind)
+                            .filter_map(|f| {
+                                f.location.map(|l| {
+                                    (f, ((l.x() - x).powi(2) + (l.y() - y).powi(2)).sqrt())
+                                })
+                            })
+                            .min_by(|a, b| a.1.total_cmp(&b.1));
+                        let Some((f, d)) = best else { continue };
+                        let mut line = format!(
+                            "{}: {} · {} {:.0} m",
+                            if en { kind.en() } else { kind.zh() },
+                            f.name,
+                            self.t("直线", "straight"),
+                            d
+                        );
+                        if let (Some((g, s)), Some(fl)) = (&walk, f.location) {
+                            if let Some(fs) = g.snap(fl, 300.0) {
+                                let l = g.distances_from(&[fs], 5000.0);
+                                match g.cost_to(&l, s) {
+                                    Some(c) => line.push_str(&format!(
+                                        " · {} {:.0} m = {:.1} min",
+                                        self.t("步行", "walk"),
+                                        c,
+                                        c / speed / 60.0
+                                    )),
+                                    None => line.push_str(self.t(
+                                        " · 步行5公里内不可达",
+                                        " · not reachable within 5 km walk",
+                                    )),
+                                }
+                            }
+                        }
+                        ui.label(line);
+                    }
+                }
+            });
+        if !open {
+            self.selected = None;
+        }
+    }
+}
+
+/// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).
+pub fn triangulate_units(ds: &Dataset) -> Vec<(UnitId, Vec<[f64; 2]>)> {
+    use geo::TriangulateEarcut;
+    ds.units
+        .iter()
+        .filter_map(|u| {
+            let g = u.geometry.as_ref()?;
+            let mut tris = Vec::new();
+            for poly in &g.0 {
+                let raw = poly.earcut_triangles_raw();
+                for i in raw.triangle_indices {
+                    tris.push(raw.vertices[i]);
+                }
+            }
+            Some((u.id, tris))
+        })
+        .collect()
+}
+
+fn status_color(pass: Option<bool>) -> Color32 {
+    match pass {
+        Some(true) => Color32::from_rgba_unmultiplied(46, 158, 79, 110),
+        Some(false) => Color32::from_rgba_unmultiplied(212, 61, 47, 110),
+        None => Color32::from_rgba_unmultiplied(150, 150, 150, 60),
+    }
+}
+
+/// Coverage share → colour: < 50 % deep red, 50–80 % orange, 80–95 % yellow, 95–99.9 % light
+/// green, full green.
+fn share_color(v: f64) -> Color32 {
+    let (r, g, b) = if v < 0.5 {
+        (189, 0, 38)
+    } else if v < 0.8 {
+        (240, 120, 40)
+    } else if v < 0.95 {
+        (250, 200, 60)
+    } else if v < 0.999 {
+        (150, 200, 100)
+    } else {
+        (46, 158, 79)
+    };
+    Color32::from_rgba_unmultiplied(r, g, b, 130)
 }
 
 fn kind_color(kind: FacilityKind) -> Color32 {
@@ -481,11 +1214,21 @@ impl eframe::App for CareCircleApp {
         self.handle_commands(&ctx);
         egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::left("legend")
-            .default_size(260.0)
+            .default_size(270.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.legend_ui(ui));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.rules_ui(ui);
+                    ui.separator();
+                    self.legend_ui(ui);
+                });
+            });
+        egui::Panel::right("dashboard")
+            .default_size(320.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.dashboard_ui(ui));
             });
         egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
+        self.inspect_ui(&ctx);
         if self.show_warnings {
             let mut open = true;
             egui::Window::new(self.t("加载警告", "Load warnings"))

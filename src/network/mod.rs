@@ -397,33 +397,51 @@ impl Graph {
         let mut source = vec![u32::MAX; n];
         let mut heap = BinaryHeap::new();
         let mut on_edge: HashMap<u32, Vec<(u32, f64, f64)>> = HashMap::new();
+        // Tentative costs are recorded at push time (lazy deletion of stale heap entries),
+        // so each node is pushed only when its cost improves. Ties go to the smaller source.
+        let relax = |cost: &mut Vec<f64>,
+                         source: &mut Vec<u32>,
+                         heap: &mut BinaryHeap<Item>,
+                         node: u32,
+                         c: f64,
+                         src: u32| {
+            let k = node as usize;
+            if c <= max && (c < cost[k] || (c == cost[k] && src < source[k])) {
+                cost[k] = c;
+                source[k] = src;
+                heap.push(Item(c, node, src));
+            }
+        };
         for (i, s) in sources.iter().enumerate() {
             let e = &self.edges[s.edge.0 as usize];
             on_edge
                 .entry(s.edge.0)
                 .or_default()
                 .push((i as u32, s.along, s.offset));
-            for (node, c) in [
-                (e.a.0, s.offset + s.along),
-                (e.b.0, s.offset + e.length - s.along),
-            ] {
-                if c <= max {
-                    heap.push(Item(c, node, i as u32));
-                }
-            }
+            relax(
+                &mut cost,
+                &mut source,
+                &mut heap,
+                e.a.0,
+                s.offset + s.along,
+                i as u32,
+            );
+            relax(
+                &mut cost,
+                &mut source,
+                &mut heap,
+                e.b.0,
+                s.offset + e.length - s.along,
+                i as u32,
+            );
         }
         while let Some(Item(c, node, src)) = heap.pop() {
             let k = node as usize;
-            if c > cost[k] || (c == cost[k] && src >= source[k]) {
-                continue;
+            if c > cost[k] || src != source[k] {
+                continue; // stale
             }
-            cost[k] = c;
-            source[k] = src;
             for &(m, len, _) in self.neighbours(node) {
-                let nc = c + len;
-                if nc <= max && nc < cost[m as usize] {
-                    heap.push(Item(nc, m, src));
-                }
+                relax(&mut cost, &mut source, &mut heap, m, c + len, src);
             }
         }
         Labels {
