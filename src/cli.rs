@@ -36,6 +36,36 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Walking time from every demand point to its nearest facility of a kind, as CSV.
     Reach(ReachArgs),
+    /// Walking catchment bands (e.g. 5/10/15 min) of facilities as GeoJSON polygons.
+    Catchments(CatchmentArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CatchmentArgs {
+    pub dataset: PathBuf,
+    /// Facility kinds, comma-separated (e.g. day_care,street_station).
+    #[arg(long)]
+    pub kind: String,
+    /// Only this facility (its id in the source file): a per-facility catchment.
+    #[arg(long)]
+    pub facility: Option<String>,
+    /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
+    #[arg(long, default_value_t = 0.8)]
+    pub speed: f64,
+    /// Band limits in minutes, comma-separated.
+    #[arg(long, default_value = "5,10,15")]
+    pub bands: String,
+    /// How far either side of a reached street the band extends, metres.
+    #[arg(long, default_value_t = 50.0)]
+    pub buffer: f64,
+    /// Raster cell for dissolving, metres.
+    #[arg(long, default_value_t = 20.0)]
+    pub cell: f64,
+    #[arg(long, default_value_t = 300.0)]
+    pub max_snap: f64,
+    /// Output GeoJSON (WGS84): cumulative bands and per-band rings.
+    #[arg(long)]
+    pub geojson: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -120,6 +150,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         } => info(&dataset, max_warnings),
         Command::Analyze(a) => analyze(a),
         Command::Reach(a) => reach(a),
+        Command::Catchments(a) => catchments(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -462,5 +493,99 @@ fn reach(a: ReachArgs) -> anyhow::Result<()> {
         if a.mode == Mode::Network { "walking network" } else { "straight line" },
         a.csv.display()
     );
+    Ok(())
+}
+
+fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
+    use geo::{Area, BooleanOps, MapCoords};
+    let kinds: Vec<FacilityKind> = a
+        .kind
+        .split(',')
+        .map(|k| {
+            FacilityKind::parse(k.trim()).with_context(|| format!("unknown facility kind '{k}'"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut bands: Vec<f64> = a
+        .bands
+        .split(',')
+        .map(|b| {
+            b.trim()
+                .parse::<f64>()
+                .with_context(|| format!("--bands: '{b}' is not a number of minutes"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    bands.sort_by(f64::total_cmp);
+    anyhow::ensure!(
+        bands.iter().all(|b| *b > 0.0),
+        "--bands must be positive minutes"
+    );
+    anyhow::ensure!(
+        a.speed > 0.0 && a.buffer > 0.0 && a.cell > 0.0,
+        "--speed, --buffer and --cell must be positive"
+    );
+    let ds = load(&a.dataset)?;
+    let graph = build_graph(&ds)?;
+    let facs: Vec<_> = ds
+        .facilities
+        .iter()
+        .filter(|f| kinds.contains(&f.kind) && f.location.is_some())
+        .filter(|f| a.facility.as_ref().is_none_or(|id| &f.source_id == id))
+        .collect();
+    anyhow::ensure!(
+        !facs.is_empty(),
+        "no facility of kind {} with a location{}",
+        a.kind,
+        a.facility
+            .as_ref()
+            .map(|i| format!(" and id {i}"))
+            .unwrap_or_default()
+    );
+    let snaps: Vec<_> = facs
+        .iter()
+        .filter_map(|f| graph.snap(f.location.unwrap(), a.max_snap))
+        .collect();
+    if snaps.len() < facs.len() {
+        eprintln!(
+            "note: {} facilities are more than {} m from any street and have no walking catchment",
+            facs.len() - snaps.len(),
+            a.max_snap
+        );
+    }
+    let max = bands.last().copied().unwrap_or(15.0) * 60.0 * a.speed;
+    let labels = graph.distances_from(&snaps, max);
+    let mut features = Vec::new();
+    let mut prev: Option<geo::MultiPolygon<f64>> = None;
+    for m in &bands {
+        let d = m * 60.0 * a.speed;
+        let cum = graph.band_polygon(&labels, d, a.buffer, a.cell);
+        let ring = match &prev {
+            Some(p) => cum.difference(p),
+            None => cum.clone(),
+        };
+        for (typ, g) in [("cumulative", &cum), ("band", &ring)] {
+            let wgs = g.map_coords(|c| {
+                let (lon, lat) = ds.projection.inverse(c.x, c.y);
+                geo::Coord { x: lon, y: lat }
+            });
+            features.push(serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "type": typ, "minutes": m, "speed_m_s": a.speed, "distance_m": d,
+                    "kinds": a.kind, "facilities": snaps.len(), "area_km2": g.unsigned_area() / 1e6,
+                    "label": format!("{m} min × {} m/s = {d:.0} m", a.speed),
+                },
+                "geometry": carecircle::io::geojson::geometry_value(&geo::Geometry::MultiPolygon(wgs)),
+            }));
+        }
+        println!(
+            "{m:>5} min × {} m/s = {d:>5.0} m: {:.2} km² within reach",
+            a.speed,
+            cum.unsigned_area() / 1e6
+        );
+        prev = Some(cum);
+    }
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    carecircle::io::geojson::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
+    println!("GeoJSON: {}", a.geojson.display());
     Ok(())
 }
