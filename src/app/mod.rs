@@ -67,6 +67,12 @@ pub enum Command {
     Inspect(UnitId),
 }
 
+/// A walking catchment band ready to draw: minutes and earcut triangles (local metres).
+pub struct Band {
+    pub minutes: f64,
+    pub triangles: Vec<[f64; 2]>,
+}
+
 /// What a loaded dataset brings with it, prepared off the UI thread.
 pub struct Loaded {
     pub dataset: Arc<Dataset>,
@@ -78,7 +84,7 @@ pub struct Loaded {
 
 enum JobResult {
     Loaded(Box<Loaded>),
-    Analyzed(Box<Report>, Option<Arc<Graph>>),
+    Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
     Failed(String),
 }
 
@@ -111,6 +117,7 @@ pub struct CareCircleApp {
     index: Option<UnitIndexes>,
     report: Option<Report>,
     graph: Option<Arc<Graph>>,
+    bands: Vec<Band>,
     preset: String,
     minutes: f64,
     speed: f64,
@@ -144,6 +151,7 @@ impl CareCircleApp {
             index: None,
             report: None,
             graph: None,
+            bands: Vec::new(),
             preset: PRESETS[0].0.to_owned(),
             minutes: rules.settings.walk_minutes,
             speed: rules.settings.walk_speed_m_s,
@@ -302,6 +310,7 @@ impl CareCircleApp {
         };
         let mode = self.mode;
         let cached = self.graph.clone();
+        let (minutes, speed) = (self.minutes, self.speed);
         self.spawn(ctx, "analyze", move |p| {
             let graph = match mode {
                 Mode::Euclidean => None,
@@ -324,8 +333,40 @@ impl CareCircleApp {
                     crate::coverage::analyze(&ds, &rules, &opts, &acc, p)
                 }
             };
+            // Network mode: the elderly-care circle's walking bands (⅓, ⅔ and all of the
+            // walking time) for the map.
+            let mut bands = Vec::new();
+            if let (Some(g), Ok(_)) = (&graph, &result) {
+                let kinds = rules
+                    .rules
+                    .iter()
+                    .find(|r| r.test == crate::coverage::Test::PopulationWithin)
+                    .map(|r| r.kinds.clone())
+                    .unwrap_or_default();
+                let snaps: Vec<_> = ds
+                    .facilities
+                    .iter()
+                    .filter(|f| kinds.contains(&f.kind) && f.status == FacilityStatus::Existing)
+                    .filter_map(|f| f.location.and_then(|l| g.snap(l, 300.0)))
+                    .collect();
+                let max = minutes * 60.0 * speed;
+                let labels = g.distances_from(&snaps, max);
+                for frac in [1.0, 2.0 / 3.0, 1.0 / 3.0] {
+                    let poly = g.band_polygon(&labels, max * frac, 40.0, 20.0);
+                    let mut triangles = Vec::new();
+                    use geo::TriangulateEarcut;
+                    for p in &poly.0 {
+                        let raw = p.earcut_triangles_raw();
+                        triangles.extend(raw.triangle_indices.iter().map(|i| raw.vertices[*i]));
+                    }
+                    bands.push(Band {
+                        minutes: minutes * frac,
+                        triangles,
+                    });
+                }
+            }
             match result {
-                Ok(r) => JobResult::Analyzed(Box::new(r), graph),
+                Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
                 Err(e) => JobResult::Failed(format!("analysis: {e}")),
             }
         });
@@ -341,14 +382,16 @@ impl CareCircleApp {
                 self.index = Some(l.index);
                 self.report = None;
                 self.graph = None;
+                self.bands.clear();
                 self.selected = None;
                 self.view = None;
                 self.job = None;
                 // A planner opens data to see the gaps: analyse right away.
                 self.commands.push(Command::Analyze);
             }
-            Ok(JobResult::Analyzed(r, g)) => {
+            Ok(JobResult::Analyzed(r, g, bands)) => {
                 self.report = Some(*r);
+                self.bands = bands;
                 if g.is_some() {
                     self.graph = g;
                 }
@@ -571,6 +614,23 @@ impl CareCircleApp {
             }
             painter.add(egui::Shape::mesh(mesh));
         }
+        // Walking bands (network mode), outermost first so inner bands draw on top.
+        for (k, band) in self.bands.iter().enumerate() {
+            let color = [
+                Color32::from_rgba_unmultiplied(70, 110, 220, 45),
+                Color32::from_rgba_unmultiplied(70, 110, 220, 60),
+                Color32::from_rgba_unmultiplied(70, 110, 220, 80),
+            ][k.min(2)];
+            let mut mesh = egui::Mesh::default();
+            for t in band.triangles.chunks_exact(3) {
+                let base = mesh.vertices.len() as u32;
+                for v in t {
+                    mesh.colored_vertex(tx(v[0], v[1]), color);
+                }
+                mesh.add_triangle(base, base + 1, base + 2);
+            }
+            painter.add(egui::Shape::mesh(mesh));
+        }
         // Street network under everything, culled by bounding box.
         let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
         for l in &ds.network {
@@ -677,6 +737,18 @@ impl CareCircleApp {
                         ),
                     ]
                 };
+            let mut items = items;
+            for b in &self.bands {
+                items.push((
+                    Color32::from_rgba_unmultiplied(70, 110, 220, 110),
+                    format!(
+                        "{} {:.0} {}",
+                        self.t("步行", "Walk"),
+                        b.minutes,
+                        self.t("分钟可达范围", "min reach")
+                    ),
+                ));
+            }
             let mut y = rect.top() + 10.0;
             painter.text(
                 Pos2::new(rect.left() + 10.0, y),
@@ -791,7 +863,8 @@ impl CareCircleApp {
             }
         ));
         let mut map_rule = self.map_rule.clone();
-        egui::ComboBox::from_label(self.t("地图显示", "Map shows"))
+        ui.label(self.t("地图显示", "Map shows"));
+        egui::ComboBox::from_id_salt("map_rule")
             .selected_text(
                 match map_rule
                     .as_ref()
@@ -807,7 +880,7 @@ impl CareCircleApp {
                     None => self.t("全部规则", "All rules").to_owned(),
                 },
             )
-            .width(220.0)
+            .width(280.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut map_rule, None, self.t("全部规则", "All rules"));
                 for x in r.rules.iter().filter(|x| x.pass.is_some()) {
@@ -949,6 +1022,8 @@ impl CareCircleApp {
         let en = self.lang == Lang::En;
         egui::Window::new(format!("{}: {}", self.t("查看", "Inspect"), unit.name))
             .id(egui::Id::unique("inspect"))
+            // Over the map's right edge, clear of the Rules panel and the dashboard.
+            .anchor(egui::Align2::RIGHT_TOP, [-360.0, 40.0])
             .open(&mut open)
             .default_width(380.0)
             .show(ctx, |ui| {
