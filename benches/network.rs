@@ -126,6 +126,16 @@ fn main() {
         g.edge_count(),
         g.component_sizes.len()
     );
+    let bytes = g.to_bytes();
+    let (t_fp, _) = time(5, || Graph::fingerprint(&ds));
+    let (t_cache, _) = time(5, || Graph::from_bytes(&bytes).unwrap());
+    println!(
+        "  graph cache: fingerprint {:.1} ms + read {:.1} ms ({:.1} MB) vs build {:.1} ms",
+        t_fp * 1000.0,
+        t_cache * 1000.0,
+        bytes.len() as f64 / 1e6,
+        t_build * 1000.0
+    );
     let facs: Vec<_> = ds
         .facilities
         .iter()

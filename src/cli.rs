@@ -394,13 +394,15 @@ fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::Graph> {
         ds.source.display()
     );
     let t = std::time::Instant::now();
-    let g = carecircle::network::Graph::from_dataset(ds);
+    let (g, cached) =
+        carecircle::network::Graph::load_or_build(ds, &carecircle::network::Graph::cache_dir(ds));
     eprintln!(
-        "walking graph: {} nodes, {} edges, {} components (largest {} nodes), built in {:.0} ms",
+        "walking graph: {} nodes, {} edges, {} components (largest {} nodes), {} in {:.0} ms",
         g.node_count(),
         g.edge_count(),
         g.component_sizes.len(),
         g.component_sizes.first().copied().unwrap_or(0),
+        if cached { "read from cache" } else { "built" },
         t.elapsed().as_secs_f64() * 1000.0
     );
     Ok(g)

@@ -319,7 +319,9 @@ impl CareCircleApp {
                         "no walkable streets in this dataset: use straight-line mode".into(),
                     )
                 }
-                Mode::Network => Some(cached.unwrap_or_else(|| Arc::new(Graph::from_dataset(&ds)))),
+                Mode::Network => Some(cached.unwrap_or_else(|| {
+                    Arc::new(Graph::load_or_build(&ds, &Graph::cache_dir(&ds)).0)
+                })),
             };
             let result = match &graph {
                 None => {

@@ -289,19 +289,21 @@ impl Graph {
                 parent[ra.max(rb) as usize] = ra.min(rb);
             }
         }
-        let mut root_size: HashMap<u32, usize> = HashMap::new();
         let roots: Vec<u32> = (0..n as u32).map(|x| find(&mut parent, x)).collect();
+        let mut size = vec![0usize; n];
         for r in &roots {
-            *root_size.entry(*r).or_default() += 1;
+            size[*r as usize] += 1;
         }
-        let mut order: Vec<(usize, u32)> = root_size.iter().map(|(r, s)| (*s, *r)).collect();
-        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let comp_of: HashMap<u32, u32> = order
-            .iter()
-            .enumerate()
-            .map(|(i, (_, r))| (*r, i as u32))
+        let mut order: Vec<(usize, u32)> = (0..n as u32)
+            .filter(|r| size[*r as usize] > 0)
+            .map(|r| (size[r as usize], r))
             .collect();
-        let component = roots.iter().map(|r| comp_of[r]).collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut comp_of = vec![0u32; n];
+        for (i, (_, r)) in order.iter().enumerate() {
+            comp_of[*r as usize] = i as u32;
+        }
+        let component = roots.iter().map(|r| comp_of[*r as usize]).collect();
         let component_sizes = order.iter().map(|(s, _)| *s).collect();
         let mut segs = Vec::new();
         for (k, e) in edges.iter().enumerate() {
@@ -671,6 +673,171 @@ impl Graph {
     }
 }
 
+/// Magic and version of the graph cache file.
+const CACHE_MAGIC: &[u8; 8] = b"CCGRAPH1";
+
+impl Graph {
+    /// A content fingerprint of the network lines a graph would be built from (coordinates,
+    /// OSM node ids, highway=steps), so a cached graph is used only for identical input.
+    pub fn fingerprint(ds: &crate::Dataset) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(CACHE_MAGIC);
+        for l in &ds.network {
+            h.update((l.geometry.0.len() as u64).to_le_bytes());
+            for c in &l.geometry.0 {
+                h.update(c.x.to_bits().to_le_bytes());
+                h.update(c.y.to_bits().to_le_bytes());
+            }
+            match &l.node_ids {
+                Some(ids) => {
+                    h.update([1u8]);
+                    for id in ids {
+                        h.update(id.to_le_bytes());
+                    }
+                }
+                None => h.update([0u8]),
+            }
+            h.update([(l.highway.as_deref() == Some("steps")) as u8]);
+        }
+        format!("{:x}", h.finalize())
+    }
+
+    /// Serialises nodes and edges (the rest is derived on load).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(16 + self.nodes.len() * 16 + self.edges.len() * 64);
+        b.extend_from_slice(CACHE_MAGIC);
+        let stats = [
+            self.stats.lines,
+            self.stats.self_loops,
+            self.stats.zero_length,
+            self.stats.duplicates,
+        ];
+        for v in stats {
+            b.extend_from_slice(&(v as u64).to_le_bytes());
+        }
+        b.extend_from_slice(&(self.nodes.len() as u64).to_le_bytes());
+        for n in &self.nodes {
+            b.extend_from_slice(&n[0].to_le_bytes());
+            b.extend_from_slice(&n[1].to_le_bytes());
+        }
+        b.extend_from_slice(&(self.edges.len() as u64).to_le_bytes());
+        for e in &self.edges {
+            b.extend_from_slice(&e.a.0.to_le_bytes());
+            b.extend_from_slice(&e.b.0.to_le_bytes());
+            b.extend_from_slice(&e.length.to_le_bytes());
+            b.push(e.steps as u8);
+            b.extend_from_slice(&(e.geometry.len() as u32).to_le_bytes());
+            for p in &e.geometry {
+                b.extend_from_slice(&p[0].to_le_bytes());
+                b.extend_from_slice(&p[1].to_le_bytes());
+            }
+        }
+        b
+    }
+
+    /// Reads [`Graph::to_bytes`]; `None` for a truncated, foreign or inconsistent file (the
+    /// caller then rebuilds — a cache can never produce a wrong graph silently).
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        struct R<'a>(&'a [u8]);
+        impl R<'_> {
+            fn take(&mut self, n: usize) -> Option<&[u8]> {
+                if self.0.len() < n {
+                    return None;
+                }
+                let (a, rest) = self.0.split_at(n);
+                self.0 = rest;
+                Some(a)
+            }
+            fn u64(&mut self) -> Option<u64> {
+                Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+            }
+            fn u32(&mut self) -> Option<u32> {
+                Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+            }
+            fn f64(&mut self) -> Option<f64> {
+                Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+            }
+        }
+        let mut r = R(b);
+        if r.take(8)? != CACHE_MAGIC {
+            return None;
+        }
+        let stats = BuildStats {
+            lines: r.u64()? as usize,
+            self_loops: r.u64()? as usize,
+            zero_length: r.u64()? as usize,
+            duplicates: r.u64()? as usize,
+        };
+        let n = r.u64()? as usize;
+        if n > b.len() / 16 {
+            return None;
+        }
+        let mut nodes = Vec::with_capacity(n);
+        for _ in 0..n {
+            nodes.push([r.f64()?, r.f64()?]);
+        }
+        let m = r.u64()? as usize;
+        if m > b.len() / 25 {
+            return None;
+        }
+        let mut edges = Vec::with_capacity(m);
+        for _ in 0..m {
+            let (a, bb, length) = (r.u32()?, r.u32()?, r.f64()?);
+            let steps = r.take(1)?[0] != 0;
+            let k = r.u32()? as usize;
+            if a as usize >= n || bb as usize >= n || k > r.0.len() / 16 || !(length > 0.0) {
+                return None;
+            }
+            let mut geometry = Vec::with_capacity(k);
+            for _ in 0..k {
+                geometry.push([r.f64()?, r.f64()?]);
+            }
+            edges.push(Edge {
+                a: NodeId(a),
+                b: NodeId(bb),
+                length,
+                geometry,
+                steps,
+            });
+        }
+        if !r.0.is_empty() {
+            return None;
+        }
+        Some(Self::from_parts(nodes, edges, stats))
+    }
+
+    /// The graph of a dataset, from the cache folder when a graph of identical network
+    /// lines was built before, else built and written there (atomically). Returns whether
+    /// the cache was used. Cache problems never fail the call: the graph is then built.
+    pub fn load_or_build(ds: &crate::Dataset, cache_dir: &std::path::Path) -> (Self, bool) {
+        let path = cache_dir.join(format!("graph-{}.bin", &Self::fingerprint(ds)[..16]));
+        if let Ok(bytes) = std::fs::read(&path) {
+            if let Some(g) = Self::from_bytes(&bytes) {
+                return (g, true);
+            }
+        }
+        let g = Self::from_dataset(ds);
+        if std::fs::create_dir_all(cache_dir).is_ok() {
+            let _ = crate::io::geojson::write_atomic(&path, &g.to_bytes());
+        }
+        (g, false)
+    }
+
+    /// Where a dataset's graph cache lives: `.carecircle-cache/` in the dataset's folder.
+    pub fn cache_dir(ds: &crate::Dataset) -> std::path::PathBuf {
+        let base = if ds.source.is_dir() {
+            ds.source.clone()
+        } else {
+            ds.source
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default()
+        };
+        base.join(".carecircle-cache")
+    }
+}
+
 /// Walking-network reach for the coverage engine. Points farther than `max_snap` from any
 /// street are unreachable (reported, never silently snapped far away).
 pub struct NetworkAccess<'g> {
@@ -952,6 +1119,24 @@ mod tests {
         // About (300 + 2 × 20) × 40 m, give or take the raster.
         let a = band.unsigned_area();
         assert!((a - 340.0 * 40.0).abs() < 0.1 * 340.0 * 40.0, "{a}");
+    }
+
+    #[test]
+    fn cache_round_trip_and_corrupt_files() {
+        let a = line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 50.0)];
+        let b = line_string![(x: 100.0, y: 0.0), (x: 200.0, y: 0.0)];
+        let g = Graph::build(&[li(&a), li(&b)]);
+        let bytes = g.to_bytes();
+        let h = Graph::from_bytes(&bytes).unwrap();
+        assert_eq!(h.nodes, g.nodes);
+        assert_eq!(h.edge_count(), g.edge_count());
+        assert_eq!(h.stats, g.stats);
+        assert_eq!(h.edges_csv(), g.edges_csv());
+        assert!(Graph::from_bytes(&bytes[..bytes.len() - 3]).is_none());
+        assert!(Graph::from_bytes(b"CCGRAPH0").is_none());
+        let mut bad = bytes.clone();
+        bad.push(0);
+        assert!(Graph::from_bytes(&bad).is_none());
     }
 
     #[test]
