@@ -786,7 +786,12 @@ impl Graph {
             let (a, bb, length) = (r.u32()?, r.u32()?, r.f64()?);
             let steps = r.take(1)?[0] != 0;
             let k = r.u32()? as usize;
-            if a as usize >= n || bb as usize >= n || k > r.0.len() / 16 || length.is_nan() || length <= 0.0 {
+            if a as usize >= n
+                || bb as usize >= n
+                || k > r.0.len() / 16
+                || length.is_nan()
+                || length <= 0.0
+            {
                 return None;
             }
             let mut geometry = Vec::with_capacity(k);
