@@ -38,6 +38,23 @@ pub enum Command {
     Reach(ReachArgs),
     /// Walking catchment bands (e.g. 5/10/15 min) of facilities as GeoJSON polygons.
     Catchments(CatchmentArgs),
+    /// Solve a facility-location instance in the shared benchmark format.
+    Solve(SolveArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SolveArgs {
+    /// Folder with demand.csv, candidates.csv, optional existing.csv, problem.json.
+    pub instance: PathBuf,
+    /// Prove optimality with an exact MILP solver (not in this build yet).
+    #[arg(long)]
+    pub exact: bool,
+    /// Time limit in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Print one JSON object: objective, selected_ids, bound, gap, seconds.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]
@@ -151,6 +168,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Analyze(a) => analyze(a),
         Command::Reach(a) => reach(a),
         Command::Catchments(a) => catchments(a),
+        Command::Solve(a) => solve(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -589,5 +607,48 @@ fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
     carecircle::io::geojson::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
     println!("GeoJSON: {}", a.geojson.display());
+    Ok(())
+}
+
+fn solve(a: SolveArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !a.exact,
+        "--exact needs the MILP solver, which this build does not include yet: run without --exact for the heuristic (greedy + vertex substitution)"
+    );
+    let t = std::time::Instant::now();
+    let pb = carecircle::siting::read_instance(&a.instance)?;
+    let sol = pb.solve_heuristic()?;
+    let secs = t.elapsed().as_secs_f64();
+    let ids: Vec<&str> = sol
+        .selected
+        .iter()
+        .map(|i| pb.candidate_ids[*i].as_str())
+        .collect();
+    let check = pb.objective(&sol.selected);
+    anyhow::ensure!(
+        (check - sol.objective).abs() <= 1e-6 * check.abs().max(1.0),
+        "internal check failed: objective {} recomputes to {check}",
+        sol.objective
+    );
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "objective": sol.objective, "selected_ids": ids, "bound": null, "gap": null,
+                "seconds": secs, "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
+                "solver": "greedy + vertex substitution (heuristic; no bound)",
+            })
+        );
+    } else {
+        println!(
+            "{:?}: objective {} (greedy {}, {} swaps) in {:.3} s; sites: {}",
+            pb.model,
+            sol.objective,
+            sol.greedy_objective,
+            sol.swaps,
+            secs,
+            ids.join(", ")
+        );
+    }
     Ok(())
 }

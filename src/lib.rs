@@ -14,6 +14,7 @@ pub mod model;
 pub mod network;
 pub mod progress;
 pub mod report;
+pub mod siting;
 pub mod spatial;
 
 #[cfg(feature = "gui")]

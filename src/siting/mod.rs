@@ -1,0 +1,646 @@
+//! Site proposals: location-allocation models on demand points and candidate sites.
+//!
+//! Models (existing facilities always open): MCLP — choose `p` new sites maximising covered
+//! weight within a radius; LSCP — the fewest sites covering every coverable demand point;
+//! p-median — minimise total weighted distance to the nearest open site.
+//!
+//! Solvers: greedy, then vertex substitution (Teitz–Bart): swap an open site for a closed
+//! one while any swap improves the objective. Deterministic: ties go to the lower candidate
+//! index. Coverage sets come from an R-tree (never an all-pairs matrix when a radius bounds
+//! the problem). Coverage is inclusive: `sqrt(dx² + dy²) <= radius`.
+
+// Candidate and demand loops index several parallel arrays (open, sets, count, weight):
+// index loops read clearer than zipped iterators here.
+#![allow(clippy::needless_range_loop)]
+
+use std::path::Path;
+
+use rstar::{primitives::GeomWithData, RTree};
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Which model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Mclp,
+    Lscp,
+    Pmedian,
+}
+
+impl Model {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "mclp" => Model::Mclp,
+            "lscp" => Model::Lscp,
+            "pmedian" | "p-median" | "p_median" => Model::Pmedian,
+            _ => return None,
+        })
+    }
+}
+
+/// A facility-location problem in metres.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub model: Model,
+    pub demand: Vec<[f64; 2]>,
+    pub weight: Vec<f64>,
+    pub demand_ids: Vec<String>,
+    pub candidates: Vec<[f64; 2]>,
+    pub candidate_ids: Vec<String>,
+    pub existing: Vec<[f64; 2]>,
+    pub radius: Option<f64>,
+    pub p: Option<usize>,
+}
+
+/// A solution: selected candidate indices (in selection order for greedy), objective.
+#[derive(Clone, Debug, Serialize)]
+pub struct Solution {
+    pub selected: Vec<usize>,
+    pub objective: f64,
+    /// Objective after greedy alone, for comparison.
+    pub greedy_objective: f64,
+    pub swaps: usize,
+}
+
+impl Problem {
+    /// Validates inputs with messages that say what to change.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Analysis(m));
+        if self.candidates.is_empty() {
+            return bad("no candidate sites: give a candidate layer or generate candidates".into());
+        }
+        if self.demand.is_empty() || self.weight.iter().all(|w| *w <= 0.0) {
+            return bad("no demand (or all weights are zero): nothing to cover".into());
+        }
+        if let Some(r) = self.radius {
+            if !(r.is_finite() && r > 0.0) {
+                return bad(format!("radius must be positive, not {r}"));
+            }
+        } else if self.model != Model::Pmedian {
+            return bad("this model needs a radius".into());
+        }
+        if self.model != Model::Lscp {
+            match self.p {
+                None | Some(0) => return bad("p must be at least 1".into()),
+                Some(p) if p > self.candidates.len() => {
+                    return bad(format!(
+                        "p = {p} is larger than the {} candidate sites: lower p or add candidates",
+                        self.candidates.len()
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for id in &self.candidate_ids {
+            if !seen.insert(id) {
+                return bad(format!("duplicate candidate id '{id}'"));
+            }
+        }
+        Ok(())
+    }
+
+    /// For each candidate, the demand points within the radius (inclusive), ascending.
+    pub fn coverage_sets(&self, r: f64) -> Vec<Vec<u32>> {
+        let tree = RTree::bulk_load(
+            self.demand
+                .iter()
+                .enumerate()
+                .map(|(i, p)| GeomWithData::new(*p, i as u32))
+                .collect(),
+        );
+        // Query a hair wider, then apply the exact inclusive test.
+        let q = r * (1.0 + 1e-9) + 1e-6;
+        self.candidates
+            .iter()
+            .map(|c| {
+                let mut v: Vec<u32> = tree
+                    .locate_within_distance(*c, q * q)
+                    .filter(|t| within(c, t.geom(), r))
+                    .map(|t| t.data)
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect()
+    }
+
+    /// Demand points covered by an existing facility.
+    pub fn covered_by_existing(&self, r: f64) -> Vec<bool> {
+        let mut out = vec![false; self.demand.len()];
+        if self.existing.is_empty() {
+            return out;
+        }
+        let tree = RTree::bulk_load(self.existing.clone());
+        let q = r * (1.0 + 1e-9) + 1e-6;
+        for (i, d) in self.demand.iter().enumerate() {
+            out[i] = tree
+                .locate_within_distance(*d, q * q)
+                .any(|e| within(e, d, r));
+        }
+        out
+    }
+
+    /// Objective of a selection, recomputed from scratch (the reference's definition).
+    pub fn objective(&self, selected: &[usize]) -> f64 {
+        match self.model {
+            Model::Mclp => {
+                let r = self.radius.unwrap_or(0.0);
+                let open: Vec<[f64; 2]> = selected
+                    .iter()
+                    .map(|i| self.candidates[*i])
+                    .chain(self.existing.iter().copied())
+                    .collect();
+                self.demand
+                    .iter()
+                    .zip(&self.weight)
+                    .filter(|(d, _)| open.iter().any(|o| within(o, d, r)))
+                    .map(|(_, w)| *w)
+                    .sum()
+            }
+            Model::Lscp => selected.len() as f64,
+            Model::Pmedian => self
+                .demand
+                .iter()
+                .zip(&self.weight)
+                .map(|(d, w)| {
+                    let best = selected
+                        .iter()
+                        .map(|i| dist(&self.candidates[*i], d))
+                        .chain(self.existing.iter().map(|e| dist(e, d)))
+                        .fold(f64::INFINITY, f64::min);
+                    w * best
+                })
+                .sum(),
+        }
+    }
+
+    pub fn solve_heuristic(&self) -> Result<Solution> {
+        self.validate()?;
+        Ok(match self.model {
+            Model::Mclp => mclp(self),
+            Model::Lscp => lscp(self),
+            Model::Pmedian => pmedian(self),
+        })
+    }
+}
+
+fn dist(a: &[f64; 2], b: &[f64; 2]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+fn within(a: &[f64; 2], b: &[f64; 2], r: f64) -> bool {
+    dist(a, b) <= r
+}
+
+/// MCLP: greedy by marginal covered weight, then best-improvement swaps.
+fn mclp(pb: &Problem) -> Solution {
+    let r = pb.radius.expect("validated");
+    let p = pb.p.expect("validated");
+    let sets = pb.coverage_sets(r);
+    let n = pb.demand.len();
+    // count[i] = open facilities covering i; existing coverage counts as "always".
+    let base = pb.covered_by_existing(r);
+    let mut count: Vec<u32> = base
+        .iter()
+        .map(|b| if *b { 1_000_000 } else { 0 })
+        .collect();
+    let gain = |count: &[u32], c: usize| -> f64 {
+        sets[c]
+            .iter()
+            .filter(|i| count[**i as usize] == 0)
+            .map(|i| pb.weight[*i as usize])
+            .sum()
+    };
+    let mut open = vec![false; pb.candidates.len()];
+    let mut selected = Vec::new();
+    for _ in 0..p {
+        let mut best: Option<(f64, usize)> = None;
+        for c in 0..pb.candidates.len() {
+            if open[c] {
+                continue;
+            }
+            let g = gain(&count, c);
+            if best.is_none_or(|(bg, _)| g > bg) {
+                best = Some((g, c));
+            }
+        }
+        let (_, c) = best.expect("p <= candidates");
+        open[c] = true;
+        selected.push(c);
+        for i in &sets[c] {
+            count[*i as usize] += 1;
+        }
+    }
+    let covered =
+        |count: &[u32]| -> f64 { (0..n).filter(|i| count[*i] > 0).map(|i| pb.weight[i]).sum() };
+    let greedy_objective = covered(&count);
+    // Vertex substitution: the best (out, in) swap while it improves.
+    let mut swaps = 0;
+    let mut unique_w = vec![0.0f64; n];
+    loop {
+        let mut best: Option<(f64, usize, usize)> = None;
+        let uncovered_gain: Vec<f64> = (0..pb.candidates.len())
+            .map(|c| if open[c] { 0.0 } else { gain(&count, c) })
+            .collect();
+        for (k, &s) in selected.iter().enumerate() {
+            // Demand only s covers: lost when s closes, regained by an entrant covering it.
+            let mut loss = 0.0;
+            for i in &sets[s] {
+                if count[*i as usize] == 1 {
+                    unique_w[*i as usize] = pb.weight[*i as usize];
+                    loss += pb.weight[*i as usize];
+                }
+            }
+            for c in 0..pb.candidates.len() {
+                if open[c] {
+                    continue;
+                }
+                let regain: f64 = sets[c].iter().map(|i| unique_w[*i as usize]).sum();
+                let delta = uncovered_gain[c] + regain - loss;
+                if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
+                    best = Some((delta, k, c));
+                }
+            }
+            for i in &sets[s] {
+                unique_w[*i as usize] = 0.0;
+            }
+        }
+        let Some((_, k, c)) = best else { break };
+        let s = selected[k];
+        for i in &sets[s] {
+            count[*i as usize] -= 1;
+        }
+        for i in &sets[c] {
+            count[*i as usize] += 1;
+        }
+        open[s] = false;
+        open[c] = true;
+        selected[k] = c;
+        swaps += 1;
+    }
+    Solution {
+        objective: covered(&count),
+        selected,
+        greedy_objective,
+        swaps,
+    }
+}
+
+/// LSCP: greedy by newly covered points, then drop redundant sites (largest index first),
+/// then try 2-for-1 replacements while they exist.
+fn lscp(pb: &Problem) -> Solution {
+    let r = pb.radius.expect("validated");
+    let sets = pb.coverage_sets(r);
+    let n = pb.demand.len();
+    let base = pb.covered_by_existing(r);
+    let mut coverable = base.iter().map(|b| !b).collect::<Vec<bool>>();
+    let mut reach = vec![false; n];
+    for s in &sets {
+        for i in s {
+            reach[*i as usize] = true;
+        }
+    }
+    for i in 0..n {
+        coverable[i] &= reach[i];
+    }
+    let mut count = vec![0u32; n];
+    let mut selected: Vec<usize> = Vec::new();
+    let mut open = vec![false; pb.candidates.len()];
+    loop {
+        let mut best: Option<(usize, usize)> = None;
+        for c in 0..pb.candidates.len() {
+            if open[c] {
+                continue;
+            }
+            let g = sets[c]
+                .iter()
+                .filter(|i| coverable[**i as usize] && count[**i as usize] == 0)
+                .count();
+            if g > 0 && best.is_none_or(|(bg, _)| g > bg) {
+                best = Some((g, c));
+            }
+        }
+        let Some((_, c)) = best else { break };
+        open[c] = true;
+        selected.push(c);
+        for i in &sets[c] {
+            count[*i as usize] += 1;
+        }
+    }
+    let greedy_objective = selected.len() as f64;
+    let mut swaps = 0;
+    let redundant = |s: usize, count: &[u32]| {
+        sets[s]
+            .iter()
+            .all(|i| !coverable[*i as usize] || count[*i as usize] > 1)
+    };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        // Drop redundant sites.
+        let mut k = selected.len();
+        while k > 0 {
+            k -= 1;
+            let s = selected[k];
+            if redundant(s, &count) {
+                for i in &sets[s] {
+                    count[*i as usize] -= 1;
+                }
+                open[s] = false;
+                selected.remove(k);
+                changed = true;
+            }
+        }
+        // 2-for-1: close two sites if one closed candidate covers everything only they cover.
+        'outer: for a in 0..selected.len() {
+            for b in a + 1..selected.len() {
+                let (sa, sb) = (selected[a], selected[b]);
+                let mut need: Vec<u32> = Vec::new();
+                for i in sets[sa].iter().chain(&sets[sb]) {
+                    let iu = *i as usize;
+                    if !coverable[iu] {
+                        continue;
+                    }
+                    let by = sets[sa].binary_search(i).is_ok() as u32
+                        + sets[sb].binary_search(i).is_ok() as u32;
+                    if count[iu] == by {
+                        need.push(*i);
+                    }
+                }
+                need.sort_unstable();
+                need.dedup();
+                for c in 0..pb.candidates.len() {
+                    if open[c] {
+                        continue;
+                    }
+                    if need.iter().all(|i| sets[c].binary_search(i).is_ok()) {
+                        for s in [sa, sb] {
+                            for i in &sets[s] {
+                                count[*i as usize] -= 1;
+                            }
+                            open[s] = false;
+                        }
+                        for i in &sets[c] {
+                            count[*i as usize] += 1;
+                        }
+                        open[c] = true;
+                        selected.retain(|x| *x != sa && *x != sb);
+                        selected.push(c);
+                        swaps += 1;
+                        changed = true;
+                        break 'outer;
+                    }
+                }
+            }
+        }
+    }
+    Solution {
+        objective: selected.len() as f64,
+        selected,
+        greedy_objective,
+        swaps,
+    }
+}
+
+/// p-median: greedy by total weighted distance, then best-improvement swaps, using each
+/// demand point's nearest and second-nearest open site.
+fn pmedian(pb: &Problem) -> Solution {
+    let p = pb.p.expect("validated");
+    let n = pb.demand.len();
+    let m = pb.candidates.len();
+    let d = |c: usize, i: usize| dist(&pb.candidates[c], &pb.demand[i]);
+    let ex: Vec<f64> = (0..n)
+        .map(|i| {
+            pb.existing
+                .iter()
+                .map(|e| dist(e, &pb.demand[i]))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    let total = |sel: &[usize]| -> f64 {
+        (0..n)
+            .map(|i| {
+                let b = sel.iter().map(|c| d(*c, i)).fold(ex[i], f64::min);
+                pb.weight[i] * b
+            })
+            .sum()
+    };
+    let mut selected: Vec<usize> = Vec::new();
+    let mut open = vec![false; m];
+    let mut cur: Vec<f64> = ex.clone();
+    for _ in 0..p {
+        let mut best: Option<(f64, usize)> = None;
+        for c in 0..m {
+            if open[c] {
+                continue;
+            }
+            let v: f64 = (0..n).map(|i| pb.weight[i] * cur[i].min(d(c, i))).sum();
+            if best.is_none_or(|(bv, _)| v < bv) {
+                best = Some((v, c));
+            }
+        }
+        let (_, c) = best.expect("p <= candidates");
+        open[c] = true;
+        selected.push(c);
+        for (i, x) in cur.iter_mut().enumerate() {
+            *x = x.min(d(c, i));
+        }
+    }
+    let greedy_objective = total(&selected);
+    let mut obj = greedy_objective;
+    let mut swaps = 0;
+    loop {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for k in 0..selected.len() {
+            // Distance to the nearest open site other than selected[k].
+            let without: Vec<f64> = (0..n)
+                .map(|i| {
+                    selected
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != k)
+                        .map(|(_, c)| d(*c, i))
+                        .fold(ex[i], f64::min)
+                })
+                .collect();
+            for c in 0..m {
+                if open[c] {
+                    continue;
+                }
+                let v: f64 = (0..n).map(|i| pb.weight[i] * without[i].min(d(c, i))).sum();
+                if v < obj - 1e-9 * obj.max(1.0) && best.is_none_or(|(bv, _, _)| v < bv) {
+                    best = Some((v, k, c));
+                }
+            }
+        }
+        let Some((v, k, c)) = best else { break };
+        open[selected[k]] = false;
+        open[c] = true;
+        selected[k] = c;
+        obj = v;
+        swaps += 1;
+    }
+    Solution {
+        objective: total(&selected),
+        selected,
+        greedy_objective,
+        swaps,
+    }
+}
+
+/// Ids, points and (for demand) weights of one CSV file.
+type PointsFile = (Vec<String>, Vec<[f64; 2]>, Vec<f64>);
+
+/// Reads an instance folder in the format of `../shared/bench/README.md`.
+pub fn read_instance(dir: &Path) -> Result<Problem> {
+    let pj = dir.join("problem.json");
+    let text = std::fs::read_to_string(&pj).map_err(|e| Error::io(&pj, e))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::format(&pj, e.to_string()))?;
+    let model_s = v["model"].as_str().unwrap_or("");
+    let model = Model::parse(model_s).ok_or_else(|| {
+        Error::format(
+            &pj,
+            format!("model '{model_s}': expected mclp, lscp or pmedian"),
+        )
+    })?;
+    if let Some(dk) = v["distance"].as_str() {
+        if dk != "euclidean" {
+            return Err(Error::format(
+                &pj,
+                format!("distance '{dk}' is not supported here (euclidean)"),
+            ));
+        }
+    }
+    let read = |name: &str, with_weight: bool| -> Result<PointsFile> {
+        let path = dir.join(name);
+        let mut rdr =
+            csv::Reader::from_path(&path).map_err(|e| Error::format(&path, e.to_string()))?;
+        let (mut ids, mut pts, mut ws) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| Error::format(&path, e.to_string()))?;
+            let num = |j: usize, f: &str| -> Result<f64> {
+                rec.get(j)
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        Error::format(&path, format!("row {}, field '{f}': not a number", k + 2))
+                    })
+            };
+            ids.push(rec.get(0).unwrap_or("").to_owned());
+            pts.push([num(1, "x")?, num(2, "y")?]);
+            if with_weight {
+                let w = num(3, "weight")?;
+                if w < 0.0 {
+                    return Err(Error::format(
+                        &path,
+                        format!("row {}, field 'weight': negative", k + 2),
+                    ));
+                }
+                ws.push(w);
+            }
+        }
+        Ok((ids, pts, ws))
+    };
+    let (demand_ids, demand, weight) = read("demand.csv", true)?;
+    let (candidate_ids, candidates, _) = read("candidates.csv", false)?;
+    let existing = if dir.join("existing.csv").exists() {
+        read("existing.csv", false)?.1
+    } else {
+        Vec::new()
+    };
+    Ok(Problem {
+        model,
+        demand,
+        weight,
+        demand_ids,
+        candidates,
+        candidate_ids,
+        existing,
+        radius: v["radius_m"].as_f64(),
+        p: v["p"].as_u64().map(|p| p as usize),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(model: Model, p: Option<usize>) -> Problem {
+        // Demand at x = 0, 100, …, 900 (weight 1 each, the last weight 5); candidates at
+        // x = 0, 300, 600, 900; radius 150.
+        Problem {
+            model,
+            demand: (0..10).map(|i| [i as f64 * 100.0, 0.0]).collect(),
+            weight: (0..10).map(|i| if i == 9 { 5.0 } else { 1.0 }).collect(),
+            demand_ids: (0..10).map(|i| format!("d{i}")).collect(),
+            candidates: (0..4).map(|i| [i as f64 * 300.0, 0.0]).collect(),
+            candidate_ids: (0..4).map(|i| format!("c{i}")).collect(),
+            existing: Vec::new(),
+            radius: Some(150.0),
+            p,
+        }
+    }
+
+    #[test]
+    fn mclp_by_hand() {
+        // Candidate sets: c0 {0,1}, c1 {2,3,4}, c2 {5,6,7}, c3 {8,9}: weights 2, 3, 3, 6.
+        let s = line(Model::Mclp, Some(2)).solve_heuristic().unwrap();
+        assert_eq!(s.objective, 9.0);
+        let mut sel = s.selected.clone();
+        sel.sort();
+        assert_eq!(sel, vec![1, 3]);
+    }
+
+    #[test]
+    fn lscp_and_pmedian_by_hand() {
+        let s = line(Model::Lscp, None).solve_heuristic().unwrap();
+        assert_eq!(s.objective, 4.0);
+        let pm = line(Model::Pmedian, Some(1));
+        let s = pm.solve_heuristic().unwrap();
+        // One site: the weighted median is at x = 900 (weight 5 there) vs 600: compute.
+        let at = |x: f64| -> f64 {
+            (0..10)
+                .map(|i| pm.weight[i] * (i as f64 * 100.0 - x).abs())
+                .sum()
+        };
+        assert_eq!(
+            s.objective,
+            at(600.0).min(at(900.0)).min(at(300.0)).min(at(0.0))
+        );
+    }
+
+    #[test]
+    fn bad_problems_say_what_to_change() {
+        let mut pb = line(Model::Mclp, Some(9));
+        assert!(pb
+            .solve_heuristic()
+            .unwrap_err()
+            .to_string()
+            .contains("larger than the 4 candidate"));
+        pb.p = Some(1);
+        pb.radius = Some(0.0);
+        assert!(pb
+            .solve_heuristic()
+            .unwrap_err()
+            .to_string()
+            .contains("radius must be positive"));
+        pb.radius = Some(100.0);
+        pb.weight = vec![0.0; 10];
+        assert!(pb
+            .solve_heuristic()
+            .unwrap_err()
+            .to_string()
+            .contains("no demand"));
+        let mut pb = line(Model::Mclp, Some(1));
+        pb.candidate_ids[1] = "c0".into();
+        assert!(pb
+            .solve_heuristic()
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate candidate id"));
+    }
+}
