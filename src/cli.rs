@@ -46,7 +46,7 @@ pub enum Command {
 pub struct SolveArgs {
     /// Folder with demand.csv, candidates.csv, optional existing.csv, problem.json.
     pub instance: PathBuf,
-    /// Prove optimality with an exact MILP solver (not in this build yet).
+    /// Prove optimality with the HiGHS MILP solver (warm-started by the heuristic).
     #[arg(long)]
     pub exact: bool,
     /// Time limit in seconds.
@@ -611,41 +611,77 @@ fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
 }
 
 fn solve(a: SolveArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !a.exact,
-        "--exact needs the MILP solver, which this build does not include yet: run without --exact for the heuristic (greedy + vertex substitution)"
-    );
     let t = std::time::Instant::now();
     let pb = carecircle::siting::read_instance(&a.instance)?;
     let sol = pb.solve_heuristic()?;
-    let secs = t.elapsed().as_secs_f64();
-    let ids: Vec<&str> = sol
-        .selected
-        .iter()
-        .map(|i| pb.candidate_ids[*i].as_str())
-        .collect();
     let check = pb.objective(&sol.selected);
     anyhow::ensure!(
         (check - sol.objective).abs() <= 1e-6 * check.abs().max(1.0),
         "internal check failed: objective {} recomputes to {check}",
         sol.objective
     );
+    let (selected, objective, bound, gap, solver) = if a.exact {
+        let remaining = (a.time_limit - t.elapsed().as_secs_f64()).max(0.1);
+        let ex = carecircle::siting::exact::solve_exact(&pb, remaining, Some(&sol))?;
+        // Keep the better of the two answers (the heuristic may beat a timed-out MILP).
+        let better = match pb.model {
+            carecircle::siting::Model::Mclp => ex.objective >= sol.objective,
+            _ => ex.objective <= sol.objective,
+        };
+        let (sel, obj) = if better {
+            (ex.selected.clone(), ex.objective)
+        } else {
+            (sol.selected.clone(), sol.objective)
+        };
+        let gap = if ex.bound.is_finite() {
+            (ex.bound - obj).abs() / obj.abs().max(1e-12)
+        } else {
+            f64::INFINITY
+        };
+        (
+            sel,
+            obj,
+            Some(ex.bound),
+            Some(gap),
+            format!(
+                "HiGHS MILP ({}) warm-started by greedy + vertex substitution",
+                ex.status
+            ),
+        )
+    } else {
+        (
+            sol.selected.clone(),
+            sol.objective,
+            None,
+            None,
+            "greedy + vertex substitution (heuristic; no bound)".to_owned(),
+        )
+    };
+    let secs = t.elapsed().as_secs_f64();
+    let ids: Vec<&str> = selected
+        .iter()
+        .map(|i| pb.candidate_ids[*i].as_str())
+        .collect();
     if a.json {
         println!(
             "{}",
             serde_json::json!({
-                "objective": sol.objective, "selected_ids": ids, "bound": null, "gap": null,
-                "seconds": secs, "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
-                "solver": "greedy + vertex substitution (heuristic; no bound)",
+                "objective": objective, "selected_ids": ids, "bound": bound, "gap": gap,
+                "seconds": secs, "heuristic_objective": sol.objective,
+                "greedy_objective": sol.greedy_objective, "solver": solver,
             })
         );
     } else {
         println!(
-            "{:?}: objective {} (greedy {}, {} swaps) in {:.3} s; sites: {}",
+            "{:?}: objective {} (heuristic {}, greedy {}){} in {:.3} s [{solver}]; sites: {}",
             pb.model,
+            objective,
             sol.objective,
             sol.greedy_objective,
-            sol.swaps,
+            match (bound, gap) {
+                (Some(b), Some(g)) => format!(", bound {b}, gap {:.4}%", g * 100.0),
+                _ => String::new(),
+            },
             secs,
             ids.join(", ")
         );

@@ -37,6 +37,32 @@ fn tiny_instances_reach_the_proven_optimum() {
 }
 
 #[test]
+fn exact_milp_proves_the_reference_optima() {
+    for name in ["tiny_mclp_p4", "tiny_lscp", "tiny_pmedian_p4"] {
+        let pb = read_instance(&instance(name)).unwrap();
+        let warm = pb.solve_heuristic().unwrap();
+        let ex = carecircle::siting::exact::solve_exact(&pb, 30.0, Some(&warm)).unwrap();
+        let want = reference(name);
+        assert!(
+            (ex.objective - want).abs() <= 1e-6 * want,
+            "{name}: {} vs {want}",
+            ex.objective
+        );
+        assert_eq!(ex.status, "Optimal", "{name}");
+        assert!(ex.gap <= 1e-6, "{name}: gap {}", ex.gap);
+        assert!(
+            (ex.bound - want).abs() <= 1e-6 * want,
+            "{name}: bound {}",
+            ex.bound
+        );
+    }
+    // A cold start (no heuristic) proves the same.
+    let pb = read_instance(&instance("tiny_mclp_p4")).unwrap();
+    let ex = carecircle::siting::exact::solve_exact(&pb, 30.0, None).unwrap();
+    assert_eq!(ex.objective, 252.0);
+}
+
+#[test]
 fn coverage_is_inclusive_at_exactly_the_radius() {
     // tiny_mclp_p4 has three pairs at exactly 250.000 m: the optimum is 252 with `<=`.
     let pb = read_instance(&instance("tiny_mclp_p4")).unwrap();

@@ -15,6 +15,8 @@
 
 use std::path::Path;
 
+pub mod exact;
+
 use rstar::{primitives::GeomWithData, RTree};
 use serde::Serialize;
 
