@@ -46,6 +46,20 @@ pub enum Lang {
     En,
 }
 
+/// What the app remembers between sessions.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    dataset: Option<PathBuf>,
+    preset: String,
+    minutes: f64,
+    speed: f64,
+    network: bool,
+    english: bool,
+    with_planned: bool,
+}
+
+const SAVED_KEY: &str = "carecircle-settings";
+
 /// Distance mode of the analysis.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -141,6 +155,16 @@ pub struct CareCircleApp {
 
 impl CareCircleApp {
     pub fn new(ctx: &egui::Context, dataset: Option<PathBuf>) -> Self {
+        Self::with_storage(ctx, dataset, None)
+    }
+
+    /// Restores the last session's settings (and dataset, when none is given and it still
+    /// exists) from eframe's storage.
+    pub fn with_storage(
+        ctx: &egui::Context,
+        dataset: Option<PathBuf>,
+        storage: Option<&dyn eframe::Storage>,
+    ) -> Self {
         install_fonts(ctx);
         // Light theme: maps and reports are read on white, and projected in meeting rooms.
         ctx.set_visuals(egui::Visuals::light());
@@ -170,12 +194,34 @@ impl CareCircleApp {
             show_about: false,
             path_input: String::new(),
         };
-        let path = dataset.or_else(default_dataset);
+        let path = dataset
+            .or_else(|| app.restore(storage))
+            .or_else(default_dataset);
         if let Some(p) = path {
             app.path_input = p.display().to_string();
             app.commands.push(Command::Load(p));
         }
         app
+    }
+
+    fn restore(&mut self, storage: Option<&dyn eframe::Storage>) -> Option<PathBuf> {
+        let st: Saved = eframe::get_value(storage?, SAVED_KEY)?;
+        if PRESETS.iter().any(|(n, _)| *n == st.preset) || std::path::Path::new(&st.preset).exists()
+        {
+            self.preset = st.preset;
+        }
+        if st.minutes > 0.0 && st.speed > 0.0 {
+            self.minutes = st.minutes;
+            self.speed = st.speed;
+        }
+        self.mode = if st.network {
+            Mode::Network
+        } else {
+            Mode::Euclidean
+        };
+        self.lang = if st.english { Lang::En } else { Lang::Zh };
+        self.with_planned = st.with_planned;
+        st.dataset.filter(|p| p.exists())
     }
 
     pub fn dataset(&self) -> Option<&Dataset> {
@@ -642,8 +688,22 @@ impl CareCircleApp {
             }
         }
         // Unit boundaries: county level thick, township level thin.
+        // Viewport culling: skip polygons whose bounding box is off screen.
+        let (vx0, vy1) = (
+            view.center[0] - (rect.width() as f64 / 2.0) / view.scale,
+            view.center[1] + (rect.height() as f64 / 2.0) / view.scale,
+        );
+        let (vx1, vy0) = (
+            view.center[0] + (rect.width() as f64 / 2.0) / view.scale,
+            view.center[1] - (rect.height() as f64 / 2.0) / view.scale,
+        );
         for u in &ds.units {
             let Some(g) = &u.geometry else { continue };
+            if let Some(b) = geo::BoundingRect::bounding_rect(g) {
+                if b.max().x < vx0 || b.min().x > vx1 || b.max().y < vy0 || b.min().y > vy1 {
+                    continue;
+                }
+            }
             let stroke = match u.level.tier() {
                 1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
                 2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
@@ -1285,6 +1345,19 @@ fn default_dataset() -> Option<PathBuf> {
 }
 
 impl eframe::App for CareCircleApp {
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let saved = Saved {
+            dataset: self.dataset.as_ref().map(|d| d.source.clone()),
+            preset: self.preset.clone(),
+            minutes: self.minutes,
+            speed: self.speed,
+            network: self.mode == Mode::Network,
+            english: self.lang == Lang::En,
+            with_planned: self.with_planned,
+        };
+        eframe::set_value(storage, SAVED_KEY, &saved);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.poll_job();
         let ctx = ui.ctx().clone();
@@ -1356,7 +1429,13 @@ pub fn run(dataset: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "CareCircle",
         options,
-        Box::new(move |cc| Ok(Box::new(CareCircleApp::new(&cc.egui_ctx, dataset)))),
+        Box::new(move |cc| {
+            Ok(Box::new(CareCircleApp::with_storage(
+                &cc.egui_ctx,
+                dataset,
+                cc.storage,
+            )))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
