@@ -541,10 +541,15 @@ impl Dataset {
     /// An empty dataset in the Gauss-Krüger zone of `lon`: the start for datasets built in
     /// code (tests, hand-computed cases, generated benchmarks).
     pub fn empty(name: &str, lon: f64) -> Self {
+        Self::new(name, PathBuf::new(), LocalProjection::for_longitude(lon))
+    }
+
+    /// A dataset with no layers yet, in `projection`; loaders and tests fill it.
+    pub fn new(name: &str, source: PathBuf, projection: LocalProjection) -> Self {
         Self {
             name: name.to_owned(),
-            source: PathBuf::new(),
-            projection: LocalProjection::for_longitude(lon),
+            source,
+            projection,
             layers: Vec::new(),
             units: Vec::new(),
             facilities: Vec::new(),
@@ -647,57 +652,5 @@ impl Dataset {
     }
 }
 
-/// Size of the walking graph the network lines make: vertices are line ends and nodes
-/// shared by two or more lines (by OSM node id, else by coordinate to the millimetre);
-/// edges are the line pieces between consecutive vertices.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct NetworkStats {
-    pub vertices: usize,
-    pub edges: usize,
-    pub length_m: f64,
-}
-
-pub fn network_stats(ds: &Dataset) -> NetworkStats {
-    use geo::{Euclidean, Length};
-    #[derive(Hash, PartialEq, Eq, Clone, Copy)]
-    enum Key {
-        Osm(i64),
-        Mm(i64, i64),
-    }
-    let key = |l: &NetworkLine, i: usize| match &l.node_ids {
-        Some(ids) => Key::Osm(ids[i]),
-        None => {
-            let c = l.geometry.0[i];
-            Key::Mm((c.x * 1000.0).round() as i64, (c.y * 1000.0).round() as i64)
-        }
-    };
-    let mut uses: HashMap<Key, u32> = HashMap::new();
-    for l in &ds.network {
-        let n = l.geometry.0.len();
-        for i in 0..n {
-            let e = uses.entry(key(l, i)).or_default();
-            *e += if i == 0 || i + 1 == n { 2 } else { 1 };
-        }
-    }
-    let mut vertices = std::collections::HashSet::new();
-    let mut edges = 0;
-    let mut length_m = 0.0;
-    for l in &ds.network {
-        let n = l.geometry.0.len();
-        length_m += Euclidean.length(&l.geometry);
-        for i in 0..n {
-            let k = key(l, i);
-            if uses[&k] >= 2 {
-                vertices.insert(k);
-                if i > 0 {
-                    edges += 1;
-                }
-            }
-        }
-    }
-    NetworkStats {
-        vertices: vertices.len(),
-        edges,
-        length_m,
-    }
-}
+/// Size of the walking graph; computed by the network module, which owns node keying.
+pub use crate::network::{network_stats, NetworkStats};

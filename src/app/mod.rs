@@ -140,6 +140,8 @@ pub struct CareCircleApp {
     selected: Option<UnitId>,
     /// The spot last clicked on the map (local metres): "is this spot covered?".
     spot: Option<[f64; 2]>,
+    /// Nearest facility of each kind to `spot`, computed once per click (not per frame).
+    spot_facts: Option<Vec<SpotFact>>,
     /// The rule the choropleth shows; `None` = overall status over all rules.
     map_rule: Option<String>,
     job_label: &'static str,
@@ -183,6 +185,7 @@ impl CareCircleApp {
             with_planned: false,
             selected: None,
             spot: None,
+            spot_facts: None,
             map_rule: Some("elderly_15min_circle".into()),
             job_label: "",
             job: None,
@@ -432,6 +435,8 @@ impl CareCircleApp {
                 self.graph = None;
                 self.bands.clear();
                 self.selected = None;
+                self.spot = None;
+                self.spot_facts = None;
                 self.view = None;
                 self.job = None;
                 // A planner opens data to see the gaps: analyse right away.
@@ -442,6 +447,10 @@ impl CareCircleApp {
                 self.bands = bands;
                 if g.is_some() {
                     self.graph = g;
+                    // Walking distances are now available for the clicked spot.
+                    if let (Some(ds), Some(spot)) = (&self.dataset, self.spot) {
+                        self.spot_facts = Some(spot_facts(ds, self.graph.as_deref(), spot));
+                    }
                 }
                 self.job = None;
             }
@@ -616,6 +625,7 @@ impl CareCircleApp {
                 let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
                 let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
                 self.spot = Some([x, y]);
+                self.spot_facts = Some(spot_facts(ds, self.graph.as_deref(), [x, y]));
                 if let Some(u) = self
                     .index
                     .as_ref()
@@ -1148,53 +1158,33 @@ impl CareCircleApp {
                         ));
                     }
                 }
-                if let Some([x, y]) = self.spot {
+                if self.spot.is_some() {
                     ui.separator();
                     ui.label(self.t(
                         "点击位置最近的设施",
                         "Nearest facilities to the clicked spot",
                     ));
-                    let p = geo::Point::new(x, y);
                     let speed = self.speed.max(0.1);
-                    let walk = self
-                        .graph
-                        .as_ref()
-                        .and_then(|g| g.snap(p, 300.0).map(|s| (g, s)));
-                    for kind in FacilityKind::ALL {
-                        let best = ds
-                            .facilities
-                            .iter()
-                            .filter(|f| f.kind == kind)
-                            .filter_map(|f| {
-                                f.location.map(|l| {
-                                    (f, ((l.x() - x).powi(2) + (l.y() - y).powi(2)).sqrt())
-                                })
-                            })
-                            .min_by(|a, b| a.1.total_cmp(&b.1));
-                        let Some((f, d)) = best else { continue };
+                    for fact in self.spot_facts.iter().flatten() {
+                        let f = ds.facility(fact.facility);
                         let mut line = format!(
                             "{}: {} · {} {:.0} m",
-                            if en { kind.en() } else { kind.zh() },
+                            if en { f.kind.en() } else { f.kind.zh() },
                             f.name,
                             self.t("直线", "straight"),
-                            d
+                            fact.straight_m
                         );
-                        if let (Some((g, s)), Some(fl)) = (&walk, f.location) {
-                            if let Some(fs) = g.snap(fl, 300.0) {
-                                let l = g.distances_from(&[fs], 5000.0);
-                                match g.cost_to(&l, s) {
-                                    Some(c) => line.push_str(&format!(
-                                        " · {} {:.0} m = {:.1} min",
-                                        self.t("步行", "walk"),
-                                        c,
-                                        c / speed / 60.0
-                                    )),
-                                    None => line.push_str(self.t(
-                                        " · 步行5公里内不可达",
-                                        " · not reachable within 5 km walk",
-                                    )),
-                                }
-                            }
+                        match fact.walk_m {
+                            Some(c) => line.push_str(&format!(
+                                " · {} {:.0} m = {:.1} min",
+                                self.t("步行", "walk"),
+                                c,
+                                c / speed / 60.0
+                            )),
+                            None if self.graph.is_some() => line.push_str(
+                                self.t(" · 步行5公里内不可达", " · not reachable within 5 km walk"),
+                            ),
+                            None => {}
                         }
                         ui.label(line);
                     }
@@ -1204,6 +1194,51 @@ impl CareCircleApp {
             self.selected = None;
         }
     }
+}
+
+/// The nearest facility of one kind to a clicked spot.
+struct SpotFact {
+    facility: crate::model::FacilityId,
+    straight_m: f64,
+    /// Walking distance (one Dijkstra from the spot, up to 5 km); `None` without a graph or
+    /// beyond reach.
+    walk_m: Option<f64>,
+}
+
+/// For each facility kind, the straight-line nearest facility to `spot`, with its walking
+/// distance when the network graph exists.
+fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFact> {
+    let p = geo::Point::new(spot[0], spot[1]);
+    let labels = graph.and_then(|g| {
+        g.snap(p, 300.0)
+            .map(|s| (g, g.distances_from(&[s], 5000.0)))
+    });
+    FacilityKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            let (f, d) = ds
+                .facilities
+                .iter()
+                .filter(|f| f.kind == *kind)
+                .filter_map(|f| {
+                    f.location.map(|l| {
+                        (
+                            f,
+                            ((l.x() - spot[0]).powi(2) + (l.y() - spot[1]).powi(2)).sqrt(),
+                        )
+                    })
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            let walk_m = labels
+                .as_ref()
+                .and_then(|(g, l)| g.snap(f.location?, 300.0).and_then(|fs| g.cost_to(l, &fs)));
+            Some(SpotFact {
+                facility: f.id,
+                straight_m: d,
+                walk_m,
+            })
+        })
+        .collect()
 }
 
 /// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).

@@ -295,22 +295,13 @@ pub(crate) fn load_manifest(
         });
     }
 
-    let mut ds = Dataset {
-        name: manifest
-            .name
-            .clone()
-            .unwrap_or_else(|| source.display().to_string()),
-        source: source.to_owned(),
-        projection,
-        layers: Vec::new(),
-        units: Vec::new(),
-        facilities: Vec::new(),
-        demand: Vec::new(),
-        network: Vec::new(),
-        buildings: Vec::new(),
-        warnings,
-        attribution: manifest.attribution.clone(),
-    };
+    let name = manifest
+        .name
+        .clone()
+        .unwrap_or_else(|| source.display().to_string());
+    let mut ds = Dataset::new(&name, source.to_owned(), projection);
+    ds.warnings = warnings;
+    ds.attribution = manifest.attribution.clone();
     for p in pending {
         check(progress)?;
         interpret(&mut ds, p)?;

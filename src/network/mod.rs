@@ -843,6 +843,24 @@ impl Graph {
     }
 }
 
+/// Size of the walking graph a dataset's lines make (after splitting at shared nodes and
+/// dropping self-loops, zero-length pieces and parallel duplicates).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NetworkStats {
+    pub vertices: usize,
+    pub edges: usize,
+    pub length_m: f64,
+}
+
+pub fn network_stats(ds: &crate::Dataset) -> NetworkStats {
+    let g = Graph::from_dataset(ds);
+    NetworkStats {
+        vertices: g.node_count(),
+        edges: g.edge_count(),
+        length_m: g.edges.iter().map(|e| e.length).sum(),
+    }
+}
+
 /// Walking-network reach for the coverage engine. Points farther than `max_snap` from any
 /// street are unreachable (reported, never silently snapped far away).
 pub struct NetworkAccess<'g> {

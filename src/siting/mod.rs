@@ -17,7 +17,9 @@ use std::path::Path;
 
 pub mod exact;
 
-use rstar::{primitives::GeomWithData, RTree};
+use geo::Point;
+
+use crate::spatial::{point_tree, PointTree};
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -106,23 +108,11 @@ impl Problem {
 
     /// For each candidate, the demand points within the radius (inclusive), ascending.
     pub fn coverage_sets(&self, r: f64) -> Vec<Vec<u32>> {
-        let tree = RTree::bulk_load(
-            self.demand
-                .iter()
-                .enumerate()
-                .map(|(i, p)| GeomWithData::new(*p, i as u32))
-                .collect(),
-        );
-        // Query a hair wider, then apply the exact inclusive test.
-        let q = r * (1.0 + 1e-9) + 1e-6;
+        let tree = point_tree(self.demand.iter().map(|p| Some(Point::from(*p))));
         self.candidates
             .iter()
             .map(|c| {
-                let mut v: Vec<u32> = tree
-                    .locate_within_distance(*c, q * q)
-                    .filter(|t| within(c, t.geom(), r))
-                    .map(|t| t.data)
-                    .collect();
+                let mut v: Vec<u32> = within_inclusive(&tree, c, r).collect();
                 v.sort_unstable();
                 v
             })
@@ -131,18 +121,11 @@ impl Problem {
 
     /// Demand points covered by an existing facility.
     pub fn covered_by_existing(&self, r: f64) -> Vec<bool> {
-        let mut out = vec![false; self.demand.len()];
-        if self.existing.is_empty() {
-            return out;
-        }
-        let tree = RTree::bulk_load(self.existing.clone());
-        let q = r * (1.0 + 1e-9) + 1e-6;
-        for (i, d) in self.demand.iter().enumerate() {
-            out[i] = tree
-                .locate_within_distance(*d, q * q)
-                .any(|e| within(e, d, r));
-        }
-        out
+        let tree = point_tree(self.existing.iter().map(|p| Some(Point::from(*p))));
+        self.demand
+            .iter()
+            .map(|d| within_inclusive(&tree, d, r).next().is_some())
+            .collect()
     }
 
     /// Objective of a selection, recomputed from scratch (the reference's definition).
@@ -195,6 +178,20 @@ fn dist(a: &[f64; 2], b: &[f64; 2]) -> f64 {
 
 fn within(a: &[f64; 2], b: &[f64; 2], r: f64) -> bool {
     dist(a, b) <= r
+}
+
+/// Points of `tree` within `r` of `p`, by the benchmark's inclusive rule
+/// `sqrt(dx² + dy²) <= r` (the tree is queried a hair wider so no boundary case is lost to
+/// rounding of squared distances).
+fn within_inclusive<'a>(
+    tree: &'a PointTree,
+    p: &'a [f64; 2],
+    r: f64,
+) -> impl Iterator<Item = u32> + 'a {
+    let q = r * (1.0 + 1e-9) + 1e-6;
+    tree.locate_within_distance(*p, q * q)
+        .filter(move |t| within(p, t.geom(), r))
+        .map(|t| t.data)
 }
 
 /// MCLP: greedy by marginal covered weight, then best-improvement swaps.
