@@ -40,6 +40,69 @@ pub enum Command {
     Catchments(CatchmentArgs),
     /// Solve a facility-location instance in the shared benchmark format.
     Solve(SolveArgs),
+    Propose(ProposeArgs),
+}
+
+/// `carecircle propose`: where the next sites of a kind should go.
+#[derive(clap::Args)]
+pub struct ProposeArgs {
+    pub dataset: PathBuf,
+    /// day_care | street_station | township_institution | nursery (or any facility kind).
+    #[arg(long)]
+    pub kind: String,
+    /// mclp | lscp | pmedian | capacitated
+    #[arg(long, default_value = "mclp")]
+    pub model: String,
+    /// Number of new sites (MCLP, p-median; capacitated: default the fewest that close the
+    /// places gaps).
+    #[arg(long)]
+    pub p: Option<usize>,
+    /// A point layer of candidate sites (GeoJSON, Shapefile, CSV); default: generated.
+    #[arg(long)]
+    pub candidates: Option<PathBuf>,
+    /// CRS of the candidate file when it does not say (WGS84, GCJ-02, BD-09, EPSG:4547 …).
+    #[arg(long)]
+    pub candidates_crs: Option<String>,
+    /// Solve the MILP with HiGHS and report the proven bound and gap.
+    #[arg(long)]
+    pub exact: bool,
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// One site in every unit failing the kind's presence rule (where a candidate lies).
+    #[arg(long)]
+    pub quota: bool,
+    #[arg(long, default_value = "heilongjiang-2021")]
+    pub rules: String,
+    #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
+    pub mode: Mode,
+    #[arg(long, default_value_t = 300.0)]
+    pub max_snap: f64,
+    #[arg(long)]
+    pub minutes: Option<f64>,
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Radius in metres when the preset has no reach rule for the kind.
+    #[arg(long)]
+    pub radius: Option<f64>,
+    /// Minimum spacing of generated candidates, metres (default radius / 4).
+    #[arg(long)]
+    pub spacing: Option<f64>,
+    /// Nursery module sizes in places.
+    #[arg(long, default_value = "80,150")]
+    pub modules: String,
+    #[arg(long)]
+    pub with_planned: bool,
+    /// Proposals as GeoJSON (.geojson/.json) or CSV (.csv).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The whole answer (proposals, before/after rules) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Before/after coverage reports as JSON files: <stem>-before.json, <stem>-after.json.
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    pub lang: String,
 }
 
 #[derive(clap::Args)]
@@ -169,6 +232,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Reach(a) => reach(a),
         Command::Catchments(a) => catchments(a),
         Command::Solve(a) => solve(a),
+        Command::Propose(a) => propose(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -685,6 +749,95 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
             secs,
             ids.join(", ")
         );
+    }
+    Ok(())
+}
+
+fn propose(a: ProposeArgs) -> anyhow::Result<()> {
+    use carecircle::coverage::{self, RuleSet};
+    use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
+    let mut rules = RuleSet::load(&a.rules)?;
+    if a.minutes.is_some() || a.speed.is_some() {
+        let m = a.minutes.unwrap_or(rules.settings.walk_minutes);
+        let s = a.speed.unwrap_or(rules.settings.walk_speed_m_s);
+        anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
+        rules.set_walk(m, s);
+    }
+    let kind = FacilityKind::parse(&a.kind).with_context(|| {
+        format!(
+            "--kind '{}': expected one of day_care, street_station, township_institution, nursery",
+            a.kind
+        )
+    })?;
+    let model = ProposeModel::parse(&a.model).with_context(|| {
+        format!(
+            "--model '{}': expected mclp, lscp, pmedian or capacitated",
+            a.model
+        )
+    })?;
+    let modules: Vec<f64> = a
+        .modules
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
+    let ds = load(&a.dataset)?;
+    let given = match &a.candidates {
+        Some(p) => Some(pr::read_candidates(
+            &ds,
+            p,
+            a.candidates_crs.as_deref(),
+            kind,
+        )?),
+        None => None,
+    };
+    let opts = ProposeOptions {
+        kind,
+        model,
+        p: a.p,
+        exact: a.exact,
+        time_limit: a.time_limit,
+        quotas: a.quota,
+        include_planned: a.with_planned,
+        spacing_m: a.spacing,
+        radius_m: a.radius,
+        modules,
+    };
+    let bar = BarProgress::new();
+    let out = match a.mode {
+        Mode::Euclidean => pr::propose(&ds, &rules, &opts, given, &coverage::Euclidean, &bar),
+        Mode::Network => {
+            let graph = build_graph(&ds)?;
+            let access = carecircle::network::NetworkAccess {
+                graph: &graph,
+                max_snap: a.max_snap,
+            };
+            pr::propose(&ds, &rules, &opts, given, &access, &bar)
+        }
+    };
+    bar.finish();
+    let out = out.context("proposal")?;
+    print!("{}", out.proposals.to_text(a.lang == "en"));
+    if let Some(p) = &a.out {
+        let bytes = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            out.proposals.to_csv().into_bytes()
+        } else {
+            serde_json::to_vec_pretty(&out.proposals.to_geojson())?
+        };
+        carecircle::io::geojson::write_atomic(p, &bytes)?;
+        println!("proposals: {}", p.display());
+    }
+    if let Some(p) = &a.json {
+        carecircle::io::geojson::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
+        println!("JSON: {}", p.display());
+    }
+    if let Some(p) = &a.reports {
+        let stem = p.with_extension("");
+        let b = PathBuf::from(format!("{}-before.json", stem.display()));
+        let af = PathBuf::from(format!("{}-after.json", stem.display()));
+        carecircle::report::write_json(&out.before, &b)?;
+        carecircle::report::write_json(&out.after, &af)?;
+        println!("reports: {} {}", b.display(), af.display());
     }
     Ok(())
 }

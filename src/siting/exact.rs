@@ -61,31 +61,47 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
                     by_demand[*i as usize].push(j);
                 }
             }
+            // Demand points reached by exactly the same candidates are one row (weights
+            // summed): an exact reduction that shrinks dense city demand several-fold.
+            let mut rows: std::collections::HashMap<&[usize], f64> =
+                std::collections::HashMap::new();
+            let mut order: Vec<&[usize]> = Vec::new();
+            for i in 0..n {
+                if base[i] {
+                    constant += pb.weight[i];
+                    continue;
+                }
+                if by_demand[i].is_empty() {
+                    continue;
+                }
+                let key = by_demand[i].as_slice();
+                match rows.get_mut(key) {
+                    Some(w) => *w += pb.weight[i],
+                    None => {
+                        rows.insert(key, pb.weight[i]);
+                        order.push(key);
+                    }
+                }
+            }
             if pb.model == Model::Mclp {
                 sense = Sense::Maximise;
-                for i in 0..n {
-                    if base[i] {
-                        constant += pb.weight[i];
+                for key in &order {
+                    let w = rows[key];
+                    if w <= 0.0 {
                         continue;
                     }
-                    if by_demand[i].is_empty() || pb.weight[i] <= 0.0 {
-                        continue;
-                    }
-                    let y = rp.add_column(pb.weight[i], 0.0..=1.0);
+                    let y = rp.add_column(w, 0.0..=1.0);
                     n_cols += 1;
                     let mut row: Vec<(highs::Col, f64)> = vec![(y, 1.0)];
-                    row.extend(by_demand[i].iter().map(|j| (x[*j], -1.0)));
+                    row.extend(key.iter().map(|j| (x[*j], -1.0)));
                     rp.add_row(..=0.0, &row);
                 }
                 let p = pb.p.expect("validated") as f64;
                 rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
             } else {
                 sense = Sense::Minimise;
-                for i in 0..n {
-                    if base[i] || by_demand[i].is_empty() {
-                        continue;
-                    }
-                    rp.add_row(1.0.., by_demand[i].iter().map(|j| (x[*j], 1.0)));
+                for key in &order {
+                    rp.add_row(1.0.., key.iter().map(|j| (x[*j], 1.0)));
                 }
             }
         }
@@ -117,6 +133,9 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
             let p = pb.p.expect("validated") as f64;
             rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
         }
+    }
+    for q in &pb.quotas {
+        rp.add_row(q.at_least as f64.., q.sites.iter().map(|j| (x[*j], 1.0)));
     }
     let mut model = rp.optimise(sense);
     model.make_quiet();

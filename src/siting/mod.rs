@@ -16,6 +16,7 @@
 use std::path::Path;
 
 pub mod exact;
+pub mod propose;
 
 use geo::Point;
 
@@ -56,6 +57,30 @@ pub struct Problem {
     pub existing: Vec<[f64; 2]>,
     pub radius: Option<f64>,
     pub p: Option<usize>,
+    /// Coverage measured elsewhere (the walking network); `None`: straight lines.
+    pub cover: Option<Cover>,
+    /// Policy quotas: e.g. "one of the candidates inside this community that lacks a
+    /// day-care room must open", or "this county needs 7 more nursery sites".
+    pub quotas: Vec<Quota>,
+}
+
+/// At least `at_least` of `sites` must open.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quota {
+    pub sites: Vec<usize>,
+    pub at_least: u32,
+    /// What the quota stands for, for messages ("社区 七政 (230102001): day-care room").
+    pub label: String,
+}
+
+/// Coverage computed outside the problem (walking distances on the street network), so the
+/// models need not know how reach was measured.
+#[derive(Clone, Debug, Default)]
+pub struct Cover {
+    /// For each candidate, the demand points it reaches, ascending.
+    pub sets: Vec<Vec<u32>>,
+    /// Demand already reached by an existing facility.
+    pub by_existing: Vec<bool>,
 }
 
 /// A solution: selected candidate indices (in selection order for greedy), objective.
@@ -97,6 +122,40 @@ impl Problem {
                 _ => {}
             }
         }
+        if let Some(c) = &self.cover {
+            if c.sets.len() != self.candidates.len() || c.by_existing.len() != self.demand.len() {
+                return bad("coverage sets do not match the candidates and demand".into());
+            }
+            if self.model == Model::Pmedian {
+                return bad(
+                    "p-median minimises straight-line distance: use mclp or lscp with walking coverage"
+                        .into(),
+                );
+            }
+        }
+        for q in &self.quotas {
+            if q.sites.iter().any(|j| *j >= self.candidates.len()) {
+                return bad(format!("quota '{}' names a missing candidate", q.label));
+            }
+            if q.sites.len() < q.at_least as usize {
+                return bad(format!(
+                    "{} needs {} new sites but only {} candidate sites lie there: add candidate sites in it",
+                    q.label,
+                    q.at_least,
+                    q.sites.len()
+                ));
+            }
+        }
+        if self.model != Model::Lscp {
+            let p = self.p.unwrap_or(0);
+            let need = quota_minimum(&self.quotas);
+            if need > p {
+                return bad(format!(
+                    "the policy quotas need at least {need} new sites ({} units) but p = {p}: raise p to {need} or drop the quotas (--no-quota)",
+                    self.quotas.len()
+                ));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for id in &self.candidate_ids {
             if !seen.insert(id) {
@@ -108,6 +167,9 @@ impl Problem {
 
     /// For each candidate, the demand points within the radius (inclusive), ascending.
     pub fn coverage_sets(&self, r: f64) -> Vec<Vec<u32>> {
+        if let Some(c) = &self.cover {
+            return c.sets.clone();
+        }
         let tree = point_tree(self.demand.iter().map(|p| Some(Point::from(*p))));
         self.candidates
             .iter()
@@ -121,6 +183,9 @@ impl Problem {
 
     /// Demand points covered by an existing facility.
     pub fn covered_by_existing(&self, r: f64) -> Vec<bool> {
+        if let Some(c) = &self.cover {
+            return c.by_existing.clone();
+        }
         let tree = point_tree(self.existing.iter().map(|p| Some(Point::from(*p))));
         self.demand
             .iter()
@@ -131,6 +196,20 @@ impl Problem {
     /// Objective of a selection, recomputed from scratch (the reference's definition).
     pub fn objective(&self, selected: &[usize]) -> f64 {
         match self.model {
+            Model::Mclp if self.cover.is_some() => {
+                let c = self.cover.as_ref().expect("checked");
+                let mut hit = c.by_existing.clone();
+                for j in selected {
+                    for i in &c.sets[*j] {
+                        hit[*i as usize] = true;
+                    }
+                }
+                hit.iter()
+                    .zip(&self.weight)
+                    .filter(|(h, _)| **h)
+                    .map(|(_, w)| *w)
+                    .sum()
+            }
             Model::Mclp => {
                 let r = self.radius.unwrap_or(0.0);
                 let open: Vec<[f64; 2]> = selected
@@ -194,6 +273,95 @@ fn within_inclusive<'a>(
         .map(|t| t.data)
 }
 
+/// The fewest sites that can meet `quotas` when they nest (a district's quota contains
+/// its sub-districts'): the sum over the outermost quotas.
+pub fn quota_minimum(quotas: &[Quota]) -> usize {
+    let sets: Vec<std::collections::HashSet<usize>> = quotas
+        .iter()
+        .map(|q| q.sites.iter().copied().collect())
+        .collect();
+    (0..quotas.len())
+        .filter(|&a| {
+            !(0..quotas.len()).any(|b| {
+                b != a
+                    && sets[a].len() <= sets[b].len()
+                    && (sets[a].len() < sets[b].len() || b < a)
+                    && sets[a].is_subset(&sets[b])
+            })
+        })
+        .map(|a| quotas[a].at_least as usize)
+        .sum()
+}
+
+/// Open counts of the policy quota groups, so swaps never break a quota.
+struct Quotas {
+    /// Groups each candidate belongs to.
+    of: Vec<Vec<u32>>,
+    open: Vec<u32>,
+    groups: Vec<Vec<usize>>,
+    need: Vec<u32>,
+}
+
+impl Quotas {
+    fn new(pb: &Problem) -> Self {
+        let mut of = vec![Vec::new(); pb.candidates.len()];
+        for (g, q) in pb.quotas.iter().enumerate() {
+            for j in &q.sites {
+                of[*j].push(g as u32);
+            }
+        }
+        Self {
+            of,
+            open: vec![0; pb.quotas.len()],
+            groups: pb.quotas.iter().map(|q| q.sites.clone()).collect(),
+            need: pb.quotas.iter().map(|q| q.at_least).collect(),
+        }
+    }
+    fn set(&mut self, c: usize, open: bool) {
+        for g in &self.of[c] {
+            if open {
+                self.open[*g as usize] += 1;
+            } else {
+                self.open[*g as usize] -= 1;
+            }
+        }
+    }
+    /// Whether closing `out` and opening `inn` (if any) keeps every quota met.
+    fn allows(&self, out: &[usize], inn: Option<usize>) -> bool {
+        let mut need: Vec<(u32, u32)> = Vec::new();
+        for s in out {
+            for g in &self.of[*s] {
+                match need.iter_mut().find(|(x, _)| x == g) {
+                    Some(e) => e.1 += 1,
+                    None => need.push((*g, 1)),
+                }
+            }
+        }
+        need.iter().all(|(g, lost)| {
+            let gain = inn.is_some_and(|c| self.of[c].contains(g)) as u32;
+            self.open[*g as usize] + gain >= self.need[*g as usize] + *lost
+        })
+    }
+    /// For an unmet quota `g`, its closed candidate with the highest `score` (ties: lower
+    /// index); `None` when the quota is already met.
+    fn best_for(&self, g: usize, open: &[bool], score: impl Fn(usize) -> f64) -> Option<usize> {
+        if self.open[g] >= self.need[g] {
+            return None;
+        }
+        let mut best: Option<(f64, usize)> = None;
+        for &c in &self.groups[g] {
+            if open[c] {
+                continue;
+            }
+            let v = score(c);
+            if best.is_none_or(|(bv, bc)| v > bv || (v == bv && c < bc)) {
+                best = Some((v, c));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+}
+
 /// MCLP: greedy by marginal covered weight, then best-improvement swaps.
 fn mclp(pb: &Problem) -> Solution {
     let r = pb.radius.expect("validated");
@@ -214,8 +382,20 @@ fn mclp(pb: &Problem) -> Solution {
             .sum()
     };
     let mut open = vec![false; pb.candidates.len()];
+    let mut quotas = Quotas::new(pb);
+    // Quotas first, each taking its best site given the ones already taken.
     let mut selected = Vec::new();
-    for _ in 0..p {
+    for g in 0..quotas.groups.len() {
+        while let Some(c) = quotas.best_for(g, &open, |c| gain(&count, c)) {
+            open[c] = true;
+            quotas.set(c, true);
+            selected.push(c);
+            for i in &sets[c] {
+                count[*i as usize] += 1;
+            }
+        }
+    }
+    while selected.len() < p {
         let mut best: Option<(f64, usize)> = None;
         for c in 0..pb.candidates.len() {
             if open[c] {
@@ -228,6 +408,7 @@ fn mclp(pb: &Problem) -> Solution {
         }
         let (_, c) = best.expect("p <= candidates");
         open[c] = true;
+        quotas.set(c, true);
         selected.push(c);
         for i in &sets[c] {
             count[*i as usize] += 1;
@@ -254,7 +435,7 @@ fn mclp(pb: &Problem) -> Solution {
                 }
             }
             for c in 0..pb.candidates.len() {
-                if open[c] {
+                if open[c] || !quotas.allows(&[s], Some(c)) {
                     continue;
                 }
                 let regain: f64 = sets[c].iter().map(|i| unique_w[*i as usize]).sum();
@@ -277,6 +458,8 @@ fn mclp(pb: &Problem) -> Solution {
         }
         open[s] = false;
         open[c] = true;
+        quotas.set(s, false);
+        quotas.set(c, true);
         selected[k] = c;
         swaps += 1;
     }
@@ -308,6 +491,23 @@ fn lscp(pb: &Problem) -> Solution {
     let mut count = vec![0u32; n];
     let mut selected: Vec<usize> = Vec::new();
     let mut open = vec![false; pb.candidates.len()];
+    let mut quotas = Quotas::new(pb);
+    for g in 0..quotas.groups.len() {
+        let fresh = |c: usize, count: &[u32]| {
+            sets[c]
+                .iter()
+                .filter(|i| coverable[**i as usize] && count[**i as usize] == 0)
+                .count() as f64
+        };
+        while let Some(c) = quotas.best_for(g, &open, |c| fresh(c, &count)) {
+            open[c] = true;
+            quotas.set(c, true);
+            selected.push(c);
+            for i in &sets[c] {
+                count[*i as usize] += 1;
+            }
+        }
+    }
     loop {
         let mut best: Option<(usize, usize)> = None;
         for c in 0..pb.candidates.len() {
@@ -324,6 +524,7 @@ fn lscp(pb: &Problem) -> Solution {
         }
         let Some((_, c)) = best else { break };
         open[c] = true;
+        quotas.set(c, true);
         selected.push(c);
         for i in &sets[c] {
             count[*i as usize] += 1;
@@ -344,11 +545,12 @@ fn lscp(pb: &Problem) -> Solution {
         while k > 0 {
             k -= 1;
             let s = selected[k];
-            if redundant(s, &count) {
+            if redundant(s, &count) && quotas.allows(&[s], None) {
                 for i in &sets[s] {
                     count[*i as usize] -= 1;
                 }
                 open[s] = false;
+                quotas.set(s, false);
                 selected.remove(k);
                 changed = true;
             }
@@ -372,7 +574,7 @@ fn lscp(pb: &Problem) -> Solution {
                 need.sort_unstable();
                 need.dedup();
                 for c in 0..pb.candidates.len() {
-                    if open[c] {
+                    if open[c] || !quotas.allows(&[sa, sb], Some(c)) {
                         continue;
                     }
                     if need.iter().all(|i| sets[c].binary_search(i).is_ok()) {
@@ -381,11 +583,13 @@ fn lscp(pb: &Problem) -> Solution {
                                 count[*i as usize] -= 1;
                             }
                             open[s] = false;
+                            quotas.set(s, false);
                         }
                         for i in &sets[c] {
                             count[*i as usize] += 1;
                         }
                         open[c] = true;
+                        quotas.set(c, true);
                         selected.retain(|x| *x != sa && *x != sb);
                         selected.push(c);
                         swaps += 1;
@@ -430,7 +634,24 @@ fn pmedian(pb: &Problem) -> Solution {
     let mut selected: Vec<usize> = Vec::new();
     let mut open = vec![false; m];
     let mut cur: Vec<f64> = ex.clone();
-    for _ in 0..p {
+    let mut quotas = Quotas::new(pb);
+    for g in 0..quotas.groups.len() {
+        // Higher is better: minus the total weighted distance with `c` open.
+        let saving = |c: usize, cur: &[f64]| -> f64 {
+            -(0..n)
+                .map(|i| pb.weight[i] * cur[i].min(d(c, i)))
+                .sum::<f64>()
+        };
+        while let Some(c) = quotas.best_for(g, &open, |c| saving(c, &cur)) {
+            open[c] = true;
+            quotas.set(c, true);
+            selected.push(c);
+            for (i, x) in cur.iter_mut().enumerate() {
+                *x = x.min(d(c, i));
+            }
+        }
+    }
+    while selected.len() < p {
         let mut best: Option<(f64, usize)> = None;
         for c in 0..m {
             if open[c] {
@@ -443,6 +664,7 @@ fn pmedian(pb: &Problem) -> Solution {
         }
         let (_, c) = best.expect("p <= candidates");
         open[c] = true;
+        quotas.set(c, true);
         selected.push(c);
         for (i, x) in cur.iter_mut().enumerate() {
             *x = x.min(d(c, i));
@@ -466,7 +688,7 @@ fn pmedian(pb: &Problem) -> Solution {
                 })
                 .collect();
             for c in 0..m {
-                if open[c] {
+                if open[c] || !quotas.allows(&[selected[k]], Some(c)) {
                     continue;
                 }
                 let v: f64 = (0..n).map(|i| pb.weight[i] * without[i].min(d(c, i))).sum();
@@ -477,7 +699,9 @@ fn pmedian(pb: &Problem) -> Solution {
         }
         let Some((v, k, c)) = best else { break };
         open[selected[k]] = false;
+        quotas.set(selected[k], false);
         open[c] = true;
+        quotas.set(c, true);
         selected[k] = c;
         obj = v;
         swaps += 1;
@@ -561,6 +785,8 @@ pub fn read_instance(dir: &Path) -> Result<Problem> {
         existing,
         radius: v["radius_m"].as_f64(),
         p: v["p"].as_u64().map(|p| p as usize),
+        cover: None,
+        quotas: Vec::new(),
     })
 }
 
@@ -581,6 +807,8 @@ mod tests {
             existing: Vec::new(),
             radius: Some(150.0),
             p,
+            cover: None,
+            quotas: Vec::new(),
         }
     }
 
