@@ -1,15 +1,61 @@
-//! Siting heuristics on every instance of ../shared/bench (or $CARECIRCLE_SHARED/bench):
-//! objective against the proven optimum, and time. `cargo bench --bench siting`.
+//! Siting on every instance of ../shared/bench (or $CARECIRCLE_SHARED/bench), beside PySAL
+//! spopt run in the same process tree on the same files with the same solver (HiGHS, one
+//! thread, same time limit): objective against the proven optimum, time, and the ratio.
+//! Then a generated 50,000 demand × 2,000 candidates, p = 100 MCLP (the scale
+//! target). `cargo bench --bench siting`.
+//!
+//! Environment: CARECIRCLE_TIME_LIMIT (s, default 60), CARECIRCLE_BENCH_NO_PEERS=1 skips
+//! spopt, CARECIRCLE_BENCH_ONLY=big runs only the generated instance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
+
+use carecircle::siting::{exact::solve_exact, read_instance, Model, Problem};
+
+fn spopt(dir: &Path, limit: f64) -> Option<serde_json::Value> {
+    if std::env::var_os("CARECIRCLE_BENCH_NO_PEERS").is_some() {
+        return None;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/bench_spopt.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .arg(limit.to_string())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "spopt failed on {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
 
 fn main() {
     let shared = std::env::var_os("CARECIRCLE_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("bench");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let limit: f64 = std::env::var("CARECIRCLE_TIME_LIMIT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60.0);
+    let only_big = std::env::var("CARECIRCLE_BENCH_ONLY").is_ok_and(|v| v == "big");
+    println!("exact: HiGHS 1.15, 1 thread, time limit {limit} s (CARECIRCLE_TIME_LIMIT); spopt: PuLP + HiGHS, 1 thread, same limit");
+    if !only_big {
+        reference_instances(&shared.join("bench"), limit);
+    }
+    big_instance(limit);
+}
+
+fn reference_instances(dir: &Path, limit: f64) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         println!("no instances at {} (set CARECIRCLE_SHARED)", dir.display());
         return;
     };
@@ -19,13 +65,8 @@ fn main() {
         .filter(|p| p.join("problem.json").exists())
         .collect();
     names.sort();
-    let limit: f64 = std::env::var("CARECIRCLE_TIME_LIMIT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60.0);
-    println!("exact: HiGHS, 1 thread, time limit {limit} s (CARECIRCLE_TIME_LIMIT)");
     println!(
-        "{:<26} {:>6} {:>12} {:>12} {:>8} {:>8} {:>8} | {:>12} {:>12} {:>8} {:>8} {:>9}",
+        "{:<24} {:>6} {:>11} {:>11} {:>8} {:>8} {:>7} | {:>11} {:>7} {:>8} | {:>11} {:>8} {:>8} {:>8}",
         "instance",
         "model",
         "optimum",
@@ -34,13 +75,15 @@ fn main() {
         "greedy%",
         "heur s",
         "exact",
-        "bound",
         "gap %",
         "exact s",
-        "spopt s"
+        "spopt",
+        "spopt s",
+        "ratio",
+        "ref s"
     );
     for p in names {
-        let pb = carecircle::siting::read_instance(&p).unwrap();
+        let pb = read_instance(&p).unwrap();
         let t = Instant::now();
         let s = pb.solve_heuristic().unwrap();
         let secs = t.elapsed().as_secs_f64();
@@ -50,17 +93,28 @@ fn main() {
         let opt = r["objective"].as_f64().unwrap();
         // Maximisation (MCLP): ours / opt; minimisation (LSCP, p-median): opt / ours.
         let pct = |v: f64| {
-            if pb.model == carecircle::siting::Model::Mclp {
+            if pb.model == Model::Mclp {
                 v / opt * 100.0
             } else {
                 opt / v * 100.0
             }
         };
         let t = Instant::now();
-        let ex = carecircle::siting::exact::solve_exact(&pb, limit, Some(&s)).unwrap();
+        let ex = solve_exact(&pb, limit, Some(&s)).unwrap();
         let ex_s = t.elapsed().as_secs_f64() + secs;
+        let sp = spopt(&p, limit);
+        let (sp_obj, sp_s) = sp
+            .as_ref()
+            .map(|v| {
+                (
+                    v["objective"].as_f64().unwrap_or(f64::NAN),
+                    v["seconds"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .unwrap_or((f64::NAN, f64::NAN));
+        let equal = (sp_obj - ex.objective).abs() <= 1e-6 * opt.abs();
         println!(
-            "{:<26} {:>6} {:>12.2} {:>12.2} {:>7.2}% {:>7.2}% {:>8.3} | {:>12.2} {:>12.2} {:>8.4} {:>8.2} {:>9.2}",
+            "{:<24} {:>6} {:>11.2} {:>11.2} {:>7.2}% {:>7.2}% {:>7.3} | {:>11.2} {:>7.4} {:>8.2} | {:>11.2} {:>8.2} {:>7.1}×{} {:>8.2}",
             p.file_name().unwrap().to_string_lossy(),
             format!("{:?}", pb.model).to_lowercase(),
             opt,
@@ -69,9 +123,12 @@ fn main() {
             pct(s.greedy_objective),
             secs,
             ex.objective,
-            ex.bound,
             ex.gap * 100.0,
             ex_s,
+            sp_obj,
+            sp_s,
+            sp_s / ex_s,
+            if sp.is_some() && !equal { "≠" } else { " " },
             r["seconds"].as_f64().unwrap_or(f64::NAN)
         );
         assert!(
@@ -79,4 +136,83 @@ fn main() {
             "proven optimum differs from the reference"
         );
     }
+    println!("ratio = spopt s / carecircle exact s (≠: objectives differ, e.g. a time limit hit)");
+}
+
+/// A deterministic city-like MCLP: 50,000 demand points in 40 Gaussian clusters over a
+/// 40 km square (weights 1–200), 2,000 candidates (half near demand, half uniform), radius
+/// 1,000 m, p = 100, no existing facilities.
+pub fn big_problem() -> Problem {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let side = 40_000.0;
+    let centres: Vec<([f64; 2], f64)> = (0..40)
+        .map(|_| ([rnd() * side, rnd() * side], 800.0 + rnd() * 3000.0))
+        .collect();
+    let gauss = |rnd: &mut dyn FnMut() -> f64| {
+        let (u, v) = (rnd().max(1e-12), rnd());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    let mut demand = Vec::with_capacity(50_000);
+    let mut weight = Vec::with_capacity(50_000);
+    for i in 0..50_000 {
+        let (c, s) = centres[i % centres.len()];
+        demand.push([c[0] + gauss(&mut rnd) * s, c[1] + gauss(&mut rnd) * s]);
+        weight.push((1.0 + rnd() * 199.0).round());
+    }
+    let mut candidates = Vec::with_capacity(2_000);
+    for j in 0..2_000 {
+        if j % 2 == 0 {
+            let d = demand[(rnd() * 50_000.0) as usize];
+            candidates.push([d[0] + (rnd() - 0.5) * 400.0, d[1] + (rnd() - 0.5) * 400.0]);
+        } else {
+            candidates.push([rnd() * side, rnd() * side]);
+        }
+    }
+    Problem {
+        model: Model::Mclp,
+        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
+        demand,
+        weight,
+        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
+        candidates,
+        existing: Vec::new(),
+        radius: Some(1_000.0),
+        p: Some(100),
+        cover: None,
+        quotas: Vec::new(),
+    }
+}
+
+fn big_instance(limit: f64) {
+    let pb = big_problem();
+    println!(
+        "\ngenerated MCLP: {} demand × {} candidates, radius {} m, p = {}",
+        pb.demand.len(),
+        pb.candidates.len(),
+        pb.radius.unwrap(),
+        pb.p.unwrap()
+    );
+    let t = Instant::now();
+    let s = pb.solve_heuristic().unwrap();
+    let hs = t.elapsed().as_secs_f64();
+    println!(
+        "  heuristic: {:.0} (greedy {:.0}, {} swaps) in {hs:.2} s",
+        s.objective, s.greedy_objective, s.swaps
+    );
+    let t = Instant::now();
+    let ex = solve_exact(&pb, limit, Some(&s)).unwrap();
+    let es = t.elapsed().as_secs_f64() + hs;
+    println!(
+        "  exact: {:.0}, bound {:.0}, gap {:.4}% ({}) in {es:.2} s (target: gap ≤ 0.1 % in < 10 s)",
+        ex.objective,
+        ex.bound,
+        ex.gap * 100.0,
+        ex.status
+    );
 }

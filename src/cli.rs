@@ -23,7 +23,9 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Open the desktop app, optionally on a dataset.
-    App { dataset: Option<PathBuf> },
+    App {
+        dataset: Option<PathBuf>,
+    },
     /// Print a dataset's layers, counts, CRS/datum, extent and every load warning.
     Info {
         /// A folder with dataset.toml, a dataset.toml, or a single data file.

@@ -92,3 +92,53 @@ fn bad_instance_files_are_named() {
     let e = read_instance(dir.path()).unwrap_err().to_string();
     assert!(e.contains("problem.json") && e.contains("maxcover"), "{e}");
 }
+
+/// Quotas by hand: demand at x = 0, 100, …, 900 (weight 1, the last 5), candidates at
+/// x = 0, 300, 600, 900, radius 150. Unconstrained p = 2 picks c1 + c3 (3 + 6 = 9); a
+/// quota "c0 must open" forces c0 + c3 (2 + 6 = 8); "two of c0, c1, c2" gives c1 + c2 (6).
+#[test]
+fn quotas_are_constraints() {
+    use carecircle::siting::{exact::solve_exact, Problem, Quota};
+    let pb = |quotas: Vec<Quota>| Problem {
+        model: Model::Mclp,
+        demand: (0..10).map(|i| [i as f64 * 100.0, 0.0]).collect(),
+        weight: (0..10).map(|i| if i == 9 { 5.0 } else { 1.0 }).collect(),
+        demand_ids: Vec::new(),
+        candidates: (0..4).map(|i| [i as f64 * 300.0, 0.0]).collect(),
+        candidate_ids: (0..4).map(|i| format!("c{i}")).collect(),
+        existing: Vec::new(),
+        radius: Some(150.0),
+        p: Some(2),
+        cover: None,
+        quotas,
+    };
+    let q = |sites: Vec<usize>, at_least: u32| Quota {
+        sites,
+        at_least,
+        label: "test".into(),
+    };
+    // (Without quotas c1 + c3 and c2 + c3 tie at 9: only the objective is compared there.)
+    for (quotas, want, sites) in [
+        (vec![], 9.0, vec![]),
+        (vec![q(vec![0], 1)], 8.0, vec![0, 3]),
+        (vec![q(vec![0, 1, 2], 2)], 6.0, vec![1, 2]),
+    ] {
+        let p = pb(quotas);
+        let h = p.solve_heuristic().unwrap();
+        let ex = solve_exact(&p, 10.0, None).unwrap();
+        assert_eq!((h.objective, ex.objective), (want, want));
+        for mut sel in [h.selected, ex.selected] {
+            sel.sort();
+            assert!(sites.is_empty() || sel == sites, "{sel:?} vs {sites:?}");
+        }
+    }
+    // More quota sites than p: refused with the p to use.
+    let mut p = pb(vec![q(vec![0, 1, 2], 3)]);
+    let err = p.solve_heuristic().unwrap_err().to_string();
+    assert!(err.contains("raise p to 3"), "{err}");
+    // A quota needing more sites than lie in it.
+    p.p = Some(4);
+    p.quotas = vec![q(vec![0], 2)];
+    let err = p.solve_heuristic().unwrap_err().to_string();
+    assert!(err.contains("only 1 candidate"), "{err}");
+}

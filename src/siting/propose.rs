@@ -185,7 +185,7 @@ pub struct Outcome {
 }
 
 /// The kind's reach rule: a population-within rule that counts this kind.
-fn reach_rule<'r>(rules: &'r RuleSet, kind: FacilityKind) -> Option<&'r coverage::rules::Rule> {
+fn reach_rule(rules: &RuleSet, kind: FacilityKind) -> Option<&coverage::rules::Rule> {
     rules
         .rules
         .iter()
@@ -356,7 +356,11 @@ pub fn propose(
     // rule the coverage engine uses when it counts the proposals afterwards.
     let inside = |u: UnitId| -> Vec<usize> {
         (0..cands.len())
-            .filter(|j| cands[*j].unit.is_some_and(|c| ds.ancestors(c).any(|a| a == u)))
+            .filter(|j| {
+                cands[*j]
+                    .unit
+                    .is_some_and(|c| ds.ancestors(c).any(|a| a == u))
+            })
             .collect()
     };
     let mut quotas: Vec<Quota> = Vec::new();
@@ -541,7 +545,12 @@ pub fn propose(
 
     // Modules for the capacitated model: per unit, the fewest places that close its gap.
     let places = if opts.model == ProposeModel::Capacitated {
-        Some(assign_modules(&pb.quotas, &shorts, &selected, &opts.modules))
+        Some(assign_modules(
+            &pb.quotas,
+            &shorts,
+            &selected,
+            &opts.modules,
+        ))
     } else {
         None
     };
@@ -675,7 +684,9 @@ pub fn propose(
             kind: opts.kind.key(),
             model: opts.model,
             mode: access.mode(),
-            rule: rule.filter(|_| opts.radius_m.is_none()).map(|r| r.id.clone()),
+            rule: rule
+                .filter(|_| opts.radius_m.is_none())
+                .map(|r| r.id.clone()),
             radius_m: radius,
             group,
             p: p.unwrap_or(selected.len()),
@@ -828,7 +839,12 @@ pub fn generate(
         .collect();
     // 1. Units that must receive a site.
     for u in must_units {
-        if let Some(p) = ds.unit(*u).geometry.as_ref().and_then(|g| g.interior_point()) {
+        if let Some(p) = ds
+            .unit(*u)
+            .geometry
+            .as_ref()
+            .and_then(|g| g.interior_point())
+        {
             raw.push((p, "unit_centre"));
         }
     }
@@ -995,7 +1011,10 @@ pub fn read_candidates(
         if !seen.insert(f.source_id.clone()) {
             return Err(Error::format(
                 path,
-                format!("duplicate candidate id '{}': ids must be unique", f.source_id),
+                format!(
+                    "duplicate candidate id '{}': ids must be unique",
+                    f.source_id
+                ),
             ));
         }
         out.push(Candidate {
@@ -1209,7 +1228,15 @@ impl Proposals {
                 p.fixes.join(", ")
             );
         }
-        let _ = writeln!(s, "{}", if english { "Before → after:" } else { "方案前 → 方案后：" });
+        let _ = writeln!(
+            s,
+            "{}",
+            if english {
+                "Before → after:"
+            } else {
+                "方案前 → 方案后："
+            }
+        );
         for r in &self.rules {
             let f = |v: Option<f64>| match v {
                 Some(v) if r.test == "places_per_1000" => format!("{v:.2}"),
@@ -1222,7 +1249,11 @@ impl Proposals {
                 if english { &r.title_en } else { &r.title },
                 f(r.before),
                 f(r.after),
-                if english { "units meeting" } else { "达标单元" },
+                if english {
+                    "units meeting"
+                } else {
+                    "达标单元"
+                },
                 r.units_meeting_before,
                 r.units_total,
                 r.units_meeting_after,

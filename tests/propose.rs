@@ -1,0 +1,256 @@
+//! `propose` on the Harbin demo: gains add up and agree with the coverage engine's own
+//! before/after figures (two independent computations of coverage), the exact MILP proves
+//! the heuristic's answer, the capacitated nursery model closes every unit's places gap, and
+//! bad inputs (p too small, a candidate file in the wrong CRS, duplicate ids) say what to
+//! change.
+
+use std::path::PathBuf;
+
+use carecircle::coverage::rules::RuleSet;
+use carecircle::coverage::Euclidean;
+use carecircle::model::{Dataset, FacilityKind};
+use carecircle::progress::NoProgress;
+use carecircle::siting::propose::{propose, read_candidates, ProposeModel, ProposeOptions};
+
+fn harbin() -> Dataset {
+    carecircle::io::load_path(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"))
+        .unwrap()
+}
+
+fn rules() -> RuleSet {
+    RuleSet::preset("heilongjiang-2021").unwrap()
+}
+
+fn day_care(p: usize, exact: bool) -> ProposeOptions {
+    ProposeOptions {
+        kind: FacilityKind::DayCare,
+        model: ProposeModel::Mclp,
+        p: Some(p),
+        exact,
+        time_limit: 30.0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn day_care_mclp_gains_add_up_and_match_the_coverage_engine() {
+    let ds = harbin();
+    let out = propose(
+        &ds,
+        &rules(),
+        &day_care(10, false),
+        None,
+        &Euclidean,
+        &NoProgress,
+    )
+    .unwrap();
+    let pr = &out.proposals;
+    assert_eq!(pr.proposals.len(), 10);
+    assert_eq!(pr.radius_m, 900.0);
+    // Marginal gains are ranked (non-increasing) and add up to the after coverage.
+    let gains: Vec<f64> = pr.proposals.iter().map(|p| p.marginal_people).collect();
+    assert!(gains.windows(2).all(|w| w[0] >= w[1]), "{gains:?}");
+    let sum: f64 = gains.iter().sum();
+    assert!((pr.people_covered_before + sum - pr.people_covered_after).abs() < 1e-6);
+    assert!((pr.objective - pr.people_covered_after).abs() < 1e-6);
+    // The coverage engine, re-run with the proposals as facilities, agrees.
+    let rule = |r: &carecircle::coverage::Report| {
+        r.rules
+            .iter()
+            .find(|x| x.id == "elderly_15min_circle")
+            .unwrap()
+            .people_covered
+            .unwrap()
+    };
+    assert!((rule(&out.before) - pr.people_covered_before).abs() < 1e-6);
+    assert!((rule(&out.after) - pr.people_covered_after).abs() < 1e-6);
+    assert!(pr.people_covered_after > pr.people_covered_before);
+    // Every proposal lies in a unit and carries its code.
+    assert!(pr.proposals.iter().all(|p| !p.unit_code.is_empty()));
+    // GeoJSON and CSV carry every proposal.
+    let gj = pr.to_geojson();
+    assert_eq!(gj["features"].as_array().unwrap().len(), 10);
+    assert_eq!(pr.to_csv().lines().count(), 11);
+}
+
+#[test]
+fn exact_proves_the_day_care_answer() {
+    let ds = harbin();
+    let heur = propose(
+        &ds,
+        &rules(),
+        &day_care(10, false),
+        None,
+        &Euclidean,
+        &NoProgress,
+    )
+    .unwrap()
+    .proposals;
+    let ex = propose(
+        &ds,
+        &rules(),
+        &day_care(10, true),
+        None,
+        &Euclidean,
+        &NoProgress,
+    )
+    .unwrap()
+    .proposals;
+    assert!(ex.objective >= heur.objective - 1e-6);
+    let gap = ex.gap.unwrap();
+    assert!(gap <= 1e-6, "gap {gap} ({})", ex.status);
+    assert!(ex.bound.unwrap() >= ex.objective - 1e-6);
+}
+
+#[test]
+fn capacitated_nurseries_close_every_units_places_gap() {
+    let ds = harbin();
+    let opts = ProposeOptions {
+        kind: FacilityKind::Nursery,
+        model: ProposeModel::Capacitated,
+        ..Default::default()
+    };
+    let out = propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress).unwrap();
+    let places = |r: &carecircle::coverage::Report| {
+        r.rules
+            .iter()
+            .find(|x| x.id == "nursery_places_per_1000")
+            .map(|x| (x.units_meeting, x.units_total))
+            .unwrap()
+    };
+    let (before, total) = places(&out.before);
+    assert!(before < total);
+    assert_eq!(places(&out.after), (total, total));
+    let pr = &out.proposals;
+    assert!(pr
+        .proposals
+        .iter()
+        .all(|p| p.places == Some(80.0) || p.places == Some(150.0)));
+    let added: f64 = pr.proposals.iter().filter_map(|p| p.places).sum();
+    assert_eq!(added, pr.places_added);
+    // Each unit's gap needs at least ceil(short / 150) sites: asking for fewer is refused
+    // with the number to raise p to.
+    let few = ProposeOptions {
+        p: Some(5),
+        ..opts.clone()
+    };
+    let err = propose(&ds, &rules(), &few, None, &Euclidean, &NoProgress)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("raise p to"), "{err}");
+    // Nurseries only.
+    let wrong = ProposeOptions {
+        kind: FacilityKind::DayCare,
+        ..opts
+    };
+    assert!(propose(&ds, &rules(), &wrong, None, &Euclidean, &NoProgress).is_err());
+}
+
+#[test]
+fn candidate_files_are_checked() {
+    let ds = harbin();
+    let dir = std::env::temp_dir().join(format!("cc-propose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Two sites inside Harbin, in WGS84.
+    let inside: Vec<(f64, f64)> = ds
+        .units
+        .iter()
+        .filter(|u| u.level == carecircle::model::UnitLevel::SubDistrict)
+        .take(2)
+        .map(|u| {
+            use geo::InteriorPoint;
+            let p = u.geometry.as_ref().unwrap().interior_point().unwrap();
+            ds.projection.inverse(p.x(), p.y())
+        })
+        .collect();
+    let write = |name: &str, pts: &[(String, f64, f64)]| {
+        let feats: Vec<serde_json::Value> = pts
+            .iter()
+            .map(|(id, x, y)| {
+                serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                    "properties": {"id": id, "name": format!("闲置用房 {id}"), "owner": "街道办"}})
+            })
+            .collect();
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            serde_json::json!({"type": "FeatureCollection", "features": feats}).to_string(),
+        )
+        .unwrap();
+        p
+    };
+    let good = write(
+        "good.geojson",
+        &[
+            ("a".into(), inside[0].0, inside[0].1),
+            ("b".into(), inside[1].0, inside[1].1),
+        ],
+    );
+    let c = read_candidates(&ds, &good, None, FacilityKind::DayCare).unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(c.iter().all(|c| c.unit.is_some() && c.origin == "file"));
+    // Unknown attributes ride along to the proposals.
+    assert_eq!(c[0].attributes.get("owner").unwrap(), "街道办");
+    let out = propose(
+        &ds,
+        &rules(),
+        &day_care(1, false),
+        Some(c),
+        &Euclidean,
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(out.proposals.candidates, 2);
+    // p larger than the candidates.
+    let c = read_candidates(&ds, &good, None, FacilityKind::DayCare).unwrap();
+    let err = propose(
+        &ds,
+        &rules(),
+        &day_care(3, false),
+        Some(c),
+        &Euclidean,
+        &NoProgress,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("larger than the 2 candidate"), "{err}");
+    // Projected metres declared (by default) as WGS84: refused, naming the file.
+    let (x, y) = (523_456.0, 5_067_890.0);
+    let bad = write("metres.geojson", &[("m".into(), x, y)]);
+    let err = read_candidates(&ds, &bad, None, FacilityKind::DayCare)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("metres.geojson"), "{err}");
+    // Somewhere else on Earth: no candidate in any unit.
+    let far = write("far.geojson", &[("f".into(), 116.4, 39.9)]);
+    let c = read_candidates(&ds, &far, None, FacilityKind::DayCare).unwrap();
+    let err = propose(
+        &ds,
+        &rules(),
+        &day_care(1, false),
+        Some(c),
+        &Euclidean,
+        &NoProgress,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("another CRS"), "{err}");
+    // Duplicate ids.
+    let dup = write(
+        "dup.geojson",
+        &[
+            ("a".into(), inside[0].0, inside[0].1),
+            ("a".into(), inside[1].0, inside[1].1),
+        ],
+    );
+    let err = read_candidates(&ds, &dup, None, FacilityKind::DayCare)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("duplicate candidate id 'a'"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
