@@ -19,6 +19,9 @@ use crate::network::{Graph, NetworkAccess};
 use crate::progress::SharedProgress;
 use crate::spatial::UnitIndexes;
 
+pub mod map;
+use map::View;
+
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
 pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-gb2312.ttf");
 
@@ -90,9 +93,10 @@ pub struct Band {
 /// What a loaded dataset brings with it, prepared off the UI thread.
 pub struct Loaded {
     pub dataset: Arc<Dataset>,
-    /// Triangles of every unit shape (local metres), for filled choropleths: egui fills
-    /// only convex shapes, so concave polygons and holes are earcut once here.
-    pub fills: Vec<(UnitId, Vec<[f64; 2]>)>,
+    /// Unit outlines and earcut fill meshes at several levels of detail, with an R-tree
+    /// for culling: egui fills only convex shapes, so concave polygons and holes are
+    /// triangulated once here.
+    pub map: map::MapCache,
     pub index: UnitIndexes,
 }
 
@@ -107,27 +111,9 @@ struct Job {
     rx: mpsc::Receiver<JobResult>,
 }
 
-/// Map view: local metres ↔ screen points.
-#[derive(Clone, Copy)]
-struct View {
-    center: [f64; 2],
-    /// Screen points per metre.
-    scale: f64,
-}
-
-impl View {
-    fn to_screen(self, rect: Rect, x: f64, y: f64) -> Pos2 {
-        let c = rect.center();
-        Pos2::new(
-            c.x + ((x - self.center[0]) * self.scale) as f32,
-            c.y - ((y - self.center[1]) * self.scale) as f32,
-        )
-    }
-}
-
 pub struct CareCircleApp {
     dataset: Option<Arc<Dataset>>,
-    fills: Vec<(UnitId, Vec<[f64; 2]>)>,
+    map: Option<Arc<map::MapCache>>,
     index: Option<UnitIndexes>,
     report: Option<Report>,
     graph: Option<Arc<Graph>>,
@@ -173,7 +159,7 @@ impl CareCircleApp {
         let rules = RuleSet::preset(PRESETS[0].0).expect("shipped preset");
         let mut app = CareCircleApp {
             dataset: None,
-            fills: Vec::new(),
+            map: None,
             index: None,
             report: None,
             graph: None,
@@ -320,11 +306,11 @@ impl CareCircleApp {
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
                 Ok(ds) => {
-                    let fills = triangulate_units(&ds);
+                    let map = map::MapCache::new(&ds);
                     let index = UnitIndexes::new(&ds);
                     JobResult::Loaded(Box::new(Loaded {
                         dataset: Arc::new(ds),
-                        fills,
+                        map,
                         index,
                     }))
                 }
@@ -429,7 +415,7 @@ impl CareCircleApp {
             Ok(JobResult::Loaded(l)) => {
                 let l = *l;
                 self.dataset = Some(l.dataset);
-                self.fills = l.fills;
+                self.map = Some(Arc::new(l.map));
                 self.index = Some(l.index);
                 self.report = None;
                 self.graph = None;
@@ -636,20 +622,25 @@ impl CareCircleApp {
             }
         }
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        let visible = self
+            .map
+            .as_ref()
+            .map(|m| m.visible(view, rect))
+            .unwrap_or_default();
         // Choropleth: the finest units with shapes, coloured by their rule status.
-        if let Some(report) = &self.report {
-            let finest = self
-                .fills
+        if let (Some(report), Some(cache)) = (&self.report, &self.map) {
+            let finest = ds
+                .units
                 .iter()
-                .map(|(u, _)| ds.unit(*u).level.tier())
+                .filter(|u| u.geometry.is_some())
+                .map(|u| u.level.tier())
                 .max();
-            let mut mesh = egui::Mesh::default();
-            for (u, tris) in &self.fills {
-                if Some(ds.unit(*u).level.tier()) != finest {
-                    continue;
+            let mesh = cache.fill_mesh(view, rect, &visible, |u| {
+                if Some(ds.unit(u).level.tier()) != finest {
+                    return None;
                 }
                 let ur = &report.units[u.index()];
-                let color = match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
+                Some(match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
                     // Shares: a red → green ramp of coverage.
                     Some(st) if st.value.is_some_and(|v| v <= 1.0) && st.pass.is_some() => {
                         share_color(st.value.unwrap_or(0.0))
@@ -661,15 +652,8 @@ impl CareCircleApp {
                         "fail" => Some(false),
                         _ => None,
                     }),
-                };
-                for t in tris.chunks_exact(3) {
-                    let base = mesh.vertices.len() as u32;
-                    for v in t {
-                        mesh.colored_vertex(tx(v[0], v[1]), color);
-                    }
-                    mesh.add_triangle(base, base + 1, base + 2);
-                }
-            }
+                })
+            });
             painter.add(egui::Shape::mesh(mesh));
         }
         // Walking bands (network mode), outermost first so inner bands draw on top.
@@ -697,34 +681,24 @@ impl CareCircleApp {
                 painter.add(egui::Shape::line(pts, street));
             }
         }
-        // Unit boundaries: county level thick, township level thin.
-        // Viewport culling: skip polygons whose bounding box is off screen.
-        let (vx0, vy1) = (
-            view.center[0] - (rect.width() as f64 / 2.0) / view.scale,
-            view.center[1] + (rect.height() as f64 / 2.0) / view.scale,
-        );
-        let (vx1, vy0) = (
-            view.center[0] + (rect.width() as f64 / 2.0) / view.scale,
-            view.center[1] - (rect.height() as f64 / 2.0) / view.scale,
-        );
-        for u in &ds.units {
-            let Some(g) = &u.geometry else { continue };
-            if let Some(b) = geo::BoundingRect::bounding_rect(g) {
-                if b.max().x < vx0 || b.min().x > vx1 || b.max().y < vy0 || b.min().y > vy1 {
-                    continue;
-                }
-            }
-            let stroke = match u.level.tier() {
-                1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
-                2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
-                _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
-            };
-            for poly in &g.0 {
-                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                    let pts: Vec<Pos2> = ring.0.iter().map(|c| tx(c.x, c.y)).collect();
-                    painter.add(egui::Shape::closed_line(pts, stroke));
-                }
-            }
+        // Unit boundaries: county level thick, township level thin; culled by the R-tree,
+        // simplified to the scale.
+        if let Some(cache) = &self.map {
+            let mut shapes = Vec::new();
+            cache.outlines(
+                view,
+                rect,
+                &visible,
+                |u| {
+                    Some(match ds.unit(u).level.tier() {
+                        1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
+                        2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
+                        _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
+                    })
+                },
+                &mut shapes,
+            );
+            painter.extend(shapes);
         }
         for f in &ds.facilities {
             let Some(p) = f.location else { continue };
@@ -1242,24 +1216,6 @@ fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFa
 }
 
 /// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).
-pub fn triangulate_units(ds: &Dataset) -> Vec<(UnitId, Vec<[f64; 2]>)> {
-    use geo::TriangulateEarcut;
-    ds.units
-        .iter()
-        .filter_map(|u| {
-            let g = u.geometry.as_ref()?;
-            let mut tris = Vec::new();
-            for poly in &g.0 {
-                let raw = poly.earcut_triangles_raw();
-                for i in raw.triangle_indices {
-                    tris.push(raw.vertices[i]);
-                }
-            }
-            Some((u.id, tris))
-        })
-        .collect()
-}
-
 fn status_color(pass: Option<bool>) -> Color32 {
     match pass {
         Some(true) => Color32::from_rgba_unmultiplied(46, 158, 79, 110),
