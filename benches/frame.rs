@@ -26,7 +26,9 @@ fn main() {
         .filter_map(|u| u.geometry.as_ref())
         .map(|g| {
             g.0.iter()
-                .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+                .map(|p| {
+                    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
+                })
                 .sum::<usize>()
         })
         .sum();

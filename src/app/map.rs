@@ -91,7 +91,11 @@ impl MapCache {
                 };
                 LODS.iter()
                     .map(|tol| {
-                        let g = if *tol > 0.0 { g.simplify(*tol) } else { g.clone() };
+                        let g = if *tol > 0.0 {
+                            g.simplify(*tol)
+                        } else {
+                            g.clone()
+                        };
                         let mut lod = UnitLod::default();
                         for poly in &g.0 {
                             if poly.exterior().0.len() < 4 {

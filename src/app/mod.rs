@@ -20,6 +20,7 @@ use crate::progress::SharedProgress;
 use crate::spatial::UnitIndexes;
 
 pub mod map;
+mod panels;
 use map::View;
 
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
@@ -43,7 +44,7 @@ pub fn install_fonts(ctx: &egui::Context) {
     ctx.set_fonts(fonts);
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Lang {
     Zh,
     En,
@@ -82,6 +83,12 @@ pub enum Command {
     ToggleAbout,
     /// Show a unit in the Inspect panel.
     Inspect(UnitId),
+    /// Run the siting model set in the Proposals panel.
+    Propose,
+    /// Accept (true) or reject (false) proposal `rank - 1`.
+    Decide(usize, bool),
+    /// Zoom the map to a unit (Gaps table).
+    ZoomTo(UnitId),
 }
 
 /// A walking catchment band ready to draw: minutes and earcut triangles (local metres).
@@ -102,6 +109,7 @@ pub struct Loaded {
 
 enum JobResult {
     Loaded(Box<Loaded>),
+    Proposed(Box<crate::siting::propose::Proposals>),
     Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
     Failed(String),
 }
@@ -139,6 +147,14 @@ pub struct CareCircleApp {
     show_warnings: bool,
     show_about: bool,
     path_input: String,
+    /// Proposals panel: settings, the last run, and each proposal's decision.
+    pub(crate) siting: panels::SitingState,
+    /// Gaps table: sort column and direction.
+    pub(crate) gaps_sort: (panels::GapSort, bool),
+    /// The map's smaller side in points, for zoom-to.
+    last_map_size: f64,
+    /// The map's rect in the last frame (for scripted clicks in UI tests).
+    last_map_rect: Option<Rect>,
 }
 
 impl CareCircleApp {
@@ -182,6 +198,10 @@ impl CareCircleApp {
             show_warnings: false,
             show_about: false,
             path_input: String::new(),
+            siting: panels::SitingState::default(),
+            gaps_sort: (panels::GapSort::Deficit, true),
+            last_map_size: 800.0,
+            last_map_rect: None,
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -230,6 +250,16 @@ impl CareCircleApp {
         self.commands.push(c);
     }
 
+    /// Where local metres `(x, y)` were on screen in the last frame, if the map was drawn.
+    pub fn screen_pos(&self, x: f64, y: f64) -> Option<Pos2> {
+        Some(self.view?.to_screen(self.last_map_rect?, x, y))
+    }
+
+    /// Decisions on the last proposal run (accepted / rejected / undecided), in rank order.
+    pub fn proposal_decisions(&self) -> &[Option<bool>] {
+        &self.siting.decisions
+    }
+
     pub fn lang(&self) -> Lang {
         self.lang
     }
@@ -260,6 +290,27 @@ impl CareCircleApp {
                 Command::SetLang(l) => self.lang = l,
                 Command::ToggleWarnings => self.show_warnings = !self.show_warnings,
                 Command::ToggleAbout => self.show_about = !self.show_about,
+                Command::Propose => self.start_proposal(ctx),
+                Command::Decide(k, yes) => {
+                    if let Some(d) = self.siting.decisions.get_mut(k) {
+                        *d = Some(yes);
+                    }
+                }
+                Command::ZoomTo(u) => {
+                    self.selected = Some(u);
+                    if let (Some(ds), Some(v)) = (&self.dataset, self.view.as_mut()) {
+                        if let Some(b) = ds
+                            .unit(u)
+                            .geometry
+                            .as_ref()
+                            .and_then(geo::BoundingRect::bounding_rect)
+                        {
+                            v.center = [b.center().x, b.center().y];
+                            let span = b.width().max(b.height()).max(200.0);
+                            v.scale = self.last_map_size / span * 0.8;
+                        }
+                    }
+                }
             }
         }
     }
@@ -440,6 +491,11 @@ impl CareCircleApp {
                 }
                 self.job = None;
             }
+            Ok(JobResult::Proposed(p)) => {
+                self.siting.decisions = vec![None; p.proposals.len()];
+                self.siting.result = Some(*p);
+                self.job = None;
+            }
             Ok(JobResult::Failed(e)) => {
                 self.errors.push(e);
                 self.job = None;
@@ -457,8 +513,9 @@ impl CareCircleApp {
         ui.horizontal(|ui| {
             ui.heading(self.t("CareCircle 一老一小设施选址", "CareCircle siting"));
             ui.separator();
-            ui.label(self.t("数据集路径", "Dataset path"));
-            ui.add(egui::TextEdit::singleline(&mut self.path_input).desired_width(220.0));
+            let l = ui.label(self.t("数据集路径", "Dataset path"));
+            ui.add(egui::TextEdit::singleline(&mut self.path_input).desired_width(220.0))
+                .labelled_by(l.id);
             if ui.button(self.t("打开", "Open")).clicked() && !self.path_input.trim().is_empty() {
                 self.commands
                     .push(Command::Load(PathBuf::from(self.path_input.trim())));
@@ -585,6 +642,8 @@ impl CareCircleApp {
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_rgb(246, 245, 240));
         let Some(ds) = &self.dataset else { return };
+        self.last_map_size = rect.width().min(rect.height()) as f64;
+        self.last_map_rect = Some(rect);
         let view = *self.view.get_or_insert_with(|| fit_view(ds, rect));
         let mut view = view;
         if response.dragged() {
@@ -640,19 +699,21 @@ impl CareCircleApp {
                     return None;
                 }
                 let ur = &report.units[u.index()];
-                Some(match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
-                    // Shares: a red → green ramp of coverage.
-                    Some(st) if st.value.is_some_and(|v| v <= 1.0) && st.pass.is_some() => {
-                        share_color(st.value.unwrap_or(0.0))
-                    }
-                    Some(st) => status_color(st.pass),
-                    None if self.map_rule.is_some() => status_color(None),
-                    None => status_color(match crate::report::unit_status(ur) {
-                        "pass" => Some(true),
-                        "fail" => Some(false),
-                        _ => None,
-                    }),
-                })
+                Some(
+                    match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
+                        // Shares: a red → green ramp of coverage.
+                        Some(st) if st.value.is_some_and(|v| v <= 1.0) && st.pass.is_some() => {
+                            share_color(st.value.unwrap_or(0.0))
+                        }
+                        Some(st) => status_color(st.pass),
+                        None if self.map_rule.is_some() => status_color(None),
+                        None => status_color(match crate::report::unit_status(ur) {
+                            "pass" => Some(true),
+                            "fail" => Some(false),
+                            _ => None,
+                        }),
+                    },
+                )
             });
             painter.add(egui::Shape::mesh(mesh));
         }
@@ -713,6 +774,35 @@ impl CareCircleApp {
                 painter.circle_filled(pos, 4.0, c);
             } else {
                 painter.rect_filled(Rect::from_center_size(pos, Vec2::splat(7.0)), 0.0, c);
+            }
+        }
+        // Proposals: diamonds, filled once accepted, hidden once rejected.
+        if let Some(r) = &self.siting.result {
+            for (k, p) in r.proposals.iter().enumerate() {
+                let d = self.siting.decisions.get(k).copied().flatten();
+                if d == Some(false) {
+                    continue;
+                }
+                let pos = tx(p.x, p.y);
+                if !rect.contains(pos) {
+                    continue;
+                }
+                let pts = vec![
+                    pos + Vec2::new(0.0, -7.0),
+                    pos + Vec2::new(7.0, 0.0),
+                    pos + Vec2::new(0.0, 7.0),
+                    pos + Vec2::new(-7.0, 0.0),
+                ];
+                let c = Color32::from_rgb(230, 120, 0);
+                if d == Some(true) {
+                    painter.add(egui::Shape::convex_polygon(
+                        pts,
+                        c,
+                        Stroke::new(1.0, Color32::BLACK),
+                    ));
+                } else {
+                    painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
+                }
             }
         }
         if let Some(u) = self.selected {
@@ -1366,7 +1456,13 @@ impl eframe::App for CareCircleApp {
         egui::Panel::right("dashboard")
             .default_size(320.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.dashboard_ui(ui));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.dashboard_ui(ui);
+                    ui.separator();
+                    self.proposals_ui(ui);
+                    ui.separator();
+                    self.gaps_ui(ui);
+                });
             });
         egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
         self.inspect_ui(&ctx);

@@ -1,0 +1,372 @@
+//! The Proposals panel (run a siting model on the worker thread, accept or reject each
+//! proposal, before/after figures) and the Gaps table (failing units by rule, sortable,
+//! click to zoom).
+
+use egui::{Color32, RichText};
+
+use super::{CareCircleApp, Command, JobResult, Lang, Mode};
+use crate::model::FacilityKind;
+use crate::network::{Graph, NetworkAccess};
+use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions};
+
+/// What the Proposals panel holds.
+pub struct SitingState {
+    pub kind: FacilityKind,
+    pub model: ProposeModel,
+    pub p: usize,
+    pub exact: bool,
+    pub result: Option<Proposals>,
+    /// Per proposal: accepted (Some(true)), rejected (Some(false)) or undecided.
+    pub decisions: Vec<Option<bool>>,
+}
+
+impl Default for SitingState {
+    fn default() -> Self {
+        Self {
+            kind: FacilityKind::DayCare,
+            model: ProposeModel::Mclp,
+            p: 10,
+            exact: false,
+            result: None,
+            decisions: Vec::new(),
+        }
+    }
+}
+
+/// One Gaps row: unit, "name code", rule title, value, deficit.
+type GapRow = (crate::model::UnitId, String, String, Option<f64>, Option<f64>);
+
+/// Gaps table sort keys.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum GapSort {
+    Unit,
+    Rule,
+    Value,
+    Deficit,
+}
+
+impl CareCircleApp {
+    pub(super) fn start_proposal(&mut self, ctx: &egui::Context) {
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let rules = match self.rules() {
+            Ok(r) => r,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
+        let st = &self.siting;
+        let opts = ProposeOptions {
+            kind: st.kind,
+            model: st.model,
+            p: (st.model != ProposeModel::Capacitated).then_some(st.p),
+            exact: st.exact,
+            time_limit: 30.0,
+            include_planned: self.with_planned,
+            ..Default::default()
+        };
+        let mode = self.mode;
+        let cached = self.graph.clone();
+        self.spawn(ctx, "propose", move |p| {
+            let result = match mode {
+                Mode::Network if !ds.network.is_empty() => {
+                    let g = cached.unwrap_or_else(|| {
+                        std::sync::Arc::new(Graph::load_or_build(&ds, &Graph::cache_dir(&ds)).0)
+                    });
+                    let acc = NetworkAccess {
+                        graph: &g,
+                        max_snap: 300.0,
+                    };
+                    propose(&ds, &rules, &opts, None, &acc, p)
+                }
+                _ => propose(&ds, &rules, &opts, None, &crate::coverage::Euclidean, p),
+            };
+            match result {
+                Ok(o) => JobResult::Proposed(Box::new(o.proposals)),
+                Err(e) => JobResult::Failed(format!("proposal: {e}")),
+            }
+        });
+    }
+
+    pub(super) fn proposals_ui(&mut self, ui: &mut egui::Ui) {
+        let en = self.lang == Lang::En;
+        ui.heading(self.t("选址方案", "Site proposals"));
+        let kinds = [
+            FacilityKind::DayCare,
+            FacilityKind::StreetStation,
+            FacilityKind::TownshipInstitution,
+            FacilityKind::Nursery,
+        ];
+        let kind_label = |k: FacilityKind| if en { k.en() } else { k.zh() };
+        egui::ComboBox::from_label(self.t("设施类型", "Facility"))
+            .selected_text(kind_label(self.siting.kind))
+            .show_ui(ui, |ui| {
+                for k in kinds {
+                    ui.selectable_value(&mut self.siting.kind, k, kind_label(k));
+                }
+            });
+        let models = [
+            (ProposeModel::Mclp, "最大覆盖 (MCLP)", "Max coverage (MCLP)"),
+            (
+                ProposeModel::Lscp,
+                "最少设施全覆盖 (LSCP)",
+                "Fewest sites (LSCP)",
+            ),
+            (ProposeModel::Pmedian, "总距离最小 (p-median)", "p-median"),
+            (
+                ProposeModel::Capacitated,
+                "托位缺口 (容量模型)",
+                "Places gap (capacitated)",
+            ),
+        ];
+        let model_label = |m: ProposeModel| {
+            models
+                .iter()
+                .find(|x| x.0 == m)
+                .map(|x| if en { x.2 } else { x.1 })
+                .unwrap_or("")
+        };
+        egui::ComboBox::from_label(self.t("模型", "Model"))
+            .selected_text(model_label(self.siting.model))
+            .show_ui(ui, |ui| {
+                for (m, zh, e) in models {
+                    ui.selectable_value(&mut self.siting.model, m, if en { e } else { zh });
+                }
+            });
+        if self.siting.model == ProposeModel::Capacitated {
+            self.siting.kind = FacilityKind::Nursery;
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label(self.t("新增数量 p", "New sites p"));
+            ui.add(egui::DragValue::new(&mut self.siting.p).range(1..=500))
+                .labelled_by(l.id);
+        });
+        let exact_label = self.t("精确求解（给出最优性差距）", "Exact (proven gap)");
+        ui.checkbox(&mut self.siting.exact, exact_label);
+        let busy = self.job.is_some();
+        if ui
+            .add_enabled(
+                !busy && self.dataset.is_some(),
+                egui::Button::new(self.t("运行选址", "Run proposal")),
+            )
+            .clicked()
+        {
+            self.commands.push(Command::Propose);
+        }
+        let Some(r) = &self.siting.result else {
+            return;
+        };
+        let pct = |a: f64| {
+            if r.people_total > 0.0 {
+                a / r.people_total * 100.0
+            } else {
+                0.0
+            }
+        };
+        ui.label(format!(
+            "{} {:.1}% → {:.1}%",
+            if en { "Covered" } else { "覆盖率" },
+            pct(r.people_covered_before),
+            pct(r.people_covered_after)
+        ));
+        match r.gap {
+            Some(g) => ui.label(format!(
+                "{} {:.3}%",
+                self.t("最优性差距", "Optimality gap"),
+                g * 100.0
+            )),
+            None => ui.label(self.t("启发式解（未证明）", "Heuristic (no bound)")),
+        };
+        for d in &r.rules {
+            let f = |v: Option<f64>| match v {
+                Some(v) if d.test == "places_per_1000" => format!("{v:.2}"),
+                Some(v) => format!("{:.1}%", v * 100.0),
+                None => "–".into(),
+            };
+            ui.label(format!(
+                "{}: {} → {} ({}/{} → {}/{})",
+                if en { &d.title_en } else { &d.title },
+                f(d.before),
+                f(d.after),
+                d.units_meeting_before,
+                d.units_total,
+                d.units_meeting_after,
+                d.units_total
+            ));
+        }
+        let accepted = self
+            .siting
+            .decisions
+            .iter()
+            .filter(|d| **d == Some(true))
+            .count();
+        ui.label(format!(
+            "{} {accepted} / {}",
+            self.t("已采纳", "Accepted"),
+            r.proposals.len()
+        ));
+        let mut cmds = Vec::new();
+        egui::Grid::new("proposals").striped(true).show(ui, |ui| {
+            ui.label("#");
+            ui.label(if en { "Unit" } else { "所在单元" });
+            ui.label(if en { "+people" } else { "新增覆盖" });
+            ui.label(if en { "Decision" } else { "决定" });
+            ui.end_row();
+            for (k, p) in r.proposals.iter().enumerate() {
+                ui.label(p.rank.to_string());
+                ui.label(&p.unit_name);
+                ui.label(match p.places {
+                    Some(pl) => format!(
+                        "{:.0} ({pl:.0}{})",
+                        p.marginal_people,
+                        if en { " pl." } else { "托位" }
+                    ),
+                    None => format!("{:.0}", p.marginal_people),
+                });
+                ui.horizontal(|ui| {
+                    match self.siting.decisions.get(k).copied().flatten() {
+                        Some(true) => {
+                            ui.label(
+                                RichText::new(if en { "accepted" } else { "已采纳" })
+                                    .color(Color32::from_rgb(30, 130, 60)),
+                            );
+                        }
+                        Some(false) => {
+                            ui.label(
+                                RichText::new(if en { "rejected" } else { "已否决" })
+                                    .color(Color32::GRAY),
+                            );
+                        }
+                        None => {}
+                    }
+                    if ui
+                        .small_button(if en {
+                            format!("Accept {}", p.rank)
+                        } else {
+                            format!("采纳 {}", p.rank)
+                        })
+                        .clicked()
+                    {
+                        cmds.push(Command::Decide(k, true));
+                    }
+                    if ui
+                        .small_button(if en {
+                            format!("Reject {}", p.rank)
+                        } else {
+                            format!("否决 {}", p.rank)
+                        })
+                        .clicked()
+                    {
+                        cmds.push(Command::Decide(k, false));
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        self.commands.extend(cmds);
+    }
+
+    pub(super) fn gaps_ui(&mut self, ui: &mut egui::Ui) {
+        let en = self.lang == Lang::En;
+        ui.heading(self.t("缺口清单", "Gaps"));
+        let (Some(ds), Some(report)) = (&self.dataset, &self.report) else {
+            return;
+        };
+        // Rows: (unit, rule title, value, deficit).
+        let mut rows: Vec<GapRow> = Vec::new();
+        for u in &report.units {
+            for (rid, st) in &u.rules {
+                if st.pass != Some(false) {
+                    continue;
+                }
+                let title = report
+                    .rules
+                    .iter()
+                    .find(|r| &r.id == rid)
+                    .map(|r| {
+                        if en {
+                            r.title_en.clone()
+                        } else {
+                            r.title.clone()
+                        }
+                    })
+                    .unwrap_or_else(|| rid.clone());
+                rows.push((
+                    u.id,
+                    format!("{} {}", u.name, u.code),
+                    title,
+                    st.value,
+                    st.deficit,
+                ));
+            }
+        }
+        let (key, desc) = self.gaps_sort;
+        rows.sort_by(|a, b| {
+            let o = match key {
+                GapSort::Unit => a.1.cmp(&b.1),
+                GapSort::Rule => a.2.cmp(&b.2).then(a.1.cmp(&b.1)),
+                GapSort::Value => a.3.unwrap_or(0.0).total_cmp(&b.3.unwrap_or(0.0)),
+                GapSort::Deficit => a.4.unwrap_or(0.0).total_cmp(&b.4.unwrap_or(0.0)),
+            };
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        ui.label(format!(
+            "{} {}",
+            rows.len(),
+            self.t(
+                "项未达标（点击单元缩放）",
+                "failing unit rules (click a unit to zoom)"
+            )
+        ));
+        let mut cmds = Vec::new();
+        let mut sort = self.gaps_sort;
+        egui::ScrollArea::vertical()
+            .id_salt("gaps")
+            .max_height(260.0)
+            .show(ui, |ui| {
+                egui::Grid::new("gaps_grid").striped(true).show(ui, |ui| {
+                    for (k, zh, e) in [
+                        (GapSort::Unit, "单元", "Unit"),
+                        (GapSort::Rule, "规则", "Rule"),
+                        (GapSort::Value, "现状", "Value"),
+                        (GapSort::Deficit, "缺口", "Gap"),
+                    ] {
+                        let arrow = if sort.0 == k {
+                            if sort.1 {
+                                " ↓"
+                            } else {
+                                " ↑"
+                            }
+                        } else {
+                            ""
+                        };
+                        if ui
+                            .button(format!("{}{arrow}", if en { e } else { zh }))
+                            .clicked()
+                        {
+                            sort = (k, if sort.0 == k { !sort.1 } else { true });
+                        }
+                    }
+                    ui.end_row();
+                    let _ = ds;
+                    for (u, unit, rule, value, deficit) in rows.iter().take(300) {
+                        if ui.link(unit).clicked() {
+                            cmds.push(Command::ZoomTo(*u));
+                        }
+                        ui.label(rule);
+                        ui.label(value.map(|v| format!("{v:.2}")).unwrap_or_default());
+                        ui.label(deficit.map(|v| format!("{v:.0}")).unwrap_or_default());
+                        ui.end_row();
+                    }
+                });
+            });
+        self.gaps_sort = sort;
+        self.commands.extend(cmds);
+    }
+}
