@@ -20,18 +20,7 @@ fn main() {
         println!("no data at {} (set CARECIRCLE_SHARED)", path.display());
         return;
     };
-    let vertices: usize = ds
-        .units
-        .iter()
-        .filter_map(|u| u.geometry.as_ref())
-        .map(|g| {
-            g.0.iter()
-                .map(|p| {
-                    p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
-                })
-                .sum::<usize>()
-        })
-        .sum();
+    let vertices = ds.unit_vertices();
     let t = Instant::now();
     let cache = MapCache::new(&ds);
     let build = t.elapsed().as_secs_f64();

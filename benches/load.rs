@@ -26,19 +26,7 @@ fn time_load(label: &str, path: &Path, runs: usize) {
         let t = Instant::now();
         let ds = load_path(path).expect("load");
         secs.push(t.elapsed().as_secs_f64());
-        let vertices: usize = ds
-            .units
-            .iter()
-            .filter_map(|u| u.geometry.as_ref())
-            .map(|g| {
-                g.0.iter()
-                    .map(|p| {
-                        p.exterior().0.len()
-                            + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()
-                    })
-                    .sum::<usize>()
-            })
-            .sum();
+        let vertices = ds.unit_vertices();
         summary = format!(
             "{} units, {vertices} unit vertices, {} facilities, {} network lines, {} warnings",
             ds.units.len(),

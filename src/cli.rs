@@ -48,7 +48,10 @@ pub enum Command {
 /// `carecircle propose`: where the next sites of a kind should go.
 #[derive(clap::Args)]
 pub struct ProposeArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
     pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
     /// day_care | street_station | township_institution | nursery (or any facility kind).
     #[arg(long)]
     pub kind: String,
@@ -73,16 +76,6 @@ pub struct ProposeArgs {
     /// One site in every unit failing the kind's presence rule (where a candidate lies).
     #[arg(long)]
     pub quota: bool,
-    #[arg(long, default_value = "heilongjiang-2021")]
-    pub rules: String,
-    #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
-    pub mode: Mode,
-    #[arg(long, default_value_t = 300.0)]
-    pub max_snap: f64,
-    #[arg(long)]
-    pub minutes: Option<f64>,
-    #[arg(long)]
-    pub speed: Option<f64>,
     /// Radius in metres when the preset has no reach rule for the kind.
     #[arg(long)]
     pub radius: Option<f64>,
@@ -92,8 +85,6 @@ pub struct ProposeArgs {
     /// Nursery module sizes in places.
     #[arg(long, default_value = "80,150")]
     pub modules: String,
-    #[arg(long)]
-    pub with_planned: bool,
     /// Proposals as GeoJSON (.geojson/.json) or CSV (.csv).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -103,8 +94,6 @@ pub struct ProposeArgs {
     /// Before/after coverage reports as JSON files: <stem>-before.json, <stem>-after.json.
     #[arg(long)]
     pub reports: Option<PathBuf>,
-    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
-    pub lang: String,
 }
 
 #[derive(clap::Args)]
@@ -154,6 +143,25 @@ pub struct CatchmentArgs {
 pub struct AnalyzeArgs {
     /// A folder with dataset.toml, a dataset.toml, or a single data file.
     pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84).
+    #[arg(long)]
+    pub geojson: Option<PathBuf>,
+    /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Units listed per failing rule.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+}
+
+/// The scenario `analyze` and `propose` share: plan, distance mode, walk, planned projects.
+#[derive(clap::Args)]
+pub struct ScenarioArgs {
     /// A shipped preset (heilongjiang-2021, heihe-2022, heilongjiang-2020, gansu-2021) or a
     /// TOML file (copy a preset from assets/rules/ and edit it).
     #[arg(long, default_value = "heilongjiang-2021")]
@@ -173,21 +181,45 @@ pub struct AnalyzeArgs {
     /// Count planned facilities as built (the "if the projects are built" scenario).
     #[arg(long)]
     pub with_planned: bool,
-    /// Write the report as JSON.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84).
-    #[arg(long)]
-    pub geojson: Option<PathBuf>,
-    /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
-    /// Table language.
+    /// Language of the printed table.
     #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
     pub lang: String,
-    /// Units listed per failing rule.
-    #[arg(long, default_value_t = 8)]
-    pub top: usize,
+}
+
+impl ScenarioArgs {
+    /// The preset with the walking time and speed given on the command line.
+    fn rule_set(&self) -> anyhow::Result<carecircle::coverage::RuleSet> {
+        let mut rules = carecircle::coverage::RuleSet::load(&self.rules)?;
+        if self.minutes.is_some() || self.speed.is_some() {
+            let m = self.minutes.unwrap_or(rules.settings.walk_minutes);
+            let s = self.speed.unwrap_or(rules.settings.walk_speed_m_s);
+            anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
+            rules.set_walk(m, s);
+        }
+        Ok(rules)
+    }
+
+    /// Runs `f` with the distance mode chosen (building or reading the walking graph).
+    fn with_access<T>(
+        &self,
+        ds: &Dataset,
+        f: impl FnOnce(&dyn carecircle::coverage::Accessibility) -> T,
+    ) -> anyhow::Result<T> {
+        Ok(match self.mode {
+            Mode::Euclidean => f(&carecircle::coverage::Euclidean),
+            Mode::Network => {
+                let graph = build_graph(ds)?;
+                f(&carecircle::network::NetworkAccess {
+                    graph: &graph,
+                    max_snap: self.max_snap,
+                })
+            }
+        })
+    }
+
+    fn english(&self) -> bool {
+        self.lang == "en"
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -425,36 +457,22 @@ fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<(
 }
 
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    use carecircle::coverage::{self, RuleSet};
-    let mut rules = RuleSet::load(&a.rules)?;
-    if a.minutes.is_some() || a.speed.is_some() {
-        let m = a.minutes.unwrap_or(rules.settings.walk_minutes);
-        let s = a.speed.unwrap_or(rules.settings.walk_speed_m_s);
-        anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
-        rules.set_walk(m, s);
-    }
+    use carecircle::coverage;
+    let rules = a.scenario.rule_set()?;
     let ds = load(&a.dataset)?;
     let opts = coverage::Options {
-        include_planned: a.with_planned,
+        include_planned: a.scenario.with_planned,
         include_proposed: false,
     };
     let bar = BarProgress::new();
-    let report = match a.mode {
-        Mode::Euclidean => coverage::analyze(&ds, &rules, &opts, &coverage::Euclidean, &bar),
-        Mode::Network => {
-            let graph = build_graph(&ds)?;
-            let access = carecircle::network::NetworkAccess {
-                graph: &graph,
-                max_snap: a.max_snap,
-            };
-            coverage::analyze(&ds, &rules, &opts, &access, &bar)
-        }
-    };
+    let report = a.scenario.with_access(&ds, |access| {
+        coverage::analyze(&ds, &rules, &opts, access, &bar)
+    })?;
     bar.finish();
     let report = report.context("analysis")?;
     print!(
         "{}",
-        carecircle::report::to_text(&report, a.lang == "en", a.top)
+        carecircle::report::to_text(&report, a.scenario.english(), a.top)
     );
     if let Some(p) = &a.json {
         carecircle::report::write_json(&report, p)?;
@@ -756,15 +774,8 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
 }
 
 fn propose(a: ProposeArgs) -> anyhow::Result<()> {
-    use carecircle::coverage::{self, RuleSet};
     use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
-    let mut rules = RuleSet::load(&a.rules)?;
-    if a.minutes.is_some() || a.speed.is_some() {
-        let m = a.minutes.unwrap_or(rules.settings.walk_minutes);
-        let s = a.speed.unwrap_or(rules.settings.walk_speed_m_s);
-        anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
-        rules.set_walk(m, s);
-    }
+    let rules = a.scenario.rule_set()?;
     let kind = FacilityKind::parse(&a.kind).with_context(|| {
         format!(
             "--kind '{}': expected one of day_care, street_station, township_institution, nursery",
@@ -800,26 +811,18 @@ fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         exact: a.exact,
         time_limit: a.time_limit,
         quotas: a.quota,
-        include_planned: a.with_planned,
+        include_planned: a.scenario.with_planned,
         spacing_m: a.spacing,
         radius_m: a.radius,
         modules,
     };
     let bar = BarProgress::new();
-    let out = match a.mode {
-        Mode::Euclidean => pr::propose(&ds, &rules, &opts, given, &coverage::Euclidean, &bar),
-        Mode::Network => {
-            let graph = build_graph(&ds)?;
-            let access = carecircle::network::NetworkAccess {
-                graph: &graph,
-                max_snap: a.max_snap,
-            };
-            pr::propose(&ds, &rules, &opts, given, &access, &bar)
-        }
-    };
+    let out = a.scenario.with_access(&ds, |access| {
+        pr::propose(&ds, &rules, &opts, given, access, &bar)
+    })?;
     bar.finish();
     let out = out.context("proposal")?;
-    print!("{}", out.proposals.to_text(a.lang == "en"));
+    print!("{}", out.proposals.to_text(a.scenario.english()));
     if let Some(p) = &a.out {
         let bytes = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
             out.proposals.to_csv().into_bytes()

@@ -581,6 +581,17 @@ impl Dataset {
         self.facilities.iter().filter(|f| f.kind == kind).count()
     }
 
+    /// Vertices of all unit boundaries (rings incl. holes): the size figure of load and
+    /// drawing benchmarks.
+    pub fn unit_vertices(&self) -> usize {
+        self.units
+            .iter()
+            .filter_map(|u| u.geometry.as_ref())
+            .flat_map(|g| &g.0)
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum()
+    }
+
     /// Walks up the parent chain; `unit` itself first.
     pub fn ancestors(&self, unit: UnitId) -> impl Iterator<Item = UnitId> + '_ {
         let mut next = Some(unit);

@@ -135,8 +135,8 @@ fn capacitated_nurseries_close_every_units_places_gap() {
         ..opts.clone()
     };
     let err = propose(&ds, &rules(), &few, None, &Euclidean, &NoProgress)
-        .err()
-        .unwrap()
+        .map(|_| ())
+        .unwrap_err()
         .to_string();
     assert!(err.contains("raise p to"), "{err}");
     // Nurseries only.
@@ -145,6 +145,14 @@ fn capacitated_nurseries_close_every_units_places_gap() {
         ..opts
     };
     assert!(propose(&ds, &rules(), &wrong, None, &Euclidean, &NoProgress).is_err());
+}
+
+/// `propose` with the day-care sites of a candidate file; the error as text.
+fn with_file(ds: &Dataset, file: &std::path::Path, opts: ProposeOptions) -> Result<(), String> {
+    let c = read_candidates(ds, file, None, FacilityKind::DayCare).map_err(|e| e.to_string())?;
+    propose(ds, &rules(), &opts, Some(c), &Euclidean, &NoProgress)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -203,41 +211,19 @@ fn candidate_files_are_checked() {
     .unwrap();
     assert_eq!(out.proposals.candidates, 2);
     // p larger than the candidates.
-    let c = read_candidates(&ds, &good, None, FacilityKind::DayCare).unwrap();
-    let err = propose(
-        &ds,
-        &rules(),
-        &day_care(3, false),
-        Some(c),
-        &Euclidean,
-        &NoProgress,
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let err = with_file(&ds, &good, day_care(3, false)).unwrap_err();
     assert!(err.contains("larger than the 2 candidate"), "{err}");
     // Projected metres declared (by default) as WGS84: refused, naming the file.
     let (x, y) = (523_456.0, 5_067_890.0);
     let bad = write("metres.geojson", &[("m".into(), x, y)]);
     let err = read_candidates(&ds, &bad, None, FacilityKind::DayCare)
-        .err()
-        .unwrap()
+        .map(|_| ())
+        .unwrap_err()
         .to_string();
     assert!(err.contains("metres.geojson"), "{err}");
     // Somewhere else on Earth: no candidate in any unit.
     let far = write("far.geojson", &[("f".into(), 116.4, 39.9)]);
-    let c = read_candidates(&ds, &far, None, FacilityKind::DayCare).unwrap();
-    let err = propose(
-        &ds,
-        &rules(),
-        &day_care(1, false),
-        Some(c),
-        &Euclidean,
-        &NoProgress,
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let err = with_file(&ds, &far, day_care(1, false)).unwrap_err();
     assert!(err.contains("another CRS"), "{err}");
     // Duplicate ids.
     let dup = write(
@@ -248,8 +234,8 @@ fn candidate_files_are_checked() {
         ],
     );
     let err = read_candidates(&ds, &dup, None, FacilityKind::DayCare)
-        .err()
-        .unwrap()
+        .map(|_| ())
+        .unwrap_err()
         .to_string();
     assert!(err.contains("duplicate candidate id 'a'"), "{err}");
     std::fs::remove_dir_all(&dir).ok();

@@ -379,16 +379,22 @@ impl CareCircleApp {
         Ok(r)
     }
 
-    fn start_analysis(&mut self, ctx: &egui::Context) {
-        let Some(ds) = self.dataset.clone() else {
-            return;
-        };
-        let rules = match self.rules() {
-            Ok(r) => r,
+    /// What every job starts from: the dataset and the rules as the Rules panel has them;
+    /// `None` (with the error listed) when there is no dataset or the preset fails.
+    fn job_inputs(&mut self) -> Option<(Arc<Dataset>, RuleSet)> {
+        let ds = self.dataset.clone()?;
+        match self.rules() {
+            Ok(r) => Some((ds, r)),
             Err(e) => {
                 self.errors.push(e);
-                return;
+                None
             }
+        }
+    }
+
+    fn start_analysis(&mut self, ctx: &egui::Context) {
+        let Some((ds, rules)) = self.job_inputs() else {
+            return;
         };
         let opts = Options {
             include_planned: self.with_planned,
@@ -398,16 +404,9 @@ impl CareCircleApp {
         let cached = self.graph.clone();
         let (minutes, speed) = (self.minutes, self.speed);
         self.spawn(ctx, "analyze", move |p| {
-            let graph = match mode {
-                Mode::Euclidean => None,
-                Mode::Network if ds.network.is_empty() => {
-                    return JobResult::Failed(
-                        "no walkable streets in this dataset: use straight-line mode".into(),
-                    )
-                }
-                Mode::Network => Some(cached.unwrap_or_else(|| {
-                    Arc::new(Graph::load_or_build(&ds, &Graph::cache_dir(&ds)).0)
-                })),
+            let graph = match walking_graph(mode, &ds, cached) {
+                Ok(g) => g,
+                Err(e) => return JobResult::Failed(e),
             };
             let result = match &graph {
                 None => {
@@ -1306,6 +1305,24 @@ fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFa
 }
 
 /// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).
+/// In a worker: the walking graph network mode needs (the cached one, else read or built
+/// from the graph cache); `None` in straight-line mode.
+fn walking_graph(
+    mode: Mode,
+    ds: &Dataset,
+    cached: Option<Arc<Graph>>,
+) -> Result<Option<Arc<Graph>>, String> {
+    match mode {
+        Mode::Euclidean => Ok(None),
+        Mode::Network if ds.network.is_empty() => {
+            Err("no walkable streets in this dataset: use straight-line mode".into())
+        }
+        Mode::Network => Ok(Some(cached.unwrap_or_else(|| {
+            Arc::new(Graph::load_or_build(ds, &Graph::cache_dir(ds)).0)
+        }))),
+    }
+}
+
 fn status_color(pass: Option<bool>) -> Color32 {
     match pass {
         Some(true) => Color32::from_rgba_unmultiplied(46, 158, 79, 110),

@@ -4,9 +4,9 @@
 
 use egui::{Color32, RichText};
 
-use super::{CareCircleApp, Command, JobResult, Lang, Mode};
+use super::{walking_graph, CareCircleApp, Command, JobResult, Lang};
 use crate::model::FacilityKind;
-use crate::network::{Graph, NetworkAccess};
+use crate::network::NetworkAccess;
 use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions};
 
 /// What the Proposals panel holds.
@@ -34,7 +34,13 @@ impl Default for SitingState {
 }
 
 /// One Gaps row: unit, "name code", rule title, value, deficit.
-type GapRow = (crate::model::UnitId, String, String, Option<f64>, Option<f64>);
+type GapRow = (
+    crate::model::UnitId,
+    String,
+    String,
+    Option<f64>,
+    Option<f64>,
+);
 
 /// Gaps table sort keys.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -47,15 +53,8 @@ pub enum GapSort {
 
 impl CareCircleApp {
     pub(super) fn start_proposal(&mut self, ctx: &egui::Context) {
-        let Some(ds) = self.dataset.clone() else {
+        let Some((ds, rules)) = self.job_inputs() else {
             return;
-        };
-        let rules = match self.rules() {
-            Ok(r) => r,
-            Err(e) => {
-                self.errors.push(e);
-                return;
-            }
         };
         let st = &self.siting;
         let opts = ProposeOptions {
@@ -70,18 +69,19 @@ impl CareCircleApp {
         let mode = self.mode;
         let cached = self.graph.clone();
         self.spawn(ctx, "propose", move |p| {
-            let result = match mode {
-                Mode::Network if !ds.network.is_empty() => {
-                    let g = cached.unwrap_or_else(|| {
-                        std::sync::Arc::new(Graph::load_or_build(&ds, &Graph::cache_dir(&ds)).0)
-                    });
+            let graph = match walking_graph(mode, &ds, cached) {
+                Ok(g) => g,
+                Err(e) => return JobResult::Failed(e),
+            };
+            let result = match &graph {
+                Some(g) => {
                     let acc = NetworkAccess {
-                        graph: &g,
+                        graph: g,
                         max_snap: 300.0,
                     };
                     propose(&ds, &rules, &opts, None, &acc, p)
                 }
-                _ => propose(&ds, &rules, &opts, None, &crate::coverage::Euclidean, p),
+                None => propose(&ds, &rules, &opts, None, &crate::coverage::Euclidean, p),
             };
             match result {
                 Ok(o) => JobResult::Proposed(Box::new(o.proposals)),
@@ -271,7 +271,7 @@ impl CareCircleApp {
     pub(super) fn gaps_ui(&mut self, ui: &mut egui::Ui) {
         let en = self.lang == Lang::En;
         ui.heading(self.t("缺口清单", "Gaps"));
-        let (Some(ds), Some(report)) = (&self.dataset, &self.report) else {
+        let Some(report) = &self.report else {
             return;
         };
         // Rows: (unit, rule title, value, deficit).
@@ -354,7 +354,6 @@ impl CareCircleApp {
                         }
                     }
                     ui.end_row();
-                    let _ = ds;
                     for (u, unit, rule, value, deficit) in rows.iter().take(300) {
                         if ui.link(unit).clicked() {
                             cmds.push(Command::ZoomTo(*u));

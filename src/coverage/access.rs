@@ -60,6 +60,12 @@ pub trait Accessibility: Sync {
         Vec::new()
     }
 
+    /// Positions of the walking network's nodes, when reach is measured on one (siting
+    /// puts candidate sites there).
+    fn network_nodes(&self) -> Option<Vec<Point<f64>>> {
+        None
+    }
+
     /// For each origin, every target within `max_m`.
     fn all_within(
         &self,

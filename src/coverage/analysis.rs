@@ -201,6 +201,19 @@ pub fn analyze(
     progress: &dyn Progress,
 ) -> Result<Report> {
     let an = Analysis::prepare(ds, rules, opts, progress)?;
+    analyze_prepared(&an, rules, opts, access, progress)
+}
+
+/// [`analyze`] on facts already prepared with the same `rules` and `opts` (callers that
+/// also need the demand model, such as siting, build it once).
+pub fn analyze_prepared(
+    an: &Analysis,
+    rules: &RuleSet,
+    opts: &Options,
+    access: &dyn Accessibility,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let ds = an.ds;
     let n_units = ds.units.len();
     let mut skipped: Vec<String> = Vec::new();
 
@@ -610,7 +623,7 @@ pub fn analyze(
     }
 
     // 2SFCA for nurseries: places per 1000 residents within reach, per demand point and unit.
-    let sfca = two_step_fca(&an, rules.settings.nursery_radius_m, access, progress)?;
+    let sfca = two_step_fca(an, rules.settings.nursery_radius_m, access, progress)?;
     let mut sfca_num = vec![0.0f64; n_units];
     let mut sfca_den = vec![0.0f64; n_units];
     if let Some(a) = &sfca {

@@ -881,6 +881,16 @@ impl Accessibility for NetworkAccess<'_> {
         "network"
     }
 
+    fn network_nodes(&self) -> Option<Vec<Point<f64>>> {
+        Some(
+            self.graph
+                .nodes
+                .iter()
+                .map(|n| Point::new(n[0], n[1]))
+                .collect(),
+        )
+    }
+
     fn diagnose(
         &self,
         origins: &[Point<f64>],

@@ -48,7 +48,8 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
         .map(|_| rp.add_integer_column(if pb.model == Model::Lscp { 1.0 } else { 0.0 }, 0..=1))
         .collect();
     let mut constant = 0.0;
-    let mut lagrange: Option<f64> = None;
+    // MCLP's merged coverage rows, for a Lagrangian bound when HiGHS stops short.
+    let mut lagrange_rows: Vec<(f64, Vec<usize>)> = Vec::new();
     let sense;
     let mut n_cols = m;
     match pb.model {
@@ -86,17 +87,11 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
             }
             if pb.model == Model::Mclp {
                 sense = Sense::Maximise;
-                let agg: Vec<(f64, &[usize])> = order
+                lagrange_rows = order
                     .iter()
-                    .map(|k| (rows[k], *k))
+                    .map(|k| (rows[k], k.to_vec()))
                     .filter(|(w, _)| *w > 0.0)
                     .collect();
-                let lower = warm.map(|w| w.objective - constant).unwrap_or(0.0);
-                let budget = (time_limit / 4.0).min(3.0);
-                lagrange = Some(
-                    mclp_lagrangian_bound(&agg, m, pb.p.expect("validated"), lower, budget)
-                        + constant,
-                );
                 for key in &order {
                     let w = rows[key];
                     if w <= 0.0 {
@@ -151,7 +146,13 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
     }
     let mut model = rp.optimise(sense);
     model.make_quiet();
-    model.set_option("time_limit", time_limit);
+    // Keep a little of the limit for the Lagrangian bound (MCLP, if HiGHS stops short).
+    let reserve = if pb.model == Model::Mclp {
+        (time_limit / 10.0).min(3.0)
+    } else {
+        0.0
+    };
+    model.set_option("time_limit", time_limit - reserve);
     model.set_option("mip_rel_gap", 1e-9);
     model.set_option("mip_abs_gap", 1e-9);
     model.set_option("random_seed", 1);
@@ -194,11 +195,6 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
     } else {
         f64::NAN
     };
-    // The Lagrangian bound is valid too: keep the tighter one.
-    let bound = match (pb.model, lagrange) {
-        (Model::Mclp, Some(l)) if !bound.is_finite() || l < bound => l,
-        _ => bound,
-    };
     // A timed-out MILP may hold a worse incumbent than its warm start: keep the better.
     let (selected, objective) = match warm {
         Some(w) if pb.model == Model::Mclp && w.objective > objective => {
@@ -208,6 +204,22 @@ pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Re
             (w.selected.clone(), w.objective)
         }
         _ => (selected, objective),
+    };
+    // Not proven: the Lagrangian bound is valid too; keep the tighter one.
+    let bound = if pb.model == Model::Mclp && status != HighsModelStatus::Optimal {
+        let rows: Vec<(f64, &[usize])> = lagrange_rows
+            .iter()
+            .map(|(w, n)| (*w, n.as_slice()))
+            .collect();
+        let p = pb.p.expect("validated");
+        let l = mclp_lagrangian_bound(&rows, m, p, objective - constant, reserve) + constant;
+        if bound.is_finite() {
+            bound.min(l)
+        } else {
+            l
+        }
+    } else {
+        bound
     };
     let gap = if bound.is_finite() {
         // Within HiGHS's tolerances an optimal bound can sit a hair on the wrong side.

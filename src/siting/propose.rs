@@ -212,8 +212,10 @@ pub fn propose(
         include_planned: opts.include_planned,
         include_proposed: false,
     };
+    // One demand model for the "before" report and the siting problem.
+    let an = Analysis::prepare(ds, rules, &copts, progress)?;
     progress.stage("coverage before", None);
-    let before = coverage::analyze(ds, rules, &copts, access, progress)?;
+    let before = coverage::analysis::analyze_prepared(&an, rules, &copts, access, progress)?;
     check(progress)?;
 
     let rule = reach_rule(rules, opts.kind);
@@ -245,7 +247,6 @@ pub fn propose(
         )));
     }
 
-    let an = Analysis::prepare(ds, rules, &copts, progress)?;
     let demand_pts: Vec<Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
     let weight: Vec<f64> = an.demand.points.iter().map(|d| d.weight(group)).collect();
     let existing: Vec<Point<f64>> = ds
@@ -869,8 +870,8 @@ pub fn generate(
     centres.sort_by(|a, b| b.0.total_cmp(&a.0));
     raw.extend(centres.iter().map(|(_, p)| (*p, "gap_cluster")));
     // 3. Network nodes near uncovered demand.
-    if access.mode() != "euclidean" && !gap.is_empty() {
-        if let Some(nodes) = access_nodes(ds) {
+    if !gap.is_empty() {
+        if let Some(nodes) = access.network_nodes() {
             let gap_tree = point_tree(gap.iter().map(|i| Some(demand[*i])));
             let near = radius / 3.0;
             for n in nodes {
@@ -953,15 +954,6 @@ pub fn generate(
         });
     }
     kept
-}
-
-/// Node positions of the dataset's walking network (cached graph), if it has one.
-fn access_nodes(ds: &Dataset) -> Option<Vec<Point<f64>>> {
-    if ds.network.is_empty() {
-        return None;
-    }
-    let (g, _) = crate::network::Graph::load_or_build(ds, &crate::network::Graph::cache_dir(ds));
-    Some(g.nodes.iter().map(|n| Point::new(n[0], n[1])).collect())
 }
 
 /// Reads a candidate layer (GeoJSON, Shapefile or CSV points) into `ds`'s projection.
