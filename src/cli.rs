@@ -43,6 +43,31 @@ pub enum Command {
     /// Solve a facility-location instance in the shared benchmark format.
     Solve(SolveArgs),
     Propose(ProposeArgs),
+    /// Draw the analysis as a presentation map (PNG or SVG): units coloured by a rule,
+    /// facilities, uncovered demand, legend, scale bar, north arrow and data sources.
+    Map(MapArgs),
+}
+
+/// `carecircle map`: a presentation map of the analysis.
+#[derive(clap::Args)]
+pub struct MapArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Rule that colours the units (e.g. elderly_15min_circle, day_care_per_community);
+    /// `all` = overall status over every rule.
+    #[arg(long, default_value = "elderly_15min_circle")]
+    pub rule: String,
+    /// Output file: .png or .svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Image size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1600x1100")]
+    pub size: String,
+    /// Map title (default: dataset and rule).
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 /// `carecircle propose`: where the next sites of a kind should go.
@@ -94,6 +119,10 @@ pub struct ProposeArgs {
     /// Before/after coverage reports as JSON files: <stem>-before.json, <stem>-after.json.
     #[arg(long)]
     pub reports: Option<PathBuf>,
+    /// A presentation map (.png or .svg) of the coverage after the proposals, with the
+    /// proposed sites ranked on it.
+    #[arg(long)]
+    pub map: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -267,6 +296,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Catchments(a) => catchments(a),
         Command::Solve(a) => solve(a),
         Command::Propose(a) => propose(a),
+        Command::Map(a) => map(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }
@@ -844,5 +874,174 @@ fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         carecircle::report::write_json(&out.after, &af)?;
         println!("reports: {} {}", b.display(), af.display());
     }
+    if let Some(p) = &a.map {
+        use carecircle::report::map::{write_map, MapSpec, ProposalMark};
+        let en = a.scenario.english();
+        let kind_name = if en { kind.en() } else { kind.zh() };
+        let mut spec = MapSpec::new(
+            1600,
+            1100,
+            if en {
+                format!("{} — proposed {kind_name} sites", ds.name)
+            } else {
+                format!("{} — 新增{kind_name}选址建议", ds.name)
+            },
+        );
+        spec.english = en;
+        // Colour by the kind's reach rule if the plan has one, else by its first rule.
+        let of_kind = |r: &&carecircle::coverage::RuleResult| r.kinds.contains(&kind.key());
+        spec.rule = out
+            .after
+            .rules
+            .iter()
+            .filter(of_kind)
+            .find(|r| r.test == "population_within")
+            .or_else(|| out.after.rules.iter().find(of_kind))
+            .map(|r| r.id.clone());
+        spec.subtitle = proposal_subtitle(&out.proposals, en);
+        spec.proposals = out
+            .proposals
+            .proposals
+            .iter()
+            .map(|q| ProposalMark {
+                x: q.x,
+                y: q.y,
+                rank: q.rank,
+                accepted: true,
+            })
+            .collect();
+        write_map(&ds, Some(&out.after), &spec, p)?;
+        println!("map: {}", p.display());
+    }
+    Ok(())
+}
+
+fn proposal_subtitle(p: &carecircle::siting::propose::Proposals, en: bool) -> String {
+    let gap = p
+        .gap
+        .map(|g| format!(" · gap {:.3}%", g * 100.0))
+        .unwrap_or_default();
+    if en {
+        format!(
+            "{} new sites · model {} · {} mode{gap}",
+            p.proposals.len(),
+            format!("{:?}", p.model).to_lowercase(),
+            p.mode
+        )
+    } else {
+        format!(
+            "新增 {} 处 · 模型 {} · {}{gap}",
+            p.proposals.len(),
+            format!("{:?}", p.model).to_lowercase(),
+            if p.mode == "network" {
+                "步行路网"
+            } else {
+                "直线距离"
+            }
+        )
+    }
+}
+
+fn spec_rule<'a>(
+    report: &'a carecircle::coverage::Report,
+    rule: Option<&str>,
+) -> Option<&'a carecircle::coverage::analysis::RuleResult> {
+    report.rules.iter().find(|r| Some(r.id.as_str()) == rule)
+}
+
+fn map(a: MapArgs) -> anyhow::Result<()> {
+    use carecircle::report::map::{write_map, MapSpec};
+    let (w, h) = a
+        .size
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|(w, h)| (200..=10_000).contains(w) && (200..=10_000).contains(h))
+        .with_context(|| {
+            format!(
+                "--size '{}': expected WIDTHxHEIGHT, 200–10000 each, e.g. 1600x1100",
+                a.size
+            )
+        })?;
+    let rules = a.scenario.rule_set()?;
+    let ds = load(&a.dataset)?;
+    let opts = carecircle::coverage::Options {
+        include_planned: a.scenario.with_planned,
+        include_proposed: false,
+    };
+    let bar = BarProgress::new();
+    let report = a.scenario.with_access(&ds, |access| {
+        carecircle::coverage::analyze(&ds, &rules, &opts, access, &bar)
+    })?;
+    bar.finish();
+    let report = report.context("analysis")?;
+    let en = a.scenario.english();
+    let rule = (a.rule != "all").then(|| a.rule.clone());
+    if let Some(id) = &rule {
+        anyhow::ensure!(
+            report.rules.iter().any(|r| &r.id == id),
+            "--rule '{id}': not a rule of preset {}; choose one of: all, {}",
+            a.scenario.rules,
+            report
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let rule_title = rule
+        .as_ref()
+        .and_then(|id| report.rules.iter().find(|r| &r.id == id))
+        .map(|r| {
+            if en {
+                r.title_en.clone()
+            } else {
+                r.title.clone()
+            }
+        })
+        .unwrap_or_else(|| (if en { "All rules" } else { "全部规则" }).to_owned());
+    let mut spec = MapSpec::new(
+        w,
+        h,
+        a.title
+            .clone()
+            .unwrap_or_else(|| format!("{} — {rule_title}", ds.name)),
+    );
+    spec.english = en;
+    let (meeting, total) = match spec_rule(&report, rule.as_deref()) {
+        Some(r) => (r.units_meeting, r.units_total),
+        None => (
+            report
+                .units
+                .iter()
+                .filter(|u| carecircle::report::unit_status(u) == "pass")
+                .count(),
+            report
+                .units
+                .iter()
+                .filter(|u| carecircle::report::unit_status(u) != "not_evaluated")
+                .count(),
+        ),
+    };
+    let mode = match (report.mode == "network", en) {
+        (true, true) => "walking network",
+        (true, false) => "步行路网",
+        (false, true) => "straight-line distance",
+        (false, false) => "直线距离",
+    };
+    spec.rule = rule;
+    spec.subtitle = if en {
+        format!(
+            "{} · {mode} · {meeting}/{total} units meet",
+            report.preset_title
+        )
+    } else {
+        format!(
+            "{} · {mode} · {meeting}/{total} 个单元达标",
+            report.preset_title
+        )
+    };
+    write_map(&ds, Some(&report), &spec, &a.out)?;
+    println!("map: {}", a.out.display());
     Ok(())
 }

@@ -24,7 +24,7 @@ mod panels;
 use map::View;
 
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
-pub const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/wqy-microhei-gb2312.ttf");
+pub use crate::report::map::CJK_FONT;
 
 /// Installs the CJK font as a fallback for every family, so Chinese renders on machines
 /// with no CJK fonts installed (and in headless tests).
@@ -697,22 +697,7 @@ impl CareCircleApp {
                 if Some(ds.unit(u).level.tier()) != finest {
                     return None;
                 }
-                let ur = &report.units[u.index()];
-                Some(
-                    match self.map_rule.as_ref().and_then(|id| ur.rules.get(id)) {
-                        // Shares: a red → green ramp of coverage.
-                        Some(st) if st.value.is_some_and(|v| v <= 1.0) && st.pass.is_some() => {
-                            share_color(st.value.unwrap_or(0.0))
-                        }
-                        Some(st) => status_color(st.pass),
-                        None if self.map_rule.is_some() => status_color(None),
-                        None => status_color(match crate::report::unit_status(ur) {
-                            "pass" => Some(true),
-                            "fail" => Some(false),
-                            _ => None,
-                        }),
-                    },
-                )
+                crate::report::map::unit_fill(report, u, self.map_rule.as_deref()).map(rgba)
             });
             painter.add(egui::Shape::mesh(mesh));
         }
@@ -828,50 +813,13 @@ impl CareCircleApp {
             );
         }
         if let Some(report) = &self.report {
-            let rule = self
-                .map_rule
-                .as_ref()
-                .and_then(|id| report.rules.iter().find(|r| &r.id == id));
-            let en = self.lang == Lang::En;
-            let title = match rule {
-                Some(r) => {
-                    if en {
-                        r.title_en.clone()
-                    } else {
-                        r.title.clone()
-                    }
-                }
-                None => self.t("全部规则", "All rules").to_owned(),
-            };
+            let (title, items) = crate::report::map::choropleth_legend(
+                report,
+                self.map_rule.as_deref(),
+                self.lang == Lang::En,
+            );
             let items: Vec<(Color32, String)> =
-                if rule.is_some_and(|r| r.test == "population_within") {
-                    [
-                        (0.3, "< 50%"),
-                        (0.6, "50–80%"),
-                        (0.9, "80–95%"),
-                        (0.97, "95–99.9%"),
-                        (1.0, "100%"),
-                    ]
-                    .iter()
-                    .map(|(v, l)| (share_color(*v), l.to_string()))
-                    .chain(std::iter::once((
-                        status_color(None),
-                        self.t("无法评估", "Not evaluated").to_owned(),
-                    )))
-                    .collect()
-                } else {
-                    vec![
-                        (status_color(Some(true)), self.t("达标", "Meets").to_owned()),
-                        (
-                            status_color(Some(false)),
-                            self.t("未达标", "Fails").to_owned(),
-                        ),
-                        (
-                            status_color(None),
-                            self.t("无法评估", "Not evaluated").to_owned(),
-                        ),
-                    ]
-                };
+                items.into_iter().map(|(c, l)| (rgba(c), l)).collect();
             let mut items = items;
             for b in &self.bands {
                 items.push((
@@ -1323,42 +1271,13 @@ fn walking_graph(
     }
 }
 
-fn status_color(pass: Option<bool>) -> Color32 {
-    match pass {
-        Some(true) => Color32::from_rgba_unmultiplied(46, 158, 79, 110),
-        Some(false) => Color32::from_rgba_unmultiplied(212, 61, 47, 110),
-        None => Color32::from_rgba_unmultiplied(150, 150, 150, 60),
-    }
-}
-
-/// Coverage share → colour: < 50 % deep red, 50–80 % orange, 80–95 % yellow, 95–99.9 % light
-/// green, full green.
-fn share_color(v: f64) -> Color32 {
-    let (r, g, b) = if v < 0.5 {
-        (189, 0, 38)
-    } else if v < 0.8 {
-        (240, 120, 40)
-    } else if v < 0.95 {
-        (250, 200, 60)
-    } else if v < 0.999 {
-        (150, 200, 100)
-    } else {
-        (46, 158, 79)
-    };
-    Color32::from_rgba_unmultiplied(r, g, b, 130)
+fn rgba(c: crate::report::map::Rgba) -> Color32 {
+    Color32::from_rgba_unmultiplied(c[0], c[1], c[2], c[3])
 }
 
 fn kind_color(kind: FacilityKind) -> Color32 {
-    match kind {
-        FacilityKind::DayCare => Color32::from_rgb(214, 96, 77),
-        FacilityKind::StreetStation => Color32::from_rgb(140, 45, 140),
-        FacilityKind::DistrictCenter => Color32::from_rgb(90, 30, 90),
-        FacilityKind::TownshipInstitution => Color32::from_rgb(160, 100, 40),
-        FacilityKind::CountyHardship => Color32::from_rgb(120, 70, 20),
-        FacilityKind::VillageMutualAid => Color32::from_rgb(80, 140, 60),
-        FacilityKind::CareHome => Color32::from_rgb(200, 150, 30),
-        FacilityKind::Nursery => Color32::from_rgb(33, 113, 181),
-    }
+    let [r, g, b] = crate::report::map::kind_rgb(kind);
+    Color32::from_rgb(r, g, b)
 }
 
 fn fit_view(ds: &Dataset, rect: Rect) -> View {

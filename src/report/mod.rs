@@ -12,6 +12,8 @@ use crate::io::geojson::{geometry_value, write_atomic};
 use crate::model::Dataset;
 use crate::{Error, Result};
 
+pub mod map;
+
 /// The report as JSON: `rules`, `units`, `summary` (the contract), plus `preset`, `mode`,
 /// `demand`, `uncovered` and `skipped`.
 pub fn to_json(report: &Report) -> Value {
