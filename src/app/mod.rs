@@ -19,8 +19,11 @@ use crate::network::{Graph, NetworkAccess};
 use crate::progress::SharedProgress;
 use crate::spatial::UnitIndexes;
 
+mod data;
+pub mod layers;
 pub mod map;
 mod panels;
+pub use data::{ExportKind, Purpose};
 use map::View;
 
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
@@ -60,6 +63,10 @@ struct Saved {
     network: bool,
     english: bool,
     with_planned: bool,
+    #[serde(default)]
+    layers: Vec<layers::LayerStyle>,
+    #[serde(default)]
+    map_rule: Option<String>,
 }
 
 const SAVED_KEY: &str = "carecircle-settings";
@@ -89,6 +96,23 @@ pub enum Command {
     Decide(usize, bool),
     /// Zoom the map to a unit (Gaps table).
     ZoomTo(UnitId),
+    /// Multiply the map scale (the +/- buttons).
+    ZoomBy(f64),
+    /// Fit a box (local metres) in the map: zoom to layer.
+    ZoomToBounds([f64; 2], [f64; 2]),
+    /// Zoom to the selected unit.
+    ZoomToSelection,
+    /// Move layer `index` (bottom = 0) up (+1) or down (-1).
+    MoveLayer(usize, i32),
+    OpenDialog(Purpose),
+    /// Read a file or folder's layers and columns and show the import dialog (with the
+    /// reason, when the loader was unsure).
+    InspectImport(PathBuf, Option<String>),
+    /// Load the layers as set in the import dialog.
+    LoadManifest(Box<data::ImportState>),
+    SaveProject(PathBuf),
+    OpenProject(PathBuf),
+    Export(ExportKind, PathBuf),
 }
 
 /// A walking catchment band ready to draw: minutes and earcut triangles (local metres).
@@ -109,6 +133,8 @@ pub struct Loaded {
 
 enum JobResult {
     Loaded(Box<Loaded>),
+    Inspected(Box<data::ImportState>),
+    Exported(PathBuf),
     Proposed(Box<crate::siting::propose::Proposals>),
     Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
     Failed(String),
@@ -155,6 +181,21 @@ pub struct CareCircleApp {
     last_map_size: f64,
     /// The map's rect in the last frame (for scripted clicks in UI tests).
     last_map_rect: Option<Rect>,
+    /// Map layers, bottom to top, with visibility and style.
+    layers: Vec<layers::LayerStyle>,
+    /// Facility kinds switched off in the Layers panel.
+    hidden_kinds: Vec<FacilityKind>,
+    /// Uncovered demand of the map's rule in local metres, computed once per rule.
+    uncovered: Option<(Option<String>, Vec<[f64; 2]>)>,
+    dialog: Option<data::FileDialog>,
+    import: Option<data::ImportState>,
+    /// What the last load tried to open (for the import dialog when it fails).
+    last_load: Option<PathBuf>,
+    project_path: Option<PathBuf>,
+    /// Project parts applied once its data has loaded (view, proposals).
+    pending_project: Option<data::Project>,
+    /// Confirmations (saved, exported).
+    notices: Vec<String>,
 }
 
 impl CareCircleApp {
@@ -202,6 +243,15 @@ impl CareCircleApp {
             gaps_sort: (panels::GapSort::Deficit, true),
             last_map_size: 800.0,
             last_map_rect: None,
+            layers: layers::default_layers(),
+            hidden_kinds: Vec::new(),
+            uncovered: None,
+            dialog: None,
+            import: None,
+            last_load: None,
+            project_path: None,
+            pending_project: None,
+            notices: Vec::new(),
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -230,6 +280,12 @@ impl CareCircleApp {
         };
         self.lang = if st.english { Lang::En } else { Lang::Zh };
         self.with_planned = st.with_planned;
+        if !st.layers.is_empty() {
+            self.layers = layers::normalise(st.layers);
+        }
+        if st.map_rule.is_some() {
+            self.map_rule = st.map_rule;
+        }
         st.dataset.filter(|p| p.exists())
     }
 
@@ -262,6 +318,67 @@ impl CareCircleApp {
 
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// Map scale in pixels per metre, once the map has been drawn.
+    pub fn map_scale(&self) -> Option<f64> {
+        self.view.map(|v| v.scale)
+    }
+
+    /// Layer visibility and style, bottom to top.
+    pub fn layers_mut(&mut self) -> &mut Vec<layers::LayerStyle> {
+        &mut self.layers
+    }
+
+    /// Errors shown to the user.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// Confirmations shown to the user (saved, exported).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// The import dialog's settings, when it is open (tests set a layer's CRS here).
+    pub fn import_manifest_mut(&mut self) -> Option<&mut crate::io::manifest::Manifest> {
+        self.import.as_mut().map(|i| &mut i.manifest)
+    }
+
+    /// Why the import dialog opened, when it did by itself.
+    pub fn import_problem(&self) -> Option<&str> {
+        self.import.as_ref().and_then(|i| i.problem.as_deref())
+    }
+
+    /// The uncovered demand of the map's rule (local metres), cached per rule.
+    fn uncovered_points(&self) -> &[[f64; 2]] {
+        match &self.uncovered {
+            Some((rule, pts)) if *rule == self.map_rule => pts,
+            _ => &[],
+        }
+    }
+
+    fn refresh_uncovered(&mut self) {
+        if self
+            .uncovered
+            .as_ref()
+            .is_some_and(|(r, _)| *r == self.map_rule)
+        {
+            return;
+        }
+        let pts = match (&self.dataset, &self.report, &self.map_rule) {
+            (Some(ds), Some(r), Some(rule)) => crate::report::map::uncovered_points(ds, r, rule),
+            _ => Vec::new(),
+        };
+        self.uncovered = Some((self.map_rule.clone(), pts));
+    }
+
+    fn zoom_to_box(&mut self, lo: [f64; 2], hi: [f64; 2]) {
+        if let Some(v) = self.view.as_mut() {
+            v.center = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+            let span = (hi[0] - lo[0]).max(hi[1] - lo[1]).max(200.0);
+            v.scale = self.last_map_size / span * 0.9;
+        }
     }
 
     pub fn is_busy(&self) -> bool {
@@ -298,20 +415,41 @@ impl CareCircleApp {
                 }
                 Command::ZoomTo(u) => {
                     self.selected = Some(u);
-                    if let (Some(ds), Some(v)) = (&self.dataset, self.view.as_mut()) {
-                        if let Some(b) = ds
-                            .unit(u)
-                            .geometry
-                            .as_ref()
-                            .and_then(geo::BoundingRect::bounding_rect)
-                        {
-                            v.center = [b.center().x, b.center().y];
-                            let span = b.width().max(b.height()).max(200.0);
-                            v.scale = self.last_map_size / span * 0.8;
-                        }
+                    self.zoom_to_selection();
+                }
+                Command::ZoomToSelection => self.zoom_to_selection(),
+                Command::ZoomBy(f) => {
+                    if let Some(v) = self.view.as_mut() {
+                        v.scale *= f;
                     }
                 }
+                Command::ZoomToBounds(lo, hi) => self.zoom_to_box(lo, hi),
+                Command::MoveLayer(i, d) => {
+                    let j = i as i64 + d as i64;
+                    if i < self.layers.len() && j >= 0 && (j as usize) < self.layers.len() {
+                        self.layers.swap(i, j as usize);
+                    }
+                }
+                Command::OpenDialog(p) => self.open_dialog(p),
+                Command::InspectImport(path, problem) => self.start_inspect(ctx, path, problem),
+                Command::LoadManifest(st) => self.start_load_manifest(ctx, *st),
+                Command::SaveProject(p) => self.save_project(p),
+                Command::OpenProject(p) => self.open_project(p),
+                Command::Export(k, p) => self.export(ctx, k, p),
             }
+        }
+    }
+
+    fn zoom_to_selection(&mut self) {
+        let Some(u) = self.selected else { return };
+        let b = self.dataset.as_ref().and_then(|ds| {
+            ds.unit(u)
+                .geometry
+                .as_ref()
+                .and_then(geo::BoundingRect::bounding_rect)
+        });
+        if let Some(b) = b {
+            self.zoom_to_box([b.min().x, b.min().y], [b.max().x, b.max().y]);
         }
     }
 
@@ -354,17 +492,10 @@ impl CareCircleApp {
     }
 
     fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.last_load = Some(path.clone());
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
-                Ok(ds) => {
-                    let map = map::MapCache::new(&ds);
-                    let index = UnitIndexes::new(&ds);
-                    JobResult::Loaded(Box::new(Loaded {
-                        dataset: Arc::new(ds),
-                        map,
-                        index,
-                    }))
-                }
+                Ok(ds) => loaded(ds),
                 Err(e) => JobResult::Failed(format!("{}: {e}", path.display())),
             }
         });
@@ -474,12 +605,27 @@ impl CareCircleApp {
                 self.spot = None;
                 self.spot_facts = None;
                 self.view = None;
+                self.uncovered = None;
+                self.siting.result = None;
+                self.siting.decisions.clear();
                 self.job = None;
+                self.import = None;
+                self.apply_pending_project();
                 // A planner opens data to see the gaps: analyse right away.
                 self.commands.push(Command::Analyze);
             }
+            Ok(JobResult::Inspected(st)) => {
+                self.import = Some(*st);
+                self.job = None;
+            }
+            Ok(JobResult::Exported(p)) => {
+                self.notices
+                    .push(format!("{} {}", self.t("已导出", "Exported"), p.display()));
+                self.job = None;
+            }
             Ok(JobResult::Analyzed(r, g, bands)) => {
                 self.report = Some(*r);
+                self.uncovered = None;
                 self.bands = bands;
                 if g.is_some() {
                     self.graph = g;
@@ -496,6 +642,14 @@ impl CareCircleApp {
                 self.job = None;
             }
             Ok(JobResult::Failed(e)) => {
+                // The loader could not read the data as given: offer the import dialog
+                // (role, CRS, fields) with the reason, unless the path itself is missing.
+                if self.job_label == "load" {
+                    if let Some(src) = self.last_load.clone().filter(|p| p.exists()) {
+                        self.commands
+                            .push(Command::InspectImport(src, Some(e.clone())));
+                    }
+                }
                 self.errors.push(e);
                 self.job = None;
             }
@@ -549,6 +703,9 @@ impl CareCircleApp {
             ui.horizontal(|ui| {
                 let what = match self.job_label {
                     "analyze" => self.t("正在分析", "Analysing"),
+                    "propose" => self.t("正在选址", "Proposing sites"),
+                    "export" => self.t("正在导出", "Exporting"),
+                    "inspect" => self.t("正在读取字段", "Reading fields"),
                     _ => self.t("正在加载", "Loading"),
                 };
                 ui.label(format!("{what} {stage}"));
@@ -685,107 +842,151 @@ impl CareCircleApp {
             .as_ref()
             .map(|m| m.visible(view, rect))
             .unwrap_or_default();
-        // Choropleth: the finest units with shapes, coloured by their rule status.
-        if let (Some(report), Some(cache)) = (&self.report, &self.map) {
-            let finest = ds
-                .units
-                .iter()
-                .filter(|u| u.geometry.is_some())
-                .map(|u| u.level.tier())
-                .max();
-            let mesh = cache.fill_mesh(view, rect, &visible, |u| {
-                if Some(ds.unit(u).level.tier()) != finest {
-                    return None;
-                }
-                crate::report::map::unit_fill(report, u, self.map_rule.as_deref()).map(rgba)
-            });
-            painter.add(egui::Shape::mesh(mesh));
-        }
-        // Walking bands (network mode), outermost first so inner bands draw on top.
-        for (k, band) in self.bands.iter().enumerate() {
-            let color = [
-                Color32::from_rgba_unmultiplied(70, 110, 220, 45),
-                Color32::from_rgba_unmultiplied(70, 110, 220, 60),
-                Color32::from_rgba_unmultiplied(70, 110, 220, 80),
-            ][k.min(2)];
-            let mut mesh = egui::Mesh::default();
-            for t in band.triangles.chunks_exact(3) {
-                let base = mesh.vertices.len() as u32;
-                for v in t {
-                    mesh.colored_vertex(tx(v[0], v[1]), color);
-                }
-                mesh.add_triangle(base, base + 1, base + 2);
-            }
-            painter.add(egui::Shape::mesh(mesh));
-        }
-        // Street network under everything, culled by bounding box.
-        let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
-        for l in &ds.network {
-            let pts: Vec<Pos2> = l.geometry.0.iter().map(|c| tx(c.x, c.y)).collect();
-            if pts.iter().any(|p| rect.contains(*p)) {
-                painter.add(egui::Shape::line(pts, street));
-            }
-        }
-        // Unit boundaries: county level thick, township level thin; culled by the R-tree,
-        // simplified to the scale.
-        if let Some(cache) = &self.map {
-            let mut shapes = Vec::new();
-            cache.outlines(
-                view,
-                rect,
-                &visible,
-                |u| {
-                    Some(match ds.unit(u).level.tier() {
-                        1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
-                        2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
-                        _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
-                    })
-                },
-                &mut shapes,
-            );
-            painter.extend(shapes);
-        }
-        for f in &ds.facilities {
-            let Some(p) = f.location else { continue };
-            let pos = tx(p.x(), p.y());
-            if !rect.contains(pos) {
+        // Layers bottom to top, as the Layers panel orders them.
+        for style in self.layers.clone() {
+            if !style.visible {
                 continue;
             }
-            let c = kind_color(f.kind);
-            if f.synthetic {
-                painter.circle_stroke(pos, 3.5, Stroke::new(1.5, c));
-            } else if f.status == FacilityStatus::Existing {
-                painter.circle_filled(pos, 4.0, c);
-            } else {
-                painter.rect_filled(Rect::from_center_size(pos, Vec2::splat(7.0)), 0.0, c);
-            }
-        }
-        // Proposals: diamonds, filled once accepted, hidden once rejected.
-        if let Some(r) = &self.siting.result {
-            for (k, p) in r.proposals.iter().enumerate() {
-                let d = self.siting.decisions.get(k).copied().flatten();
-                if d == Some(false) {
-                    continue;
+            match style.id {
+                layers::LayerId::Units => {
+                    // Choropleth: the finest units with shapes, coloured by their rule status.
+                    if let (Some(report), Some(cache)) = (&self.report, &self.map) {
+                        let finest = ds
+                            .units
+                            .iter()
+                            .filter(|u| u.geometry.is_some())
+                            .map(|u| u.level.tier())
+                            .max();
+                        let mesh = cache.fill_mesh(view, rect, &visible, |u| {
+                            if Some(ds.unit(u).level.tier()) != finest {
+                                return None;
+                            }
+                            crate::report::map::unit_fill(report, u, self.map_rule.as_deref())
+                                .map(|c| layers::fade(rgba(c), style.opacity))
+                        });
+                        painter.add(egui::Shape::mesh(mesh));
+                    }
                 }
-                let pos = tx(p.x, p.y);
-                if !rect.contains(pos) {
-                    continue;
+                layers::LayerId::Bands => {
+                    // Walking bands (network mode), outermost first so inner bands draw on top.
+                    for (k, band) in self.bands.iter().enumerate() {
+                        let color = [
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 45),
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 60),
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 80),
+                        ][k.min(2)];
+                        let color = layers::fade(color, style.opacity);
+                        let mut mesh = egui::Mesh::default();
+                        for t in band.triangles.chunks_exact(3) {
+                            let base = mesh.vertices.len() as u32;
+                            for v in t {
+                                mesh.colored_vertex(tx(v[0], v[1]), color);
+                            }
+                            mesh.add_triangle(base, base + 1, base + 2);
+                        }
+                        painter.add(egui::Shape::mesh(mesh));
+                    }
                 }
-                let pts = vec![
-                    pos + Vec2::new(0.0, -7.0),
-                    pos + Vec2::new(7.0, 0.0),
-                    pos + Vec2::new(0.0, 7.0),
-                    pos + Vec2::new(-7.0, 0.0),
-                ];
-                let c = Color32::from_rgb(230, 120, 0);
-                if d == Some(true) {
-                    painter.add(egui::Shape::convex_polygon(
-                        pts,
-                        c,
-                        Stroke::new(1.0, Color32::BLACK),
-                    ));
-                } else {
-                    painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
+                layers::LayerId::Streets => {
+                    // Street network under everything, culled by bounding box.
+                    let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
+                    for l in &ds.network {
+                        let pts: Vec<Pos2> = l.geometry.0.iter().map(|c| tx(c.x, c.y)).collect();
+                        if pts.iter().any(|p| rect.contains(*p)) {
+                            painter.add(egui::Shape::line(pts, street));
+                        }
+                    }
+                }
+                layers::LayerId::Outlines => {
+                    // Unit boundaries: county level thick, township level thin; culled by the R-tree,
+                    // simplified to the scale.
+                    if let Some(cache) = &self.map {
+                        let mut shapes = Vec::new();
+                        cache.outlines(
+                            view,
+                            rect,
+                            &visible,
+                            |u| {
+                                Some(match ds.unit(u).level.tier() {
+                                    1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
+                                    2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
+                                    _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
+                                })
+                            },
+                            &mut shapes,
+                        );
+                        painter.extend(shapes);
+                    }
+                }
+                layers::LayerId::Uncovered => {
+                    // Uncovered demand of the map's rule: one dot per pixel.
+                    let pts = self.uncovered_points();
+                    if !pts.is_empty() {
+                        let [r, g, b, a] = crate::report::map::UNCOVERED_RGBA;
+                        painter.add(egui::Shape::mesh(map::dot_mesh(
+                            view,
+                            rect,
+                            pts,
+                            1.2 * style.size,
+                            Color32::from_rgba_unmultiplied(r, g, b, a),
+                        )));
+                    }
+                }
+                layers::LayerId::Facilities => {
+                    for f in &ds.facilities {
+                        let Some(p) = f.location else { continue };
+                        let pos = tx(p.x(), p.y());
+                        if !rect.contains(pos) {
+                            continue;
+                        }
+                        if self.hidden_kinds.contains(&f.kind) {
+                            continue;
+                        }
+                        let c = kind_color(f.kind);
+                        let z = style.size;
+                        if f.synthetic {
+                            painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
+                        } else if f.status == FacilityStatus::Existing {
+                            painter.circle_filled(pos, 4.0 * z, c);
+                        } else {
+                            painter.rect_filled(
+                                Rect::from_center_size(pos, Vec2::splat(7.0 * z)),
+                                0.0,
+                                c,
+                            );
+                        }
+                    }
+                }
+                layers::LayerId::Proposals => {
+                    // Proposals: diamonds, filled once accepted, hidden once rejected.
+                    if let Some(r) = &self.siting.result {
+                        for (k, p) in r.proposals.iter().enumerate() {
+                            let d = self.siting.decisions.get(k).copied().flatten();
+                            if d == Some(false) {
+                                continue;
+                            }
+                            let pos = tx(p.x, p.y);
+                            if !rect.contains(pos) {
+                                continue;
+                            }
+                            let pts = vec![
+                                pos + Vec2::new(0.0, -7.0 * style.size),
+                                pos + Vec2::new(7.0 * style.size, 0.0),
+                                pos + Vec2::new(0.0, 7.0 * style.size),
+                                pos + Vec2::new(-7.0 * style.size, 0.0),
+                            ];
+                            let c = Color32::from_rgb(230, 120, 0);
+                            if d == Some(true) {
+                                painter.add(egui::Shape::convex_polygon(
+                                    pts,
+                                    c,
+                                    Stroke::new(1.0, Color32::BLACK),
+                                ));
+                            } else {
+                                painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -858,6 +1059,41 @@ impl CareCircleApp {
             }
         }
         scale_bar(&painter, rect, view.scale);
+        // Zoom buttons under the north arrow.
+        let b = |k: f32| {
+            Rect::from_min_size(
+                Pos2::new(rect.right() - 44.0, rect.top() + 60.0 + k * 30.0),
+                Vec2::new(38.0, 26.0),
+            )
+        };
+        if ui
+            .put(b(0.0), egui::Button::new("+"))
+            .on_hover_text(self.t("放大", "Zoom in"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomBy(1.5));
+        }
+        if ui
+            .put(b(1.0), egui::Button::new("−"))
+            .on_hover_text(self.t("缩小", "Zoom out"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomBy(1.0 / 1.5));
+        }
+        if ui
+            .put(b(2.0), egui::Button::new(self.t("全", "Fit")))
+            .on_hover_text(self.t("全图", "Fit all"))
+            .clicked()
+        {
+            self.commands.push(Command::FitView);
+        }
+        if ui
+            .put(b(3.0), egui::Button::new(self.t("选", "Sel")))
+            .on_hover_text(self.t("缩放至所选单元", "Zoom to selection"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomToSelection);
+        }
     }
 
     fn rules_ui(&mut self, ui: &mut egui::Ui) {
@@ -1271,6 +1507,17 @@ fn walking_graph(
     }
 }
 
+/// Prepares a loaded dataset for drawing (on the worker).
+fn loaded(ds: Dataset) -> JobResult {
+    let map = map::MapCache::new(&ds);
+    let index = UnitIndexes::new(&ds);
+    JobResult::Loaded(Box::new(Loaded {
+        dataset: Arc::new(ds),
+        map,
+        index,
+    }))
+}
+
 fn rgba(c: crate::report::map::Rgba) -> Color32 {
     Color32::from_rgba_unmultiplied(c[0], c[1], c[2], c[3])
 }
@@ -1371,6 +1618,8 @@ impl eframe::App for CareCircleApp {
             network: self.mode == Mode::Network,
             english: self.lang == Lang::En,
             with_planned: self.with_planned,
+            layers: self.layers.clone(),
+            map_rule: self.map_rule.clone(),
         };
         eframe::set_value(storage, SAVED_KEY, &saved);
     }
@@ -1378,19 +1627,47 @@ impl eframe::App for CareCircleApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.poll_job();
         let ctx = ui.ctx().clone();
+        // Files dropped on the window open like "Open data"; a project opens as a project.
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_owned())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            self.path_input = p.display().to_string();
+            self.commands.push(
+                if p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("ccproj"))
+                {
+                    Command::OpenProject(p)
+                } else {
+                    Command::Load(p)
+                },
+            );
+        }
         self.handle_commands(&ctx);
+        self.refresh_uncovered();
         egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::left("legend")
             .default_size(270.0)
+            .max_size(380.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.data_ui(ui);
+                    ui.separator();
                     self.rules_ui(ui);
+                    ui.separator();
+                    self.layers_ui(ui);
                     ui.separator();
                     self.legend_ui(ui);
                 });
             });
         egui::Panel::right("dashboard")
-            .default_size(320.0)
+            .default_size(340.0)
+            .max_size(460.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.dashboard_ui(ui);
@@ -1402,6 +1679,23 @@ impl eframe::App for CareCircleApp {
             });
         egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
         self.inspect_ui(&ctx);
+        self.dialog_ui(&ctx);
+        self.import_ui(&ctx);
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::NULL.with("carecircle-drop"),
+            ));
+            let r = ctx.content_rect();
+            painter.rect_filled(r, 0.0, Color32::from_black_alpha(120));
+            painter.text(
+                r.center(),
+                egui::Align2::CENTER_CENTER,
+                self.t("松开鼠标以打开数据", "Drop to open the data"),
+                egui::FontId::proportional(28.0),
+                Color32::WHITE,
+            );
+        }
         if self.show_warnings {
             let mut open = true;
             egui::Window::new(self.t("加载警告", "Load warnings"))

@@ -326,9 +326,11 @@ impl CareCircleApp {
         ));
         let mut cmds = Vec::new();
         let mut sort = self.gaps_sort;
-        egui::ScrollArea::vertical()
+        // Both directions: a long unit name must not widen the whole panel over the map.
+        egui::ScrollArea::both()
             .id_salt("gaps")
             .max_height(260.0)
+            .max_width(ui.available_width())
             .show(ui, |ui| {
                 egui::Grid::new("gaps_grid").striped(true).show(ui, |ui| {
                     for (k, zh, e) in [
@@ -358,7 +360,17 @@ impl CareCircleApp {
                         if ui.link(unit).clicked() {
                             cmds.push(Command::ZoomTo(*u));
                         }
-                        ui.label(rule);
+                        // Rule titles are sentences: keep the table narrow, full text on hover.
+                        let limit = if en { 26 } else { 13 };
+                        let short: String = if rule.chars().count() > limit {
+                            rule.chars()
+                                .take(limit)
+                                .chain(std::iter::once('…'))
+                                .collect()
+                        } else {
+                            rule.clone()
+                        };
+                        ui.label(short).on_hover_text(rule);
                         ui.label(value.map(|v| format!("{v:.2}")).unwrap_or_default());
                         ui.label(deficit.map(|v| format!("{v:.0}")).unwrap_or_default());
                         ui.end_row();

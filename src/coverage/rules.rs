@@ -73,7 +73,7 @@ impl Test {
 }
 
 /// Which people a population rule counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeGroup {
     Total,

@@ -39,7 +39,15 @@ pub fn load_path_with(path: &Path, progress: &dyn Progress) -> Result<Dataset> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
         ));
     }
-    let (manifest, base) = if path.is_dir() {
+    let (manifest, base) = manifest_for(path)?;
+    load_manifest(&manifest, &base, path, progress)
+}
+
+/// The manifest `path` is loaded with and the folder its layer paths are relative to: the
+/// user's dataset.toml, or one generated for a bare file or folder (roles "auto", CRS from
+/// the files). The app's import dialog edits it and loads it with [`load_manifest_with`].
+pub fn manifest_for(path: &Path) -> Result<(Manifest, PathBuf)> {
+    Ok(if path.is_dir() {
         let m = path.join("dataset.toml");
         if m.exists() {
             (Manifest::from_path(&m)?, path.to_owned())
@@ -56,8 +64,48 @@ pub fn load_path_with(path: &Path, progress: &dyn Progress) -> Result<Dataset> {
             Manifest::for_file(path),
             path.parent().unwrap_or(Path::new(".")).to_owned(),
         )
+    })
+}
+
+/// Loads a manifest built or edited in memory; `source` names it in messages.
+pub fn load_manifest_with(
+    manifest: &Manifest,
+    base: &Path,
+    source: &Path,
+    progress: &dyn Progress,
+) -> Result<Dataset> {
+    load_manifest(manifest, base, source, progress)
+}
+
+/// The attribute names of a layer file, for field mapping: a table's header, or every
+/// property key of a GeoJSON / Shapefile in order of first appearance. OSM PBF has none
+/// (its tags are interpreted by rule).
+pub fn layer_columns(path: &Path, encoding: Option<&str>) -> Result<Vec<String>> {
+    let raw = match format_of(path) {
+        Some(Format::GeoJson) => super::geojson::read(path, &NoProgress)?,
+        Some(Format::Shapefile) => super::shp::read(path, encoding, &NoProgress)?,
+        Some(Format::Csv) => super::csv::read(path, &FieldMapping::default(), &NoProgress)?,
+        Some(Format::OsmPbf) => return Ok(Vec::new()),
+        None => {
+            return Err(manifest_err(
+                path,
+                "unsupported file type (use .geojson .shp .csv .osm.pbf)".into(),
+            ))
+        }
     };
-    load_manifest(&manifest, &base, path, progress)
+    if let Some(h) = raw.headers {
+        return Ok(h);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in &raw.features {
+        for k in f.properties.keys() {
+            if seen.insert(k.clone()) {
+                out.push(k.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A layer read and converted to WGS84, waiting for interpretation.

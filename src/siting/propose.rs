@@ -7,6 +7,7 @@
 //! model runs (heuristic, optionally exact with a bound); each chosen site is ranked by its
 //! marginal gain; the coverage engine re-runs with the proposals added (before/after).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use geo::{InteriorPoint, Point};
@@ -24,7 +25,7 @@ use crate::spatial::{point_tree, UnitIndexes};
 use crate::{Error, Result};
 
 /// Which model a proposal run uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProposeModel {
     Mclp,
@@ -103,12 +104,12 @@ pub struct Candidate {
 }
 
 /// One proposed site, in rank order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Proposal {
     pub rank: usize,
     pub candidate_id: String,
     pub name: String,
-    pub origin: &'static str,
+    pub origin: Cow<'static, str>,
     pub lon: f64,
     pub lat: f64,
     pub x: f64,
@@ -127,12 +128,12 @@ pub struct Proposal {
 }
 
 /// A rule before and after the proposals.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct RuleDelta {
     pub id: String,
     pub title: String,
     pub title_en: String,
-    pub test: &'static str,
+    pub test: Cow<'static, str>,
     pub target: f64,
     pub before: Option<f64>,
     pub after: Option<f64>,
@@ -144,20 +145,20 @@ pub struct RuleDelta {
 }
 
 /// The answer of a run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Proposals {
     pub dataset: String,
     pub preset: String,
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub model: ProposeModel,
-    pub mode: &'static str,
+    pub mode: Cow<'static, str>,
     /// The reach rule used for coverage (None when `--radius` stood in).
     pub rule: Option<String>,
     pub radius_m: f64,
     pub group: AgeGroup,
     pub p: usize,
     pub candidates: usize,
-    pub candidates_by_origin: BTreeMap<&'static str, usize>,
+    pub candidates_by_origin: BTreeMap<Cow<'static, str>, usize>,
     pub proposals: Vec<Proposal>,
     /// Model objective: people covered (MCLP, capacitated), sites (LSCP), weighted metres
     /// (p-median).
@@ -604,7 +605,7 @@ pub fn propose(
                 id: r.id.clone(),
                 title: r.title_zh.clone(),
                 title_en: r.title_en.clone(),
-                test: r.test.key(),
+                test: r.test.key().into(),
                 target: r.target,
                 before: b.achieved,
                 after: a.achieved,
@@ -650,7 +651,7 @@ pub fn propose(
                 rank: k + 1,
                 candidate_id: c.id.clone(),
                 name: c.name.clone(),
-                origin: c.origin,
+                origin: c.origin.into(),
                 lon,
                 lat,
                 x: c.location.x(),
@@ -682,9 +683,9 @@ pub fn propose(
         proposals: Proposals {
             dataset: ds.name.clone(),
             preset: rules.id.clone(),
-            kind: opts.kind.key(),
+            kind: opts.kind.key().into(),
             model: opts.model,
-            mode: access.mode(),
+            mode: access.mode().into(),
             rule: rule
                 .filter(|_| opts.radius_m.is_none())
                 .map(|r| r.id.clone()),
@@ -692,7 +693,7 @@ pub fn propose(
             group,
             p: p.unwrap_or(selected.len()),
             candidates: cands.len(),
-            candidates_by_origin: by_origin,
+            candidates_by_origin: by_origin.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             proposals,
             objective,
             greedy_objective: heur.greedy_objective,
@@ -1099,7 +1100,13 @@ impl Proposals {
     pub fn to_text(&self, english: bool) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let kind = FacilityKind::parse(self.kind).expect("own key");
+        // Read back from a project file the key may be anything: show it as it is.
+        let kind = FacilityKind::parse(&self.kind);
+        let kind_name = |en: bool| match kind {
+            Some(k) if en => k.en().to_owned(),
+            Some(k) => k.zh().to_owned(),
+            None => self.kind.to_string(),
+        };
         let pct = |a: f64| {
             if self.people_total > 0.0 {
                 a / self.people_total * 100.0
@@ -1112,7 +1119,7 @@ impl Proposals {
                 s,
                 "Proposals: {} × {} ({:?}, {} mode, {:.0} m), {} candidate sites",
                 self.proposals.len(),
-                kind.en(),
+                kind_name(true),
                 self.model,
                 self.mode,
                 self.radius_m,
@@ -1133,7 +1140,7 @@ impl Proposals {
                 s,
                 "选址方案：新增 {} 处{}（{:?}，{}，{:.0} 米），候选点 {} 个",
                 self.proposals.len(),
-                kind.zh(),
+                kind_name(false),
                 self.model,
                 if self.mode == "network" {
                     "步行路网"
