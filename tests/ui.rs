@@ -5,15 +5,19 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use carecircle::app::{install_fonts, CareCircleApp, Lang};
+use carecircle::app::layers::LayerId;
+use carecircle::app::{install_fonts, CareCircleApp, Command, ExportKind, Lang};
 use egui::{Event, PointerButton, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
 fn harness() -> Harness<'static, CareCircleApp> {
-    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    harness_on(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"))
+}
+
+fn harness_on(demo: PathBuf) -> Harness<'static, CareCircleApp> {
     Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
+        .with_size(egui::vec2(1600.0, 1400.0))
         .with_context_setup(install_fonts)
         .build_eframe(move |cc| CareCircleApp::new(&cc.egui_ctx, Some(demo)))
 }
@@ -36,6 +40,16 @@ fn wait_idle(h: &mut Harness<'static, CareCircleApp>, what: &str) -> Duration {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Moves the pointer onto a widget, then clicks it (a click right after a layout change
+/// can land on the previous frame's position otherwise).
+fn press(h: &mut Harness<'static, CareCircleApp>, label: &str) {
+    h.get_by_label(label).hover();
+    h.step();
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
 }
 
 fn click_at(h: &mut Harness<'static, CareCircleApp>, pos: Pos2) {
@@ -136,8 +150,126 @@ fn load_switch_language_inspect_propose_accept() {
     h.step();
     assert_eq!(h.state().proposal_decisions()[0], Some(true));
     assert!(h.query_by_label_contains("Accepted 1 / 10").is_some());
-    h.get_by_label("Reject 2").click();
-    h.step();
-    h.step();
+    press(&mut h, "Reject 2");
     assert_eq!(h.state().proposal_decisions()[1], Some(false));
+
+    // Zoom in with the map's + button.
+    let before = h.state().map_scale().unwrap();
+    press(&mut h, "+");
+    let after = h.state().map_scale().unwrap();
+    assert!((after / before - 1.5).abs() < 1e-9, "{before} -> {after}");
+
+    // Layers: hide the choropleth.
+    press(&mut h, "Units by rule status");
+    let units = |h: &mut Harness<'static, CareCircleApp>| {
+        h.state_mut()
+            .layers_mut()
+            .iter()
+            .find(|l| l.id == LayerId::Units)
+            .unwrap()
+            .visible
+    };
+    assert!(!units(&mut h));
+
+    // The file dialog lists the demo folder's files.
+    press(&mut h, "Open data…");
+    assert!(h.state().dialog_open());
+    // A new window is laid out invisibly first, then shown.
+    h.step();
+    h.step();
+    assert!(h.query_by_label("dataset.toml").is_some());
+    assert!(h.query_by_label("File name").is_some());
+
+    // Exports: the map (PNG, on the worker) and the proposals without the rejected one.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("map.png");
+    h.state_mut()
+        .push(Command::Export(ExportKind::Map, png.clone()));
+    h.step();
+    wait_idle(&mut h, "map export");
+    let bytes = std::fs::read(&png).expect("map exported");
+    assert_eq!(&bytes[1..4], b"PNG");
+    let gj = dir.path().join("proposals.geojson");
+    h.state_mut()
+        .push(Command::Export(ExportKind::ProposalsGeoJson, gj.clone()));
+    h.step();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&gj).unwrap()).unwrap();
+    let fs = v["features"].as_array().unwrap();
+    assert_eq!(fs.len(), 9, "the rejected site is left out");
+    assert_eq!(fs[0]["properties"]["rank"], 1);
+    assert_eq!(fs[0]["properties"]["decision"], "accepted");
+    assert_eq!(fs[1]["properties"]["rank"], 3);
+    assert_eq!(fs[1]["properties"]["decision"], "undecided");
+
+    // Save the project, open it in a new app: settings, layers, view and decisions return.
+    let proj = dir.path().join("harbin.ccproj");
+    h.state_mut().push(Command::SaveProject(proj.clone()));
+    h.step();
+    assert!(proj.exists(), "{:?}", h.state().errors());
+    let mut h2 = harness();
+    h2.step();
+    wait_idle(&mut h2, "demo load");
+    assert_eq!(h2.state().lang(), Lang::Zh);
+    h2.state_mut().push(Command::OpenProject(proj));
+    h2.step();
+    wait_idle(&mut h2, "project load");
+    assert_eq!(h2.state().lang(), Lang::En);
+    assert!(!units(&mut h2));
+    assert_eq!(h2.state().map_scale(), Some(after));
+    let d = h2.state().proposal_decisions();
+    assert_eq!(d.len(), 10);
+    assert_eq!((d[0], d[1], d[2]), (Some(true), Some(false), None));
+}
+
+/// A file in projected metres read as WGS84: the load fails, the import dialog opens with
+/// the reason, and choosing the right CRS there loads it.
+#[test]
+fn unsure_load_opens_the_import_dialog_and_the_chosen_crs_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("streets.geojson");
+    let ring =
+        "[[500000,5600000],[501000,5600000],[501000,5601000],[500000,5601000],[500000,5600000]]";
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"名称":"甲街道","人口":"12000"}},"geometry":{{"type":"Polygon","coordinates":[{ring}]}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mut h = harness_on(file);
+    h.step();
+    wait_idle(&mut h, "failing load");
+    // The load failed, then the worker read the file's columns for the dialog.
+    for _ in 0..3 {
+        h.step();
+        wait_idle(&mut h, "inspect");
+    }
+    assert!(h.state().dataset().is_none());
+    let problem = h
+        .state()
+        .import_problem()
+        .expect("import dialog opened")
+        .to_owned();
+    assert!(problem.contains("streets.geojson"), "{problem}");
+    assert!(
+        h.query_by_label("Load with these settings").is_some()
+            || h.query_by_label("按此设置加载").is_some()
+    );
+    // The file's own columns are offered for mapping.
+    assert!(h.query_by_value("自动 (名称)").is_some());
+    // Gauss-Krüger 3° zone CM 126E without zone prefix.
+    h.state_mut().import_manifest_mut().unwrap().layers[0].crs = Some("EPSG:4551".into());
+    h.step();
+    let load = h
+        .query_by_label("按此设置加载")
+        .map(|_| "按此设置加载")
+        .unwrap_or("Load with these settings");
+    h.get_by_label(load).click();
+    h.step();
+    h.step();
+    wait_idle(&mut h, "load with the chosen CRS");
+    let ds = h.state().dataset().expect("loaded with the chosen CRS");
+    assert_eq!(ds.units.len(), 1);
+    assert_eq!(ds.units[0].name, "甲街道");
+    assert_eq!(ds.units[0].population.total, Some(12000.0));
 }

@@ -587,16 +587,18 @@ impl CareCircleApp {
                         egui::Grid::new(("import", li))
                             .num_columns(2)
                             .show(ui, |ui| {
-                                ui.label(t("类型", "Role"));
+                                let lid = ui.label(t("类型", "Role")).id;
                                 egui::ComboBox::from_id_salt(("role", li))
                                     .selected_text(layer.role.clone())
                                     .show_ui(ui, |ui| {
                                         for r in ROLES {
                                             ui.selectable_value(&mut layer.role, r.to_string(), *r);
                                         }
-                                    });
+                                    })
+                                    .response
+                                    .labelled_by(lid);
                                 ui.end_row();
-                                ui.label(t("坐标系 / 基准", "CRS / datum"));
+                                let lid = ui.label(t("坐标系 / 基准", "CRS / datum")).id;
                                 ui.horizontal(|ui| {
                                     let cur = layer.crs.clone().unwrap_or_default();
                                     let shown = CRS_CHOICES
@@ -618,7 +620,9 @@ impl CareCircleApp {
                                                         (!key.is_empty()).then(|| key.to_string());
                                                 }
                                             }
-                                        });
+                                        })
+                                        .response
+                                        .labelled_by(lid);
                                     let mut text = layer.crs.clone().unwrap_or_default();
                                     let l = ui.label("EPSG");
                                     if ui
@@ -636,7 +640,7 @@ impl CareCircleApp {
                                 });
                                 ui.end_row();
                                 if matches!(layer.role.as_str(), "units" | "auto") {
-                                    ui.label(t("层级", "Level"));
+                                    let lid = ui.label(t("层级", "Level")).id;
                                     let cur = layer.level.clone().unwrap_or_default();
                                     egui::ComboBox::from_id_salt(("level", li))
                                         .selected_text(if cur.is_empty() {
@@ -656,11 +660,13 @@ impl CareCircleApp {
                                                         (!l.is_empty()).then(|| l.to_string());
                                                 }
                                             }
-                                        });
+                                        })
+                                        .response
+                                        .labelled_by(lid);
                                     ui.end_row();
                                 }
                                 if matches!(layer.role.as_str(), "facilities" | "planned") {
-                                    ui.label(t("默认设施类型", "Default kind"));
+                                    let lid = ui.label(t("默认设施类型", "Default kind")).id;
                                     let cur = layer.kind.clone().unwrap_or_default();
                                     egui::ComboBox::from_id_salt(("kind", li))
                                         .selected_text(if cur.is_empty() {
@@ -688,12 +694,14 @@ impl CareCircleApp {
                                                     layer.kind = Some(k.key().to_owned());
                                                 }
                                             }
-                                        });
+                                        })
+                                        .response
+                                        .labelled_by(lid);
                                     ui.end_row();
                                 }
                                 let lower = layer.path.to_lowercase();
                                 if lower.ends_with(".shp") || lower.ends_with(".csv") {
-                                    ui.label(t("文字编码", "Text encoding"));
+                                    let lid = ui.label(t("文字编码", "Text encoding")).id;
                                     let cur = layer.encoding.clone().unwrap_or_default();
                                     egui::ComboBox::from_id_salt(("enc", li))
                                         .selected_text(if cur.is_empty() {
@@ -717,7 +725,9 @@ impl CareCircleApp {
                                                         (!e.is_empty()).then(|| e.to_string());
                                                 }
                                             }
-                                        });
+                                        })
+                                        .response
+                                        .labelled_by(lid);
                                     ui.end_row();
                                 }
                             });
@@ -735,7 +745,7 @@ impl CareCircleApp {
                                 .num_columns(2)
                                 .show(ui, |ui| {
                                     for f in fields {
-                                        ui.label(*f);
+                                        let lid = ui.label(*f).id;
                                         let cur = layer.fields.get(*f).cloned();
                                         let auto = crate::io::fields::default_names(f)
                                             .iter()
@@ -764,7 +774,9 @@ impl CareCircleApp {
                                                             .insert(f.to_string(), c.clone());
                                                     }
                                                 }
-                                            });
+                                            })
+                                            .response
+                                            .labelled_by(lid);
                                         ui.end_row();
                                     }
                                 });
@@ -855,7 +867,7 @@ impl CareCircleApp {
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_manifest_with(&manifest, &base, &source, p) {
                 Ok(ds) => super::loaded(ds),
-                Err(e) => JobResult::Failed(format!("{}: {e}", source.display())),
+                Err(e) => JobResult::Failed(super::with_path(&source, &e.to_string())),
             }
         });
     }

@@ -330,6 +330,11 @@ impl CareCircleApp {
         &mut self.layers
     }
 
+    /// Whether the file dialog is open.
+    pub fn dialog_open(&self) -> bool {
+        self.dialog.is_some()
+    }
+
     /// Errors shown to the user.
     pub fn errors(&self) -> &[String] {
         &self.errors
@@ -496,7 +501,7 @@ impl CareCircleApp {
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
                 Ok(ds) => loaded(ds),
-                Err(e) => JobResult::Failed(format!("{}: {e}", path.display())),
+                Err(e) => JobResult::Failed(with_path(&path, &e.to_string())),
             }
         });
     }
@@ -1059,10 +1064,10 @@ impl CareCircleApp {
             }
         }
         scale_bar(&painter, rect, view.scale);
-        // Zoom buttons under the north arrow.
+        // Zoom buttons in the bottom-right corner (windows such as Inspect open at the top).
         let b = |k: f32| {
             Rect::from_min_size(
-                Pos2::new(rect.right() - 44.0, rect.top() + 60.0 + k * 30.0),
+                Pos2::new(rect.right() - 48.0, rect.bottom() - 132.0 + k * 30.0),
                 Vec2::new(38.0, 26.0),
             )
         };
@@ -1504,6 +1509,16 @@ fn walking_graph(
         Mode::Network => Ok(Some(cached.unwrap_or_else(|| {
             Arc::new(Graph::load_or_build(ds, &Graph::cache_dir(ds)).0)
         }))),
+    }
+}
+
+/// An error message that names `path` once (library errors usually name their file).
+fn with_path(path: &std::path::Path, msg: &str) -> String {
+    let shown = path.display().to_string();
+    if msg.contains(&shown) {
+        msg.to_owned()
+    } else {
+        format!("{shown}: {msg}")
     }
 }
 
