@@ -530,7 +530,17 @@ impl CareCircleApp {
                         t("打开", "Open")
                     };
                     if ui.button(ok).clicked() && !d.name.trim().is_empty() {
-                        chosen = Some(d.dir.join(d.name.trim()));
+                        // A folder typed but not yet applied counts too.
+                        let typed = PathBuf::from(d.dir_text.trim());
+                        if typed.is_dir() {
+                            chosen = Some(typed.join(d.name.trim()));
+                        } else {
+                            d.error = Some(format!(
+                                "{}: {}",
+                                typed.display(),
+                                t("文件夹不存在", "no such folder")
+                            ));
+                        }
                     }
                     if d.purpose == Purpose::OpenData
                         && ui.button(t("打开此文件夹", "Open this folder")).clicked()
