@@ -921,32 +921,17 @@ fn proposal_subtitle(p: &carecircle::siting::propose::Proposals, en: bool) -> St
         .gap
         .map(|g| format!(" · gap {:.3}%", g * 100.0))
         .unwrap_or_default();
-    if en {
-        format!(
-            "{} new sites · model {} · {} mode{gap}",
-            p.proposals.len(),
-            format!("{:?}", p.model).to_lowercase(),
-            p.mode
-        )
+    let (sites, model) = if en {
+        ("new sites", "model")
     } else {
-        format!(
-            "新增 {} 处 · 模型 {} · {}{gap}",
-            p.proposals.len(),
-            format!("{:?}", p.model).to_lowercase(),
-            if p.mode == "network" {
-                "步行路网"
-            } else {
-                "直线距离"
-            }
-        )
-    }
-}
-
-fn spec_rule<'a>(
-    report: &'a carecircle::coverage::Report,
-    rule: Option<&str>,
-) -> Option<&'a carecircle::coverage::analysis::RuleResult> {
-    report.rules.iter().find(|r| Some(r.id.as_str()) == rule)
+        ("处新增", "模型")
+    };
+    format!(
+        "{} {sites} · {model} {} · {}{gap}",
+        p.proposals.len(),
+        format!("{:?}", p.model).to_lowercase(),
+        carecircle::report::map::mode_label(&p.mode, en)
+    )
 }
 
 fn map(a: MapArgs) -> anyhow::Result<()> {
@@ -989,17 +974,8 @@ fn map(a: MapArgs) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
-    let rule_title = rule
-        .as_ref()
-        .and_then(|id| report.rules.iter().find(|r| &r.id == id))
-        .map(|r| {
-            if en {
-                r.title_en.clone()
-            } else {
-                r.title.clone()
-            }
-        })
-        .unwrap_or_else(|| (if en { "All rules" } else { "全部规则" }).to_owned());
+    let (rule_title, subtitle) =
+        carecircle::report::map::analysis_titles(&report, rule.as_deref(), en);
     let mut spec = MapSpec::new(
         w,
         h,
@@ -1008,39 +984,8 @@ fn map(a: MapArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| format!("{} — {rule_title}", ds.name)),
     );
     spec.english = en;
-    let (meeting, total) = match spec_rule(&report, rule.as_deref()) {
-        Some(r) => (r.units_meeting, r.units_total),
-        None => (
-            report
-                .units
-                .iter()
-                .filter(|u| carecircle::report::unit_status(u) == "pass")
-                .count(),
-            report
-                .units
-                .iter()
-                .filter(|u| carecircle::report::unit_status(u) != "not_evaluated")
-                .count(),
-        ),
-    };
-    let mode = match (report.mode == "network", en) {
-        (true, true) => "walking network",
-        (true, false) => "步行路网",
-        (false, true) => "straight-line distance",
-        (false, false) => "直线距离",
-    };
     spec.rule = rule;
-    spec.subtitle = if en {
-        format!(
-            "{} · {mode} · {meeting}/{total} units meet",
-            report.preset_title
-        )
-    } else {
-        format!(
-            "{} · {mode} · {meeting}/{total} 个单元达标",
-            report.preset_title
-        )
-    };
+    spec.subtitle = subtitle;
     write_map(&ds, Some(&report), &spec, &a.out)?;
     println!("map: {}", a.out.display());
     Ok(())

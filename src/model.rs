@@ -613,15 +613,20 @@ impl Dataset {
         self.bounds_where(|_| true)
     }
 
-    /// The study area: bounds of the finest units that have shapes, the facilities and the
-    /// network — what a planner wants to see first, not a whole district's rural hinterland.
-    pub fn focus_bounds(&self) -> Option<Rect<f64>> {
-        let finest = self
-            .units
+    /// The finest unit tier with shapes: what maps colour (coarser units are drawn as
+    /// outlines over it).
+    pub fn finest_shaped_tier(&self) -> Option<u8> {
+        self.units
             .iter()
             .filter(|u| u.geometry.is_some())
             .map(|u| u.level.tier())
-            .max();
+            .max()
+    }
+
+    /// The study area: bounds of the finest units that have shapes, the facilities and the
+    /// network — what a planner wants to see first, not a whole district's rural hinterland.
+    pub fn focus_bounds(&self) -> Option<Rect<f64>> {
+        let finest = self.finest_shaped_tier();
         self.bounds_where(|u| Some(u.level.tier()) == finest)
     }
 

@@ -257,13 +257,33 @@ fn unsure_load_opens_the_import_dialog_and_the_chosen_crs_loads() {
     );
     // The file's own columns are offered for mapping.
     assert!(h.query_by_value("自动 (名称)").is_some());
-    // Gauss-Krüger 3° zone CM 126E without zone prefix.
-    h.state_mut().import_manifest_mut().unwrap().layers[0].crs = Some("EPSG:4551".into());
-    h.step();
     let load = h
         .query_by_label("按此设置加载")
         .map(|_| "按此设置加载")
         .unwrap_or("Load with these settings");
+    // A wrong choice fails again: the dialog comes back with the user's edit, not the
+    // file's defaults.
+    h.state_mut().import_manifest_mut().unwrap().layers[0].crs = Some("CGCS2000".into());
+    h.step();
+    h.get_by_label(load).click();
+    h.step();
+    h.step();
+    wait_idle(&mut h, "load with a wrong CRS");
+    h.step();
+    assert!(h.state().dataset().is_none());
+    assert_eq!(
+        h.state_mut()
+            .import_manifest_mut()
+            .expect("dialog back")
+            .layers[0]
+            .crs
+            .as_deref(),
+        Some("CGCS2000")
+    );
+    // Gauss-Krüger 3° zone CM 126E without zone prefix.
+    h.state_mut().import_manifest_mut().unwrap().layers[0].crs = Some("EPSG:4551".into());
+    h.step();
+    h.step();
     h.get_by_label(load).click();
     h.step();
     h.step();

@@ -127,7 +127,8 @@ impl FileDialog {
     }
 }
 
-/// Per layer: its columns, read for the field mapping.
+/// The import dialog: the manifest being edited and, per layer, the file's columns.
+#[derive(Clone)]
 pub struct ImportState {
     /// What the user opened (file, folder or dataset.toml).
     pub source: PathBuf,
@@ -185,7 +186,6 @@ const CRS_CHOICES: &[(&str, &str, &str)] = &[
     ("CGCS2000", "CGCS2000 经纬度", "CGCS2000 lon/lat"),
 ];
 const LEVELS: &[&str] = &[
-    "",
     "district",
     "county",
     "sub_district",
@@ -193,7 +193,43 @@ const LEVELS: &[&str] = &[
     "community",
     "village",
 ];
-const ENCODINGS: &[&str] = &["", "UTF-8", "GBK"];
+const ENCODINGS: &[&str] = &["UTF-8", "GBK"];
+
+/// One labelled grid row choosing an optional value: `None` shows `none_label`; `choices`
+/// are (value, shown text).
+fn option_row(
+    ui: &mut egui::Ui,
+    label: &str,
+    salt: impl std::hash::Hash + std::fmt::Debug,
+    value: &mut Option<String>,
+    none_label: &str,
+    choices: &[(String, String)],
+) {
+    let lid = ui.label(label).id;
+    let shown = value
+        .as_ref()
+        .and_then(|v| choices.iter().find(|(k, _)| k == v).map(|(_, s)| s.clone()))
+        .or_else(|| value.clone())
+        .unwrap_or_else(|| none_label.to_owned());
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(value.is_none(), none_label).clicked() {
+                *value = None;
+            }
+            for (k, s) in choices {
+                if ui
+                    .selectable_label(value.as_deref() == Some(k), s)
+                    .clicked()
+                {
+                    *value = Some(k.clone());
+                }
+            }
+        })
+        .response
+        .labelled_by(lid);
+    ui.end_row();
+}
 
 /// Model fields worth mapping for a role (the rest keep their defaults).
 fn fields_for(role: &str) -> &'static [&'static str] {
@@ -259,51 +295,6 @@ fn relative_to(target: &Path, dir: &Path) -> PathBuf {
     let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
     let (t, d) = (abs(target), abs(dir));
     t.strip_prefix(&d).map(Path::to_owned).unwrap_or(t)
-}
-
-/// Gaps table as CSV (UTF-8 with BOM): one row per failing unit × rule.
-pub fn gaps_csv(report: &crate::coverage::Report, english: bool) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "unit_code",
-        "unit_name",
-        "level",
-        "rule",
-        "rule_title",
-        "value",
-        "target",
-        "deficit",
-        "clause",
-    ]);
-    for u in &report.units {
-        for (id, st) in &u.rules {
-            if st.pass != Some(false) {
-                continue;
-            }
-            let Some(r) = report.rules.iter().find(|r| &r.id == id) else {
-                continue;
-            };
-            let _ = w.write_record([
-                u.code.clone(),
-                u.name.clone(),
-                u.level.key().to_owned(),
-                id.clone(),
-                if english {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                },
-                st.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
-                format!("{}", r.target),
-                st.deficit.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                format!("{} {}", r.clause.source, r.clause.section)
-                    .trim()
-                    .to_owned(),
-            ]);
-        }
-    }
-    let body = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
-    format!("\u{feff}{body}")
 }
 
 impl CareCircleApp {
@@ -650,95 +641,54 @@ impl CareCircleApp {
                                 });
                                 ui.end_row();
                                 if matches!(layer.role.as_str(), "units" | "auto") {
-                                    let lid = ui.label(t("层级", "Level")).id;
-                                    let cur = layer.level.clone().unwrap_or_default();
-                                    egui::ComboBox::from_id_salt(("level", li))
-                                        .selected_text(if cur.is_empty() {
-                                            t("自动", "auto").to_owned()
-                                        } else {
-                                            cur.clone()
-                                        })
-                                        .show_ui(ui, |ui| {
-                                            for l in LEVELS {
-                                                let label = if l.is_empty() {
-                                                    t("自动", "auto")
-                                                } else {
-                                                    l
-                                                };
-                                                if ui.selectable_label(cur == *l, label).clicked() {
-                                                    layer.level =
-                                                        (!l.is_empty()).then(|| l.to_string());
-                                                }
-                                            }
-                                        })
-                                        .response
-                                        .labelled_by(lid);
-                                    ui.end_row();
+                                    let levels: Vec<(String, String)> = LEVELS
+                                        .iter()
+                                        .map(|l| (l.to_string(), l.to_string()))
+                                        .collect();
+                                    option_row(
+                                        ui,
+                                        t("层级", "Level"),
+                                        ("level", li),
+                                        &mut layer.level,
+                                        t("自动", "auto"),
+                                        &levels,
+                                    );
                                 }
                                 if matches!(layer.role.as_str(), "facilities" | "planned") {
-                                    let lid = ui.label(t("默认设施类型", "Default kind")).id;
-                                    let cur = layer.kind.clone().unwrap_or_default();
-                                    egui::ComboBox::from_id_salt(("kind", li))
-                                        .selected_text(if cur.is_empty() {
-                                            t("按字段", "from field").to_owned()
-                                        } else {
-                                            cur.clone()
+                                    let kinds: Vec<(String, String)> = FacilityKind::ALL
+                                        .iter()
+                                        .map(|k| {
+                                            let shown =
+                                                if lang == Lang::En { k.en() } else { k.zh() };
+                                            (k.key().to_owned(), shown.to_owned())
                                         })
-                                        .show_ui(ui, |ui| {
-                                            if ui
-                                                .selectable_label(
-                                                    cur.is_empty(),
-                                                    t("按字段", "from field"),
-                                                )
-                                                .clicked()
-                                            {
-                                                layer.kind = None;
-                                            }
-                                            for k in FacilityKind::ALL {
-                                                let label =
-                                                    if lang == Lang::En { k.en() } else { k.zh() };
-                                                if ui
-                                                    .selectable_label(cur == k.key(), label)
-                                                    .clicked()
-                                                {
-                                                    layer.kind = Some(k.key().to_owned());
-                                                }
-                                            }
-                                        })
-                                        .response
-                                        .labelled_by(lid);
-                                    ui.end_row();
+                                        .collect();
+                                    option_row(
+                                        ui,
+                                        t("默认设施类型", "Default kind"),
+                                        ("kind", li),
+                                        &mut layer.kind,
+                                        t("按字段", "from field"),
+                                        &kinds,
+                                    );
                                 }
                                 let lower = layer.path.to_lowercase();
                                 if lower.ends_with(".shp") || lower.ends_with(".csv") {
-                                    let lid = ui.label(t("文字编码", "Text encoding")).id;
-                                    let cur = layer.encoding.clone().unwrap_or_default();
-                                    egui::ComboBox::from_id_salt(("enc", li))
-                                        .selected_text(if cur.is_empty() {
-                                            t(
-                                                "自动（.cpg，否则 UTF-8/GBK）",
-                                                "auto (.cpg, else UTF-8/GBK)",
-                                            )
-                                            .to_owned()
-                                        } else {
-                                            cur.clone()
-                                        })
-                                        .show_ui(ui, |ui| {
-                                            for e in ENCODINGS {
-                                                let label = if e.is_empty() {
-                                                    t("自动", "auto")
-                                                } else {
-                                                    e
-                                                };
-                                                if ui.selectable_label(cur == *e, label).clicked() {
-                                                    layer.encoding =
-                                                        (!e.is_empty()).then(|| e.to_string());
-                                                }
-                                            }
-                                        })
-                                        .response
-                                        .labelled_by(lid);
-                                    ui.end_row();
+                                    let encodings: Vec<(String, String)> = ENCODINGS
+                                        .iter()
+                                        .map(|e| (e.to_string(), e.to_string()))
+                                        .collect();
+                                    option_row(
+                                        ui,
+                                        t("文字编码", "Text encoding"),
+                                        ("enc", li),
+                                        &mut layer.encoding,
+                                        t(
+                                            "自动（.cpg，否则 UTF-8/GBK）",
+                                            "auto (.cpg, else UTF-8/GBK)",
+                                        ),
+                                        &encodings,
+                                    );
                                 }
                             });
                         let cols = st.columns.get(li).cloned().unwrap_or_default();
@@ -751,43 +701,30 @@ impl CareCircleApp {
                                 ))
                                 .italics(),
                             );
+                            let choices: Vec<(String, String)> =
+                                cols.iter().map(|c| (c.clone(), c.clone())).collect();
                             egui::Grid::new(("fields", li))
                                 .num_columns(2)
                                 .show(ui, |ui| {
                                     for f in fields {
-                                        let lid = ui.label(*f).id;
-                                        let cur = layer.fields.get(*f).cloned();
                                         let auto = crate::io::fields::default_names(f)
                                             .iter()
                                             .find(|n| cols.iter().any(|c| c == *n))
                                             .map(|n| format!("{} ({n})", t("自动", "auto")))
                                             .unwrap_or_else(|| t("（无）", "(none)").to_owned());
-                                        egui::ComboBox::from_id_salt(("field", li, *f))
-                                            .selected_text(cur.clone().unwrap_or(auto.clone()))
-                                            .show_ui(ui, |ui| {
-                                                if ui
-                                                    .selectable_label(cur.is_none(), auto)
-                                                    .clicked()
-                                                {
-                                                    layer.fields.remove(*f);
-                                                }
-                                                for c in &cols {
-                                                    if ui
-                                                        .selectable_label(
-                                                            cur.as_deref() == Some(c),
-                                                            c,
-                                                        )
-                                                        .clicked()
-                                                    {
-                                                        layer
-                                                            .fields
-                                                            .insert(f.to_string(), c.clone());
-                                                    }
-                                                }
-                                            })
-                                            .response
-                                            .labelled_by(lid);
-                                        ui.end_row();
+                                        let mut v = layer.fields.get(*f).cloned();
+                                        option_row(
+                                            ui,
+                                            f,
+                                            ("field", li, *f),
+                                            &mut v,
+                                            &auto,
+                                            &choices,
+                                        );
+                                        match v {
+                                            Some(c) => layer.fields.insert(f.to_string(), c),
+                                            None => layer.fields.remove(*f),
+                                        };
                                     }
                                 });
                         }
@@ -868,6 +805,8 @@ impl CareCircleApp {
 
     pub(super) fn start_load_manifest(&mut self, ctx: &egui::Context, st: ImportState) {
         self.last_load = Some(st.source.clone());
+        // Kept so a failed load reopens the dialog with the user's edits, not the file's.
+        self.last_import = Some(st.clone());
         let ImportState {
             source,
             base,
@@ -1077,7 +1016,7 @@ impl CareCircleApp {
             }
             ExportKind::GapsCsv => {
                 let Some(r) = &self.report else { return };
-                let text = gaps_csv(r, en);
+                let text = crate::report::gaps_csv(r, en);
                 let res = crate::io::geojson::write_atomic(&path, text.as_bytes())
                     .map_err(|e| e.to_string());
                 done(self, res);
@@ -1129,40 +1068,17 @@ impl CareCircleApp {
             .as_ref()
             .map(|d| d.name.clone())
             .unwrap_or_default();
-        let rule_title = self
-            .report
-            .as_ref()
-            .and_then(|r| {
-                r.rules
-                    .iter()
-                    .find(|x| Some(&x.id) == self.map_rule.as_ref())
-            })
-            .map(|r| {
-                if en {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                }
-            })
-            .unwrap_or_else(|| self.t("全部规则", "All rules").to_owned());
+        let (rule_title, subtitle) = match &self.report {
+            Some(r) => crate::report::map::analysis_titles(r, self.map_rule.as_deref(), en),
+            None => (String::new(), String::new()),
+        };
         let mut spec = MapSpec::new(w.max(400), h.max(400), format!("{name} — {rule_title}"));
         spec.english = en;
         spec.rule = self.map_rule.clone();
+        spec.subtitle = subtitle;
         if let Some(v) = self.view {
             spec.center = Some(v.center);
             spec.scale = Some(v.scale * k as f64);
-        }
-        if let Some(r) = &self.report {
-            spec.subtitle = format!(
-                "{} · {}",
-                r.preset_title,
-                match (r.mode == "network", en) {
-                    (true, true) => "walking network",
-                    (true, false) => "步行路网",
-                    (false, true) => "straight-line distance",
-                    (false, false) => "直线距离",
-                }
-            );
         }
         let vis = |id| self.layer(id).visible;
         spec.layers.units = vis(LayerId::Units);

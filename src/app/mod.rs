@@ -191,6 +191,8 @@ pub struct CareCircleApp {
     import: Option<data::ImportState>,
     /// What the last load tried to open (for the import dialog when it fails).
     last_load: Option<PathBuf>,
+    /// The import settings the last load used, if it came from the import dialog.
+    last_import: Option<data::ImportState>,
     project_path: Option<PathBuf>,
     /// Project parts applied once its data has loaded (view, proposals).
     pending_project: Option<data::Project>,
@@ -249,6 +251,7 @@ impl CareCircleApp {
             dialog: None,
             import: None,
             last_load: None,
+            last_import: None,
             project_path: None,
             pending_project: None,
             notices: Vec::new(),
@@ -498,6 +501,7 @@ impl CareCircleApp {
 
     fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.last_load = Some(path.clone());
+        self.last_import = None;
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
                 Ok(ds) => loaded(ds),
@@ -615,6 +619,7 @@ impl CareCircleApp {
                 self.siting.decisions.clear();
                 self.job = None;
                 self.import = None;
+                self.last_import = None;
                 self.apply_pending_project();
                 // A planner opens data to see the gaps: analyse right away.
                 self.commands.push(Command::Analyze);
@@ -650,7 +655,11 @@ impl CareCircleApp {
                 // The loader could not read the data as given: offer the import dialog
                 // (role, CRS, fields) with the reason, unless the path itself is missing.
                 if self.job_label == "load" {
-                    if let Some(src) = self.last_load.clone().filter(|p| p.exists()) {
+                    if let Some(mut st) = self.last_import.take() {
+                        // Reopen with the user's edits, not the file's defaults.
+                        st.problem = Some(e.clone());
+                        self.import = Some(st);
+                    } else if let Some(src) = self.last_load.clone().filter(|p| p.exists()) {
                         self.commands
                             .push(Command::InspectImport(src, Some(e.clone())));
                     }
@@ -856,12 +865,7 @@ impl CareCircleApp {
                 layers::LayerId::Units => {
                     // Choropleth: the finest units with shapes, coloured by their rule status.
                     if let (Some(report), Some(cache)) = (&self.report, &self.map) {
-                        let finest = ds
-                            .units
-                            .iter()
-                            .filter(|u| u.geometry.is_some())
-                            .map(|u| u.level.tier())
-                            .max();
+                        let finest = ds.finest_shaped_tier();
                         let mesh = cache.fill_mesh(view, rect, &visible, |u| {
                             if Some(ds.unit(u).level.tier()) != finest {
                                 return None;
@@ -1179,12 +1183,7 @@ impl CareCircleApp {
         ui.label(format!(
             "{} · {}",
             r.preset,
-            match (r.mode, en) {
-                ("network", false) => "步行路网",
-                ("network", true) => "walking network",
-                (_, false) => "直线距离",
-                (_, true) => "straight line",
-            }
+            crate::report::map::mode_label(r.mode, en)
         ));
         let mut map_rule = self.map_rule.clone();
         ui.label(self.t("地图显示", "Map shows"));
@@ -1561,13 +1560,7 @@ fn fit_view(ds: &Dataset, rect: Rect) -> View {
 
 /// A scale bar with a round length of about a fifth of the map width.
 fn scale_bar(painter: &egui::Painter, rect: Rect, scale: f64) {
-    let target_m = rect.width() as f64 / 5.0 / scale;
-    let pow = 10f64.powf(target_m.log10().floor());
-    let nice = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * pow)
-        .rfind(|m| *m <= target_m)
-        .unwrap_or(pow);
+    let (nice, label) = crate::report::map::scale_bar_length(rect.width() as f64 / 5.0 / scale);
     let len = (nice * scale) as f32;
     let y = rect.bottom() - 20.0;
     let x0 = rect.left() + 20.0;
@@ -1578,11 +1571,6 @@ fn scale_bar(painter: &egui::Painter, rect: Rect, scale: f64) {
         [Pos2::new(x0 + len, y - 5.0), Pos2::new(x0 + len, y + 1.0)],
         stroke,
     );
-    let label = if nice >= 1000.0 {
-        format!("{} km", nice / 1000.0)
-    } else {
-        format!("{nice} m")
-    };
     painter.text(
         Pos2::new(x0 + len / 2.0, y - 8.0),
         egui::Align2::CENTER_BOTTOM,

@@ -298,6 +298,67 @@ fn fill_attr(c: Rgba) -> String {
     )
 }
 
+/// The longest round length (1, 2 or 5 × 10ⁿ m) not above `target_m`, and its label
+/// ("500 m", "2 km"): the scale bar of the app and of exported maps.
+pub fn scale_bar_length(target_m: f64) -> (f64, String) {
+    let pow = 10f64.powf(target_m.log10().floor());
+    let nice = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * pow)
+        .rfind(|m| *m <= target_m)
+        .unwrap_or(pow);
+    let label = if nice >= 1000.0 {
+        format!("{} km", nice / 1000.0)
+    } else {
+        format!("{nice} m")
+    };
+    (nice, label)
+}
+
+/// "walking network" / "straight-line distance" for a report's `mode`, in either language.
+pub fn mode_label(mode: &str, english: bool) -> &'static str {
+    match (mode == "network", english) {
+        (true, true) => "walking network",
+        (true, false) => "步行路网",
+        (false, true) => "straight-line distance",
+        (false, false) => "直线距离",
+    }
+}
+
+/// The map title's rule part and the subtitle of an analysis map: "plan · mode · m/n units
+/// meet" for `rule` (with no rule: units passing every evaluated rule).
+pub fn analysis_titles(report: &Report, rule: Option<&str>, english: bool) -> (String, String) {
+    let (rule_title, _) = choropleth_legend(report, rule, english);
+    let (meeting, total) = match report.rules.iter().find(|r| Some(r.id.as_str()) == rule) {
+        Some(r) => (r.units_meeting, r.units_total),
+        None => (
+            report
+                .units
+                .iter()
+                .filter(|u| super::unit_status(u) == "pass")
+                .count(),
+            report
+                .units
+                .iter()
+                .filter(|u| super::unit_status(u) != "not_evaluated")
+                .count(),
+        ),
+    };
+    let mode = mode_label(report.mode, english);
+    let subtitle = if english {
+        format!(
+            "{} · {mode} · {meeting}/{total} units meet",
+            report.preset_title
+        )
+    } else {
+        format!(
+            "{} · {mode} · {meeting}/{total} 个单元达标",
+            report.preset_title
+        )
+    };
+    (rule_title, subtitle)
+}
+
 /// Where a map puts things: the map frame in pixels and the world → pixel transform.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
@@ -433,12 +494,7 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
         x1 - x0,
         y1 - y0
     );
-    let finest = ds
-        .units
-        .iter()
-        .filter(|u| u.geometry.is_some())
-        .map(|u| u.level.tier())
-        .max();
+    let finest = ds.finest_shaped_tier();
     let rule = spec.rule.as_deref();
     // Units: one path per unit, holes by the even-odd rule.
     if let (true, Some(report)) = (spec.layers.units, report) {
@@ -738,20 +794,9 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
         }
     }
     // Scale bar: a round length of about a fifth of the frame.
-    let target_m = (x1 - x0) / 5.0 / scale;
-    let pow = 10f64.powf(target_m.log10().floor());
-    let nice = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * pow)
-        .rfind(|m| *m <= target_m)
-        .unwrap_or(pow);
+    let (nice, label) = scale_bar_length((x1 - x0) / 5.0 / scale);
     let len = nice * scale;
     let (sx, sy) = (x0 + 20.0, y1 - 18.0);
-    let label = if nice >= 1000.0 {
-        format!("{} km", nice / 1000.0)
-    } else {
-        format!("{nice} m")
-    };
     let _ = write!(
         s,
         "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"30\" fill=\"#ffffff\" fill-opacity=\"0.8\"/>\

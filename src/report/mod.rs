@@ -535,3 +535,48 @@ fn truncate(s: &str, n: usize) -> String {
     ));
     out
 }
+
+/// Gaps table as CSV (UTF-8 with BOM): one row per failing unit × rule.
+pub fn gaps_csv(report: &Report, english: bool) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "unit_code",
+        "unit_name",
+        "level",
+        "rule",
+        "rule_title",
+        "value",
+        "target",
+        "deficit",
+        "clause",
+    ]);
+    for u in &report.units {
+        for (id, st) in &u.rules {
+            if st.pass != Some(false) {
+                continue;
+            }
+            let Some(r) = report.rules.iter().find(|r| &r.id == id) else {
+                continue;
+            };
+            let _ = w.write_record([
+                u.code.clone(),
+                u.name.clone(),
+                u.level.key().to_owned(),
+                id.clone(),
+                if english {
+                    r.title_en.clone()
+                } else {
+                    r.title.clone()
+                },
+                st.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
+                format!("{}", r.target),
+                st.deficit.map(|v| format!("{v:.1}")).unwrap_or_default(),
+                format!("{} {}", r.clause.source, r.clause.section)
+                    .trim()
+                    .to_owned(),
+            ]);
+        }
+    }
+    let body = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+    format!("\u{feff}{body}")
+}
