@@ -758,8 +758,9 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
             Some(ex.bound),
             Some(gap),
             format!(
-                "HiGHS MILP ({}) warm-started by greedy + vertex substitution",
-                ex.status
+                "HiGHS MILP ({}) warm-started by {}",
+                ex.status,
+                pb.heuristic_name()
             ),
         )
     } else {
@@ -768,7 +769,7 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
             sol.objective,
             None,
             None,
-            "greedy + vertex substitution (heuristic; no bound)".to_owned(),
+            format!("{} (heuristic; no bound)", pb.heuristic_name()),
         )
     };
     let secs = t.elapsed().as_secs_f64();

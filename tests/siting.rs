@@ -142,3 +142,89 @@ fn quotas_are_constraints() {
     let err = p.solve_heuristic().unwrap_err().to_string();
     assert!(err.contains("only 1 candidate"), "{err}");
 }
+
+use proptest::prelude::*;
+
+/// A random clustered problem on a 2 km square (two clusters so covers overlap).
+fn random_problem(
+    model: Model,
+    demand: &[(f64, f64, u8)],
+    candidates: &[(f64, f64)],
+    radius: f64,
+    p: usize,
+    quota: Option<(Vec<usize>, u32)>,
+) -> carecircle::siting::Problem {
+    let place = |x: f64, y: f64, k: usize| {
+        let c = if k.is_multiple_of(2) { 0.0 } else { 1200.0 };
+        [c + x * 800.0, c + y * 800.0]
+    };
+    carecircle::siting::Problem {
+        model,
+        demand: demand
+            .iter()
+            .enumerate()
+            .map(|(k, (x, y, _))| place(*x, *y, k))
+            .collect(),
+        weight: demand.iter().map(|d| d.2 as f64).collect(),
+        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
+        candidates: candidates
+            .iter()
+            .enumerate()
+            .map(|(k, (x, y))| place(*x, *y, k))
+            .collect(),
+        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
+        existing: Vec::new(),
+        radius: Some(radius),
+        p: Some(p),
+        cover: None,
+        quotas: quota
+            .map(|(sites, at_least)| {
+                vec![carecircle::siting::Quota {
+                    sites,
+                    at_least,
+                    label: "random".into(),
+                }]
+            })
+            .unwrap_or_default(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The LSCP heuristic (greedy, local search, Lagrangian heuristic with reductions)
+    /// always returns a cover of every coverable point that keeps the quota, never fewer
+    /// sites than the proven optimum; MCLP's heuristic objective is what its sites cover.
+    #[test]
+    fn heuristics_give_feasible_answers_no_better_than_the_optimum(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..20), 5..60),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 3..25),
+        radius in 150.0f64..600.0,
+        quota in prop::option::of((prop::collection::vec(0usize..3, 1..3), 1u32..2)),
+    ) {
+        use carecircle::siting::exact::solve_exact;
+        let quota = quota.map(|(mut s, k)| { s.sort(); s.dedup(); (s, k) });
+        let pb = random_problem(Model::Lscp, &demand, &candidates, radius, 1, quota.clone());
+        let h = pb.solve_heuristic().unwrap();
+        for d in &pb.demand {
+            let reach = |c: &[f64; 2]| ((c[0] - d[0]).powi(2) + (c[1] - d[1]).powi(2)).sqrt() <= radius;
+            if pb.candidates.iter().any(reach) {
+                prop_assert!(h.selected.iter().any(|j| reach(&pb.candidates[*j])), "uncovered {d:?}");
+            }
+        }
+        if let Some((sites, k)) = &quota {
+            prop_assert!(sites.iter().filter(|s| h.selected.contains(s)).count() >= *k as usize);
+        }
+        let ex = solve_exact(&pb, 10.0, None).unwrap();
+        prop_assert_eq!(ex.status.as_str(), "Optimal");
+        prop_assert!(h.objective >= ex.objective, "{} < {}", h.objective, ex.objective);
+
+        let p = (candidates.len() / 3).max(1);
+        let pb = random_problem(Model::Mclp, &demand, &candidates, radius, p, None);
+        let h = pb.solve_heuristic().unwrap();
+        prop_assert_eq!(h.selected.len(), p);
+        prop_assert!((pb.objective(&h.selected) - h.objective).abs() < 1e-9);
+        let ex = solve_exact(&pb, 10.0, None).unwrap();
+        prop_assert!(h.objective <= ex.objective + 1e-9, "{} > {}", h.objective, ex.objective);
+    }
+}

@@ -5,8 +5,9 @@
 //! p-median — minimise total weighted distance to the nearest open site.
 //!
 //! Solvers: greedy, then vertex substitution (Teitz–Bart): swap an open site for a closed
-//! one while any swap improves the objective. Deterministic: ties go to the lower candidate
-//! index. Coverage sets come from an R-tree (never an all-pairs matrix when a radius bounds
+//! one while any swap improves the objective. LSCP instead drops redundant sites, makes
+//! 2-for-1 replacements and runs a Lagrangian heuristic on the reduced cover (`lscp`).
+//! Deterministic: ties go to the lower candidate index. Coverage sets come from an R-tree (never an all-pairs matrix when a radius bounds
 //! the problem). Coverage is inclusive: `sqrt(dx² + dy²) <= radius`.
 
 // Candidate and demand loops index several parallel arrays (open, sets, count, weight):
@@ -16,6 +17,7 @@
 use std::path::Path;
 
 pub mod exact;
+mod lscp;
 pub mod propose;
 
 use geo::Point;
@@ -241,11 +243,19 @@ impl Problem {
         }
     }
 
+    /// What `solve_heuristic` runs for this model, for reports.
+    pub fn heuristic_name(&self) -> &'static str {
+        match self.model {
+            Model::Lscp => "greedy + redundancy/2-for-1 local search + Lagrangian heuristic",
+            _ => "greedy + vertex substitution",
+        }
+    }
+
     pub fn solve_heuristic(&self) -> Result<Solution> {
         self.validate()?;
         Ok(match self.model {
             Model::Mclp => mclp(self),
-            Model::Lscp => lscp(self),
+            Model::Lscp => lscp::solve(self),
             Model::Pmedian => pmedian(self),
         })
     }
@@ -465,143 +475,6 @@ fn mclp(pb: &Problem) -> Solution {
     }
     Solution {
         objective: covered(&count),
-        selected,
-        greedy_objective,
-        swaps,
-    }
-}
-
-/// LSCP: greedy by newly covered points, then drop redundant sites (largest index first),
-/// then try 2-for-1 replacements while they exist.
-fn lscp(pb: &Problem) -> Solution {
-    let r = pb.radius.expect("validated");
-    let sets = pb.coverage_sets(r);
-    let n = pb.demand.len();
-    let base = pb.covered_by_existing(r);
-    let mut coverable = base.iter().map(|b| !b).collect::<Vec<bool>>();
-    let mut reach = vec![false; n];
-    for s in &sets {
-        for i in s {
-            reach[*i as usize] = true;
-        }
-    }
-    for i in 0..n {
-        coverable[i] &= reach[i];
-    }
-    let mut count = vec![0u32; n];
-    let mut selected: Vec<usize> = Vec::new();
-    let mut open = vec![false; pb.candidates.len()];
-    let mut quotas = Quotas::new(pb);
-    for g in 0..quotas.groups.len() {
-        let fresh = |c: usize, count: &[u32]| {
-            sets[c]
-                .iter()
-                .filter(|i| coverable[**i as usize] && count[**i as usize] == 0)
-                .count() as f64
-        };
-        while let Some(c) = quotas.best_for(g, &open, |c| fresh(c, &count)) {
-            open[c] = true;
-            quotas.set(c, true);
-            selected.push(c);
-            for i in &sets[c] {
-                count[*i as usize] += 1;
-            }
-        }
-    }
-    loop {
-        let mut best: Option<(usize, usize)> = None;
-        for c in 0..pb.candidates.len() {
-            if open[c] {
-                continue;
-            }
-            let g = sets[c]
-                .iter()
-                .filter(|i| coverable[**i as usize] && count[**i as usize] == 0)
-                .count();
-            if g > 0 && best.is_none_or(|(bg, _)| g > bg) {
-                best = Some((g, c));
-            }
-        }
-        let Some((_, c)) = best else { break };
-        open[c] = true;
-        quotas.set(c, true);
-        selected.push(c);
-        for i in &sets[c] {
-            count[*i as usize] += 1;
-        }
-    }
-    let greedy_objective = selected.len() as f64;
-    let mut swaps = 0;
-    let redundant = |s: usize, count: &[u32]| {
-        sets[s]
-            .iter()
-            .all(|i| !coverable[*i as usize] || count[*i as usize] > 1)
-    };
-    let mut changed = true;
-    while changed {
-        changed = false;
-        // Drop redundant sites.
-        let mut k = selected.len();
-        while k > 0 {
-            k -= 1;
-            let s = selected[k];
-            if redundant(s, &count) && quotas.allows(&[s], None) {
-                for i in &sets[s] {
-                    count[*i as usize] -= 1;
-                }
-                open[s] = false;
-                quotas.set(s, false);
-                selected.remove(k);
-                changed = true;
-            }
-        }
-        // 2-for-1: close two sites if one closed candidate covers everything only they cover.
-        'outer: for a in 0..selected.len() {
-            for b in a + 1..selected.len() {
-                let (sa, sb) = (selected[a], selected[b]);
-                let mut need: Vec<u32> = Vec::new();
-                for i in sets[sa].iter().chain(&sets[sb]) {
-                    let iu = *i as usize;
-                    if !coverable[iu] {
-                        continue;
-                    }
-                    let by = sets[sa].binary_search(i).is_ok() as u32
-                        + sets[sb].binary_search(i).is_ok() as u32;
-                    if count[iu] == by {
-                        need.push(*i);
-                    }
-                }
-                need.sort_unstable();
-                need.dedup();
-                for c in 0..pb.candidates.len() {
-                    if open[c] || !quotas.allows(&[sa, sb], Some(c)) {
-                        continue;
-                    }
-                    if need.iter().all(|i| sets[c].binary_search(i).is_ok()) {
-                        for s in [sa, sb] {
-                            for i in &sets[s] {
-                                count[*i as usize] -= 1;
-                            }
-                            open[s] = false;
-                            quotas.set(s, false);
-                        }
-                        for i in &sets[c] {
-                            count[*i as usize] += 1;
-                        }
-                        open[c] = true;
-                        quotas.set(c, true);
-                        selected.retain(|x| *x != sa && *x != sb);
-                        selected.push(c);
-                        swaps += 1;
-                        changed = true;
-                        break 'outer;
-                    }
-                }
-            }
-        }
-    }
-    Solution {
-        objective: selected.len() as f64,
         selected,
         greedy_objective,
         swaps,
