@@ -758,7 +758,8 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
             Some(ex.bound),
             Some(gap),
             format!(
-                "HiGHS MILP ({}) warm-started by {}",
+                "{} ({}), warm-started by {}",
+                ex.method,
                 ex.status,
                 pb.heuristic_name()
             ),

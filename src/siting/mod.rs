@@ -16,6 +16,7 @@
 
 use std::path::Path;
 
+pub mod bnb;
 pub mod exact;
 mod lscp;
 pub mod propose;
