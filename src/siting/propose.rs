@@ -498,7 +498,7 @@ pub fn propose(
                 ex.objective,
                 Some(ex.bound),
                 Some(ex.gap),
-                ex.status,
+                format!("{}, {}", ex.status, ex.method),
             )
         } else {
             let gap = (ex.bound - heur.objective).abs() / heur.objective.abs().max(1e-12);
@@ -507,7 +507,7 @@ pub fn propose(
                 heur.objective,
                 Some(ex.bound),
                 Some(gap),
-                format!("{} (heuristic kept)", ex.status),
+                format!("{}, {} (heuristic kept)", ex.status, ex.method),
             )
         }
     } else {
