@@ -736,7 +736,10 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
     );
     let (selected, objective, bound, gap, solver) = if a.exact {
         let remaining = (a.time_limit - t.elapsed().as_secs_f64()).max(0.1);
-        let ex = carecircle::siting::exact::solve_exact(&pb, remaining, Some(&sol))?;
+        let bar = BarProgress::new();
+        let ex = carecircle::siting::exact::solve_exact_with(&pb, remaining, Some(&sol), &bar);
+        bar.finish();
+        let ex = ex?;
         // Keep the better of the two answers (the heuristic may beat a timed-out MILP).
         let better = match pb.model {
             carecircle::siting::Model::Mclp => ex.objective >= sol.objective,

@@ -282,10 +282,98 @@ proptest! {
         let far = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let start: Vec<usize> = (0..p).collect();
         for integral in [true, false] {
-            let out = bnb::solve(&rows, p, &start, None, far, integral);
+            let out = bnb::solve(&rows, p, &start, None, &|| std::time::Instant::now() >= far, integral);
             prop_assert!(out.proven);
             prop_assert!((out.objective + constant - best).abs() < 1e-6, "tree {} vs brute force {}", out.objective + constant, best);
             prop_assert!((pb.objective(&out.selected) - best).abs() < 1e-6);
         }
+    }
+}
+
+/// Cancels the job once `after` has passed since it was made.
+struct CancelAfter {
+    t0: std::time::Instant,
+    after: std::time::Duration,
+    advanced: std::sync::atomic::AtomicU64,
+}
+
+impl carecircle::progress::Progress for CancelAfter {
+    fn stage(&self, _name: &str, _total: Option<u64>) {}
+    fn advance(&self, _done: u64) {
+        self.advanced
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn is_cancelled(&self) -> bool {
+        self.t0.elapsed() >= self.after
+    }
+}
+
+/// 20,000 uniform demand points, 1,500 candidates on a 20 km square: an MCLP no solver
+/// settles in the first few hundred milliseconds.
+fn hard_mclp(quota: bool) -> carecircle::siting::Problem {
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let demand: Vec<[f64; 2]> = (0..20_000)
+        .map(|_| [rnd() * 20_000.0, rnd() * 20_000.0])
+        .collect();
+    let weight: Vec<f64> = (0..20_000).map(|_| (1.0 + rnd() * 99.0).round()).collect();
+    let candidates: Vec<[f64; 2]> = (0..1_500)
+        .map(|_| [rnd() * 20_000.0, rnd() * 20_000.0])
+        .collect();
+    carecircle::siting::Problem {
+        model: Model::Mclp,
+        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
+        demand,
+        weight,
+        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
+        candidates,
+        existing: Vec::new(),
+        radius: Some(900.0),
+        p: Some(60),
+        cover: None,
+        quotas: if quota {
+            vec![carecircle::siting::Quota {
+                sites: (0..40).collect(),
+                at_least: 1,
+                label: "one of the first forty".into(),
+            }]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+#[test]
+fn a_cancelled_exact_solve_stops_soon_with_cancelled() {
+    // Without quotas the Lagrangian tree runs first; with one, HiGHS alone (its callback).
+    for quota in [false, true] {
+        let pb = hard_mclp(quota);
+        let warm = pb.solve_heuristic().unwrap();
+        let progress = CancelAfter {
+            t0: std::time::Instant::now(),
+            after: std::time::Duration::from_millis(300),
+            advanced: Default::default(),
+        };
+        let r = carecircle::siting::exact::solve_exact_with(&pb, 600.0, Some(&warm), &progress);
+        let secs = progress.t0.elapsed().as_secs_f64();
+        assert!(
+            matches!(r, Err(carecircle::Error::Cancelled)),
+            "quota {quota}: expected Cancelled, got {:?}",
+            r.map(|e| e.status)
+        );
+        // Building the model is not interruptible; solving is.
+        assert!(
+            secs < 5.0,
+            "quota {quota}: stopped {secs:.2} s after the start"
+        );
+        assert!(
+            progress.advanced.load(std::sync::atomic::Ordering::Relaxed) > 0,
+            "quota {quota}: no progress reported"
+        );
     }
 }

@@ -13,8 +13,6 @@
 // Rows and sites index several parallel arrays.
 #![allow(clippy::needless_range_loop)]
 
-use std::time::Instant;
-
 /// Merged coverage rows: weight and sites of each, and the rows of each site.
 pub struct Rows {
     pub weight: Vec<f64>,
@@ -85,14 +83,15 @@ struct Eval {
 }
 
 /// Solves `max covered weight` with exactly `p` open sites, starting from `start` (a
-/// feasible selection), until proven or `deadline`. `integral`: every weight is an integer,
-/// so a bound below incumbent + 1 proves the incumbent.
+/// feasible selection), until proven or `stop()` says so (a deadline, a cancel button;
+/// polled between nodes and every few subgradient steps). `integral`: every weight is an
+/// integer, so a bound below incumbent + 1 proves the incumbent.
 pub fn solve(
     rows: &Rows,
     p: usize,
     start: &[usize],
     lambda0: Option<Vec<f64>>,
-    deadline: Instant,
+    stop: &dyn Fn() -> bool,
     integral: bool,
 ) -> Outcome {
     let m = rows.of.len();
@@ -129,7 +128,7 @@ pub fn solve(
         if !beats(node.bound, best) {
             continue;
         }
-        if Instant::now() >= deadline {
+        if stop() {
             stack.push(node);
             timed_out = true;
             break;
@@ -139,7 +138,16 @@ pub fn solve(
         let mut ev: Option<Eval> = None;
         for round in 0..5 {
             let iters = if nodes == 1 && round == 0 { 3000 } else { 100 };
-            ev = evaluate(rows, p, &node.fix, &mut node.lambda, best, iters, &beats);
+            ev = evaluate(
+                rows,
+                p,
+                &node.fix,
+                &mut node.lambda,
+                best,
+                iters,
+                &beats,
+                stop,
+            );
             let Some(e) = &ev else { break };
             // Primal: the relaxed choice, improved by swaps, is a selection.
             if round == 0 {
@@ -198,7 +206,10 @@ pub fn solve(
 }
 
 /// Subgradient steps on the node's multipliers (Polyak steps towards the incumbent).
-/// `None` when the node is infeasible (too few free sites for `p`).
+/// `None` when the node is infeasible (too few free sites for `p`). The node's active rows
+/// and free sites are first packed into flat arrays (both directions), so each step reads
+/// only the pairs that can still change, contiguously.
+#[allow(clippy::too_many_arguments)]
 fn evaluate(
     rows: &Rows,
     p: usize,
@@ -207,6 +218,7 @@ fn evaluate(
     inc: f64,
     iters: usize,
     beats: &dyn Fn(f64, f64) -> bool,
+    stop: &dyn Fn() -> bool,
 ) -> Option<Eval> {
     let m = fix.len();
     let n_open = fix.iter().filter(|f| **f == Fix::Open).count();
@@ -215,62 +227,88 @@ fn evaluate(
         return None;
     }
     let q = p - n_open;
+    // Free sites get local numbers; closed and open ones drop out of the rows.
+    let free: Vec<usize> = (0..m).filter(|j| fix[*j] == Fix::Free).collect();
+    let mut local = vec![u32::MAX; m];
+    for (s, j) in free.iter().enumerate() {
+        local[*j] = s as u32;
+    }
+    let fixed_open: Vec<usize> = (0..m).filter(|j| fix[*j] == Fix::Open).collect();
     // Rows already covered by an open site are constant; rows with no free site are lost.
     let mut constant = 0.0;
     let mut active: Vec<u32> = Vec::new();
+    let mut row_start: Vec<u32> = vec![0];
+    let mut row_sites: Vec<u32> = Vec::new();
     for k in 0..rows.weight.len() {
         let s = &rows.sites[k];
         if s.iter().any(|j| fix[*j as usize] == Fix::Open) {
             constant += rows.weight[k];
-        } else if s.iter().any(|j| fix[*j as usize] == Fix::Free) {
+            continue;
+        }
+        let before = row_sites.len();
+        row_sites.extend(
+            s.iter()
+                .map(|j| local[*j as usize])
+                .filter(|l| *l != u32::MAX),
+        );
+        if row_sites.len() > before {
             active.push(k as u32);
+            row_start.push(row_sites.len() as u32);
         }
     }
-    let free: Vec<usize> = (0..m).filter(|j| fix[*j] == Fix::Free).collect();
-    let fixed_open: Vec<usize> = (0..m).filter(|j| fix[*j] == Fix::Open).collect();
-    let mut rho = vec![0.0f64; m];
-    let mut order = free.clone();
-    let mut chosen = vec![false; m];
-    let mut best: Option<(f64, Vec<f64>, Vec<usize>)> = None;
-    let mut xsum = vec![0.0f64; m];
+    let a_n = active.len();
+    let w: Vec<f64> = active.iter().map(|k| rows.weight[*k as usize]).collect();
+    let mut lam: Vec<f64> = active.iter().map(|k| lambda[*k as usize]).collect();
+    // Transposed: each free site's active rows.
+    let f_n = free.len();
+    let mut site_start = vec![0u32; f_n + 1];
+    for s in &row_sites {
+        site_start[*s as usize + 1] += 1;
+    }
+    for s in 0..f_n {
+        site_start[s + 1] += site_start[s];
+    }
+    let mut fill = site_start.clone();
+    let mut site_rows = vec![0u32; row_sites.len()];
+    for a in 0..a_n {
+        for s in &row_sites[row_start[a] as usize..row_start[a + 1] as usize] {
+            site_rows[fill[*s as usize] as usize] = a as u32;
+            fill[*s as usize] += 1;
+        }
+    }
+    let mut rho = vec![0.0f64; f_n];
+    let mut order: Vec<u32> = (0..f_n as u32).collect();
+    let mut cnt = vec![0u32; a_n];
+    let mut best: Option<(f64, Vec<f64>, Vec<u32>)> = None;
+    let mut xsum = vec![0.0f64; f_n];
     let mut xn = 0.0f64;
     // The root starts from scratch and needs long steps; children start near their parent.
     let (mut mu, patience) = if iters > 1000 { (2.0, 100) } else { (0.5, 10) };
     let mut stall = 0;
-    let mut g = vec![0.0f64; rows.weight.len()];
+    let mut g = vec![0.0f64; a_n];
     for it in 0..iters {
-        for j in &free {
-            rho[*j] = 0.0;
-        }
-        let mut base = constant;
-        for &k in &active {
-            let l = lambda[k as usize];
-            base += rows.weight[k as usize] - l;
-            for j in &rows.sites[k as usize] {
-                rho[*j as usize] += l;
+        rho.iter_mut().for_each(|r| *r = 0.0);
+        let mut value = constant;
+        for a in 0..a_n {
+            let l = lam[a];
+            value += w[a] - l;
+            for s in &row_sites[row_start[a] as usize..row_start[a + 1] as usize] {
+                rho[*s as usize] += l;
             }
         }
-        let mut value = base;
         if q > 0 {
-            order.select_nth_unstable_by(q - 1, |a, b| rho[*b].total_cmp(&rho[*a]).then(a.cmp(b)));
+            order.select_nth_unstable_by(q - 1, |x, y| {
+                rho[*y as usize].total_cmp(&rho[*x as usize]).then(x.cmp(y))
+            });
         }
-        for j in &free {
-            chosen[*j] = false;
-        }
-        for &j in &order[..q] {
-            chosen[j] = true;
-            value += rho[j];
+        for &s in &order[..q] {
+            value += rho[s as usize];
         }
         if best
             .as_ref()
             .is_none_or(|(b, _, _)| value < *b - 1e-9 * b.abs().max(1.0))
         {
-            let top: Vec<usize> = fixed_open
-                .iter()
-                .copied()
-                .chain(order[..q].iter().copied())
-                .collect();
-            best = Some((value, lambda.to_vec(), top));
+            best = Some((value, lam.clone(), order[..q].to_vec()));
             stall = 0;
         } else {
             stall += 1;
@@ -284,31 +322,35 @@ fn evaluate(
                 xsum.iter_mut().for_each(|x| *x = 0.0);
                 xn = 0.0;
             }
-            for &j in &order[..q] {
-                xsum[j] += 1.0;
+            for &s in &order[..q] {
+                xsum[s as usize] += 1.0;
             }
             xn += 1.0;
         }
         let bv = best.as_ref().map(|b| b.0).unwrap_or(f64::INFINITY);
-        if !beats(bv, inc) || mu < 1e-4 {
+        if !beats(bv, inc) || mu < 1e-4 || (it % 16 == 15 && stop()) {
             break;
         }
-        // ∂/∂λ_k = (chosen sites covering k) − 1.
+        // ∂/∂λ_a = (chosen sites covering a) − 1, counted from the chosen sites' rows.
+        for &s in &order[..q] {
+            for a in
+                &site_rows[site_start[s as usize] as usize..site_start[s as usize + 1] as usize]
+            {
+                cnt[*a as usize] += 1;
+            }
+        }
         let mut norm = 0.0;
-        for &k in &active {
-            let c = rows.sites[k as usize]
-                .iter()
-                .filter(|j| chosen[**j as usize])
-                .count() as f64;
-            let gk = c - 1.0;
-            let l = lambda[k as usize];
-            // Projected: no push beyond the box [0, w_k].
-            let gk = if (l <= 0.0 && gk > 0.0) || (l >= rows.weight[k as usize] && gk < 0.0) {
+        for a in 0..a_n {
+            let gk = cnt[a] as f64 - 1.0;
+            cnt[a] = 0;
+            let l = lam[a];
+            // Projected: no push beyond the box [0, w_a].
+            let gk = if (l <= 0.0 && gk > 0.0) || (l >= w[a] && gk < 0.0) {
                 0.0
             } else {
                 gk
             };
-            g[k as usize] = gk;
+            g[a] = gk;
             norm += gk * gk;
         }
         if norm == 0.0 {
@@ -316,14 +358,25 @@ fn evaluate(
         }
         let target = if inc.is_finite() { inc } else { 0.0 };
         let step = mu * (value - target).max(1e-6 * value.abs().max(1.0)) / norm;
-        for &k in &active {
-            let k = k as usize;
-            lambda[k] = (lambda[k] - step * g[k]).clamp(0.0, rows.weight[k]);
+        for a in 0..a_n {
+            if g[a] != 0.0 {
+                lam[a] = (lam[a] - step * g[a]).clamp(0.0, w[a]);
+            }
         }
     }
     let (bound, lam, top) = best.expect("at least one iteration");
-    lambda.copy_from_slice(&lam);
-    let xbar = xsum.iter().map(|s| s / xn.max(1.0)).collect();
+    for (a, k) in active.iter().enumerate() {
+        lambda[*k as usize] = lam[a];
+    }
+    let top = fixed_open
+        .iter()
+        .copied()
+        .chain(top.iter().map(|s| free[*s as usize]))
+        .collect();
+    let mut xbar = vec![0.0f64; m];
+    for (s, j) in free.iter().enumerate() {
+        xbar[*j] = xsum[s] / xn.max(1.0);
+    }
     Some(Eval { bound, top, xbar })
 }
 

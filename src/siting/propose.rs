@@ -486,7 +486,7 @@ pub fn propose(
     let heur = pb.solve_heuristic()?;
     check(progress)?;
     let (selected, objective, bound, gap, status) = if opts.exact {
-        let ex = super::exact::solve_exact(&pb, opts.time_limit, Some(&heur))?;
+        let ex = super::exact::solve_exact_with(&pb, opts.time_limit, Some(&heur), progress)?;
         // Never report worse than the heuristic's own answer.
         let better = match model {
             Model::Mclp => ex.objective >= heur.objective,
