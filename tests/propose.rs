@@ -240,3 +240,47 @@ fn candidate_files_are_checked() {
     assert!(err.contains("duplicate candidate id 'a'"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
+    let ds = harbin();
+    let graph = carecircle::network::Graph::from_dataset(&ds);
+    let acc = carecircle::network::NetworkAccess {
+        graph: &graph,
+        max_snap: 300.0,
+    };
+    let opts = |exact| ProposeOptions {
+        kind: FacilityKind::DayCare,
+        model: ProposeModel::Pmedian,
+        p: Some(3),
+        exact,
+        time_limit: 60.0,
+        ..Default::default()
+    };
+    let heur = propose(&ds, &rules(), &opts(false), None, &acc, &NoProgress).unwrap();
+    let ex = propose(&ds, &rules(), &opts(true), None, &acc, &NoProgress).unwrap();
+    let (h, e) = (&heur.proposals, &ex.proposals);
+    assert_eq!(e.proposals.len(), 3);
+    assert!(e.objective <= h.objective + 1e-6 * h.objective);
+    assert!(e.gap.unwrap() <= 1e-6, "{}", e.status);
+    // The cutoff is reported, not silently applied.
+    assert!(
+        e.notes.iter().any(|n| n.contains("2700 m")),
+        "{:?}",
+        e.notes
+    );
+    // Opening more sites can only shorten walks.
+    let more = propose(
+        &ds,
+        &rules(),
+        &ProposeOptions {
+            p: Some(6),
+            ..opts(false)
+        },
+        None,
+        &acc,
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(more.proposals.objective < h.objective);
+}

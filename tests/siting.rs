@@ -377,3 +377,78 @@ fn a_cancelled_exact_solve_stops_soon_with_cancelled() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// p-median on distances given from outside (walking distances in the app; here a grid
+    /// city's Manhattan metric) with a search cutoff: the exact solve equals brute force over
+    /// every p-subset, computed here independently, and the heuristic is feasible and no
+    /// better. With a cutoff beyond every distance and Euclidean metres it agrees with the
+    /// straight-line model.
+    #[test]
+    fn pmedian_on_given_distances_matches_brute_force(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..50), 10..60),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 5..12),
+        cutoff in 300.0f64..1500.0,
+        p in 1usize..4,
+        existing in prop::option::of((0.0f64..1.0, 0.0f64..1.0)),
+    ) {
+        use carecircle::siting::exact::solve_exact;
+        let p = p.min(candidates.len());
+        let mut pb = random_problem(Model::Pmedian, &demand, &candidates, 500.0, p, None);
+        if let Some((x, y)) = existing {
+            pb.existing.push([x * 800.0, y * 800.0]);
+        }
+        let cover_with = |pb: &carecircle::siting::Problem, metric: &dyn Fn(&[f64; 2], &[f64; 2]) -> f64, cutoff: f64| {
+            let mut sets = Vec::new();
+            let mut metres = Vec::new();
+            for c in &pb.candidates {
+                let (s, m): (Vec<u32>, Vec<f32>) = pb.demand.iter().enumerate()
+                    .map(|(i, d)| (i as u32, metric(c, d)))
+                    .filter(|(_, d)| *d <= cutoff)
+                    .map(|(i, d)| (i, d as f32))
+                    .unzip();
+                sets.push(s);
+                metres.push(m);
+            }
+            let existing_m: Vec<f64> = pb.demand.iter()
+                .map(|d| pb.existing.iter().map(|e| metric(e, d)).filter(|m| *m <= cutoff).fold(f64::INFINITY, f64::min))
+                .collect();
+            carecircle::siting::Cover { sets, by_existing: vec![false; pb.demand.len()], metres, existing_m, cutoff }
+        };
+        let manhattan = |a: &[f64; 2], b: &[f64; 2]| (a[0] - b[0]).abs() + (a[1] - b[1]).abs();
+        let euclid = |a: &[f64; 2], b: &[f64; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+        let mut walk = pb.clone();
+        walk.cover = Some(cover_with(&pb, &manhattan, cutoff));
+        let m = pb.candidates.len();
+        let mut best = f64::INFINITY;
+        for mask in 0u32..(1 << m) {
+            if mask.count_ones() as usize != p {
+                continue;
+            }
+            let total: f64 = pb.demand.iter().zip(&pb.weight).map(|(d, w)| {
+                let near = (0..m).filter(|j| mask & (1 << j) != 0)
+                    .map(|j| manhattan(&pb.candidates[j], d))
+                    .chain(pb.existing.iter().map(|e| manhattan(e, d)))
+                    .fold(cutoff, f64::min);
+                w * near
+            }).sum();
+            best = best.min(total);
+        }
+        let tol = 1e-6 * best.max(1.0);
+        let ex = solve_exact(&walk, 10.0, None).unwrap();
+        prop_assert_eq!(ex.status.as_str(), "Optimal");
+        prop_assert!((ex.objective - best).abs() < tol, "exact {} vs brute force {}", ex.objective, best);
+        let h = walk.solve_heuristic().unwrap();
+        prop_assert_eq!(h.selected.len(), p);
+        prop_assert!(h.objective >= best - tol, "heuristic {} beats the optimum {}", h.objective, best);
+        prop_assert!((walk.objective(&h.selected) - h.objective).abs() < tol);
+
+        let mut straight = pb.clone();
+        straight.cover = Some(cover_with(&pb, &euclid, 1e6));
+        let a = solve_exact(&straight, 10.0, None).unwrap();
+        let b = solve_exact(&pb, 10.0, None).unwrap();
+        prop_assert!((a.objective - b.objective).abs() < 1e-6 * b.objective.max(1.0), "{} vs {}", a.objective, b.objective);
+    }
+}

@@ -142,6 +142,40 @@ pub fn solve_exact_with(
                 }
             }
         }
+        Model::Pmedian if pb.cover.is_some() => {
+            // Walking distances: an assignment column per reached (demand, site) pair, and
+            // one per demand point for "the nearest existing facility or the cutoff".
+            sense = Sense::Minimise;
+            let cv = pb.cover.as_ref().expect("checked");
+            let pairs: usize = cv.sets.iter().map(|s| s.len()).sum();
+            if pairs > MAX_DENSE_PMEDIAN {
+                return Err(Error::Analysis(format!(
+                    "exact p-median builds {pairs} assignment variables, more than {MAX_DENSE_PMEDIAN}: use the heuristic (drop --exact) or fewer candidates"
+                )));
+            }
+            let mut assign: Vec<Vec<(highs::Col, f64)>> = (0..n)
+                .map(|i| {
+                    let far = cv.existing_m[i].min(cv.cutoff);
+                    let z = rp.add_column(pb.weight[i] * far, 0.0..=1.0);
+                    vec![(z, 1.0)]
+                })
+                .collect();
+            n_cols += n;
+            for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
+                for (i, d) in s.iter().zip(ms) {
+                    let i = *i as usize;
+                    let z = rp.add_column(pb.weight[i] * (*d as f64).min(cv.cutoff), 0.0..=1.0);
+                    n_cols += 1;
+                    assign[i].push((z, 1.0));
+                    rp.add_row(..=0.0, [(z, 1.0), (x[j], -1.0)]);
+                }
+            }
+            for a in &assign {
+                rp.add_row(1.0..=1.0, a);
+            }
+            let p = pb.p.expect("validated") as f64;
+            rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
+        }
         Model::Pmedian => {
             sense = Sense::Minimise;
             if n * m > MAX_DENSE_PMEDIAN {

@@ -84,7 +84,19 @@ pub struct Cover {
     pub sets: Vec<Vec<u32>>,
     /// Demand already reached by an existing facility.
     pub by_existing: Vec<bool>,
+    /// p-median only: the walking distance (m) to each point of `sets` (parallel lists).
+    /// Searches stop at `cutoff`, so the model is the capped p-median: a point farther
+    /// than `cutoff` from every open site counts as `cutoff` away.
+    pub metres: Vec<Vec<f32>>,
+    /// p-median only: metres to the nearest existing facility (`INFINITY` if none within
+    /// `cutoff`).
+    pub existing_m: Vec<f64>,
+    /// p-median only: how far the distance searches went.
+    pub cutoff: f64,
 }
+
+/// Largest demand × candidates matrix the walking-distance p-median keeps (f32: 160 MB).
+pub const MAX_PMEDIAN_MATRIX: usize = 40_000_000;
 
 /// A solution: selected candidate indices (in selection order for greedy), objective.
 #[derive(Clone, Debug, Serialize)]
@@ -129,9 +141,25 @@ impl Problem {
             if c.sets.len() != self.candidates.len() || c.by_existing.len() != self.demand.len() {
                 return bad("coverage sets do not match the candidates and demand".into());
             }
-            if self.model == Model::Pmedian {
+            let pairs = self.demand.len() * self.candidates.len();
+            if self.model == Model::Pmedian && pairs > MAX_PMEDIAN_MATRIX {
+                return bad(format!(
+                    "p-median on walking distances keeps a {} × {} distance matrix, more than {MAX_PMEDIAN_MATRIX} pairs: use fewer candidate sites (a larger --spacing or a candidate file)",
+                    self.demand.len(),
+                    self.candidates.len()
+                ));
+            }
+            if self.model == Model::Pmedian
+                && (c.metres.len() != c.sets.len()
+                    || c.metres
+                        .iter()
+                        .zip(&c.sets)
+                        .any(|(m, s)| m.len() != s.len())
+                    || c.existing_m.len() != self.demand.len()
+                    || !(c.cutoff.is_finite() && c.cutoff > 0.0))
+            {
                 return bad(
-                    "p-median minimises straight-line distance: use mclp or lscp with walking coverage"
+                    "p-median on walking distances needs the distance of every reached point and a positive cutoff"
                         .into(),
                 );
             }
@@ -228,6 +256,17 @@ impl Problem {
                     .sum()
             }
             Model::Lscp => selected.len() as f64,
+            Model::Pmedian if self.cover.is_some() => {
+                let c = self.cover.as_ref().expect("checked");
+                let mut best: Vec<f64> = c.existing_m.iter().map(|e| e.min(c.cutoff)).collect();
+                for j in selected {
+                    for (i, m) in c.sets[*j].iter().zip(&c.metres[*j]) {
+                        let b = &mut best[*i as usize];
+                        *b = b.min(*m as f64);
+                    }
+                }
+                best.iter().zip(&self.weight).map(|(b, w)| b * w).sum()
+            }
             Model::Pmedian => self
                 .demand
                 .iter()
@@ -488,15 +527,32 @@ fn pmedian(pb: &Problem) -> Solution {
     let p = pb.p.expect("validated");
     let n = pb.demand.len();
     let m = pb.candidates.len();
-    let d = |c: usize, i: usize| dist(&pb.candidates[c], &pb.demand[i]);
-    let ex: Vec<f64> = (0..n)
-        .map(|i| {
-            pb.existing
-                .iter()
-                .map(|e| dist(e, &pb.demand[i]))
-                .fold(f64::INFINITY, f64::min)
-        })
-        .collect();
+    // Walking distances (a cover) go into a dense matrix, unreached pairs at the cutoff;
+    // straight-line ones are computed on the fly.
+    let dense: Option<Vec<f32>> = pb.cover.as_ref().map(|cv| {
+        let mut v = vec![cv.cutoff as f32; n * m];
+        for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
+            for (i, d) in s.iter().zip(ms) {
+                v[*i as usize * m + j] = d.min(cv.cutoff as f32);
+            }
+        }
+        v
+    });
+    let d = |c: usize, i: usize| match &dense {
+        Some(v) => v[i * m + c] as f64,
+        None => dist(&pb.candidates[c], &pb.demand[i]),
+    };
+    let ex: Vec<f64> = match &pb.cover {
+        Some(cv) => cv.existing_m.iter().map(|e| e.min(cv.cutoff)).collect(),
+        None => (0..n)
+            .map(|i| {
+                pb.existing
+                    .iter()
+                    .map(|e| dist(e, &pb.demand[i]))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect(),
+    };
     let total = |sel: &[usize]| -> f64 {
         (0..n)
             .map(|i| {
@@ -581,7 +637,8 @@ fn pmedian(pb: &Problem) -> Solution {
         swaps += 1;
     }
     Solution {
-        objective: total(&selected),
+        // From the problem's own definition (the matrix holds walking metres as f32).
+        objective: pb.objective(&selected),
         selected,
         greedy_objective,
         swaps,

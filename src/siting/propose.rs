@@ -193,6 +193,10 @@ fn reach_rule(rules: &RuleSet, kind: FacilityKind) -> Option<&coverage::rules::R
         .find(|r| r.test == Test::PopulationWithin && r.kinds.contains(&kind))
 }
 
+/// How far (× the service radius) walking searches go for the p-median: its objective
+/// needs distances past the circle, and a bounded search keeps the network job finite.
+pub const PMEDIAN_REACH: f64 = 3.0;
+
 /// Runs a proposal.
 pub fn propose(
     ds: &Dataset,
@@ -334,23 +338,58 @@ pub fn propose(
 
     // Coverage sets: the R-tree in straight-line mode, the walking network otherwise.
     let cand_pts: Vec<Point<f64>> = cands.iter().map(|c| c.location).collect();
+    // p-median needs distances beyond the circle: walking searches go to PMEDIAN_REACH ×
+    // the radius, and farther demand counts as that far.
+    let pmedian = opts.model == ProposeModel::Pmedian;
     let cover = if access.mode() == "euclidean" {
         None
     } else {
         progress.stage("candidate catchments", None);
-        let reach = access.all_within(&demand_pts, &cand_pts, radius, progress)?;
-        let mut sets = vec![Vec::new(); cands.len()];
+        let cutoff = if pmedian {
+            radius * PMEDIAN_REACH
+        } else {
+            radius
+        };
+        let reach = access.all_within(&demand_pts, &cand_pts, cutoff, progress)?;
+        let mut sets: Vec<Vec<(u32, f32)>> = vec![Vec::new(); cands.len()];
         for i in 0..demand_pts.len() {
-            for (j, _) in reach.of(i) {
-                sets[j as usize].push(i as u32);
+            for (j, m) in reach.of(i) {
+                sets[j as usize].push((i as u32, m));
             }
         }
         for s in sets.iter_mut() {
-            s.sort_unstable();
+            s.sort_unstable_by_key(|(i, _)| *i);
+        }
+        let existing_m = if pmedian && !existing.is_empty() {
+            progress.stage("distance to existing facilities", None);
+            access
+                .nearest_within(&demand_pts, &existing, cutoff, progress)?
+                .iter()
+                .map(|n| n.map(|(_, m)| m).unwrap_or(f64::INFINITY))
+                .collect()
+        } else {
+            vec![f64::INFINITY; demand_pts.len()]
+        };
+        if pmedian {
+            notes.push(format!(
+                "p-median on walking distances: searches stop at {cutoff:.0} m ({PMEDIAN_REACH} × the {radius:.0} m circle); demand farther than that from every open site counts as {cutoff:.0} m"
+            ));
         }
         Some(Cover {
-            sets,
+            metres: if pmedian {
+                sets.iter()
+                    .map(|s| s.iter().map(|(_, m)| *m).collect())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            sets: sets
+                .into_iter()
+                .map(|s| s.into_iter().map(|(i, _)| i).collect())
+                .collect(),
             by_existing: by_existing.clone(),
+            existing_m,
+            cutoff,
         })
     };
 
