@@ -263,6 +263,22 @@ fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     assert_eq!(e.proposals.len(), 3);
     assert!(e.objective <= h.objective + 1e-6 * h.objective);
     assert!(e.gap.unwrap() <= 1e-6, "{}", e.status);
+    // Coverage after, counted by the ranking (within the circle, not the search cutoff),
+    // agrees with the coverage engine's own walking count.
+    let engine = |r: &carecircle::coverage::Report| {
+        r.rules
+            .iter()
+            .find(|x| x.id == "elderly_15min_circle")
+            .unwrap()
+            .people_covered
+            .unwrap()
+    };
+    assert!(
+        (engine(&ex.after) - e.people_covered_after).abs() < 1e-6,
+        "engine {} vs proposals {}",
+        engine(&ex.after),
+        e.people_covered_after
+    );
     // The cutoff is reported, not silently applied.
     assert!(
         e.notes.iter().any(|n| n.contains("2700 m")),

@@ -199,7 +199,22 @@ impl Problem {
     /// For each candidate, the demand points within the radius (inclusive), ascending.
     pub fn coverage_sets(&self, r: f64) -> Vec<Vec<u32>> {
         if let Some(c) = &self.cover {
-            return c.sets.clone();
+            if c.metres.is_empty() {
+                return c.sets.clone();
+            }
+            // A p-median cover reaches to its cutoff: keep what lies within `r`.
+            return c
+                .sets
+                .iter()
+                .zip(&c.metres)
+                .map(|(s, m)| {
+                    s.iter()
+                        .zip(m)
+                        .filter(|(_, d)| (**d as f64) <= r)
+                        .map(|(i, _)| *i)
+                        .collect()
+                })
+                .collect();
         }
         let tree = point_tree(self.demand.iter().map(|p| Some(Point::from(*p))));
         self.candidates
