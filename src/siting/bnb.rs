@@ -80,6 +80,8 @@ struct Eval {
     top: Vec<usize>,
     /// Relaxed site values averaged over the later iterations, for branching.
     xbar: Vec<f64>,
+    /// At the root: relaxed choices met along the way (distinct), starts for local search.
+    starts: Vec<Vec<usize>>,
 }
 
 /// Solves `max covered weight` with exactly `p` open sites, starting from `start` (a
@@ -151,10 +153,15 @@ pub fn solve(
             let Some(e) = &ev else { break };
             // Primal: the relaxed choice, improved by swaps, is a selection.
             if round == 0 {
-                let (sel, v) = improve(rows, &e.top, &node.fix);
-                if v > best {
-                    best = v;
-                    best_sel = sel;
+                for top in std::iter::once(&e.top).chain(&e.starts) {
+                    if stop() {
+                        break;
+                    }
+                    let (sel, v) = improve(rows, top, &node.fix);
+                    if v > best {
+                        best = v;
+                        best_sel = sel;
+                    }
                 }
             }
             if !beats(e.bound, best)
@@ -286,6 +293,7 @@ fn evaluate(
     let (mut mu, patience) = if iters > 1000 { (2.0, 100) } else { (0.5, 10) };
     let mut stall = 0;
     let mut g = vec![0.0f64; a_n];
+    let mut starts: Vec<Vec<u32>> = Vec::new();
     for it in 0..iters {
         rho.iter_mut().for_each(|r| *r = 0.0);
         let mut value = constant;
@@ -326,6 +334,15 @@ fn evaluate(
                 xsum[s as usize] += 1.0;
             }
             xn += 1.0;
+        }
+        // The root's long run passes many relaxed choices: keep some, every 150 steps, as
+        // local-search starts (the Lagrangian heuristic).
+        if iters > 1000 && it >= 150 && it % 150 == 0 {
+            let mut t = order[..q].to_vec();
+            t.sort_unstable();
+            if !starts.contains(&t) {
+                starts.push(t);
+            }
         }
         let bv = best.as_ref().map(|b| b.0).unwrap_or(f64::INFINITY);
         if !beats(bv, inc) || mu < 1e-4 || (it % 16 == 15 && stop()) {
@@ -377,7 +394,22 @@ fn evaluate(
     for (s, j) in free.iter().enumerate() {
         xbar[*j] = xsum[s] / xn.max(1.0);
     }
-    Some(Eval { bound, top, xbar })
+    let starts = starts
+        .iter()
+        .map(|t| {
+            fixed_open
+                .iter()
+                .copied()
+                .chain(t.iter().map(|s| free[*s as usize]))
+                .collect()
+        })
+        .collect();
+    Some(Eval {
+        bound,
+        top,
+        xbar,
+        starts,
+    })
 }
 
 /// Prices each free site in or out at the node's multipliers: opening a site outside the
