@@ -282,7 +282,7 @@ proptest! {
         let far = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let start: Vec<usize> = (0..p).collect();
         for integral in [true, false] {
-            let out = bnb::solve(&rows, p, &start, None, &|| std::time::Instant::now() >= far, integral);
+            let out = bnb::solve(&rows, p, &start, None, &|_| std::time::Instant::now() >= far, integral);
             prop_assert!(out.proven);
             prop_assert!((out.objective + constant - best).abs() < 1e-6, "tree {} vs brute force {}", out.objective + constant, best);
             prop_assert!((pb.objective(&out.selected) - best).abs() < 1e-6);

@@ -85,15 +85,16 @@ struct Eval {
 }
 
 /// Solves `max covered weight` with exactly `p` open sites, starting from `start` (a
-/// feasible selection), until proven or `stop()` says so (a deadline, a cancel button;
-/// polled between nodes and every few subgradient steps). `integral`: every weight is an
-/// integer, so a bound below incumbent + 1 proves the incumbent.
+/// feasible selection), until proven or `stop(past_root)` says so (a deadline, a cancel
+/// button; polled between nodes and every few subgradient steps, told whether the root is
+/// done so a caller can give the root more time than the tree). `integral`: every weight
+/// is an integer, so a bound below incumbent + 1 proves the incumbent.
 pub fn solve(
     rows: &Rows,
     p: usize,
     start: &[usize],
     lambda0: Option<Vec<f64>>,
-    stop: &dyn Fn() -> bool,
+    stop: &dyn Fn(bool) -> bool,
     integral: bool,
 ) -> Outcome {
     let m = rows.of.len();
@@ -130,12 +131,14 @@ pub fn solve(
         if !beats(node.bound, best) {
             continue;
         }
-        if stop() {
+        if stop(nodes > 0) {
             stack.push(node);
             timed_out = true;
             break;
         }
         nodes += 1;
+        let past_root = nodes > 1;
+        let stop = &|| stop(past_root);
         // Evaluate, fix what the prices settle, and re-evaluate while fixing changes things.
         let mut ev: Option<Eval> = None;
         for round in 0..5 {

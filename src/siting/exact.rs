@@ -228,16 +228,20 @@ pub fn solve_exact_with(
         let lp_budget = (time_limit / 6.0).min(2.0);
         let duals = lp_duals(&rows, pb.p.expect("validated"), lp_budget, &watch);
         check(progress)?;
-        let tree_budget = (time_limit / 3.0).min(1.0);
-        let deadline = Instant::now() + std::time::Duration::from_secs_f64(tree_budget);
+        // The root (bound near the LP, local search from its relaxed choices) may take up
+        // to a third of the limit on large problems; the tree after it a second at most.
+        let now = Instant::now();
+        let root_deadline = now + std::time::Duration::from_secs_f64(time_limit / 3.0);
+        let deadline = now + std::time::Duration::from_secs_f64((time_limit / 3.0).min(1.0));
         let out = super::bnb::solve(
             &rows,
             pb.p.expect("validated"),
             &start.selected,
             duals,
-            &|| {
+            &|past_root| {
                 watch.tick();
-                Instant::now() >= deadline || progress.is_cancelled()
+                let now = Instant::now();
+                now >= root_deadline || (past_root && now >= deadline) || progress.is_cancelled()
             },
             integral,
         );
