@@ -282,7 +282,7 @@ proptest! {
         let far = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let start: Vec<usize> = (0..p).collect();
         for integral in [true, false] {
-            let out = bnb::solve(&rows, p, &start, None, &|_| std::time::Instant::now() >= far, integral);
+            let out = bnb::solve(&rows, p, &start, None, bnb::Work::UNLIMITED, &|_| std::time::Instant::now() >= far, integral);
             prop_assert!(out.proven);
             prop_assert!((out.objective + constant - best).abs() < 1e-6, "tree {} vs brute force {}", out.objective + constant, best);
             prop_assert!((pb.objective(&out.selected) - best).abs() < 1e-6);
@@ -451,4 +451,56 @@ proptest! {
         let b = solve_exact(&pb, 10.0, None).unwrap();
         prop_assert!((a.objective - b.objective).abs() < 1e-6 * b.objective.max(1.0), "{} vs {}", a.objective, b.objective);
     }
+}
+
+#[test]
+fn the_lagrangian_tree_spends_work_not_seconds() {
+    // A problem the tree cannot finish within its work share: where it stops must not
+    // depend on how fast the machine is, or the answer would change with the load.
+    use carecircle::siting::bnb;
+    let pb = hard_mclp(false);
+    let r = pb.radius.unwrap();
+    let sets = pb.coverage_sets(r);
+    let mut reach: Vec<Vec<usize>> = vec![Vec::new(); pb.demand.len()];
+    for (j, s) in sets.iter().enumerate() {
+        for i in s {
+            reach[*i as usize].push(j);
+        }
+    }
+    let rows = bnb::Rows::new(
+        (0..pb.demand.len())
+            .filter(|i| !reach[*i].is_empty())
+            .map(|i| (pb.weight[i], reach[i].clone()))
+            .collect(),
+        pb.candidates.len(),
+    );
+    let start = pb.solve_heuristic().unwrap().selected;
+    let work = bnb::Work {
+        root: 20_000_000,
+        tree: 20_000_000,
+    };
+    let p = pb.p.unwrap();
+    let fast = bnb::solve(&rows, p, &start, None, work, &|_| false, true);
+    // The same run on a "machine" slowed down at every poll.
+    let slow = bnb::solve(
+        &rows,
+        p,
+        &start,
+        None,
+        work,
+        &|_| {
+            std::thread::sleep(std::time::Duration::from_micros(300));
+            false
+        },
+        true,
+    );
+    assert!(
+        !fast.proven,
+        "the share should not suffice to prove this one"
+    );
+    assert!(fast.nodes > 1, "the tree should get past the root");
+    assert_eq!(fast.nodes, slow.nodes);
+    assert_eq!(fast.selected, slow.selected);
+    assert_eq!(fast.bound, slow.bound);
+    assert_eq!(fast.work, slow.work);
 }

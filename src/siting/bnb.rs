@@ -57,6 +57,8 @@ pub struct Outcome {
     pub bound: f64,
     pub proven: bool,
     pub nodes: usize,
+    /// Effort spent, in [`Work`] units.
+    pub work: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -84,6 +86,24 @@ struct Eval {
     starts: Vec<Vec<usize>>,
 }
 
+/// Effort limits in deterministic units (coverage-list entries visited): the same problem
+/// gets the same tree, and so the same answer, on any machine under any load. Wall-clock
+/// limits and cancelling go through `stop` as a safety net.
+#[derive(Clone, Copy, Debug)]
+pub struct Work {
+    /// For the root node (its subgradient run and local searches).
+    pub root: u64,
+    /// For the tree below the root.
+    pub tree: u64,
+}
+
+impl Work {
+    pub const UNLIMITED: Work = Work {
+        root: u64::MAX,
+        tree: u64::MAX,
+    };
+}
+
 /// Solves `max covered weight` with exactly `p` open sites, starting from `start` (a
 /// feasible selection), until proven or `stop(past_root)` says so (a deadline, a cancel
 /// button; polled between nodes and every few subgradient steps, told whether the root is
@@ -94,9 +114,19 @@ pub fn solve(
     p: usize,
     start: &[usize],
     lambda0: Option<Vec<f64>>,
+    work: Work,
     stop: &dyn Fn(bool) -> bool,
     integral: bool,
 ) -> Outcome {
+    let spent = std::cell::Cell::new(0u64);
+    let root_end = std::cell::Cell::new(u64::MAX);
+    let over = |past_root: bool| {
+        if past_root {
+            spent.get() >= root_end.get().saturating_add(work.tree)
+        } else {
+            spent.get() >= work.root
+        }
+    };
     let m = rows.of.len();
     let mut best_sel: Vec<usize> = start.to_vec();
     let mut open = vec![false; m];
@@ -131,14 +161,14 @@ pub fn solve(
         if !beats(node.bound, best) {
             continue;
         }
-        if stop(nodes > 0) {
+        if stop(nodes > 0) || over(nodes > 0) {
             stack.push(node);
             timed_out = true;
             break;
         }
         nodes += 1;
         let past_root = nodes > 1;
-        let stop = &|| stop(past_root);
+        let stop = &|| stop(past_root) || over(past_root);
         // Evaluate, fix what the prices settle, and re-evaluate while fixing changes things.
         let mut ev: Option<Eval> = None;
         for round in 0..5 {
@@ -152,6 +182,7 @@ pub fn solve(
                 iters,
                 &beats,
                 stop,
+                &spent,
             );
             let Some(e) = &ev else { break };
             // Primal: the relaxed choice, improved by swaps, is a selection.
@@ -160,7 +191,7 @@ pub fn solve(
                     if stop() {
                         break;
                     }
-                    let (sel, v) = improve(rows, top, &node.fix);
+                    let (sel, v) = improve_counted(rows, top, &node.fix, &spent);
                     if v > best {
                         best = v;
                         best_sel = sel;
@@ -176,6 +207,7 @@ pub fn solve(
         let Some(ev) = ev else { continue };
         if nodes == 1 {
             root_bound = ev.bound;
+            root_end.set(spent.get());
         }
         let bound = ev.bound.min(node.bound);
         if !beats(bound, best) {
@@ -212,6 +244,7 @@ pub fn solve(
         bound: if proven { best } else { open_bound.max(best) },
         proven,
         nodes,
+        work: spent.get(),
     }
 }
 
@@ -229,6 +262,7 @@ fn evaluate(
     iters: usize,
     beats: &dyn Fn(f64, f64) -> bool,
     stop: &dyn Fn() -> bool,
+    spent: &std::cell::Cell<u64>,
 ) -> Option<Eval> {
     let m = fix.len();
     let n_open = fix.iter().filter(|f| **f == Fix::Open).count();
@@ -298,6 +332,7 @@ fn evaluate(
     let mut g = vec![0.0f64; a_n];
     let mut starts: Vec<Vec<u32>> = Vec::new();
     for it in 0..iters {
+        spent.set(spent.get() + 2 * row_sites.len() as u64 + f_n as u64);
         rho.iter_mut().for_each(|r| *r = 0.0);
         let mut value = constant;
         for a in 0..a_n {
@@ -467,6 +502,17 @@ fn fix_by_price(
 /// Best-improvement swaps (Teitz–Bart) on the merged rows from `start`, never touching a
 /// fixed site. Returns the selection and its covered weight.
 pub fn improve(rows: &Rows, start: &[usize], fix: &[Fix]) -> (Vec<usize>, f64) {
+    improve_counted(rows, start, fix, &std::cell::Cell::new(0))
+}
+
+/// [`improve`], adding its effort to `spent`.
+fn improve_counted(
+    rows: &Rows,
+    start: &[usize],
+    fix: &[Fix],
+    spent: &std::cell::Cell<u64>,
+) -> (Vec<usize>, f64) {
+    let nnz: u64 = rows.of.iter().map(|r| r.len() as u64).sum();
     let m = rows.of.len();
     let mut sel = start.to_vec();
     let mut open = vec![false; m];
@@ -518,6 +564,8 @@ pub fn improve(rows: &Rows, start: &[usize], fix: &[Fix]) -> (Vec<usize>, f64) {
                 unique[*k as usize] = 0.0;
             }
         }
+        // One pass reads every site's rows for every open site.
+        spent.set(spent.get() + nnz * sel.len() as u64);
         let Some((_, a, c)) = best else { break };
         let s = sel[a];
         for k in &rows.of[s] {
