@@ -17,6 +17,16 @@ fn harbin() -> Dataset {
         .unwrap()
 }
 
+/// People the coverage engine counts inside the 15-minute elderly-care circle.
+fn circle_covered(r: &carecircle::coverage::Report) -> f64 {
+    r.rules
+        .iter()
+        .find(|x| x.id == "elderly_15min_circle")
+        .unwrap()
+        .people_covered
+        .unwrap()
+}
+
 fn rules() -> RuleSet {
     RuleSet::preset("heilongjiang-2021").unwrap()
 }
@@ -54,16 +64,8 @@ fn day_care_mclp_gains_add_up_and_match_the_coverage_engine() {
     assert!((pr.people_covered_before + sum - pr.people_covered_after).abs() < 1e-6);
     assert!((pr.objective - pr.people_covered_after).abs() < 1e-6);
     // The coverage engine, re-run with the proposals as facilities, agrees.
-    let rule = |r: &carecircle::coverage::Report| {
-        r.rules
-            .iter()
-            .find(|x| x.id == "elderly_15min_circle")
-            .unwrap()
-            .people_covered
-            .unwrap()
-    };
-    assert!((rule(&out.before) - pr.people_covered_before).abs() < 1e-6);
-    assert!((rule(&out.after) - pr.people_covered_after).abs() < 1e-6);
+    assert!((circle_covered(&out.before) - pr.people_covered_before).abs() < 1e-6);
+    assert!((circle_covered(&out.after) - pr.people_covered_after).abs() < 1e-6);
     assert!(pr.people_covered_after > pr.people_covered_before);
     // Every proposal lies in a unit and carries its code.
     assert!(pr.proposals.iter().all(|p| !p.unit_code.is_empty()));
@@ -265,18 +267,10 @@ fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     assert!(e.gap.unwrap() <= 1e-6, "{}", e.status);
     // Coverage after, counted by the ranking (within the circle, not the search cutoff),
     // agrees with the coverage engine's own walking count.
-    let engine = |r: &carecircle::coverage::Report| {
-        r.rules
-            .iter()
-            .find(|x| x.id == "elderly_15min_circle")
-            .unwrap()
-            .people_covered
-            .unwrap()
-    };
     assert!(
-        (engine(&ex.after) - e.people_covered_after).abs() < 1e-6,
+        (circle_covered(&ex.after) - e.people_covered_after).abs() < 1e-6,
         "engine {} vs proposals {}",
-        engine(&ex.after),
+        circle_covered(&ex.after),
         e.people_covered_after
     );
     // The cutoff is reported, not silently applied.

@@ -263,22 +263,7 @@ proptest! {
         // The tree alone from the worst start (the first p sites), so it must branch and
         // fix rather than confirm a heuristic optimum.
         use carecircle::siting::bnb;
-        let sets = pb.coverage_sets(radius);
-        let base = pb.covered_by_existing(radius);
-        let mut reach: Vec<Vec<usize>> = vec![Vec::new(); pb.demand.len()];
-        for (j, s) in sets.iter().enumerate() {
-            for i in s {
-                reach[*i as usize].push(j);
-            }
-        }
-        let constant: f64 = (0..pb.demand.len()).filter(|i| base[*i]).map(|i| pb.weight[i]).sum();
-        let rows = bnb::Rows::new(
-            (0..pb.demand.len())
-                .filter(|i| !base[*i] && !reach[*i].is_empty())
-                .map(|i| (pb.weight[i], reach[i].clone()))
-                .collect(),
-            m,
-        );
+        let (rows, constant) = tree_rows(&pb);
         let far = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let start: Vec<usize> = (0..p).collect();
         for integral in [true, false] {
@@ -288,6 +273,31 @@ proptest! {
             prop_assert!((pb.objective(&out.selected) - best).abs() < 1e-6);
         }
     }
+}
+
+/// The Lagrangian tree's rows for an MCLP, one per demand point some candidate reaches and
+/// no existing site covers, and the weight the existing sites already cover.
+fn tree_rows(pb: &carecircle::siting::Problem) -> (carecircle::siting::bnb::Rows, f64) {
+    let r = pb.radius.unwrap();
+    let base = pb.covered_by_existing(r);
+    let mut reach: Vec<Vec<usize>> = vec![Vec::new(); pb.demand.len()];
+    for (j, s) in pb.coverage_sets(r).iter().enumerate() {
+        for i in s {
+            reach[*i as usize].push(j);
+        }
+    }
+    let constant = (0..pb.demand.len())
+        .filter(|i| base[*i])
+        .map(|i| pb.weight[i])
+        .sum();
+    let rows = (0..pb.demand.len())
+        .filter(|i| !base[*i] && !reach[*i].is_empty())
+        .map(|i| (pb.weight[i], reach[i].clone()))
+        .collect();
+    (
+        carecircle::siting::bnb::Rows::new(rows, pb.candidates.len()),
+        constant,
+    )
 }
 
 /// Cancels the job once `after` has passed since it was made.
@@ -459,28 +469,18 @@ fn the_lagrangian_tree_spends_work_not_seconds() {
     // depend on how fast the machine is, or the answer would change with the load.
     use carecircle::siting::bnb;
     let pb = hard_mclp(false);
-    let r = pb.radius.unwrap();
-    let sets = pb.coverage_sets(r);
-    let mut reach: Vec<Vec<usize>> = vec![Vec::new(); pb.demand.len()];
-    for (j, s) in sets.iter().enumerate() {
-        for i in s {
-            reach[*i as usize].push(j);
-        }
-    }
-    let rows = bnb::Rows::new(
-        (0..pb.demand.len())
-            .filter(|i| !reach[*i].is_empty())
-            .map(|i| (pb.weight[i], reach[i].clone()))
-            .collect(),
-        pb.candidates.len(),
-    );
+    let (rows, _) = tree_rows(&pb);
     let start = pb.solve_heuristic().unwrap().selected;
     let work = bnb::Work {
         root: 20_000_000,
         tree: 20_000_000,
     };
     let p = pb.p.unwrap();
-    let fast = bnb::solve(&rows, p, &start, None, work, &|_| false, true);
+    // A clock far beyond either run's need (≈ 0.1 s and 2 s in debug), so that a tree that
+    // ignored its work share would stop here and fail the assertions, not hang the suite.
+    let t0 = std::time::Instant::now();
+    let late = || t0.elapsed() > std::time::Duration::from_secs(60);
+    let fast = bnb::solve(&rows, p, &start, None, work, &|_| late(), true);
     // The same run on a "machine" slowed down at every poll.
     let slow = bnb::solve(
         &rows,
@@ -490,7 +490,7 @@ fn the_lagrangian_tree_spends_work_not_seconds() {
         work,
         &|_| {
             std::thread::sleep(std::time::Duration::from_micros(300));
-            false
+            late()
         },
         true,
     );

@@ -191,7 +191,7 @@ pub fn solve(
                     if stop() {
                         break;
                     }
-                    let (sel, v) = improve_counted(rows, top, &node.fix, &spent);
+                    let (sel, v) = improve(rows, top, &node.fix, &spent);
                     if v > best {
                         best = v;
                         best_sel = sel;
@@ -500,13 +500,8 @@ fn fix_by_price(
 }
 
 /// Best-improvement swaps (Teitz–Bart) on the merged rows from `start`, never touching a
-/// fixed site. Returns the selection and its covered weight.
-pub fn improve(rows: &Rows, start: &[usize], fix: &[Fix]) -> (Vec<usize>, f64) {
-    improve_counted(rows, start, fix, &std::cell::Cell::new(0))
-}
-
-/// [`improve`], adding its effort to `spent`.
-fn improve_counted(
+/// fixed site; adds its effort to `spent`. Returns the selection and its covered weight.
+fn improve(
     rows: &Rows,
     start: &[usize],
     fix: &[Fix],

@@ -7,7 +7,9 @@
 //! - MCLP: max Σ wᵢ yᵢ, yᵢ ≤ Σ_{j∈Nᵢ} xⱼ, Σ xⱼ = p (demand already covered by an existing
 //!   facility is a constant);
 //! - LSCP: min Σ xⱼ, Σ_{j∈Nᵢ} xⱼ ≥ 1 for every coverable demand point not yet covered;
-//! - p-median: min Σ wᵢ dᵢⱼ zᵢⱼ, Σⱼ zᵢⱼ = 1, zᵢⱼ ≤ xⱼ, Σ xⱼ = p (dense: small problems only).
+//! - p-median: min Σ wᵢ dᵢⱼ zᵢⱼ, Σⱼ zᵢⱼ = 1, zᵢⱼ ≤ xⱼ, Σ xⱼ = p, plus a
+//!   column per demand point for staying with what exists (a column per walking pair
+//!   reached; dense on straight lines, so small problems only).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,12 +82,13 @@ pub fn solve_exact_with(
         .map(|_| rp.add_integer_column(if pb.model == Model::Lscp { 1.0 } else { 0.0 }, 0..=1))
         .collect();
     let mut constant = 0.0;
-    // MCLP: merged coverage rows (weight, sites), for the Lagrangian branch-and-bound.
+    // MCLP: merged coverage rows (weight, sites); the HiGHS model's coverage column for
+    // row k is column m + k, and the Lagrangian branch-and-bound works on the same rows.
     let mut cover_rows: Vec<(f64, Vec<usize>)> = Vec::new();
-    // MCLP's coverage columns y_k with their sites, to complete a warm start.
-    let mut y_cols: Vec<(usize, Vec<usize>)> = Vec::new();
+    // Integer weights make every MCLP objective an integer: a bound less than one above
+    // the incumbent already proves it (both the tree and HiGHS use this).
+    let integral = pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0);
     let sense;
-    let mut n_cols = m;
     match pb.model {
         Model::Mclp | Model::Lscp => {
             let r = pb.radius.expect("validated");
@@ -126,20 +129,7 @@ pub fn solve_exact_with(
                     .map(|k| (rows[k], k.to_vec()))
                     .filter(|(w, _)| *w > 0.0)
                     .collect();
-                for key in &order {
-                    let w = rows[key];
-                    if w <= 0.0 {
-                        continue;
-                    }
-                    let y = rp.add_column(w, 0.0..=1.0);
-                    y_cols.push((n_cols, key.to_vec()));
-                    n_cols += 1;
-                    let mut row: Vec<(highs::Col, f64)> = vec![(y, 1.0)];
-                    row.extend(key.iter().map(|j| (x[*j], -1.0)));
-                    rp.add_row(..=0.0, &row);
-                }
-                let p = pb.p.expect("validated") as f64;
-                rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
+                add_mclp(&mut rp, &x, &cover_rows, pb.p.expect("validated"));
             } else {
                 sense = Sense::Minimise;
                 for key in &order {
@@ -147,62 +137,51 @@ pub fn solve_exact_with(
                 }
             }
         }
-        Model::Pmedian if pb.cover.is_some() => {
-            // Walking distances: an assignment column per reached (demand, site) pair, and
-            // one per demand point for "the nearest existing facility or the cutoff".
-            sense = Sense::Minimise;
-            let cv = pb.cover.as_ref().expect("checked");
-            let pairs: usize = cv.sets.iter().map(|s| s.len()).sum();
-            if pairs > MAX_DENSE_PMEDIAN {
-                return Err(Error::Analysis(format!(
-                    "exact p-median builds {pairs} assignment variables, more than {MAX_DENSE_PMEDIAN}: use the heuristic (drop --exact) or fewer candidates"
-                )));
-            }
-            let mut assign: Vec<Vec<(highs::Col, f64)>> = (0..n)
-                .map(|i| {
-                    let far = cv.existing_m[i].min(cv.cutoff);
-                    let z = rp.add_column(pb.weight[i] * far, 0.0..=1.0);
-                    vec![(z, 1.0)]
-                })
-                .collect();
-            n_cols += n;
-            for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
-                for (i, d) in s.iter().zip(ms) {
-                    let i = *i as usize;
-                    let z = rp.add_column(pb.weight[i] * (*d as f64).min(cv.cutoff), 0.0..=1.0);
-                    n_cols += 1;
-                    assign[i].push((z, 1.0));
-                    rp.add_row(..=0.0, [(z, 1.0), (x[j], -1.0)]);
-                }
-            }
-            for a in &assign {
-                rp.add_row(1.0..=1.0, a);
-            }
-            let p = pb.p.expect("validated") as f64;
-            rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
-        }
         Model::Pmedian => {
             sense = Sense::Minimise;
-            if n * m > MAX_DENSE_PMEDIAN {
+            let pairs = match &pb.cover {
+                Some(cv) => cv.sets.iter().map(|s| s.len()).sum(),
+                None => n * m,
+            };
+            if pairs > MAX_DENSE_PMEDIAN {
                 return Err(Error::Analysis(format!(
-                    "exact p-median builds {n} × {m} assignment variables, more than {MAX_DENSE_PMEDIAN}: use the heuristic (drop --exact) or fewer candidates"
+                    "exact p-median builds {pairs} assignment variables ({n} demand points, {m} candidates), more than {MAX_DENSE_PMEDIAN}: use the heuristic (drop --exact) or fewer candidates"
                 )));
             }
-            for i in 0..n {
-                let d = |a: &[f64; 2]| {
-                    ((a[0] - pb.demand[i][0]).powi(2) + (a[1] - pb.demand[i][1]).powi(2)).sqrt()
-                };
-                let mut assign: Vec<(highs::Col, f64)> = Vec::with_capacity(m + 1);
-                for j in 0..m {
-                    let z = rp.add_column(pb.weight[i] * d(&pb.candidates[j]), 0.0..=1.0);
-                    n_cols += 1;
-                    assign.push((z, 1.0));
-                    rp.add_row(..=0.0, [(z, 1.0), (x[j], -1.0)]);
+            // Per demand point: the sites it may be assigned to with their distances, and
+            // the distance if it stays with what exists — the nearest existing facility
+            // (none: no such column), or on walking distances the search cutoff.
+            let reach: Vec<Vec<(usize, f64)>>;
+            let stay: Vec<Option<f64>>;
+            (reach, stay) = match &pb.cover {
+                Some(cv) => {
+                    let mut reach = vec![Vec::new(); n];
+                    for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
+                        for (i, d) in s.iter().zip(ms) {
+                            reach[*i as usize].push((j, (*d as f64).min(cv.cutoff)));
+                        }
+                    }
+                    let stay = cv.existing_m.iter().map(|e| Some(e.min(cv.cutoff)));
+                    (reach, stay.collect())
                 }
-                if let Some(de) = pb.existing.iter().map(d).min_by(f64::total_cmp) {
-                    let z = rp.add_column(pb.weight[i] * de, 0.0..=1.0);
-                    n_cols += 1;
+                None => (0..n)
+                    .map(|i| {
+                        let at = &pb.demand[i];
+                        let reach = pb.candidates.iter().map(|c| super::dist(at, c));
+                        let stay = pb.existing.iter().map(|e| super::dist(at, e));
+                        (reach.enumerate().collect(), stay.min_by(f64::total_cmp))
+                    })
+                    .unzip(),
+            };
+            for (i, (reach, stay)) in reach.iter().zip(&stay).enumerate() {
+                let mut assign: Vec<(highs::Col, f64)> = Vec::with_capacity(reach.len() + 1);
+                for (j, d) in reach {
+                    let z = rp.add_column(pb.weight[i] * d, 0.0..=1.0);
                     assign.push((z, 1.0));
+                    rp.add_row(..=0.0, [(z, 1.0), (x[*j], -1.0)]);
+                }
+                if let Some(d) = stay {
+                    assign.push((rp.add_column(pb.weight[i] * d, 0.0..=1.0), 1.0));
                 }
                 rp.add_row(1.0..=1.0, &assign);
             }
@@ -223,7 +202,6 @@ pub fn solve_exact_with(
             Some(w) => w.clone(),
             None => pb.solve_heuristic()?,
         };
-        let integral = cover_rows.iter().all(|(w, _)| w.fract() == 0.0);
         let rows = super::bnb::Rows::new(cover_rows.clone(), m);
         // The tree, having no cuts, proves an optimum quickly only when the LP bound is
         // tight (city_mclp_p10: 23 nodes, 0.2 s after the LP); where it is not, HiGHS's
@@ -231,7 +209,7 @@ pub fn solve_exact_with(
         // total: 6.3-7.2 s with a 0.25-1 s tree, 8.0 s with 1.5 s, 11.7 s with ~4.5 s).
         // So: a short look, which also hands HiGHS the tree's better incumbent.
         let lp_budget = (time_limit / 6.0).min(2.0);
-        let duals = lp_duals(&rows, pb.p.expect("validated"), lp_budget, &watch);
+        let duals = lp_duals(&cover_rows, m, pb.p.expect("validated"), lp_budget, &watch);
         check(progress)?;
         // The root (bound near the LP, local search from its relaxed choices) may take up
         // to a third of the limit, at most 5 s, on large problems; the tree after it a
@@ -290,13 +268,7 @@ pub fn solve_exact_with(
     model.make_quiet();
     model.set_option("time_limit", time_limit.max(0.01));
     model.set_option("mip_rel_gap", 1e-9);
-    // Integer weights make every MCLP objective an integer: a bound less than one above the
-    // incumbent already proves it (the tree uses the same rule).
-    let integral_objective = pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0);
-    model.set_option(
-        "mip_abs_gap",
-        if integral_objective { 1.0 - 1e-6 } else { 1e-9 },
-    );
+    model.set_option("mip_abs_gap", if integral { 1.0 - 1e-6 } else { 1e-9 });
     model.set_option("random_seed", 1);
     // Strong branching dominates HiGHS's time on coverage models (city_mclp_p25: 92k of
     // 110k LP iterations); pseudo-costs from the first branchings do as well, twice as fast.
@@ -320,21 +292,19 @@ pub fn solve_exact_with(
         }
     }
     watch.install(&mut model);
-    if let Some(w) = warm {
+    if let Some(w) = warm.filter(|_| pb.model != Model::Pmedian) {
         // The site choice and, for MCLP, the coverage it implies: a start with y = 0 is
         // feasible but worth nothing, and HiGHS would not improve it.
-        let mut cols = vec![0.0; n_cols];
+        let mut cols = vec![0.0; m + cover_rows.len()];
         for j in &w.selected {
             cols[*j] = 1.0;
         }
-        for (k, sites) in &y_cols {
+        for (k, (_, sites)) in cover_rows.iter().enumerate() {
             if sites.iter().any(|j| cols[*j] > 0.5) {
-                cols[*k] = 1.0;
+                cols[m + k] = 1.0;
             }
         }
-        if pb.model == Model::Mclp || pb.model == Model::Lscp {
-            let _ = model.try_set_solution(Some(&cols), None, None, None);
-        }
+        let _ = model.try_set_solution(Some(&cols), None, None, None);
     }
     let solved = model
         .try_solve()
@@ -368,7 +338,7 @@ pub fn solve_exact_with(
     // The tree's bound is valid too (NaN.min(x) is x); keep the tighter.
     let bound = bound.min(bnb_bound);
     // With integer weights no objective lies strictly between two integers.
-    let bound = if integral_objective && bound.is_finite() {
+    let bound = if integral && bound.is_finite() {
         (bound + 1e-6).floor()
     } else {
         bound
@@ -407,17 +377,16 @@ pub fn solve_exact_with(
 /// The MCLP's LP relaxation solved by HiGHS, for its coverage-row duals: the multipliers
 /// at which the Lagrangian bound equals the LP bound (subgradient steps only approach
 /// them slowly). `None` if HiGHS does not finish within `seconds`.
-fn lp_duals(rows: &super::bnb::Rows, p: usize, seconds: f64, watch: &Watch) -> Option<Vec<f64>> {
-    let m = rows.of.len();
+fn lp_duals(
+    rows: &[(f64, Vec<usize>)],
+    m: usize,
+    p: usize,
+    seconds: f64,
+    watch: &Watch,
+) -> Option<Vec<f64>> {
     let mut rp = RowProblem::default();
     let x: Vec<highs::Col> = (0..m).map(|_| rp.add_column(0.0, 0.0..=1.0)).collect();
-    for (w, s) in rows.weight.iter().zip(&rows.sites) {
-        let y = rp.add_column(*w, 0.0..=1.0);
-        let mut row: Vec<(highs::Col, f64)> = vec![(y, 1.0)];
-        row.extend(s.iter().map(|j| (x[*j as usize], -1.0)));
-        rp.add_row(..=0.0, &row);
-    }
-    rp.add_row(p as f64..=p as f64, x.iter().map(|c| (*c, 1.0)));
+    add_mclp(&mut rp, &x, rows, p);
     let mut model = rp.optimise(Sense::Maximise);
     model.make_quiet();
     model.set_option("time_limit", seconds.max(0.01));
@@ -438,16 +407,28 @@ fn lp_duals(rows: &super::bnb::Rows, p: usize, seconds: f64, watch: &Watch) -> O
     }
     let sol = solved.get_solution();
     let duals = sol.dual_rows();
-    if duals.len() < rows.weight.len() || duals.iter().any(|d| !d.is_finite()) {
+    if duals.len() < rows.len() || duals.iter().any(|d| !d.is_finite()) {
         return None;
     }
     Some(
-        rows.weight
-            .iter()
-            .enumerate()
-            .map(|(k, w)| duals[k].abs().min(*w))
+        rows.iter()
+            .zip(duals)
+            .map(|((w, _), d)| d.abs().min(*w))
             .collect(),
     )
+}
+
+/// The MCLP over the site columns `x`: per merged row (w, sites) a coverage column worth w
+/// (column `x.len() + k` for row k) with y ≤ Σ_{j∈sites} xⱼ, and Σ xⱼ = p. The integer
+/// model and its LP relaxation share it, so the LP duals are the model's.
+fn add_mclp(rp: &mut RowProblem, x: &[highs::Col], rows: &[(f64, Vec<usize>)], p: usize) {
+    for (w, sites) in rows {
+        let y = rp.add_column(*w, 0.0..=1.0);
+        let mut row: Vec<(highs::Col, f64)> = vec![(y, 1.0)];
+        row.extend(sites.iter().map(|j| (x[*j], -1.0)));
+        rp.add_row(..=0.0, &row);
+    }
+    rp.add_row(p as f64..=p as f64, x.iter().map(|c| (*c, 1.0)));
 }
 
 /// Who is watching a solve: HiGHS's interrupt callbacks report the elapsed time through it

@@ -260,16 +260,30 @@ pub fn propose(
         .filter(|f| an.counted[f.id.index()] && cover_kinds.contains(&f.kind))
         .filter_map(|f| f.location)
         .collect();
+    // p-median needs distances beyond the circle: walking searches go to PMEDIAN_REACH ×
+    // the radius, and farther demand counts as that far.
+    let pmedian = opts.model == ProposeModel::Pmedian;
+    let walking = access.mode() != "euclidean";
+    let cutoff = if pmedian && walking {
+        radius * PMEDIAN_REACH
+    } else {
+        radius
+    };
     progress.stage("existing coverage", None);
-    let by_existing: Vec<bool> = if existing.is_empty() {
-        vec![false; demand_pts.len()]
+    // Metres to the nearest existing facility, if within the cutoff.
+    let nearest_existing: Vec<Option<f64>> = if existing.is_empty() {
+        vec![None; demand_pts.len()]
     } else {
         access
-            .nearest_within(&demand_pts, &existing, radius, progress)?
+            .nearest_within(&demand_pts, &existing, cutoff, progress)?
             .iter()
-            .map(|n| n.is_some())
+            .map(|n| n.map(|(_, m)| m))
             .collect()
     };
+    let by_existing: Vec<bool> = nearest_existing
+        .iter()
+        .map(|m| m.is_some_and(|m| m <= radius))
+        .collect();
     check(progress)?;
 
     // Candidates.
@@ -338,18 +352,10 @@ pub fn propose(
 
     // Coverage sets: the R-tree in straight-line mode, the walking network otherwise.
     let cand_pts: Vec<Point<f64>> = cands.iter().map(|c| c.location).collect();
-    // p-median needs distances beyond the circle: walking searches go to PMEDIAN_REACH ×
-    // the radius, and farther demand counts as that far.
-    let pmedian = opts.model == ProposeModel::Pmedian;
-    let cover = if access.mode() == "euclidean" {
+    let cover = if !walking {
         None
     } else {
         progress.stage("candidate catchments", None);
-        let cutoff = if pmedian {
-            radius * PMEDIAN_REACH
-        } else {
-            radius
-        };
         let reach = access.all_within(&demand_pts, &cand_pts, cutoff, progress)?;
         let mut sets: Vec<Vec<(u32, f32)>> = vec![Vec::new(); cands.len()];
         for i in 0..demand_pts.len() {
@@ -360,13 +366,9 @@ pub fn propose(
         for s in sets.iter_mut() {
             s.sort_unstable_by_key(|(i, _)| *i);
         }
-        let existing_m = if pmedian && !existing.is_empty() {
-            progress.stage("distance to existing facilities", None);
-            access
-                .nearest_within(&demand_pts, &existing, cutoff, progress)?
-                .iter()
-                .map(|n| n.map(|(_, m)| m).unwrap_or(f64::INFINITY))
-                .collect()
+        let existing_m = if pmedian {
+            let far = |m: &Option<f64>| m.unwrap_or(f64::INFINITY);
+            nearest_existing.iter().map(far).collect()
         } else {
             vec![f64::INFINITY; demand_pts.len()]
         };
