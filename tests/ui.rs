@@ -293,3 +293,18 @@ fn unsure_load_opens_the_import_dialog_and_the_chosen_crs_loads() {
     assert_eq!(ds.units[0].name, "甲街道");
     assert_eq!(ds.units[0].population.total, Some(12000.0));
 }
+
+#[test]
+fn a_cancelled_job_says_so_without_an_error() {
+    let mut h = harness();
+    h.step();
+    assert!(h.state().is_busy());
+    // The progress line is in Chinese, stage included, with a cancel button.
+    assert!(h.query_by_label_contains("正在加载").is_some());
+    press(&mut h, "取消");
+    wait_idle(&mut h, "the cancelled load");
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    let said = h.state().cancelled().expect("the cancel is reported");
+    assert!(said.starts_with("已取消"), "{said}");
+    assert!(h.query_by_label_contains("已取消").is_some());
+}

@@ -16,7 +16,7 @@ use crate::coverage::rules::{RuleSet, PRESETS};
 use crate::coverage::{Options, Report};
 use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
 use crate::network::{Graph, NetworkAccess};
-use crate::progress::SharedProgress;
+use crate::progress::{Progress, SharedProgress};
 use crate::spatial::UnitIndexes;
 
 mod data;
@@ -198,6 +198,8 @@ pub struct CareCircleApp {
     pending_project: Option<data::Project>,
     /// Confirmations (saved, exported).
     notices: Vec<String>,
+    /// The last job the user cancelled, said where its progress bar was (not an error).
+    cancelled: Option<String>,
 }
 
 impl CareCircleApp {
@@ -255,6 +257,7 @@ impl CareCircleApp {
             project_path: None,
             pending_project: None,
             notices: Vec::new(),
+            cancelled: None,
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -341,6 +344,11 @@ impl CareCircleApp {
     /// Errors shown to the user.
     pub fn errors(&self) -> &[String] {
         &self.errors
+    }
+
+    /// The job the user cancelled last, as the top bar says it.
+    pub fn cancelled(&self) -> Option<&str> {
+        self.cancelled.as_deref()
     }
 
     /// Confirmations shown to the user (saved, exported).
@@ -492,6 +500,7 @@ impl CareCircleApp {
             Ok(_) => {
                 self.job = Some(Job { progress, rx });
                 self.job_label = label;
+                self.cancelled = None;
             }
             Err(e) => self
                 .errors
@@ -651,6 +660,16 @@ impl CareCircleApp {
                 self.siting.result = Some(*p);
                 self.job = None;
             }
+            Ok(JobResult::Failed(_))
+                if self.job.as_ref().is_some_and(|j| j.progress.is_cancelled()) =>
+            {
+                // The user stopped it: say so, without an error or the import dialog.
+                self.cancelled = Some(match self.lang {
+                    Lang::Zh => format!("已取消{}", self.job_noun()),
+                    Lang::En => format!("Cancelled: {}", self.job_noun()),
+                });
+                self.job = None;
+            }
             Ok(JobResult::Failed(e)) => {
                 // The loader could not read the data as given: offer the import dialog
                 // (role, CRS, fields) with the reason, unless the path itself is missing.
@@ -722,7 +741,7 @@ impl CareCircleApp {
                     "inspect" => self.t("正在读取字段", "Reading fields"),
                     _ => self.t("正在加载", "Loading"),
                 };
-                ui.label(format!("{what} {stage}"));
+                ui.label(format!("{what} {}", stage_text(self.lang, &stage)));
                 match frac {
                     Some(f) => ui.add(
                         egui::ProgressBar::new(f)
@@ -738,8 +757,22 @@ impl CareCircleApp {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
+        if let Some(c) = &self.cancelled {
+            ui.weak(c);
+        }
         for e in &self.errors {
             ui.colored_label(Color32::from_rgb(200, 40, 40), e);
+        }
+    }
+
+    /// What the running job does, as a noun ("cancelled: …").
+    fn job_noun(&self) -> &'static str {
+        match self.job_label {
+            "analyze" => self.t("分析", "analysis"),
+            "propose" => self.t("选址", "site proposal"),
+            "export" => self.t("导出", "export"),
+            "inspect" => self.t("读取字段", "reading fields"),
+            _ => self.t("加载", "loading"),
         }
     }
 
@@ -1758,4 +1791,82 @@ pub fn run(dataset: Option<PathBuf>) -> anyhow::Result<()> {
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// A worker's stage name (the library reports them in English) in the UI's language;
+/// file names and unknown stages pass through unchanged.
+fn stage_text(lang: Lang, stage: &str) -> String {
+    if lang == Lang::En {
+        return stage.to_owned();
+    }
+    if let Some(limit) = stage
+        .strip_prefix("exact solve (time limit ")
+        .and_then(|r| r.strip_suffix(" s)"))
+    {
+        return format!("精确求解（时限 {limit} 秒）");
+    }
+    let zh = match stage {
+        "coverage before" => "方案前覆盖",
+        "existing coverage" => "现有设施覆盖",
+        "candidate sites" => "生成候选点",
+        "candidate catchments" => "候选点步行范围",
+        "optimising" => "优化求解",
+        "coverage after" => "方案后覆盖",
+        "walking network" => "步行路网",
+        "walking catchments" => "步行可达范围",
+        "demand" => "需求点",
+        "reach" => "可达性",
+        _ => stage,
+    };
+    zh.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed stage name the library reports has a Chinese label: a new stage added
+    /// without one fails here rather than showing English in the Chinese UI.
+    #[test]
+    fn every_library_stage_reads_in_chinese() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    if !p.ends_with("app") {
+                        sources(&p, out);
+                    }
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut names = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for part in text.split(".stage(\"").skip(1) {
+                names.push(part.split('"').next().unwrap().to_owned());
+            }
+        }
+        assert!(names.len() >= 8, "found only {names:?}");
+        for n in &names {
+            let zh = stage_text(Lang::Zh, n);
+            assert!(!zh.is_ascii(), "stage {n:?} has no Chinese label");
+            assert_eq!(stage_text(Lang::En, n), *n);
+        }
+        assert_eq!(
+            stage_text(Lang::Zh, "exact solve (time limit 30 s)"),
+            "精确求解（时限 30 秒）"
+        );
+        // File names (load stages) pass through.
+        assert_eq!(
+            stage_text(Lang::Zh, "districts.geojson"),
+            "districts.geojson"
+        );
+    }
 }
