@@ -18,6 +18,7 @@ use std::time::Instant;
 use highs::{HighsModelStatus, RowProblem, Sense};
 use serde::Serialize;
 
+use super::pmedian_lr::{self, Fix, Pairs};
 use super::{Model, Problem, Solution};
 use crate::progress::{check, NoProgress, Progress};
 use crate::{Error, Result};
@@ -88,6 +89,12 @@ pub fn solve_exact_with(
     // Integer weights make every MCLP objective an integer: a bound less than one above
     // the incumbent already proves it (both the tree and HiGHS use this).
     let integral = pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0);
+    let mut warm = warm.cloned();
+    // p-median: the Lagrangian relaxation's lower bound, and the incumbent value that caps
+    // the MILP's bound once fixed sites restrict it to selections better than that.
+    let mut lr_bound = f64::NEG_INFINITY;
+    let mut lr_cap = f64::INFINITY;
+    let mut lr_steps = 0;
     let sense;
     match pb.model {
         Model::Mclp | Model::Lscp => {
@@ -173,9 +180,75 @@ pub fn solve_exact_with(
                     })
                     .unzip(),
             };
+            let mut fix = vec![Fix::Free; m];
+            if pb.quotas.is_empty() {
+                let start = match &warm {
+                    Some(w) => w.clone(),
+                    None => pb.solve_heuristic()?,
+                };
+                let mut by_site = vec![Vec::new(); m];
+                for (i, r) in reach.iter().enumerate() {
+                    for (j, d) in r {
+                        by_site[*j].push((i as u32, pb.weight[i] * d));
+                    }
+                }
+                let pairs = Pairs {
+                    by_site,
+                    stay: (stay.iter().zip(&pb.weight))
+                        .map(|(s, w)| s.map(|d| w * d))
+                        .collect(),
+                };
+                // Its share: a sixth of the limit, at most 1 s, in work units.
+                let work = ((time_limit / 6.0).min(1.0) * WORK_PER_SECOND) as u64;
+                let stop = || {
+                    watch.tick();
+                    progress.is_cancelled()
+                };
+                let p = pb.p.expect("validated");
+                let lr = pmedian_lr::root(&pairs, p, &start.selected, 1e-9, work, &stop);
+                check(progress)?;
+                let objective = pb.objective(&lr.selected);
+                let fixed = lr.fix.iter().filter(|f| **f != Fix::Free).count();
+                if lr.proven {
+                    return Ok(Exact {
+                        selected: lr.selected,
+                        objective,
+                        bound: objective,
+                        gap: 0.0,
+                        status: "Optimal".into(),
+                        method: format!(
+                            "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
+                            lr.steps
+                        ),
+                        seconds: t0.elapsed().as_secs_f64(),
+                    });
+                }
+                lr_bound = lr.bound;
+                lr_cap = lr.objective;
+                lr_steps = lr.steps;
+                fix = lr.fix;
+                if objective < start.objective {
+                    warm = Some(Solution {
+                        selected: lr.selected,
+                        objective,
+                        greedy_objective: start.greedy_objective,
+                        swaps: start.swaps,
+                    });
+                } else {
+                    warm = Some(start);
+                }
+            }
+            // Fixed sites: closed ones get no assignment columns.
+            for (j, f) in fix.iter().enumerate() {
+                match f {
+                    Fix::Open => rp.add_row(1.0..=1.0, [(x[j], 1.0)]),
+                    Fix::Closed => rp.add_row(0.0..=0.0, [(x[j], 1.0)]),
+                    Fix::Free => {}
+                }
+            }
             for (i, (reach, stay)) in reach.iter().zip(&stay).enumerate() {
                 let mut assign: Vec<(highs::Col, f64)> = Vec::with_capacity(reach.len() + 1);
-                for (j, d) in reach {
+                for (j, d) in reach.iter().filter(|(j, _)| fix[*j] != Fix::Closed) {
                     let z = rp.add_column(pb.weight[i] * d, 0.0..=1.0);
                     assign.push((z, 1.0));
                     rp.add_row(..=0.0, [(z, 1.0), (x[*j], -1.0)]);
@@ -194,7 +267,6 @@ pub fn solve_exact_with(
     }
     // MCLP without quotas: the Lagrangian branch-and-bound first (a short look); HiGHS
     // takes over from its incumbent if it cannot prove the optimum.
-    let mut warm = warm.cloned();
     let mut bnb_bound = f64::INFINITY;
     let mut bnb_nodes = 0;
     if pb.model == Model::Mclp && pb.quotas.is_empty() && !cover_rows.is_empty() {
@@ -337,6 +409,17 @@ pub fn solve_exact_with(
     };
     // The tree's bound is valid too (NaN.min(x) is x); keep the tighter.
     let bound = bound.min(bnb_bound);
+    // p-median after fixing: HiGHS bounds the selections better than the incumbent; the
+    // rest cost at least the incumbent. The relaxation's own bound holds everywhere.
+    let bound = if pb.model == Model::Pmedian && lr_cap.is_finite() {
+        if bound.is_finite() {
+            bound.min(lr_cap).max(lr_bound)
+        } else {
+            lr_bound
+        }
+    } else {
+        bound
+    };
     // With integer weights no objective lies strictly between two integers.
     let bound = if integral && bound.is_finite() {
         (bound + 1e-6).floor()
@@ -367,6 +450,8 @@ pub fn solve_exact_with(
         status: format!("{status:?}"),
         method: if bnb_nodes > 0 {
             format!("Lagrangian branch-and-bound ({bnb_nodes} nodes), then HiGHS MILP")
+        } else if lr_steps > 0 {
+            format!("Lagrangian relaxation ({lr_steps} steps), then HiGHS MILP")
         } else {
             "HiGHS MILP".into()
         },

@@ -19,6 +19,7 @@ use std::path::Path;
 pub mod bnb;
 pub mod exact;
 mod lscp;
+pub mod pmedian_lr;
 pub mod propose;
 
 use geo::Point;
