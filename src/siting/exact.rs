@@ -2,6 +2,10 @@
 //! answer carries HiGHS's proven bound and the optimality gap, so a planner sees how far a
 //! proposal can at most be from the optimum.
 //!
+//! Before HiGHS: an MCLP without quotas goes to the Lagrangian branch-and-bound (`bnb`), a
+//! p-median without quotas to its Lagrangian relaxation (`pmedian_lr`), which proves the
+//! optimum alone or hands HiGHS the sites it fixed.
+//!
 //! Sparse formulations (coverage sets from the R-tree, never a distance matrix when a radius
 //! bounds the problem):
 //! - MCLP: max Σ wᵢ yᵢ, yᵢ ≤ Σ_{j∈Nᵢ} xⱼ, Σ xⱼ = p (demand already covered by an existing

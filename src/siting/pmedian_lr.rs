@@ -94,7 +94,10 @@ pub fn root(
                 best[*i as usize] = best[*i as usize].min(*c);
             }
         }
-        best
+        // Any multipliers give a valid bound; a point nothing serves gets 0, not ∞.
+        best.iter()
+            .map(|b| if b.is_finite() { *b } else { 0.0 })
+            .collect()
     };
     let mut fix = vec![Fix::Free; m];
     let mut best_bound = f64::NEG_INFINITY;
