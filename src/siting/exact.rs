@@ -47,8 +47,11 @@ pub struct Exact {
 /// bench instance): converts the tree's time shares into deterministic effort.
 const WORK_PER_SECOND: f64 = 7.0e8;
 
-/// Largest dense p-median (demand × candidates) attempted exactly.
+/// Largest p-median MILP (assignment pairs, after the relaxation's fixing) given to HiGHS.
 pub const MAX_DENSE_PMEDIAN: usize = 2_000_000;
+
+/// Largest p-median (assignment pairs) the relaxation takes on: 16 bytes a pair.
+pub const MAX_RELAXED_PMEDIAN: usize = 16_000_000;
 
 /// [`solve_exact_with`] with nobody watching.
 pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Result<Exact> {
@@ -150,39 +153,58 @@ pub fn solve_exact_with(
         }
         Model::Pmedian => {
             sense = Sense::Minimise;
-            let pairs = match &pb.cover {
+            let n_pairs = match &pb.cover {
                 Some(cv) => cv.sets.iter().map(|s| s.len()).sum(),
                 None => n * m,
             };
-            if pairs > MAX_DENSE_PMEDIAN {
+            let cap = if pb.quotas.is_empty() {
+                MAX_RELAXED_PMEDIAN
+            } else {
+                MAX_DENSE_PMEDIAN
+            };
+            if n_pairs > cap {
                 return Err(Error::Analysis(format!(
-                    "exact p-median builds {pairs} assignment variables ({n} demand points, {m} candidates), more than {MAX_DENSE_PMEDIAN}: use the heuristic (drop --exact) or fewer candidates"
+                    "exact p-median needs {n_pairs} assignment pairs ({n} demand points, {m} candidates), more than {cap}: use the heuristic (drop --exact) or fewer candidates"
                 )));
             }
-            // Per demand point: the sites it may be assigned to with their distances, and
-            // the distance if it stays with what exists — the nearest existing facility
-            // (none: no such column), or on walking distances the search cutoff.
-            let reach: Vec<Vec<(usize, f64)>>;
-            let stay: Vec<Option<f64>>;
-            (reach, stay) = match &pb.cover {
-                Some(cv) => {
-                    let mut reach = vec![Vec::new(); n];
-                    for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
-                        for (i, d) in s.iter().zip(ms) {
-                            reach[*i as usize].push((j, (*d as f64).min(cv.cutoff)));
-                        }
-                    }
-                    let stay = cv.existing_m.iter().map(|e| Some(e.min(cv.cutoff)));
-                    (reach, stay.collect())
-                }
-                None => (0..n)
-                    .map(|i| {
-                        let at = &pb.demand[i];
-                        let reach = pb.candidates.iter().map(|c| super::dist(at, c));
-                        let stay = pb.existing.iter().map(|e| super::dist(at, e));
-                        (reach.enumerate().collect(), stay.min_by(f64::total_cmp))
-                    })
-                    .unzip(),
+            // Weighted costs per site, and per demand point the cost of staying with what
+            // exists — the nearest existing facility (none: it must be assigned), or on
+            // walking distances the search cutoff.
+            let pairs = match &pb.cover {
+                Some(cv) => Pairs {
+                    by_site: (cv.sets.iter().zip(&cv.metres))
+                        .map(|(s, ms)| {
+                            let cost = |(i, d): (&u32, &f32)| {
+                                (*i, pb.weight[*i as usize] * (*d as f64).min(cv.cutoff))
+                            };
+                            s.iter().zip(ms).map(cost).collect()
+                        })
+                        .collect(),
+                    stay: (cv.existing_m.iter().zip(&pb.weight))
+                        .map(|(e, w)| Some(w * e.min(cv.cutoff)))
+                        .collect(),
+                },
+                None => Pairs {
+                    by_site: (pb.candidates.iter())
+                        .map(|c| {
+                            let cost = |(i, (d, w)): (usize, (&[f64; 2], &f64))| {
+                                (i as u32, w * super::dist(d, c))
+                            };
+                            pb.demand
+                                .iter()
+                                .zip(&pb.weight)
+                                .enumerate()
+                                .map(cost)
+                                .collect()
+                        })
+                        .collect(),
+                    stay: (pb.demand.iter().zip(&pb.weight))
+                        .map(|(d, w)| {
+                            let near = pb.existing.iter().map(|e| super::dist(d, e));
+                            near.min_by(f64::total_cmp).map(|e| w * e)
+                        })
+                        .collect(),
+                },
             };
             let mut fix = vec![Fix::Free; m];
             if pb.quotas.is_empty() {
@@ -190,20 +212,14 @@ pub fn solve_exact_with(
                     Some(w) => w.clone(),
                     None => pb.solve_heuristic()?,
                 };
-                let mut by_site = vec![Vec::new(); m];
-                for (i, r) in reach.iter().enumerate() {
-                    for (j, d) in r {
-                        by_site[*j].push((i as u32, pb.weight[i] * d));
-                    }
-                }
-                let pairs = Pairs {
-                    by_site,
-                    stay: (stay.iter().zip(&pb.weight))
-                        .map(|(s, w)| s.map(|d| w * d))
-                        .collect(),
+                // Its share, in work units: a sixth of the limit, at most 1 s, before the
+                // MILP; all that is left when no MILP could be built anyway.
+                let seconds = if n_pairs > MAX_DENSE_PMEDIAN {
+                    0.9 * (time_limit - t0.elapsed().as_secs_f64())
+                } else {
+                    (time_limit / 6.0).min(1.0)
                 };
-                // Its share: a sixth of the limit, at most 1 s, in work units.
-                let work = ((time_limit / 6.0).min(1.0) * WORK_PER_SECOND) as u64;
+                let work = (seconds.max(0.0) * WORK_PER_SECOND) as u64;
                 let stop = || {
                     watch.tick();
                     progress.is_cancelled()
@@ -213,17 +229,34 @@ pub fn solve_exact_with(
                 check(progress)?;
                 let objective = pb.objective(&lr.selected);
                 let fixed = lr.fix.iter().filter(|f| **f != Fix::Free).count();
-                if lr.proven {
+                let (selected, objective) = if objective < start.objective {
+                    (lr.selected, objective)
+                } else {
+                    (start.selected.clone(), start.objective)
+                };
+                let method = format!(
+                    "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
+                    lr.steps
+                );
+                let free_pairs: usize = (pairs.by_site.iter().zip(&lr.fix))
+                    .filter(|(_, f)| **f != Fix::Closed)
+                    .map(|(s, _)| s.len())
+                    .sum();
+                if lr.proven || free_pairs > MAX_DENSE_PMEDIAN {
+                    // Proven, or the MILP would be too large even after fixing: the
+                    // relaxation's bound is the answer's.
+                    let bound = if lr.proven { objective } else { lr.bound };
                     return Ok(Exact {
-                        selected: lr.selected,
+                        selected,
                         objective,
-                        bound: objective,
-                        gap: 0.0,
-                        status: "Optimal".into(),
-                        method: format!(
-                            "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
-                            lr.steps
-                        ),
+                        bound,
+                        gap: ((objective - bound) / objective.abs().max(1e-12)).max(0.0),
+                        status: if lr.proven {
+                            "Optimal".into()
+                        } else {
+                            format!("MILP not built: {free_pairs} assignment pairs left after fixing, more than {MAX_DENSE_PMEDIAN}")
+                        },
+                        method,
                         seconds: t0.elapsed().as_secs_f64(),
                     });
                 }
@@ -231,36 +264,35 @@ pub fn solve_exact_with(
                 lr_cap = lr.objective;
                 lr_steps = lr.steps;
                 fix = lr.fix;
-                if objective < start.objective {
-                    warm = Some(Solution {
-                        selected: lr.selected,
-                        objective,
-                        greedy_objective: start.greedy_objective,
-                        swaps: start.swaps,
-                    });
-                } else {
-                    warm = Some(start);
-                }
+                warm = Some(Solution {
+                    selected,
+                    objective,
+                    greedy_objective: start.greedy_objective,
+                    swaps: start.swaps,
+                });
             }
             // Fixed sites: closed ones get no assignment columns.
-            for (j, f) in fix.iter().enumerate() {
+            let mut assign: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); n];
+            for (j, (f, s)) in fix.iter().zip(&pairs.by_site).enumerate() {
                 match f {
                     Fix::Open => rp.add_row(1.0..=1.0, [(x[j], 1.0)]),
-                    Fix::Closed => rp.add_row(0.0..=0.0, [(x[j], 1.0)]),
+                    Fix::Closed => {
+                        rp.add_row(0.0..=0.0, [(x[j], 1.0)]);
+                        continue;
+                    }
                     Fix::Free => {}
                 }
+                for (i, c) in s {
+                    let z = rp.add_column(*c, 0.0..=1.0);
+                    assign[*i as usize].push((z, 1.0));
+                    rp.add_row(..=0.0, [(z, 1.0), (x[j], -1.0)]);
+                }
             }
-            for (i, (reach, stay)) in reach.iter().zip(&stay).enumerate() {
-                let mut assign: Vec<(highs::Col, f64)> = Vec::with_capacity(reach.len() + 1);
-                for (j, d) in reach.iter().filter(|(j, _)| fix[*j] != Fix::Closed) {
-                    let z = rp.add_column(pb.weight[i] * d, 0.0..=1.0);
-                    assign.push((z, 1.0));
-                    rp.add_row(..=0.0, [(z, 1.0), (x[*j], -1.0)]);
+            for (a, stay) in assign.iter_mut().zip(&pairs.stay) {
+                if let Some(c) = stay {
+                    a.push((rp.add_column(*c, 0.0..=1.0), 1.0));
                 }
-                if let Some(d) = stay {
-                    assign.push((rp.add_column(pb.weight[i] * d, 0.0..=1.0), 1.0));
-                }
-                rp.add_row(1.0..=1.0, &assign);
+                rp.add_row(1.0..=1.0, &*a);
             }
             let p = pb.p.expect("validated") as f64;
             rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
