@@ -220,9 +220,10 @@ pub fn solve_exact_with(
                     (time_limit / 6.0).min(1.0)
                 };
                 let work = (seconds.max(0.0) * WORK_PER_SECOND) as u64;
+                // The clock only guards against a much slower machine.
                 let stop = || {
                     watch.tick();
-                    progress.is_cancelled()
+                    progress.is_cancelled() || t0.elapsed().as_secs_f64() > time_limit
                 };
                 let p = pb.p.expect("validated");
                 let lr = pmedian_lr::root(&pairs, p, &start.selected, 1e-9, work, &stop);
