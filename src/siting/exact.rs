@@ -446,14 +446,8 @@ pub fn solve_exact_with(
     };
     // The tree's bound is valid too (NaN.min(x) is x); keep the tighter.
     let bound = bound.min(bnb_bound);
-    // p-median after fixing: HiGHS bounds the selections better than the incumbent; the
-    // rest cost at least the incumbent. The relaxation's own bound holds everywhere.
     let bound = if pb.model == Model::Pmedian && lr_cap.is_finite() {
-        if bound.is_finite() {
-            bound.min(lr_cap).max(lr_bound)
-        } else {
-            lr_bound
-        }
+        pmedian_bound_after_fixing(bound, lr_cap, lr_bound)
     } else {
         bound
     };
@@ -540,6 +534,18 @@ fn lp_duals(
     )
 }
 
+/// A p-median's lower bound when HiGHS solved it with the relaxation's sites fixed:
+/// HiGHS's bound (`milp`, NaN if none) covers only the selections better than the
+/// incumbent (`incumbent`), every other selection costs at least the incumbent, and the
+/// relaxation's own bound (`relaxed`) holds everywhere.
+fn pmedian_bound_after_fixing(milp: f64, incumbent: f64, relaxed: f64) -> f64 {
+    if milp.is_finite() {
+        milp.min(incumbent).max(relaxed)
+    } else {
+        relaxed
+    }
+}
+
 /// The MCLP over the site columns `x`: per merged row (w, sites) a coverage column worth w
 /// (column `x.len() + k` for row k) with y ≤ Σ_{j∈sites} xⱼ, and Σ xⱼ = p. The integer
 /// model and its LP relaxation share it, so the LP duals are the model's.
@@ -616,5 +622,23 @@ unsafe extern "C" fn on_highs_callback(
     if stop {
         // SAFETY: HiGHS passes a valid, writable input struct to interrupt callbacks.
         unsafe { (*data_in).user_interrupt = 1 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pmedian_bound_after_fixing as after;
+
+    #[test]
+    fn a_pmedian_bound_after_fixing_never_exceeds_the_incumbent() {
+        // The fixed MILP found nothing better than the incumbent (its bound lies above it,
+        // or it is infeasible): the incumbent is proven, not the MILP's bound.
+        assert_eq!(after(120.0, 100.0, 90.0), 100.0);
+        // A better selection may exist: HiGHS's bound, if tighter than the relaxation's.
+        assert_eq!(after(95.0, 100.0, 90.0), 95.0);
+        assert_eq!(after(80.0, 100.0, 90.0), 90.0);
+        // No bound from HiGHS (stopped before its root): the relaxation's.
+        assert_eq!(after(f64::NAN, 100.0, 90.0), 90.0);
+        assert_eq!(after(f64::NEG_INFINITY, 100.0, 90.0), 90.0);
     }
 }
