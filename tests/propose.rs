@@ -73,6 +73,27 @@ fn day_care_mclp_gains_add_up_and_match_the_coverage_engine() {
     let gj = pr.to_geojson();
     assert_eq!(gj["features"].as_array().unwrap().len(), 10);
     assert_eq!(pr.to_csv().lines().count(), 11);
+    // The demo has no community units: the community day-care rule is said to be not
+    // evaluable, not shown as "– → – (0/0)"; the 15-minute circle is evaluated.
+    let text = pr.to_text(true);
+    let line = |id: &str| {
+        let d = pr.rules.iter().find(|d| d.id == id).unwrap();
+        let title = d.title_en.clone();
+        (
+            d.evaluable(),
+            text.lines()
+                .find(|l| l.contains(&title))
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let (ok, community) = line("day_care_per_community");
+    assert!(!ok && community.contains("not evaluable"), "{community}");
+    let (ok, circle) = line("elderly_15min_circle");
+    assert!(
+        ok && circle.contains("→") && !circle.contains("not evaluable"),
+        "{circle}"
+    );
 }
 
 #[test]

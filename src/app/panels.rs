@@ -180,6 +180,17 @@ impl CareCircleApp {
             None => ui.label(self.t("启发式解（未证明）", "Heuristic (no bound)")),
         };
         for d in &r.rules {
+            if !d.evaluable() {
+                ui.weak(format!(
+                    "{}: {}",
+                    if en { &d.title_en } else { &d.title },
+                    self.t(
+                        "无法评估（数据中无适用单元）",
+                        "not evaluable (no units it applies to)"
+                    )
+                ));
+                continue;
+            }
             let f = |v: Option<f64>| match v {
                 Some(v) if d.test == "places_per_1000" => format!("{v:.2}"),
                 Some(v) => format!("{:.1}%", v * 100.0),

@@ -144,6 +144,14 @@ pub struct RuleDelta {
     pub people_covered_after: Option<f64>,
 }
 
+impl RuleDelta {
+    /// Whether the dataset has anything the rule applies to (a rule on communities, say,
+    /// on data without community units is not evaluable, before or after).
+    pub fn evaluable(&self) -> bool {
+        self.units_total > 0 || self.before.is_some() || self.after.is_some()
+    }
+}
+
 /// The answer of a run.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Proposals {
@@ -1278,6 +1286,19 @@ impl Proposals {
             }
         );
         for r in &self.rules {
+            if !r.evaluable() {
+                let _ = writeln!(
+                    s,
+                    "  {:<34} {}",
+                    if english { &r.title_en } else { &r.title },
+                    if english {
+                        "not evaluable (no units it applies to)"
+                    } else {
+                        "无法评估（数据中无适用单元）"
+                    }
+                );
+                continue;
+            }
             let f = |v: Option<f64>| match v {
                 Some(v) if r.test == "places_per_1000" => format!("{v:.2}"),
                 Some(v) => format!("{:.1}%", v * 100.0),
