@@ -146,6 +146,24 @@ fn quotas_are_constraints() {
 use proptest::prelude::*;
 
 /// A random clustered problem on a 2 km square (two clusters so covers overlap).
+/// Every p-subset of the sites 0..m (m < 32), for brute force.
+fn p_subsets(m: usize, p: usize) -> impl Iterator<Item = Vec<usize>> {
+    (0u32..(1 << m))
+        .filter(move |mask| mask.count_ones() as usize == p)
+        .map(move |mask| (0..m).filter(|j| mask & (1 << j) != 0).collect())
+}
+
+/// Uniform numbers in [0, 1) from a seeded xorshift: instances that are the same on every
+/// run.
+fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 fn random_problem(
     model: Model,
     demand: &[(f64, f64, u8)],
@@ -248,14 +266,9 @@ proptest! {
             pb.existing.push([x * 800.0, y * 800.0]);
         }
         let m = pb.candidates.len();
-        let mut best = f64::NEG_INFINITY;
-        for mask in 0u32..(1 << m) {
-            if mask.count_ones() as usize != p {
-                continue;
-            }
-            let sel: Vec<usize> = (0..m).filter(|j| mask & (1 << j) != 0).collect();
-            best = best.max(pb.objective(&sel));
-        }
+        let best = p_subsets(m, p)
+            .map(|sel| pb.objective(&sel))
+            .fold(f64::NEG_INFINITY, f64::max);
         let ex = carecircle::siting::exact::solve_exact(&pb, 10.0, None).unwrap();
         prop_assert_eq!(ex.status.as_str(), "Optimal");
         prop_assert!((ex.objective - best).abs() < 1e-6, "{} vs brute force {} ({})", ex.objective, best, ex.method);
@@ -321,13 +334,7 @@ impl carecircle::progress::Progress for CancelAfter {
 /// 20,000 uniform demand points, 1,500 candidates on a 20 km square: an MCLP no solver
 /// settles in the first few hundred milliseconds.
 fn hard_mclp(quota: bool) -> carecircle::siting::Problem {
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
     let demand: Vec<[f64; 2]> = (0..20_000)
         .map(|_| [rnd() * 20_000.0, rnd() * 20_000.0])
         .collect();
@@ -433,13 +440,10 @@ proptest! {
         walk.cover = Some(cover_with(&pb, &manhattan, cutoff));
         let m = pb.candidates.len();
         let mut best = f64::INFINITY;
-        for mask in 0u32..(1 << m) {
-            if mask.count_ones() as usize != p {
-                continue;
-            }
+        for sel in p_subsets(m, p) {
             let total: f64 = pb.demand.iter().zip(&pb.weight).map(|(d, w)| {
-                let near = (0..m).filter(|j| mask & (1 << j) != 0)
-                    .map(|j| manhattan(&pb.candidates[j], d))
+                let near = sel.iter()
+                    .map(|j| manhattan(&pb.candidates[*j], d))
                     .chain(pb.existing.iter().map(|e| manhattan(e, d)))
                     .fold(cutoff, f64::min);
                 w * near
@@ -546,13 +550,8 @@ proptest! {
             by_site,
             stay: demand.iter().map(|(_, _, w)| stay.map(|s| *w as f64 * s)).collect(),
         };
-        let mut subsets = Vec::new();
-        for mask in 0u32..(1 << m) {
-            if mask.count_ones() as usize == p {
-                let sel: Vec<usize> = (0..m).filter(|j| mask & (1 << j) != 0).collect();
-                subsets.push((pairs.cost(&sel), sel));
-            }
-        }
+        let subsets: Vec<(f64, Vec<usize>)> =
+            p_subsets(m, p).map(|sel| (pairs.cost(&sel), sel)).collect();
         let opt = subsets.iter().map(|(c, _)| *c).fold(f64::INFINITY, f64::min);
         let tol = 1e-9 * opt.max(1.0);
         let nnz = (m * demand.len() + demand.len()) as u64;
@@ -584,13 +583,7 @@ fn pmedian_after_fixing_the_milp_still_finds_the_optimum() {
     // Seeded instances, many with an LP gap the relaxation cannot close: there the fixed
     // sites go to HiGHS, whose answer must still be brute force's optimum.
     use carecircle::siting::exact::solve_exact;
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut handed_over = 0;
     for case in 0..150 {
         let n = 40 + (rnd() * 40.0) as usize;
@@ -604,13 +597,9 @@ fn pmedian_after_fixing_the_milp_still_finds_the_optimum() {
         if case % 3 == 0 {
             pb.existing.push([rnd() * 2000.0, rnd() * 2000.0]);
         }
-        let mut best = f64::INFINITY;
-        for mask in 0u32..(1 << m) {
-            if mask.count_ones() as usize == p {
-                let sel: Vec<usize> = (0..m).filter(|j| mask & (1 << j) != 0).collect();
-                best = best.min(pb.objective(&sel));
-            }
-        }
+        let best = p_subsets(m, p)
+            .map(|sel| pb.objective(&sel))
+            .fold(f64::INFINITY, f64::min);
         let ex = solve_exact(&pb, 10.0, None).unwrap();
         assert_eq!(ex.status, "Optimal", "case {case}");
         assert!(

@@ -664,9 +664,10 @@ impl CareCircleApp {
                 if self.job.as_ref().is_some_and(|j| j.progress.is_cancelled()) =>
             {
                 // The user stopped it: say so, without an error or the import dialog.
+                let (_, noun) = self.job_words();
                 self.cancelled = Some(match self.lang {
-                    Lang::Zh => format!("已取消{}", self.job_noun()),
-                    Lang::En => format!("Cancelled: {}", self.job_noun()),
+                    Lang::Zh => format!("已取消{noun}"),
+                    Lang::En => format!("Cancelled: {noun}"),
                 });
                 self.job = None;
             }
@@ -734,13 +735,7 @@ impl CareCircleApp {
         if let Some(job) = &self.job {
             let (stage, frac) = job.progress.snapshot();
             ui.horizontal(|ui| {
-                let what = match self.job_label {
-                    "analyze" => self.t("正在分析", "Analysing"),
-                    "propose" => self.t("正在选址", "Proposing sites"),
-                    "export" => self.t("正在导出", "Exporting"),
-                    "inspect" => self.t("正在读取字段", "Reading fields"),
-                    _ => self.t("正在加载", "Loading"),
-                };
+                let (what, _) = self.job_words();
                 ui.label(format!("{what} {}", stage_text(self.lang, &stage)));
                 match frac {
                     Some(f) => ui.add(
@@ -765,15 +760,20 @@ impl CareCircleApp {
         }
     }
 
-    /// What the running job does, as a noun ("cancelled: …").
-    fn job_noun(&self) -> &'static str {
-        match self.job_label {
-            "analyze" => self.t("分析", "analysis"),
-            "propose" => self.t("选址", "site proposal"),
-            "export" => self.t("导出", "export"),
-            "inspect" => self.t("读取字段", "reading fields"),
-            _ => self.t("加载", "loading"),
-        }
+    /// What the running job does, for its progress line ("Analysing") and as a noun
+    /// ("cancelled: analysis"), in the UI's language.
+    fn job_words(&self) -> (&'static str, &'static str) {
+        let (doing, noun) = match self.job_label {
+            "analyze" => (("正在分析", "Analysing"), ("分析", "analysis")),
+            "propose" => (("正在选址", "Proposing sites"), ("选址", "site proposal")),
+            "export" => (("正在导出", "Exporting"), ("导出", "export")),
+            "inspect" => (
+                ("正在读取字段", "Reading fields"),
+                ("读取字段", "reading fields"),
+            ),
+            _ => (("正在加载", "Loading"), ("加载", "loading")),
+        };
+        (self.t(doing.0, doing.1), self.t(noun.0, noun.1))
     }
 
     fn legend_ui(&self, ui: &mut egui::Ui) {

@@ -7,7 +7,7 @@ use egui::{Color32, RichText};
 use super::{walking_graph, CareCircleApp, Command, JobResult, Lang};
 use crate::model::FacilityKind;
 use crate::network::NetworkAccess;
-use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions};
+use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions, RuleDelta};
 
 /// What the Proposals panel holds.
 pub struct SitingState {
@@ -184,10 +184,7 @@ impl CareCircleApp {
                 ui.weak(format!(
                     "{}: {}",
                     if en { &d.title_en } else { &d.title },
-                    self.t(
-                        "无法评估（数据中无适用单元）",
-                        "not evaluable (no units it applies to)"
-                    )
+                    RuleDelta::not_evaluable_text(en)
                 ));
                 continue;
             }

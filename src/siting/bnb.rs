@@ -13,6 +13,8 @@
 // Rows and sites index several parallel arrays.
 #![allow(clippy::needless_range_loop)]
 
+pub use super::Fix;
+
 /// Merged coverage rows: weight and sites of each, and the rows of each site.
 pub struct Rows {
     pub weight: Vec<f64>,
@@ -59,13 +61,6 @@ pub struct Outcome {
     pub nodes: usize,
     /// Effort spent, in [`Work`] units.
     pub work: u64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Fix {
-    Free,
-    Open,
-    Closed,
 }
 
 struct Node {

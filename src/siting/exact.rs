@@ -97,11 +97,8 @@ pub fn solve_exact_with(
     // the incumbent already proves it (both the tree and HiGHS use this).
     let integral = pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0);
     let mut warm = warm.cloned();
-    // p-median: the Lagrangian relaxation's lower bound, and the incumbent value that caps
-    // the MILP's bound once fixed sites restrict it to selections better than that.
-    let mut lr_bound = f64::NEG_INFINITY;
-    let mut lr_cap = f64::INFINITY;
-    let mut lr_steps = 0;
+    // p-median: what the Lagrangian relaxation handed HiGHS, if it ran.
+    let mut handoff: Option<Handoff> = None;
     let sense;
     match pb.model {
         Model::Mclp | Model::Lscp => {
@@ -167,111 +164,21 @@ pub fn solve_exact_with(
                     "exact p-median needs {n_pairs} assignment pairs ({n} demand points, {m} candidates), more than {cap}: use the heuristic (drop --exact) or fewer candidates"
                 )));
             }
-            // Weighted costs per site, and per demand point the cost of staying with what
-            // exists — the nearest existing facility (none: it must be assigned), or on
-            // walking distances the search cutoff.
-            let pairs = match &pb.cover {
-                Some(cv) => Pairs {
-                    by_site: (cv.sets.iter().zip(&cv.metres))
-                        .map(|(s, ms)| {
-                            let cost = |(i, d): (&u32, &f32)| {
-                                (*i, pb.weight[*i as usize] * (*d as f64).min(cv.cutoff))
-                            };
-                            s.iter().zip(ms).map(cost).collect()
-                        })
-                        .collect(),
-                    stay: (cv.existing_m.iter().zip(&pb.weight))
-                        .map(|(e, w)| Some(w * e.min(cv.cutoff)))
-                        .collect(),
-                },
-                None => Pairs {
-                    by_site: (pb.candidates.iter())
-                        .map(|c| {
-                            let cost = |(i, (d, w)): (usize, (&[f64; 2], &f64))| {
-                                (i as u32, w * super::dist(d, c))
-                            };
-                            pb.demand
-                                .iter()
-                                .zip(&pb.weight)
-                                .enumerate()
-                                .map(cost)
-                                .collect()
-                        })
-                        .collect(),
-                    stay: (pb.demand.iter().zip(&pb.weight))
-                        .map(|(d, w)| {
-                            let near = pb.existing.iter().map(|e| super::dist(d, e));
-                            near.min_by(f64::total_cmp).map(|e| w * e)
-                        })
-                        .collect(),
-                },
-            };
-            let mut fix = vec![Fix::Free; m];
+            let pairs = pmedian_pairs(pb);
             if pb.quotas.is_empty() {
-                let start = match &warm {
-                    Some(w) => w.clone(),
-                    None => pb.solve_heuristic()?,
-                };
-                // Its share, in work units: a sixth of the limit, at most 1 s, before the
-                // MILP; all that is left when no MILP could be built anyway.
-                let seconds = if n_pairs > MAX_DENSE_PMEDIAN {
-                    0.9 * (time_limit - t0.elapsed().as_secs_f64())
-                } else {
-                    (time_limit / 6.0).min(1.0)
-                };
-                let work = (seconds.max(0.0) * WORK_PER_SECOND) as u64;
-                // The clock only guards against a much slower machine.
-                let stop = || {
-                    watch.tick();
-                    progress.is_cancelled() || t0.elapsed().as_secs_f64() > time_limit
-                };
-                let p = pb.p.expect("validated");
-                let lr = pmedian_lr::root(&pairs, p, &start.selected, 1e-9, work, &stop);
-                check(progress)?;
-                let objective = pb.objective(&lr.selected);
-                let fixed = lr.fix.iter().filter(|f| **f != Fix::Free).count();
-                let (selected, objective) = if objective < start.objective {
-                    (lr.selected, objective)
-                } else {
-                    (start.selected.clone(), start.objective)
-                };
-                let method = format!(
-                    "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
-                    lr.steps
-                );
-                let free_pairs: usize = (pairs.by_site.iter().zip(&lr.fix))
-                    .filter(|(_, f)| **f != Fix::Closed)
-                    .map(|(s, _)| s.len())
-                    .sum();
-                if lr.proven || free_pairs > MAX_DENSE_PMEDIAN {
-                    // Proven, or the MILP would be too large even after fixing: the
-                    // relaxation's bound is the answer's.
-                    let bound = if lr.proven { objective } else { lr.bound };
-                    return Ok(Exact {
-                        selected,
-                        objective,
-                        bound,
-                        gap: ((objective - bound) / objective.abs().max(1e-12)).max(0.0),
-                        status: if lr.proven {
-                            "Optimal".into()
-                        } else {
-                            format!("MILP not built: {free_pairs} assignment pairs left after fixing, more than {MAX_DENSE_PMEDIAN}")
-                        },
-                        method,
-                        seconds: t0.elapsed().as_secs_f64(),
-                    });
+                let warm_ref = warm.as_ref();
+                match relax_pmedian(pb, &pairs, n_pairs, time_limit, warm_ref, &watch)? {
+                    Relaxed::Proven(ex) => return Ok(ex),
+                    Relaxed::Handoff(h) => {
+                        warm = Some(h.incumbent.clone());
+                        handoff = Some(h);
+                    }
                 }
-                lr_bound = lr.bound;
-                lr_cap = lr.objective;
-                lr_steps = lr.steps;
-                fix = lr.fix;
-                warm = Some(Solution {
-                    selected,
-                    objective,
-                    greedy_objective: start.greedy_objective,
-                    swaps: start.swaps,
-                });
             }
+            let fix = match &handoff {
+                Some(h) => h.fix.clone(),
+                None => vec![Fix::Free; m],
+            };
             // Fixed sites: closed ones get no assignment columns.
             let mut assign: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); n];
             for (j, (f, s)) in fix.iter().zip(&pairs.by_site).enumerate() {
@@ -446,10 +353,9 @@ pub fn solve_exact_with(
     };
     // The tree's bound is valid too (NaN.min(x) is x); keep the tighter.
     let bound = bound.min(bnb_bound);
-    let bound = if pb.model == Model::Pmedian && lr_cap.is_finite() {
-        pmedian_bound_after_fixing(bound, lr_cap, lr_bound)
-    } else {
-        bound
+    let bound = match &handoff {
+        Some(h) => pmedian_bound_after_fixing(bound, h.incumbent.objective, h.bound),
+        None => bound,
     };
     // With integer weights no objective lies strictly between two integers.
     let bound = if integral && bound.is_finite() {
@@ -468,8 +374,7 @@ pub fn solve_exact_with(
         _ => (selected, objective),
     };
     let gap = if bound.is_finite() {
-        // Within HiGHS's tolerances an optimal bound can sit a hair on the wrong side.
-        ((bound - objective).abs() / objective.abs().max(1e-12)).max(0.0)
+        rel_gap(objective, bound)
     } else {
         f64::INFINITY
     };
@@ -481,8 +386,8 @@ pub fn solve_exact_with(
         status: format!("{status:?}"),
         method: if bnb_nodes > 0 {
             format!("Lagrangian branch-and-bound ({bnb_nodes} nodes), then HiGHS MILP")
-        } else if lr_steps > 0 {
-            format!("Lagrangian relaxation ({lr_steps} steps), then HiGHS MILP")
+        } else if let Some(h) = &handoff {
+            format!("Lagrangian relaxation ({} steps), then HiGHS MILP", h.steps)
         } else {
             "HiGHS MILP".into()
         },
@@ -532,6 +437,149 @@ fn lp_duals(
             .map(|((w, _), d)| d.abs().min(*w))
             .collect(),
     )
+}
+
+/// |bound − objective| relative to the objective (within HiGHS's tolerances an optimal
+/// bound can sit a hair on the wrong side).
+fn rel_gap(objective: f64, bound: f64) -> f64 {
+    (bound - objective).abs() / objective.abs().max(1e-12)
+}
+
+/// The p-median as weighted assignment pairs: per site, the demand points it may serve;
+/// per demand point, the cost of staying with what exists — the nearest existing facility
+/// (none: it must be assigned), or on walking distances the search cutoff.
+fn pmedian_pairs(pb: &Problem) -> Pairs {
+    match &pb.cover {
+        Some(cv) => Pairs {
+            by_site: (cv.sets.iter().zip(&cv.metres))
+                .map(|(s, ms)| {
+                    let cost = |(i, d): (&u32, &f32)| {
+                        (*i, pb.weight[*i as usize] * (*d as f64).min(cv.cutoff))
+                    };
+                    s.iter().zip(ms).map(cost).collect()
+                })
+                .collect(),
+            stay: (cv.existing_m.iter().zip(&pb.weight))
+                .map(|(e, w)| Some(w * e.min(cv.cutoff)))
+                .collect(),
+        },
+        None => Pairs {
+            by_site: (pb.candidates.iter())
+                .map(|c| {
+                    let cost =
+                        |(i, (d, w)): (usize, (&[f64; 2], &f64))| (i as u32, w * super::dist(d, c));
+                    pb.demand
+                        .iter()
+                        .zip(&pb.weight)
+                        .enumerate()
+                        .map(cost)
+                        .collect()
+                })
+                .collect(),
+            stay: (pb.demand.iter().zip(&pb.weight))
+                .map(|(d, w)| {
+                    let near = pb.existing.iter().map(|e| super::dist(d, e));
+                    near.min_by(f64::total_cmp).map(|e| w * e)
+                })
+                .collect(),
+        },
+    }
+}
+
+/// What the p-median relaxation leaves for HiGHS.
+struct Handoff {
+    /// Sites settled for every selection better than the incumbent.
+    fix: Vec<Fix>,
+    /// The relaxation's lower bound.
+    bound: f64,
+    /// The best selection known (the warm start's or the relaxation's).
+    incumbent: Solution,
+    steps: usize,
+}
+
+enum Relaxed {
+    /// Proven optimal, or no MILP could be built: the answer.
+    Proven(Exact),
+    Handoff(Handoff),
+}
+
+/// The p-median's Lagrangian relaxation from the warm start (or the heuristic): a sixth of
+/// the limit, at most 1 s, in work units, when HiGHS follows; all that is left when the
+/// MILP would be too large to build anyway.
+fn relax_pmedian(
+    pb: &Problem,
+    pairs: &Pairs,
+    n_pairs: usize,
+    time_limit: f64,
+    warm: Option<&Solution>,
+    watch: &Watch,
+) -> Result<Relaxed> {
+    let t0 = watch.t0;
+    let m = pb.candidates.len();
+    let start = match warm {
+        Some(w) => w.clone(),
+        None => pb.solve_heuristic()?,
+    };
+    let seconds = if n_pairs > MAX_DENSE_PMEDIAN {
+        0.9 * (time_limit - t0.elapsed().as_secs_f64())
+    } else {
+        (time_limit / 6.0).min(1.0)
+    };
+    let work = (seconds.max(0.0) * WORK_PER_SECOND) as u64;
+    // The clock only guards against a much slower machine.
+    let stop = || {
+        watch.tick();
+        watch.progress.is_cancelled() || t0.elapsed().as_secs_f64() > time_limit
+    };
+    let p = pb.p.expect("validated");
+    let lr = pmedian_lr::root(pairs, p, &start.selected, 1e-9, work, &stop);
+    check(watch.progress)?;
+    let objective = pb.objective(&lr.selected);
+    let incumbent = if objective < start.objective {
+        Solution {
+            selected: lr.selected,
+            objective,
+            ..start
+        }
+    } else {
+        start
+    };
+    let free_pairs: usize = (pairs.by_site.iter().zip(&lr.fix))
+        .filter(|(_, f)| **f != Fix::Closed)
+        .map(|(s, _)| s.len())
+        .sum();
+    if !lr.proven && free_pairs <= MAX_DENSE_PMEDIAN {
+        return Ok(Relaxed::Handoff(Handoff {
+            fix: lr.fix,
+            bound: lr.bound,
+            incumbent,
+            steps: lr.steps,
+        }));
+    }
+    // Proven, or the MILP would be too large even after fixing: the relaxation's bound is
+    // the answer's.
+    let fixed = lr.fix.iter().filter(|f| **f != Fix::Free).count();
+    let bound = if lr.proven {
+        incumbent.objective
+    } else {
+        lr.bound
+    };
+    Ok(Relaxed::Proven(Exact {
+        gap: rel_gap(incumbent.objective, bound),
+        objective: incumbent.objective,
+        selected: incumbent.selected,
+        bound,
+        status: if lr.proven {
+            "Optimal".into()
+        } else {
+            format!("MILP not built: {free_pairs} assignment pairs left after fixing, more than {MAX_DENSE_PMEDIAN}")
+        },
+        method: format!(
+            "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
+            lr.steps
+        ),
+        seconds: t0.elapsed().as_secs_f64(),
+    }))
 }
 
 /// A p-median's lower bound when HiGHS solved it with the relaxation's sites fixed:

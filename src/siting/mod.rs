@@ -99,6 +99,15 @@ pub struct Cover {
 /// Largest demand × candidates matrix the walking-distance p-median keeps (f32: 160 MB).
 pub const MAX_PMEDIAN_MATRIX: usize = 40_000_000;
 
+/// A site's state in a branch-and-bound node or after price fixing: settled open or closed
+/// for every selection that beats the incumbent, or still free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fix {
+    Free,
+    Open,
+    Closed,
+}
+
 /// A solution: selected candidate indices (in selection order for greedy), objective.
 #[derive(Clone, Debug, Serialize)]
 pub struct Solution {

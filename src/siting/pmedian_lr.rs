@@ -7,6 +7,8 @@
 //! selection. If every site is settled the incumbent is proven; otherwise the MILP only
 //! sees the sites still free.
 
+pub use super::Fix;
+
 /// The p-median as assignment pairs, costs already weighted (wᵢ · dᵢⱼ).
 pub struct Pairs {
     /// For each site, the demand points it may serve and their costs.
@@ -14,14 +16,6 @@ pub struct Pairs {
     /// For each demand point, the cost of staying with what exists (the nearest existing
     /// facility or the search cutoff), if it may; `None` means it must be assigned.
     pub stay: Vec<Option<f64>>,
-}
-
-/// A site's state in the relaxation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fix {
-    Free,
-    Open,
-    Closed,
 }
 
 /// The relaxation's answer.
@@ -43,9 +37,9 @@ pub struct Root {
 }
 
 impl Pairs {
-    /// The total cost of a selection: each demand point at its cheapest open site or its
-    /// stay cost (`INFINITY` if it has neither).
-    pub fn cost(&self, selected: &[usize]) -> f64 {
+    /// Each demand point's cost under a selection: its cheapest open site or its stay cost
+    /// (`INFINITY` if it has neither).
+    pub fn assigned(&self, selected: &[usize]) -> Vec<f64> {
         let mut best: Vec<f64> = self
             .stay
             .iter()
@@ -59,14 +53,18 @@ impl Pairs {
                 }
             }
         }
-        best.iter().sum()
+        best
+    }
+
+    /// The total cost of a selection.
+    pub fn cost(&self, selected: &[usize]) -> f64 {
+        self.assigned(selected).iter().sum()
     }
 }
 
-/// Subgradient optimisation of the relaxation from the incumbent `start` (value
-/// `start_cost`), with site fixing, until the bound proves the incumbent (within
-/// `rel_tol`), the step size has shrunk to nothing, `work` pair visits are spent, or
-/// `stop()` says so.
+/// Subgradient optimisation of the relaxation from the incumbent `start`, with site
+/// fixing, until the bound proves the incumbent (within `rel_tol`), the step size has
+/// shrunk to nothing, `work` pair visits are spent, or `stop()` says so.
 pub fn root(
     pairs: &Pairs,
     p: usize,
@@ -79,26 +77,15 @@ pub fn root(
     let n = pairs.stay.len();
     let nnz: u64 = pairs.by_site.iter().map(|s| s.len() as u64).sum::<u64>() + n as u64;
     let mut selected = start.to_vec();
-    let mut ub = pairs.cost(&selected);
+    let start_costs = pairs.assigned(&selected);
+    let mut ub: f64 = start_costs.iter().sum();
     let mut spent = nnz;
     // λᵢ starts at the incumbent's cost of i: then L = UB − (the p largest single-site
     // savings), a bound from the first step.
-    let mut lambda: Vec<f64> = {
-        let mut best: Vec<f64> = pairs
-            .stay
-            .iter()
-            .map(|s| s.unwrap_or(f64::INFINITY))
-            .collect();
-        for j in &selected {
-            for (i, c) in &pairs.by_site[*j] {
-                best[*i as usize] = best[*i as usize].min(*c);
-            }
-        }
-        // Any multipliers give a valid bound; a point nothing serves gets 0, not ∞.
-        best.iter()
-            .map(|b| if b.is_finite() { *b } else { 0.0 })
-            .collect()
-    };
+    // Any multipliers give a valid bound; a point nothing serves gets 0, not ∞.
+    let mut lambda: Vec<f64> = (start_costs.into_iter())
+        .map(|b| if b.is_finite() { b } else { 0.0 })
+        .collect();
     let mut fix = vec![Fix::Free; m];
     let mut best_bound = f64::NEG_INFINITY;
     let mut mu = 2.0;

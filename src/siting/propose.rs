@@ -150,6 +150,15 @@ impl RuleDelta {
     pub fn evaluable(&self) -> bool {
         self.units_total > 0 || self.before.is_some() || self.after.is_some()
     }
+
+    /// What the before/after list says for a rule that is not [`evaluable`](Self::evaluable).
+    pub fn not_evaluable_text(english: bool) -> &'static str {
+        if english {
+            "not evaluable (no units it applies to)"
+        } else {
+            "无法评估（数据中无适用单元）"
+        }
+    }
 }
 
 /// The answer of a run.
@@ -1291,11 +1300,7 @@ impl Proposals {
                     s,
                     "  {:<34} {}",
                     if english { &r.title_en } else { &r.title },
-                    if english {
-                        "not evaluable (no units it applies to)"
-                    } else {
-                        "无法评估（数据中无适用单元）"
-                    }
+                    RuleDelta::not_evaluable_text(english)
                 );
                 continue;
             }
