@@ -615,3 +615,106 @@ fn pmedian_after_fixing_the_milp_still_finds_the_optimum() {
     }
     assert!(handed_over >= 5, "only {handed_over} cases reached HiGHS");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The MCLP tree stopped after its root (any work budget, from the worst start),
+    /// checked against every p-subset: its bound is never below the optimum, its incumbent
+    /// covers what it says, and every subset strictly better than the incumbent keeps the
+    /// fixings it hands to HiGHS.
+    #[test]
+    fn mclp_tree_fixings_hold_against_brute_force(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..50), 20..90),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 6..13),
+        radius in 200.0f64..450.0,
+        p in 2usize..5,
+        steps in 1u64..400,
+        integral in any::<bool>(),
+    ) {
+        use carecircle::siting::bnb::{self, Fix};
+        let p = p.min(candidates.len() - 1);
+        let pb = random_problem(Model::Mclp, &demand, &candidates, radius, p, None);
+        let (rows, _) = tree_rows(&pb);
+        let m = pb.candidates.len();
+        let covered = |sel: &[usize]| {
+            let mut open = vec![false; m];
+            sel.iter().for_each(|j| open[*j] = true);
+            rows.covered(&open)
+        };
+        let subsets: Vec<(f64, Vec<usize>)> = p_subsets(m, p).map(|s| (covered(&s), s)).collect();
+        let opt = subsets.iter().map(|(c, _)| *c).fold(f64::NEG_INFINITY, f64::max);
+        let nnz: u64 = rows.of.iter().map(|r| r.len() as u64).sum();
+        let work = bnb::Work { root: (2 * nnz + m as u64) * steps, tree: 0 };
+        let start: Vec<usize> = (0..p).collect();
+        let out = bnb::solve(&rows, p, &start, None, work, &|_| false, integral);
+        prop_assert!(out.bound >= opt - 1e-6, "bound {} below the optimum {}", out.bound, opt);
+        prop_assert!((covered(&out.selected) - out.objective).abs() < 1e-6);
+        for (c, sel) in &subsets {
+            if *c > out.objective + 1e-6 {
+                for (j, f) in out.fix.iter().enumerate() {
+                    match f {
+                        Fix::Open => prop_assert!(sel.contains(&j), "{sel:?} ({c}) lacks fixed-open {j}"),
+                        Fix::Closed => prop_assert!(!sel.contains(&j), "{sel:?} ({c}) has fixed-closed {j}"),
+                        Fix::Free => {}
+                    }
+                }
+            }
+        }
+        if out.proven {
+            prop_assert!((out.objective - opt).abs() < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn mclp_after_the_trees_fixings_the_milp_still_finds_the_optimum() {
+    // Seeded instances whose tree stops after its root, so HiGHS takes over with the sites
+    // the root fixed; its answer must still be brute force's optimum.
+    use carecircle::progress::NoProgress;
+    use carecircle::siting::{bnb::Work, exact::solve_exact_with_tree};
+    let mut rnd = xorshift(0xD1B5_4A32_D192_ED03);
+    let (mut handed_over, mut with_fixings) = (0, 0);
+    for case in 0..120 {
+        let n = 100 + (rnd() * 100.0) as usize;
+        let m = 16 + (rnd() * 6.0) as usize;
+        let p = 3 + (rnd() * 3.0) as usize;
+        let demand: Vec<(f64, f64, u8)> = (0..n)
+            .map(|_| (rnd(), rnd(), 1 + (rnd() * 49.0) as u8))
+            .collect();
+        let candidates: Vec<(f64, f64)> = (0..m).map(|_| (rnd(), rnd())).collect();
+        let radius = 400.0 + rnd() * 300.0;
+        let mut pb = random_problem(Model::Mclp, &demand, &candidates, radius, p, None);
+        if case % 3 == 0 {
+            pb.existing.push([rnd() * 2000.0, rnd() * 2000.0]);
+        }
+        let best = p_subsets(m, p)
+            .map(|sel| pb.objective(&sel))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let root = 200 + (rnd() * 20_000.0) as u64;
+        let work = Work { root, tree: 0 };
+        let ex = solve_exact_with_tree(&pb, 10.0, None, &NoProgress, Some(work)).unwrap();
+        assert_eq!(ex.status, "Optimal", "case {case} ({})", ex.method);
+        assert!(
+            (ex.objective - best).abs() < 1e-6,
+            "case {case}: {} vs brute force {best} ({})",
+            ex.objective,
+            ex.method
+        );
+        assert!(
+            (ex.bound - best).abs() < 1e-6,
+            "case {case}: bound {}",
+            ex.bound
+        );
+        if ex.method.contains("then HiGHS") {
+            handed_over += 1;
+            if !ex.method.contains(" 0 of ") {
+                with_fixings += 1;
+            }
+        }
+    }
+    assert!(
+        handed_over >= 6 && with_fixings >= 4,
+        "{handed_over} cases reached HiGHS, {with_fixings} with sites fixed"
+    );
+}

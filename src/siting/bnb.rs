@@ -61,6 +61,10 @@ pub struct Outcome {
     pub nodes: usize,
     /// Effort spent, in [`Work`] units.
     pub work: u64,
+    /// Sites settled for every selection better than `objective`: the root's fixings,
+    /// priced again at the root's multipliers against the final incumbent. A MILP taking
+    /// over an unproven tree may fix them (everything they exclude is no better).
+    pub fix: Vec<Fix>,
 }
 
 struct Node {
@@ -151,6 +155,8 @@ pub fn solve(
     }];
     let mut nodes = 0;
     let mut root_bound = f64::INFINITY;
+    // The root's fixings and multipliers, to settle more sites once the incumbent is better.
+    let mut root: Option<(Vec<Fix>, Vec<f64>)> = None;
     let mut timed_out = false;
     while let Some(mut node) = stack.pop() {
         if !beats(node.bound, best) {
@@ -203,6 +209,7 @@ pub fn solve(
         if nodes == 1 {
             root_bound = ev.bound;
             root_end.set(spent.get());
+            root = Some((node.fix.clone(), node.lambda.clone()));
         }
         let bound = ev.bound.min(node.bound);
         if !beats(bound, best) {
@@ -233,7 +240,15 @@ pub fn solve(
         .min(root_bound);
     let proven = !timed_out;
     best_sel.sort_unstable();
+    let fix = match root {
+        Some((mut fix, lambda)) if !proven => {
+            while fix_by_price(rows, p, &mut fix, &lambda, best, &beats) {}
+            fix
+        }
+        _ => vec![Fix::Free; m],
+    };
     Outcome {
+        fix,
         selected: best_sel,
         objective: best,
         bound: if proven { best } else { open_bound.max(best) },

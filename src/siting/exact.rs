@@ -67,6 +67,18 @@ pub fn solve_exact_with(
     warm: Option<&Solution>,
     progress: &dyn Progress,
 ) -> Result<Exact> {
+    solve_exact_with_tree(pb, time_limit, warm, progress, None)
+}
+
+/// [`solve_exact_with`] with the MCLP tree's effort given (`None`: a share of the time
+/// limit), so that tests can stop the tree early and check what HiGHS does after it.
+pub fn solve_exact_with_tree(
+    pb: &Problem,
+    time_limit: f64,
+    warm: Option<&Solution>,
+    progress: &dyn Progress,
+    tree_work: Option<super::bnb::Work>,
+) -> Result<Exact> {
     pb.validate()?;
     if !(time_limit.is_finite() && time_limit > 0.0) {
         return Err(Error::Analysis(format!(
@@ -179,16 +191,11 @@ pub fn solve_exact_with(
                 Some(h) => h.fix.clone(),
                 None => vec![Fix::Free; m],
             };
-            // Fixed sites: closed ones get no assignment columns.
+            // Sites fixed closed get no assignment columns (their x is fixed below).
             let mut assign: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); n];
             for (j, (f, s)) in fix.iter().zip(&pairs.by_site).enumerate() {
-                match f {
-                    Fix::Open => rp.add_row(1.0..=1.0, [(x[j], 1.0)]),
-                    Fix::Closed => {
-                        rp.add_row(0.0..=0.0, [(x[j], 1.0)]);
-                        continue;
-                    }
-                    Fix::Free => {}
+                if *f == Fix::Closed {
+                    continue;
                 }
                 for (i, c) in s {
                     let z = rp.add_column(*c, 0.0..=1.0);
@@ -211,8 +218,6 @@ pub fn solve_exact_with(
     }
     // MCLP without quotas: the Lagrangian branch-and-bound first (a short look); HiGHS
     // takes over from its incumbent if it cannot prove the optimum.
-    let mut bnb_bound = f64::INFINITY;
-    let mut bnb_nodes = 0;
     if pb.model == Model::Mclp && pb.quotas.is_empty() && !cover_rows.is_empty() {
         let start = match &warm {
             Some(w) => w.clone(),
@@ -235,10 +240,10 @@ pub fn solve_exact_with(
         // the same tree — and the same answer — on any machine under any load; the clock
         // (half the limit) only guards against a much slower machine.
         let seconds = |s: f64| (s * WORK_PER_SECOND) as u64;
-        let work = super::bnb::Work {
+        let work = tree_work.unwrap_or(super::bnb::Work {
             root: seconds((time_limit / 3.0).min(5.0)),
             tree: seconds((time_limit / 3.0).min(1.0)),
-        };
+        });
         let guard = Instant::now() + std::time::Duration::from_secs_f64(time_limit / 2.0);
         let out = super::bnb::solve(
             &rows,
@@ -253,7 +258,6 @@ pub fn solve_exact_with(
             integral,
         );
         check(progress)?;
-        bnb_nodes = out.nodes;
         let objective = pb.objective(&out.selected);
         if out.proven {
             return Ok(Exact {
@@ -266,21 +270,43 @@ pub fn solve_exact_with(
                 seconds: t0.elapsed().as_secs_f64(),
             });
         }
-        bnb_bound = out.bound + constant;
-        if objective > start.objective {
-            warm = Some(Solution {
+        // The tree starts from `start`, so its incumbent is never worse; its fixings are
+        // priced against it, and HiGHS searches only what might beat it. Fixings the
+        // incumbent breaks (a site of it that no better selection uses) are dropped, or
+        // HiGHS would reject the incumbent as its start and search without a cutoff.
+        let mut fix = out.fix;
+        for (j, f) in fix.iter_mut().enumerate() {
+            let kept = out.selected.binary_search(&j).is_ok();
+            if (*f == Fix::Closed && kept) || (*f == Fix::Open && !kept) {
+                *f = Fix::Free;
+            }
+        }
+        handoff = Some(Handoff {
+            method: format!(
+                "Lagrangian branch-and-bound ({} nodes, {} of {m} sites fixed)",
+                out.nodes,
+                fixed_count(&fix)
+            ),
+            fix,
+            bound: out.bound + constant,
+            incumbent: Solution {
                 selected: out.selected,
                 objective,
-                greedy_objective: start.greedy_objective,
-                swaps: start.swaps,
-            });
-        } else {
-            warm = Some(start);
-        }
+                ..start
+            },
+        });
+        warm = handoff.as_ref().map(|h| h.incumbent.clone());
     }
     let warm = warm.as_ref();
     let time_limit = time_limit - t0.elapsed().as_secs_f64();
     let mut model = rp.optimise(sense);
+    for (j, f) in handoff.iter().flat_map(|h| h.fix.iter().enumerate()) {
+        match f {
+            Fix::Open => model.change_column_bounds(x[j], 1.0..=1.0),
+            Fix::Closed => model.change_column_bounds(x[j], 0.0..=0.0),
+            Fix::Free => {}
+        }
+    }
     model.make_quiet();
     model.set_option("time_limit", time_limit.max(0.01));
     model.set_option("mip_rel_gap", 1e-9);
@@ -329,14 +355,23 @@ pub fn solve_exact_with(
     let status = solved.status();
     let sol = solved.get_solution();
     let cols = sol.columns();
-    let selected: Vec<usize> = (0..m).filter(|j| cols[*j] > 0.5).collect();
-    if selected.is_empty() && pb.model != Model::Lscp {
-        return Err(Error::Analysis(format!(
-            "HiGHS found no solution within {time_limit} s ({status:?}): raise --time-limit"
-        )));
-    }
-    // The objective is recomputed from the chosen sites (the reference's definition).
-    let objective = pb.objective(&selected);
+    let found: Vec<usize> = (0..m).filter(|j| cols[*j] > 0.5).collect();
+    let maximise = pb.model == Model::Mclp;
+    let (selected, objective) = match &handoff {
+        // With sites fixed, HiGHS searched only what might beat the incumbent; finding
+        // nothing there proves it.
+        Some(h) if found.is_empty() => (h.incumbent.selected.clone(), h.incumbent.objective),
+        _ if found.is_empty() && pb.model != Model::Lscp => {
+            return Err(Error::Analysis(format!(
+                "HiGHS found no solution within {time_limit} s ({status:?}): raise --time-limit"
+            )));
+        }
+        // The objective is recomputed from the chosen sites (the reference's definition).
+        _ => {
+            let o = pb.objective(&found);
+            (found, o)
+        }
+    };
     let bound_raw = solved
         .double_info_value(c"mip_dual_bound")
         .unwrap_or(f64::NAN);
@@ -351,10 +386,15 @@ pub fn solve_exact_with(
     } else {
         f64::NAN
     };
-    // The tree's bound is valid too (NaN.min(x) is x); keep the tighter.
-    let bound = bound.min(bnb_bound);
     let bound = match &handoff {
-        Some(h) => pmedian_bound_after_fixing(bound, h.incumbent.objective, h.bound),
+        Some(h) => {
+            let milp = if status == HighsModelStatus::Infeasible {
+                h.incumbent.objective
+            } else {
+                bound
+            };
+            bound_after_fixing(milp, h.incumbent.objective, h.bound, maximise)
+        }
         None => bound,
     };
     // With integer weights no objective lies strictly between two integers.
@@ -365,12 +405,8 @@ pub fn solve_exact_with(
     };
     // A timed-out MILP may hold a worse incumbent than its warm start: keep the better.
     let (selected, objective) = match warm {
-        Some(w) if pb.model == Model::Mclp && w.objective > objective => {
-            (w.selected.clone(), w.objective)
-        }
-        Some(w) if pb.model != Model::Mclp && w.objective < objective => {
-            (w.selected.clone(), w.objective)
-        }
+        Some(w) if maximise && w.objective > objective => (w.selected.clone(), w.objective),
+        Some(w) if !maximise && w.objective < objective => (w.selected.clone(), w.objective),
         _ => (selected, objective),
     };
     let gap = if bound.is_finite() {
@@ -378,18 +414,20 @@ pub fn solve_exact_with(
     } else {
         f64::INFINITY
     };
+    // Proven infeasible after fixing: nothing beats the incumbent, which is optimal.
+    let status = match (&handoff, status) {
+        (Some(_), HighsModelStatus::Infeasible) => "Optimal".to_string(),
+        (_, s) => format!("{s:?}"),
+    };
     Ok(Exact {
         selected,
         objective,
         bound,
         gap,
-        status: format!("{status:?}"),
-        method: if bnb_nodes > 0 {
-            format!("Lagrangian branch-and-bound ({bnb_nodes} nodes), then HiGHS MILP")
-        } else if let Some(h) = &handoff {
-            format!("Lagrangian relaxation ({} steps), then HiGHS MILP", h.steps)
-        } else {
-            "HiGHS MILP".into()
+        status,
+        method: match &handoff {
+            Some(h) => format!("{}, then HiGHS MILP", h.method),
+            None => "HiGHS MILP".into(),
         },
         seconds: t0.elapsed().as_secs_f64(),
     })
@@ -490,11 +528,13 @@ fn pmedian_pairs(pb: &Problem) -> Pairs {
 struct Handoff {
     /// Sites settled for every selection better than the incumbent.
     fix: Vec<Fix>,
-    /// The relaxation's lower bound.
+    /// The relaxation's bound (lower for the p-median, upper for the MCLP), valid for
+    /// every selection.
     bound: f64,
     /// The best selection known (the warm start's or the relaxation's).
     incumbent: Solution,
-    steps: usize,
+    /// How the relaxation got there, for the method line.
+    method: String,
 }
 
 enum Relaxed {
@@ -548,17 +588,20 @@ fn relax_pmedian(
         .filter(|(_, f)| **f != Fix::Closed)
         .map(|(s, _)| s.len())
         .sum();
+    let fixed = fixed_count(&lr.fix);
     if !lr.proven && free_pairs <= MAX_DENSE_PMEDIAN {
         return Ok(Relaxed::Handoff(Handoff {
             fix: lr.fix,
             bound: lr.bound,
             incumbent,
-            steps: lr.steps,
+            method: format!(
+                "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
+                lr.steps
+            ),
         }));
     }
     // Proven, or the MILP would be too large even after fixing: the relaxation's bound is
     // the answer's.
-    let fixed = lr.fix.iter().filter(|f| **f != Fix::Free).count();
     let bound = if lr.proven {
         incumbent.objective
     } else {
@@ -582,15 +625,21 @@ fn relax_pmedian(
     }))
 }
 
-/// A p-median's lower bound when HiGHS solved it with the relaxation's sites fixed:
-/// HiGHS's bound (`milp`, NaN if none) covers only the selections better than the
-/// incumbent (`incumbent`), every other selection costs at least the incumbent, and the
-/// relaxation's own bound (`relaxed`) holds everywhere.
-fn pmedian_bound_after_fixing(milp: f64, incumbent: f64, relaxed: f64) -> f64 {
-    if milp.is_finite() {
-        milp.min(incumbent).max(relaxed)
-    } else {
-        relaxed
+fn fixed_count(fix: &[Fix]) -> usize {
+    fix.iter().filter(|f| **f != Fix::Free).count()
+}
+
+/// The bound when HiGHS solved with a relaxation's sites fixed: HiGHS's bound (`milp`;
+/// NaN or infinite if it has none) covers only the selections better than the incumbent
+/// (`incumbent`), every other selection is no better than the incumbent, and the
+/// relaxation's own bound (`relaxed`) holds everywhere. `maximise`: MCLP (an upper
+/// bound), else the p-median (a lower one). A fixed MILP proven infeasible holds nothing
+/// better: pass the incumbent as `milp`.
+fn bound_after_fixing(milp: f64, incumbent: f64, relaxed: f64, maximise: bool) -> f64 {
+    match (milp.is_finite(), maximise) {
+        (false, _) => relaxed,
+        (true, true) => milp.max(incumbent).min(relaxed),
+        (true, false) => milp.min(incumbent).max(relaxed),
     }
 }
 
@@ -675,10 +724,11 @@ unsafe extern "C" fn on_highs_callback(
 
 #[cfg(test)]
 mod tests {
-    use super::pmedian_bound_after_fixing as after;
+    use super::bound_after_fixing;
 
     #[test]
     fn a_pmedian_bound_after_fixing_never_exceeds_the_incumbent() {
+        let after = |milp, inc, relaxed| bound_after_fixing(milp, inc, relaxed, false);
         // The fixed MILP found nothing better than the incumbent (its bound lies above it,
         // or it is infeasible): the incumbent is proven, not the MILP's bound.
         assert_eq!(after(120.0, 100.0, 90.0), 100.0);
@@ -688,5 +738,17 @@ mod tests {
         // No bound from HiGHS (stopped before its root): the relaxation's.
         assert_eq!(after(f64::NAN, 100.0, 90.0), 90.0);
         assert_eq!(after(f64::NEG_INFINITY, 100.0, 90.0), 90.0);
+    }
+
+    #[test]
+    fn an_mclp_bound_after_fixing_never_falls_below_the_incumbent() {
+        let after = |milp, inc, relaxed| bound_after_fixing(milp, inc, relaxed, true);
+        // Nothing better than the incumbent in the fixed MILP: the incumbent is the bound.
+        assert_eq!(after(80.0, 100.0, 110.0), 100.0);
+        // A better selection may exist: HiGHS's bound, if tighter than the tree's.
+        assert_eq!(after(105.0, 100.0, 110.0), 105.0);
+        assert_eq!(after(120.0, 100.0, 110.0), 110.0);
+        assert_eq!(after(f64::NAN, 100.0, 110.0), 110.0);
+        assert_eq!(after(f64::INFINITY, 100.0, 110.0), 110.0);
     }
 }
