@@ -560,12 +560,15 @@ fn relax_pmedian(
         Some(w) => w.clone(),
         None => pb.solve_heuristic()?,
     };
+    // Too many pairs for a MILP as built: the relaxation is likely the whole answer and
+    // gets most of the limit. Counted in work units, not the seconds left after the
+    // heuristic, so that the same problem gets the same steps, bound and answer.
     let seconds = if n_pairs > MAX_DENSE_PMEDIAN {
-        0.9 * (time_limit - t0.elapsed().as_secs_f64())
+        0.75 * time_limit
     } else {
         (time_limit / 6.0).min(1.0)
     };
-    let work = (seconds.max(0.0) * WORK_PER_SECOND) as u64;
+    let work = (seconds * WORK_PER_SECOND) as u64;
     // The clock only guards against a much slower machine.
     let stop = || {
         watch.tick();
