@@ -718,3 +718,39 @@ fn mclp_after_the_trees_fixings_the_milp_still_finds_the_optimum() {
         "{handed_over} cases reached HiGHS, {with_fixings} with sites fixed"
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The p-median heuristic ends at a swap-local optimum, checked by recomputing every
+    /// single swap from the problem's own objective (the fast interchange prices them from
+    /// nearest and second-nearest sites; this does not), with and without existing sites.
+    #[test]
+    fn pmedian_heuristic_leaves_no_improving_swap(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..50), 5..60),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 3..16),
+        p in 1usize..5,
+        existing in prop::option::of((0.0f64..1.0, 0.0f64..1.0)),
+    ) {
+        let p = p.min(candidates.len());
+        let mut pb = random_problem(Model::Pmedian, &demand, &candidates, 500.0, p, None);
+        if let Some((x, y)) = existing {
+            pb.existing.push([x * 2000.0, y * 2000.0]);
+        }
+        let s = pb.solve_heuristic().unwrap();
+        let obj = pb.objective(&s.selected);
+        prop_assert!((obj - s.objective).abs() <= 1e-9 * obj.max(1.0));
+        prop_assert!(s.objective <= s.greedy_objective * (1.0 + 1e-12));
+        for k in 0..p {
+            for c in 0..pb.candidates.len() {
+                if s.selected.contains(&c) {
+                    continue;
+                }
+                let mut t = s.selected.clone();
+                t[k] = c;
+                let v = pb.objective(&t);
+                prop_assert!(v >= obj - 1e-7 * obj.max(1.0), "swap {} -> {c}: {v} < {obj}", s.selected[k]);
+            }
+        }
+    }
+}
