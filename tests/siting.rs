@@ -367,13 +367,15 @@ fn hard_mclp(quota: bool) -> carecircle::siting::Problem {
 
 #[test]
 fn a_cancelled_exact_solve_stops_soon_with_cancelled() {
-    // Without quotas the Lagrangian tree runs first; with one, HiGHS alone (its callback).
-    for quota in [false, true] {
+    // Without quotas the Lagrangian tree runs first; with one, HiGHS alone. Cancelled at
+    // 1.5 s, HiGHS is inside its root LP, where it polls no callback (it went on for 29 s
+    // there until the solve was made abandonable).
+    for (quota, after) in [(false, 300), (true, 300), (true, 1500)] {
         let pb = hard_mclp(quota);
         let warm = pb.solve_heuristic().unwrap();
         let progress = CancelAfter {
             t0: std::time::Instant::now(),
-            after: std::time::Duration::from_millis(300),
+            after: std::time::Duration::from_millis(after),
             advanced: Default::default(),
         };
         let r = carecircle::siting::exact::solve_exact_with(&pb, 600.0, Some(&warm), &progress);

@@ -299,44 +299,16 @@ pub fn solve_exact_with_tree(
     }
     let warm = warm.as_ref();
     let time_limit = time_limit - t0.elapsed().as_secs_f64();
-    let mut model = rp.optimise(sense);
-    for (j, f) in handoff.iter().flat_map(|h| h.fix.iter().enumerate()) {
-        match f {
-            Fix::Open => model.change_column_bounds(x[j], 1.0..=1.0),
-            Fix::Closed => model.change_column_bounds(x[j], 0.0..=0.0),
-            Fix::Free => {}
-        }
-    }
-    model.make_quiet();
-    model.set_option("time_limit", time_limit.max(0.01));
-    model.set_option("mip_rel_gap", 1e-9);
-    model.set_option("mip_abs_gap", if integral { 1.0 - 1e-6 } else { 1e-9 });
-    model.set_option("random_seed", 1);
-    // Strong branching dominates HiGHS's time on coverage models (city_mclp_p25: 92k of
-    // 110k LP iterations); pseudo-costs from the first branchings do as well, twice as fast.
-    model.set_option("mip_pscost_minreliable", 0);
-    model.set_option("threads", 1);
-    if pb.model == Model::Mclp {
-        // The MCLP model is already reduced (merged rows, covered demand a constant) and
-        // HiGHS's presolve only reshuffles it: city_mclp_p25 proves in 22 s without it,
-        // 33 s with it (same machine, same start).
-        model.set_option("presolve", "off");
-        // It always starts from our incumbent (the heuristic's or the tree's), so HiGHS's
-        // own primal heuristics — sub-MIPs above all — spend its time finding what it has:
-        // on city_mclp_p25 they took 9.7 of 14.8 s; without them the proof takes 5.4 s.
-        for h in [
-            "mip_heuristic_run_rins",
-            "mip_heuristic_run_rens",
-            "mip_heuristic_run_root_reduced_cost",
-            "mip_heuristic_run_feasibility_jump",
-        ] {
-            model.set_option(h, false);
-        }
-    }
-    watch.install(&mut model);
-    if let Some(w) = warm.filter(|_| pb.model != Model::Pmedian) {
-        // The site choice and, for MCLP, the coverage it implies: a start with y = 0 is
-        // feasible but worth nothing, and HiGHS would not improve it.
+    // Fixed sites, as column bounds.
+    let fixed: Vec<(highs::Col, Fix)> = handoff
+        .iter()
+        .flat_map(|h| h.fix.iter().enumerate())
+        .filter(|(_, f)| **f != Fix::Free)
+        .map(|(j, f)| (x[j], *f))
+        .collect();
+    // The site choice and, for MCLP, the coverage it implies: a start with y = 0 is
+    // feasible but worth nothing, and HiGHS would not improve it.
+    let start = warm.filter(|_| pb.model != Model::Pmedian).map(|w| {
         let mut cols = vec![0.0; m + cover_rows.len()];
         for j in &w.selected {
             cols[*j] = 1.0;
@@ -346,15 +318,26 @@ pub fn solve_exact_with_tree(
                 cols[m + k] = 1.0;
             }
         }
-        let _ = model.try_set_solution(Some(&cols), None, None, None);
-    }
-    let solved = model
-        .try_solve()
-        .map_err(|e| Error::Analysis(format!("HiGHS failed: {e:?}")))?;
-    check(progress)?;
-    let status = solved.status();
-    let sol = solved.get_solution();
-    let cols = sol.columns();
+        cols
+    });
+    let mclp = pb.model == Model::Mclp;
+    let run = solve_milp(
+        rp,
+        sense,
+        move |model| {
+            for (col, f) in &fixed {
+                let v = if *f == Fix::Open { 1.0 } else { 0.0 };
+                model.change_column_bounds(*col, v..=v);
+            }
+            configure(model, time_limit, integral, mclp);
+            if let Some(cols) = &start {
+                let _ = model.try_set_solution(Some(cols), None, None, None);
+            }
+        },
+        &watch,
+    )?;
+    let status = run.status;
+    let cols = &run.columns;
     let found: Vec<usize> = (0..m).filter(|j| cols[*j] > 0.5).collect();
     let maximise = pb.model == Model::Mclp;
     let (selected, objective) = match &handoff {
@@ -372,9 +355,7 @@ pub fn solve_exact_with_tree(
             (found, o)
         }
     };
-    let bound_raw = solved
-        .double_info_value(c"mip_dual_bound")
-        .unwrap_or(f64::NAN);
+    let bound_raw = run.dual_bound;
     let bound = match pb.model {
         Model::Mclp => bound_raw + constant,
         _ => bound_raw,
@@ -431,6 +412,137 @@ pub fn solve_exact_with_tree(
         },
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// HiGHS's options for the exact solve: one thread, a proof to the last unit where the
+/// weights are integers, and for the MCLP no presolve and none of its own sub-MIPs.
+fn configure(model: &mut highs::Model, time_limit: f64, integral: bool, mclp: bool) {
+    model.make_quiet();
+    model.set_option("time_limit", time_limit.max(0.01));
+    model.set_option("mip_rel_gap", 1e-9);
+    model.set_option("mip_abs_gap", if integral { 1.0 - 1e-6 } else { 1e-9 });
+    model.set_option("random_seed", 1);
+    // Strong branching dominates HiGHS's time on coverage models (city_mclp_p25: 92k of
+    // 110k LP iterations); pseudo-costs from the first branchings do as well, twice as fast.
+    model.set_option("mip_pscost_minreliable", 0);
+    model.set_option("threads", 1);
+    if mclp {
+        // The MCLP model is already reduced (merged rows, covered demand a constant) and
+        // HiGHS's presolve only reshuffles it: city_mclp_p25 proves in 22 s without it,
+        // 33 s with it (same machine, same start).
+        model.set_option("presolve", "off");
+        // It always starts from our incumbent (the heuristic's or the tree's), so HiGHS's
+        // own primal heuristics — sub-MIPs above all — spend its time finding what it has:
+        // on city_mclp_p25 they took 9.7 of 14.8 s; without them the proof takes 5.4 s.
+        for h in [
+            "mip_heuristic_run_rins",
+            "mip_heuristic_run_rens",
+            "mip_heuristic_run_root_reduced_cost",
+            "mip_heuristic_run_feasibility_jump",
+        ] {
+            model.set_option(h, false);
+        }
+    }
+}
+
+/// What the MILP solve leaves behind.
+struct MilpRun {
+    status: HighsModelStatus,
+    columns: Vec<f64>,
+    /// HiGHS's proven bound (NaN if it has none).
+    dual_bound: f64,
+}
+
+/// Builds and solves the MILP on its own thread while this one reports progress and
+/// watches for a cancel. HiGHS does not poll its interrupt callbacks while it solves the
+/// root LP inside the MIP (a 20k × 1.5k MCLP: 29 s without one), so on a cancel the solve
+/// is abandoned: it returns at once, and the thread stops at HiGHS's next poll or its time
+/// limit, its answer dropped.
+fn solve_milp(
+    rp: RowProblem,
+    sense: Sense,
+    setup: impl FnOnce(&mut highs::Model) + Send + 'static,
+    watch: &Watch,
+) -> Result<MilpRun> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("highs".into())
+        .spawn(move || {
+            let mut model = rp.optimise(sense);
+            setup(&mut model);
+            install_stop_flag(&mut model, &flag);
+            let run = model.try_solve().map(|solved| MilpRun {
+                status: solved.status(),
+                columns: solved.get_solution().columns().to_vec(),
+                dual_bound: solved
+                    .double_info_value(c"mip_dual_bound")
+                    .unwrap_or(f64::NAN),
+            });
+            // The flag outlives the solve: the callback reads it until try_solve returns.
+            drop(flag);
+            let _ = tx.send(run);
+        })
+        .map_err(|e| Error::Analysis(format!("cannot start the MILP solver thread: {e}")))?;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(run) => return run.map_err(|e| Error::Analysis(format!("HiGHS failed: {e:?}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                watch.tick();
+                if watch.progress.is_cancelled() {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(Error::Cancelled);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::Analysis(
+                    "HiGHS stopped without an answer (solver thread failed)".into(),
+                ))
+            }
+        }
+    }
+}
+
+/// Points `model`'s interrupt callbacks at `flag`: HiGHS stops at its next poll once the
+/// flag is set. `flag` must outlive the solve.
+fn install_stop_flag(model: &mut highs::Model, flag: &std::sync::atomic::AtomicBool) {
+    let ptr = model.as_mut_ptr();
+    // SAFETY: `ptr` is a live Highs instance; the callback only reads `flag` through the
+    // data pointer while the instance solves, and the caller keeps `flag` alive until then.
+    unsafe {
+        highs_sys::Highs_setCallback(
+            ptr,
+            Some(on_stop_flag),
+            flag as *const std::sync::atomic::AtomicBool as *mut c_void,
+        );
+        for kind in [
+            highs_sys::kHighsCallbackSimplexInterrupt,
+            highs_sys::kHighsCallbackIpmInterrupt,
+            highs_sys::kHighsCallbackMipInterrupt,
+        ] {
+            highs_sys::Highs_startCallback(ptr, kind);
+        }
+    }
+}
+
+/// HiGHS's C callback for [`install_stop_flag`]: sets `user_interrupt` once the flag is.
+unsafe extern "C" fn on_stop_flag(
+    _kind: c_int,
+    _message: *const c_char,
+    _out: *const highs_sys::HighsCallbackDataOut,
+    data_in: *mut highs_sys::HighsCallbackDataIn,
+    user: *mut c_void,
+) {
+    if user.is_null() || data_in.is_null() {
+        return;
+    }
+    // SAFETY: `user` is the flag `install_stop_flag` registered; it outlives the solve.
+    let flag = unsafe { &*(user as *const std::sync::atomic::AtomicBool) };
+    if flag.load(Ordering::Relaxed) {
+        // SAFETY: HiGHS passes a valid, writable input struct to interrupt callbacks.
+        unsafe { (*data_in).user_interrupt = 1 };
+    }
 }
 
 /// The MCLP's LP relaxation solved by HiGHS, for its coverage-row duals: the multipliers
