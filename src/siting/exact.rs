@@ -472,7 +472,9 @@ fn solve_milp(
         .spawn(move || {
             let mut model = rp.optimise(sense);
             setup(&mut model);
-            install_stop_flag(&mut model, &flag);
+            let data = &*flag as *const std::sync::atomic::AtomicBool as *const c_void;
+            // SAFETY: `flag` (an Arc this thread holds) outlives the solve below.
+            unsafe { install_callback(&mut model, Some(on_stop_flag), data) };
             let run = model.try_solve().map(|solved| MilpRun {
                 status: solved.status(),
                 columns: solved.get_solution().columns().to_vec(),
@@ -504,18 +506,19 @@ fn solve_milp(
     }
 }
 
-/// Points `model`'s interrupt callbacks at `flag`: HiGHS stops at its next poll once the
-/// flag is set. `flag` must outlive the solve.
-fn install_stop_flag(model: &mut highs::Model, flag: &std::sync::atomic::AtomicBool) {
+/// Points `model`'s simplex, IPM and MIP interrupt callbacks at `callback` with `data`.
+///
+/// # Safety
+/// `data` must stay valid for as long as `model` solves, and be what `callback` expects.
+unsafe fn install_callback(
+    model: &mut highs::Model,
+    callback: highs_sys::HighsCCallbackType,
+    data: *const c_void,
+) {
     let ptr = model.as_mut_ptr();
-    // SAFETY: `ptr` is a live Highs instance; the callback only reads `flag` through the
-    // data pointer while the instance solves, and the caller keeps `flag` alive until then.
+    // SAFETY: `ptr` is a live Highs instance; the caller vouches for `data`.
     unsafe {
-        highs_sys::Highs_setCallback(
-            ptr,
-            Some(on_stop_flag),
-            flag as *const std::sync::atomic::AtomicBool as *mut c_void,
-        );
+        highs_sys::Highs_setCallback(ptr, callback, data as *mut c_void);
         for kind in [
             highs_sys::kHighsCallbackSimplexInterrupt,
             highs_sys::kHighsCallbackIpmInterrupt,
@@ -526,7 +529,7 @@ fn install_stop_flag(model: &mut highs::Model, flag: &std::sync::atomic::AtomicB
     }
 }
 
-/// HiGHS's C callback for [`install_stop_flag`]: sets `user_interrupt` once the flag is.
+/// HiGHS's C callback for a stop flag: sets `user_interrupt` once the flag is.
 unsafe extern "C" fn on_stop_flag(
     _kind: c_int,
     _message: *const c_char,
@@ -537,7 +540,7 @@ unsafe extern "C" fn on_stop_flag(
     if user.is_null() || data_in.is_null() {
         return;
     }
-    // SAFETY: `user` is the flag `install_stop_flag` registered; it outlives the solve.
+    // SAFETY: `user` is the flag `solve_milp` registered; it outlives the solve.
     let flag = unsafe { &*(user as *const std::sync::atomic::AtomicBool) };
     if flag.load(Ordering::Relaxed) {
         // SAFETY: HiGHS passes a valid, writable input struct to interrupt callbacks.
@@ -789,26 +792,17 @@ impl Watch<'_> {
         }
     }
 
-    /// Points `model`'s simplex, IPM and MIP interrupt callbacks at this watch. It must
-    /// outlive the solve (both live in `solve_exact_with`'s frame).
+    /// Points `model`'s interrupt callbacks at this watch. It must outlive the solve (both
+    /// live in the caller's frame).
     fn install(&self, model: &mut highs::Model) {
-        let ptr = model.as_mut_ptr();
-        // SAFETY: `ptr` is a live Highs instance; the callback only reads `self` through
-        // the data pointer while the instance solves, and `self` outlives that solve.
+        // SAFETY: `self` outlives the solve, and `on_highs_callback` reads a `Watch`.
         unsafe {
-            highs_sys::Highs_setCallback(
-                ptr,
+            install_callback(
+                model,
                 Some(on_highs_callback),
-                self as *const Watch as *mut c_void,
-            );
-            for kind in [
-                highs_sys::kHighsCallbackSimplexInterrupt,
-                highs_sys::kHighsCallbackIpmInterrupt,
-                highs_sys::kHighsCallbackMipInterrupt,
-            ] {
-                highs_sys::Highs_startCallback(ptr, kind);
-            }
-        }
+                self as *const Watch as *const c_void,
+            )
+        };
     }
 }
 
