@@ -31,6 +31,10 @@ pub enum Error {
     Rules { origin: String, message: String },
     #[error("analysis error: {0}")]
     Analysis(String),
+    /// Input the user can change (p, the candidates, the time limit), said in both UI
+    /// languages: the CLI and the English UI show `en`, the Chinese UI `zh`.
+    #[error("{en}")]
+    Input { en: String, zh: String },
     #[error("cancelled")]
     Cancelled,
 }
@@ -46,6 +50,20 @@ impl Error {
         Error::Format {
             path: path.into(),
             message: message.into(),
+        }
+    }
+    pub(crate) fn input(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Error::Input {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+    /// The message in Chinese, where the library has one.
+    pub fn zh(&self) -> Option<&str> {
+        match self {
+            Error::Input { zh, .. } => Some(zh),
+            Error::Cancelled => Some("已取消"),
+            _ => None,
         }
     }
 }

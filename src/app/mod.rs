@@ -550,6 +550,7 @@ impl CareCircleApp {
             include_proposed: false,
         };
         let mode = self.mode;
+        let lang = self.lang;
         let cached = self.graph.clone();
         let (minutes, speed) = (self.minutes, self.speed);
         self.spawn(ctx, "analyze", move |p| {
@@ -603,7 +604,7 @@ impl CareCircleApp {
             }
             match result {
                 Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
-                Err(e) => JobResult::Failed(format!("analysis: {e}")),
+                Err(e) => JobResult::Failed(failure_text(lang, ("分析", "analysis"), &e)),
             }
         });
     }
@@ -1544,6 +1545,15 @@ fn walking_graph(
     }
 }
 
+/// A failed job's message in the UI's language: the library's Chinese text where it has
+/// one (input the user can change), else its English; `what` names the job (中文, English).
+fn failure_text(lang: Lang, what: (&str, &str), e: &crate::Error) -> String {
+    match (lang, e.zh()) {
+        (Lang::Zh, Some(zh)) => format!("{}：{zh}", what.0),
+        _ => format!("{}: {e}", what.1),
+    }
+}
+
 /// An error message that names `path` once (library errors usually name their file).
 fn with_path(path: &std::path::Path, msg: &str) -> String {
     let shown = path.display().to_string();
@@ -1824,6 +1834,42 @@ fn stage_text(lang: Lang, stage: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A siting problem the planner can fix reads in Chinese in the Chinese UI, and in
+    /// English (the library's text) in the English one.
+    #[test]
+    fn a_bad_proposal_input_reads_in_the_ui_language() {
+        let pb = crate::siting::Problem {
+            model: crate::siting::Model::Mclp,
+            demand: vec![[0.0, 0.0]],
+            weight: vec![1.0],
+            demand_ids: vec!["d".into()],
+            candidates: vec![[10.0, 0.0]],
+            candidate_ids: vec!["c".into()],
+            existing: Vec::new(),
+            radius: Some(100.0),
+            p: Some(3),
+            cover: None,
+            quotas: Vec::new(),
+        };
+        let e = pb.validate().unwrap_err();
+        let zh = failure_text(Lang::Zh, ("选址", "proposal"), &e);
+        assert_eq!(
+            zh,
+            "选址：新增数量 p = 3 多于 1 个候选点：请减小 p 或增加候选点"
+        );
+        let en = failure_text(Lang::En, ("选址", "proposal"), &e);
+        assert!(
+            en.starts_with("proposal: p = 3 is larger than the 1 candidate"),
+            "{en}"
+        );
+        // Errors without a Chinese text (a file's) stay as the library says them.
+        let io = crate::Error::Analysis("x".into());
+        assert_eq!(
+            failure_text(Lang::Zh, ("分析", "analysis"), &io),
+            "analysis: analysis error: x"
+        );
+    }
 
     /// Every fixed stage name the library reports has a Chinese label: a new stage added
     /// without one fails here rather than showing English in the Chinese UI.

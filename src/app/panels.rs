@@ -67,6 +67,7 @@ impl CareCircleApp {
             ..Default::default()
         };
         let mode = self.mode;
+        let lang = self.lang;
         let cached = self.graph.clone();
         self.spawn(ctx, "propose", move |p| {
             let graph = match walking_graph(mode, &ds, cached) {
@@ -85,7 +86,7 @@ impl CareCircleApp {
             };
             match result {
                 Ok(o) => JobResult::Proposed(Box::new(o.proposals)),
-                Err(e) => JobResult::Failed(format!("proposal: {e}")),
+                Err(e) => JobResult::Failed(super::failure_text(lang, ("选址", "proposal"), &e)),
             }
         });
     }

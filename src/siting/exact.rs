@@ -81,9 +81,10 @@ pub fn solve_exact_with_tree(
 ) -> Result<Exact> {
     pb.validate()?;
     if !(time_limit.is_finite() && time_limit > 0.0) {
-        return Err(Error::Analysis(format!(
-            "time limit must be positive seconds, not {time_limit}"
-        )));
+        return Err(Error::input(
+            format!("time limit must be positive seconds, not {time_limit}"),
+            format!("时限须为正的秒数，当前为 {time_limit}"),
+        ));
     }
     let t0 = Instant::now();
     progress.stage(
@@ -172,9 +173,10 @@ pub fn solve_exact_with_tree(
                 MAX_DENSE_PMEDIAN
             };
             if n_pairs > cap {
-                return Err(Error::Analysis(format!(
-                    "exact p-median needs {n_pairs} assignment pairs ({n} demand points, {m} candidates), more than {cap}: use the heuristic (drop --exact) or fewer candidates"
-                )));
+                return Err(Error::input(
+                    format!("exact p-median needs {n_pairs} assignment pairs ({n} demand points, {m} candidates), more than {cap}: use the heuristic (drop --exact) or fewer candidates"),
+                    format!("精确求解 p-中位需要 {n_pairs} 个分配对（{n} 个需求点 × {m} 个候选点），超过 {cap}：请取消精确求解（用启发式），或减少候选点"),
+                ));
             }
             let pairs = pmedian_pairs(pb);
             if pb.quotas.is_empty() {
@@ -345,9 +347,10 @@ pub fn solve_exact_with_tree(
         // nothing there proves it.
         Some(h) if found.is_empty() => (h.incumbent.selected.clone(), h.incumbent.objective),
         _ if found.is_empty() && pb.model != Model::Lscp => {
-            return Err(Error::Analysis(format!(
-                "HiGHS found no solution within {time_limit} s ({status:?}): raise --time-limit"
-            )));
+            return Err(Error::input(
+                format!("HiGHS found no solution within {time_limit:.1} s ({status:?}): raise --time-limit"),
+                format!("精确求解在 {time_limit:.1} 秒内未找到解（{status:?}）：请延长时限"),
+            ));
         }
         // The objective is recomputed from the chosen sites (the reference's definition).
         _ => {

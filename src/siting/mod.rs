@@ -122,28 +122,41 @@ impl Problem {
     /// Validates inputs with messages that say what to change.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Analysis(m));
+        let say = |en: String, zh: String| Err(Error::input(en, zh));
         if self.candidates.is_empty() {
-            return bad("no candidate sites: give a candidate layer or generate candidates".into());
+            return say(
+                "no candidate sites: give a candidate layer or generate candidates".into(),
+                "没有候选点：请提供候选点图层，或让程序生成候选点".into(),
+            );
         }
         if self.demand.is_empty() || self.weight.iter().all(|w| *w <= 0.0) {
-            return bad("no demand (or all weights are zero): nothing to cover".into());
+            return say(
+                "no demand (or all weights are zero): nothing to cover".into(),
+                "没有需求（或人口权重全为零）：无可覆盖的对象，请检查人口数据".into(),
+            );
         }
         if let Some(r) = self.radius {
             if !(r.is_finite() && r > 0.0) {
-                return bad(format!("radius must be positive, not {r}"));
+                return say(
+                    format!("radius must be positive, not {r}"),
+                    format!("服务半径须为正数，当前为 {r}"),
+                );
             }
         } else if self.model != Model::Pmedian {
             return bad("this model needs a radius".into());
         }
         if self.model != Model::Lscp {
+            let m = self.candidates.len();
             match self.p {
-                None | Some(0) => return bad("p must be at least 1".into()),
-                Some(p) if p > self.candidates.len() => {
-                    return bad(format!(
-                        "p = {p} is larger than the {} candidate sites: lower p or add candidates",
-                        self.candidates.len()
-                    ))
+                None | Some(0) => {
+                    return say("p must be at least 1".into(), "新增数量 p 至少为 1".into())
                 }
+                Some(p) if p > m => return say(
+                    format!(
+                        "p = {p} is larger than the {m} candidate sites: lower p or add candidates"
+                    ),
+                    format!("新增数量 p = {p} 多于 {m} 个候选点：请减小 p 或增加候选点"),
+                ),
                 _ => {}
             }
         }
@@ -856,5 +869,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("duplicate candidate id"));
+        // What the planner can change is said in Chinese too (the Chinese UI shows it).
+        let zh = |pb: &Problem| pb.validate().unwrap_err().zh().map(str::to_owned);
+        let mut pb = line(Model::Mclp, Some(9));
+        assert_eq!(
+            zh(&pb).as_deref(),
+            Some("新增数量 p = 9 多于 4 个候选点：请减小 p 或增加候选点")
+        );
+        pb.p = Some(0);
+        assert_eq!(zh(&pb).as_deref(), Some("新增数量 p 至少为 1"));
+        pb.p = Some(1);
+        pb.radius = Some(-5.0);
+        assert!(zh(&pb).unwrap().starts_with("服务半径须为正数"));
+        pb.radius = Some(100.0);
+        pb.candidates.clear();
+        assert!(zh(&pb).unwrap().starts_with("没有候选点"));
     }
 }

@@ -264,9 +264,10 @@ pub fn propose(
         }
     };
     if !(radius.is_finite() && radius > 0.0) {
-        return Err(Error::Analysis(format!(
-            "radius must be positive, not {radius}"
-        )));
+        return Err(Error::input(
+            format!("radius must be positive, not {radius}"),
+            format!("服务半径须为正数，当前为 {radius}"),
+        ));
     }
 
     let demand_pts: Vec<Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
@@ -315,10 +316,16 @@ pub fn propose(
             }
             let outside = c.iter().filter(|c| c.unit.is_none()).count();
             if outside == c.len() {
-                return Err(Error::Analysis(format!(
-                    "none of the {} candidate sites lies inside the dataset's units: is the file in another CRS? (declare it with --candidates-crs)",
-                    c.len()
-                )));
+                return Err(Error::input(
+                    format!(
+                        "none of the {} candidate sites lies inside the dataset's units: is the file in another CRS? (declare it with --candidates-crs)",
+                        c.len()
+                    ),
+                    format!(
+                        "{} 个候选点都不在数据集的行政单元内：候选点文件是否为其他坐标系？请声明其坐标系",
+                        c.len()
+                    ),
+                ));
             }
             if outside > 0 {
                 notes.push(format!(
@@ -455,15 +462,22 @@ pub fn propose(
                 short
             );
             if sites.is_empty() {
-                return Err(Error::Analysis(format!(
-                    "{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"
-                )));
+                return Err(Error::input(
+                    format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
+                    format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
+                ));
             }
             if sites.len() < need as usize {
-                return Err(Error::Analysis(format!(
-                    "{label}: needs {need} sites of at most {max_module:.0} places but only {} candidate sites lie in it — add candidates or a larger module (--modules)",
-                    sites.len()
-                )));
+                return Err(Error::input(
+                    format!(
+                        "{label}: needs {need} sites of at most {max_module:.0} places but only {} candidate sites lie in it — add candidates or a larger module (--modules)",
+                        sites.len()
+                    ),
+                    format!(
+                        "{label}：需要 {need} 处（每处至多 {max_module:.0} 个托位），但单元内只有 {} 个候选点——请增加候选点或采用更大的规模",
+                        sites.len()
+                    ),
+                ));
             }
             quotas.push(Quota {
                 sites,
@@ -514,15 +528,16 @@ pub fn propose(
     let p = match (opts.model, opts.p) {
         (ProposeModel::Capacitated, None) => Some(quota_sites.max(1)),
         (ProposeModel::Capacitated, Some(p)) if p < quota_sites => {
-            return Err(Error::Analysis(format!(
-                "closing every unit's places gap needs at least {quota_sites} sites of at most {max_module:.0} places, but p = {p}: raise p to {quota_sites} or larger modules (--modules)"
-            )));
+            return Err(Error::input(
+                format!("closing every unit's places gap needs at least {quota_sites} sites of at most {max_module:.0} places, but p = {p}: raise p to {quota_sites} or larger modules (--modules)"),
+                format!("补足各单元托位缺口至少需要 {quota_sites} 处（每处至多 {max_module:.0} 个托位），但 p = {p}：请将 p 提高到 {quota_sites}，或采用更大的规模"),
+            ));
         }
         (ProposeModel::Lscp, _) => None,
         (_, None) => {
-            return Err(Error::Analysis(
-                "give the number of new sites with --p (or use --model lscp to find the fewest)"
-                    .into(),
+            return Err(Error::input(
+                "give the number of new sites with --p (or use --model lscp to find the fewest)",
+                "请给出新增数量 p（或选用最少设施模型 LSCP 求最少需要几处）",
             ))
         }
         (_, p) => p,
