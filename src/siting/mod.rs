@@ -151,12 +151,14 @@ impl Problem {
                 None | Some(0) => {
                     return say("p must be at least 1".into(), "新增数量 p 至少为 1".into())
                 }
-                Some(p) if p > m => return say(
-                    format!(
+                Some(p) if p > m => {
+                    return say(
+                        format!(
                         "p = {p} is larger than the {m} candidate sites: lower p or add candidates"
                     ),
-                    format!("新增数量 p = {p} 多于 {m} 个候选点：请减小 p 或增加候选点"),
-                ),
+                        format!("新增数量 p = {p} 多于 {m} 个候选点：请减小 p 或增加候选点"),
+                    )
+                }
                 _ => {}
             }
         }
