@@ -511,6 +511,9 @@ fn fix_by_price(
 
 /// Best-improvement swaps (Teitz–Bart) on the merged rows from `start`, never touching a
 /// fixed site; adds its effort to `spent`. Returns the selection and its covered weight.
+/// Each pass prices every swap at once (the fast interchange): opening `c` gains the rows
+/// nobody covers, closing `s` loses the rows only `s` covers, and `c` wins back those of
+/// them it covers too — one sweep over the coverage lists instead of one per open site.
 fn improve(
     rows: &Rows,
     start: &[usize],
@@ -519,70 +522,164 @@ fn improve(
 ) -> (Vec<usize>, f64) {
     let nnz: u64 = rows.of.iter().map(|r| r.len() as u64).sum();
     let m = rows.of.len();
+    let n_rows = rows.weight.len();
     let mut sel = start.to_vec();
     let mut open = vec![false; m];
-    let mut count = vec![0u32; rows.weight.len()];
-    for j in &sel {
+    // Per row: how many open sites cover it, and the sum of their indices (the one site,
+    // when there is one).
+    let mut count = vec![0u32; n_rows];
+    let mut who = vec![0usize; n_rows];
+    let mut slot = vec![usize::MAX; m];
+    for (a, j) in sel.iter().enumerate() {
         open[*j] = true;
+        slot[*j] = a;
         for k in &rows.of[*j] {
             count[*k as usize] += 1;
+            who[*k as usize] += *j;
         }
     }
-    let mut unique = vec![0.0f64; rows.weight.len()];
+    let mut loss = vec![0.0f64; sel.len()];
+    let mut extra = vec![0.0f64; sel.len()];
+    let mut touched: Vec<usize> = Vec::new();
     loop {
-        // Gain of each closed free site from rows nobody covers.
-        let fresh: Vec<f64> = (0..m)
-            .map(|c| {
-                if open[c] || fix[c] != Fix::Free {
-                    return 0.0;
-                }
-                rows.of[c]
-                    .iter()
-                    .filter(|k| count[**k as usize] == 0)
-                    .map(|k| rows.weight[*k as usize])
-                    .sum()
-            })
-            .collect();
-        let mut best: Option<(f64, usize, usize)> = None;
-        for (a, &s) in sel.iter().enumerate() {
-            if fix[s] != Fix::Free {
-                continue;
-            }
-            let mut loss = 0.0;
-            for k in &rows.of[s] {
-                if count[*k as usize] == 1 {
-                    unique[*k as usize] = rows.weight[*k as usize];
-                    loss += rows.weight[*k as usize];
-                }
-            }
-            for c in 0..m {
-                if open[c] || fix[c] != Fix::Free {
-                    continue;
-                }
-                let regain: f64 = rows.of[c].iter().map(|k| unique[*k as usize]).sum();
-                let delta = fresh[c] + regain - loss;
-                if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
-                    best = Some((delta, a, c));
-                }
-            }
-            for k in &rows.of[s] {
-                unique[*k as usize] = 0.0;
+        // What closing each open site loses: the rows only it covers.
+        loss.iter_mut().for_each(|l| *l = 0.0);
+        for k in 0..n_rows {
+            if count[k] == 1 {
+                loss[slot[who[k]]] += rows.weight[k];
             }
         }
-        // One pass reads every site's rows for every open site.
-        spent.set(spent.get() + nnz * sel.len() as u64);
+        // The cheapest free open site to close, for candidates that win nothing back.
+        let cheapest = (0..sel.len())
+            .filter(|a| fix[sel[*a]] == Fix::Free)
+            .min_by(|a, b| loss[*a].total_cmp(&loss[*b]).then(a.cmp(b)));
+        let Some(cheapest) = cheapest else { break };
+        let mut best: Option<(f64, usize, usize)> = None;
+        for c in 0..m {
+            if open[c] || fix[c] != Fix::Free {
+                continue;
+            }
+            let mut gain = 0.0;
+            for k in &rows.of[c] {
+                let k = *k as usize;
+                match count[k] {
+                    0 => gain += rows.weight[k],
+                    1 => {
+                        let a = slot[who[k]];
+                        if extra[a] == 0.0 {
+                            touched.push(a);
+                        }
+                        extra[a] += rows.weight[k];
+                    }
+                    _ => {}
+                }
+            }
+            // Close the site that loses least net of what c wins back (lowest slot on ties).
+            let mut out = (extra[cheapest] - loss[cheapest], cheapest);
+            for &a in &touched {
+                let v = extra[a] - loss[a];
+                if fix[sel[a]] == Fix::Free && (v > out.0 || (v == out.0 && a < out.1)) {
+                    out = (v, a);
+                }
+            }
+            for &a in &touched {
+                extra[a] = 0.0;
+            }
+            touched.clear();
+            let delta = gain + out.0;
+            if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
+                best = Some((delta, out.1, c));
+            }
+        }
+        // One pass reads every coverage list once, and every row twice.
+        spent.set(spent.get() + nnz + 2 * n_rows as u64 + m as u64);
         let Some((_, a, c)) = best else { break };
         let s = sel[a];
         for k in &rows.of[s] {
             count[*k as usize] -= 1;
+            who[*k as usize] -= s;
         }
         for k in &rows.of[c] {
             count[*k as usize] += 1;
+            who[*k as usize] += c;
         }
         open[s] = false;
         open[c] = true;
+        slot[s] = usize::MAX;
+        slot[c] = a;
         sel[a] = c;
     }
     let v = rows.covered(&open);
     (sel, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The swap search ends where no single swap (recomputed from the covered weight, not
+    /// priced) gains anything, and never moves a fixed site.
+    #[test]
+    fn the_swap_search_leaves_no_improving_swap() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..200 {
+            let m = 5 + (rnd() * 20.0) as usize;
+            let p = 1 + (rnd() * 4.0) as usize;
+            let n_rows = 5 + (rnd() * 60.0) as usize;
+            let rows: Vec<(f64, Vec<usize>)> = (0..n_rows)
+                .map(|_| {
+                    let mut s: Vec<usize> = (0..1 + (rnd() * 4.0) as usize)
+                        .map(|_| (rnd() * m as f64) as usize)
+                        .collect();
+                    s.sort_unstable();
+                    s.dedup();
+                    ((1.0 + rnd() * 20.0).round(), s)
+                })
+                .collect();
+            let rows = Rows::new(rows, m);
+            let mut fix = vec![Fix::Free; m];
+            // Sometimes the first site is fixed open (it is in the start) or the last closed.
+            if case % 3 == 0 {
+                fix[0] = Fix::Open;
+            }
+            if case % 5 == 0 {
+                fix[m - 1] = Fix::Closed;
+            }
+            let start: Vec<usize> = (0..p).collect();
+            let spent = std::cell::Cell::new(0);
+            let (sel, v) = improve(&rows, &start, &fix, &spent);
+            let covered = |sel: &[usize]| {
+                let mut open = vec![false; m];
+                sel.iter().for_each(|j| open[*j] = true);
+                rows.covered(&open)
+            };
+            assert!((covered(&sel) - v).abs() < 1e-9, "case {case}");
+            assert!(v >= covered(&start) - 1e-9, "case {case}");
+            assert!(fix[0] != Fix::Open || sel.contains(&0), "case {case}");
+            assert!(
+                fix[m - 1] != Fix::Closed || !sel.contains(&(m - 1)),
+                "case {case}"
+            );
+            for a in 0..p {
+                if fix[sel[a]] != Fix::Free {
+                    continue;
+                }
+                for c in (0..m).filter(|c| !sel.contains(c) && fix[*c] == Fix::Free) {
+                    let mut t = sel.clone();
+                    t[a] = c;
+                    assert!(
+                        covered(&t) <= v + 1e-9,
+                        "case {case}: swapping {} for {c} gains",
+                        sel[a]
+                    );
+                }
+            }
+        }
+    }
 }
