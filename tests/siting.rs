@@ -756,3 +756,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The MCLP heuristic ends at a swap-local optimum among the selections that keep the
+    /// quota, checked by recomputing every single swap from the objective (the search
+    /// prices them all in one sweep; this does not).
+    #[test]
+    fn mclp_heuristic_leaves_no_improving_swap(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..50), 5..80),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 3..16),
+        radius in 150.0f64..450.0,
+        p in 1usize..5,
+        quota in any::<bool>(),
+        existing in prop::option::of((0.0f64..1.0, 0.0f64..1.0)),
+    ) {
+        let p = p.min(candidates.len());
+        let m = candidates.len();
+        let group: Vec<usize> = (0..m).filter(|j| j % 3 == 0).collect();
+        let q = quota.then(|| (group.clone(), 1u32));
+        let mut pb = random_problem(Model::Mclp, &demand, &candidates, radius, p, q);
+        if let Some((x, y)) = existing {
+            pb.existing.push([x * 800.0, y * 800.0]);
+        }
+        let s = pb.solve_heuristic().unwrap();
+        let obj = pb.objective(&s.selected);
+        prop_assert!((obj - s.objective).abs() < 1e-9);
+        let keeps = |sel: &[usize]| !quota || sel.iter().any(|j| group.contains(j));
+        prop_assert!(keeps(&s.selected));
+        for k in 0..p {
+            for c in (0..m).filter(|c| !s.selected.contains(c)) {
+                let mut t = s.selected.clone();
+                t[k] = c;
+                if keeps(&t) {
+                    prop_assert!(pb.objective(&t) <= obj + 1e-9, "swap {} -> {c} gains", s.selected[k]);
+                }
+            }
+        }
+    }
+}

@@ -595,6 +595,19 @@ fn improve(
         spent.set(spent.get() + nnz + 2 * n_rows as u64 + m as u64);
         let Some((_, a, c)) = best else { break };
         let s = sel[a];
+        // The swap's true effect, recomputed from the rows it touches: stop rather than
+        // cycle should rounding ever price a swap as a gain.
+        let lost: f64 = (rows.of[s].iter())
+            .filter(|k| count[**k as usize] == 1 && !rows.of[c].contains(k))
+            .map(|k| rows.weight[*k as usize])
+            .sum();
+        let won: f64 = (rows.of[c].iter())
+            .filter(|k| count[**k as usize] == 0)
+            .map(|k| rows.weight[*k as usize])
+            .sum();
+        if won - lost <= 1e-9 {
+            break;
+        }
         for k in &rows.of[s] {
             count[*k as usize] -= 1;
             who[*k as usize] -= s;

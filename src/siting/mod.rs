@@ -507,47 +507,111 @@ fn mclp(pb: &Problem) -> Solution {
     let covered =
         |count: &[u32]| -> f64 { (0..n).filter(|i| count[*i] > 0).map(|i| pb.weight[i]).sum() };
     let greedy_objective = covered(&count);
-    // Vertex substitution: the best (out, in) swap while it improves.
+    // Vertex substitution: the best (out, in) swap while it improves. Each pass prices
+    // every swap in one sweep over the coverage lists (the fast interchange): opening c
+    // gains the demand nobody covers; closing the site in slot k loses the demand only it
+    // covers, of which c wins back what it covers too.
     let mut swaps = 0;
-    let mut unique_w = vec![0.0f64; n];
+    // Per demand point, the sum of the open new sites covering it: the one site where
+    // count is 1 (existing coverage counts a million).
+    let mut who = vec![0usize; n];
+    let mut slot = vec![usize::MAX; pb.candidates.len()];
+    for (k, s) in selected.iter().enumerate() {
+        slot[*s] = k;
+        for i in &sets[*s] {
+            who[*i as usize] += *s;
+        }
+    }
+    let q = selected.len();
+    let (mut loss, mut extra) = (vec![0.0f64; q], vec![0.0f64; q]);
+    let mut touched: Vec<usize> = Vec::new();
     loop {
+        loss.iter_mut().for_each(|l| *l = 0.0);
+        for i in 0..n {
+            if count[i] == 1 {
+                loss[slot[who[i]]] += pb.weight[i];
+            }
+        }
+        // Without quotas, a candidate that wins nothing back from a site replaces the
+        // site that loses least; with them, every slot is checked against the quotas.
+        let cheapest = (0..q).min_by(|a, b| loss[*a].total_cmp(&loss[*b]).then(a.cmp(b)));
         let mut best: Option<(f64, usize, usize)> = None;
-        let uncovered_gain: Vec<f64> = (0..pb.candidates.len())
-            .map(|c| if open[c] { 0.0 } else { gain(&count, c) })
-            .collect();
-        for (k, &s) in selected.iter().enumerate() {
-            // Demand only s covers: lost when s closes, regained by an entrant covering it.
-            let mut loss = 0.0;
-            for i in &sets[s] {
-                if count[*i as usize] == 1 {
-                    unique_w[*i as usize] = pb.weight[*i as usize];
-                    loss += pb.weight[*i as usize];
+        for c in 0..pb.candidates.len() {
+            if open[c] {
+                continue;
+            }
+            let mut g = 0.0;
+            for i in &sets[c] {
+                let i = *i as usize;
+                match count[i] {
+                    0 => g += pb.weight[i],
+                    1 => {
+                        let k = slot[who[i]];
+                        if extra[k] == 0.0 {
+                            touched.push(k);
+                        }
+                        extra[k] += pb.weight[i];
+                    }
+                    _ => {}
                 }
             }
-            for c in 0..pb.candidates.len() {
-                if open[c] || !quotas.allows(&[s], Some(c)) {
-                    continue;
+            let mut out: Option<(f64, usize)> = None;
+            let consider = |k: usize, out: &mut Option<(f64, usize)>| {
+                let v = extra[k] - loss[k];
+                if out.is_none_or(|(bv, bk)| v > bv || (v == bv && k < bk)) {
+                    *out = Some((v, k));
                 }
-                let regain: f64 = sets[c].iter().map(|i| unique_w[*i as usize]).sum();
-                let delta = uncovered_gain[c] + regain - loss;
-                if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
-                    best = Some((delta, k, c));
+            };
+            if quotas.groups.is_empty() {
+                if let Some(k) = cheapest {
+                    consider(k, &mut out);
+                }
+                for &k in &touched {
+                    consider(k, &mut out);
+                }
+            } else {
+                for k in 0..q {
+                    if quotas.allows(&[selected[k]], Some(c)) {
+                        consider(k, &mut out);
+                    }
                 }
             }
-            for i in &sets[s] {
-                unique_w[*i as usize] = 0.0;
+            for &k in &touched {
+                extra[k] = 0.0;
+            }
+            touched.clear();
+            let Some((v, k)) = out else { continue };
+            let delta = g + v;
+            if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
+                best = Some((delta, k, c));
             }
         }
         let Some((_, k, c)) = best else { break };
         let s = selected[k];
+        let before = covered(&count);
         for i in &sets[s] {
             count[*i as usize] -= 1;
+            who[*i as usize] -= s;
         }
         for i in &sets[c] {
             count[*i as usize] += 1;
+            who[*i as usize] += c;
+        }
+        // The swap's true effect, recomputed: stop rather than cycle should rounding ever
+        // price a swap as a gain.
+        if covered(&count) <= before + 1e-9 * before.abs().max(1.0) {
+            for i in &sets[c] {
+                count[*i as usize] -= 1;
+            }
+            for i in &sets[s] {
+                count[*i as usize] += 1;
+            }
+            break;
         }
         open[s] = false;
         open[c] = true;
+        slot[s] = usize::MAX;
+        slot[c] = k;
         quotas.set(s, false);
         quotas.set(c, true);
         selected[k] = c;
