@@ -62,7 +62,6 @@ impl Error {
     pub fn zh(&self) -> Option<&str> {
         match self {
             Error::Input { zh, .. } => Some(zh),
-            Error::Cancelled => Some("已取消"),
             _ => None,
         }
     }

@@ -511,19 +511,38 @@ fn fix_by_price(
 
 /// Best-improvement swaps (Teitz–Bart) on the merged rows from `start`, never touching a
 /// fixed site; adds its effort to `spent`. Returns the selection and its covered weight.
-/// Each pass prices every swap at once (the fast interchange): opening `c` gains the rows
-/// nobody covers, closing `s` loses the rows only `s` covers, and `c` wins back those of
-/// them it covers too — one sweep over the coverage lists instead of one per open site.
 fn improve(
     rows: &Rows,
     start: &[usize],
     fix: &[Fix],
     spent: &std::cell::Cell<u64>,
 ) -> (Vec<usize>, f64) {
+    let mut sel = start.to_vec();
+    swap_search(rows, &mut sel, &|j| fix[j] == Fix::Free, None, spent);
+    let mut open = vec![false; rows.of.len()];
+    sel.iter().for_each(|j| open[*j] = true);
+    let v = rows.covered(&open);
+    (sel, v)
+}
+
+/// Best-improvement swaps on `rows` from `sel` (changed in place) while one gains: only
+/// sites `free` says may move are closed or opened, and with `quotas` only swaps that keep
+/// every quota (their counts follow the swaps). Returns the number of swaps; adds its
+/// effort to `spent`. Shared by the MCLP heuristic and the branch-and-bound.
+///
+/// Each pass prices every swap at once (the fast interchange): opening `c` gains the rows
+/// nobody covers, closing `s` loses the rows only `s` covers, and `c` wins back those of
+/// them it covers too — one sweep over the coverage lists instead of one per open site.
+pub(super) fn swap_search(
+    rows: &Rows,
+    sel: &mut [usize],
+    free: &dyn Fn(usize) -> bool,
+    mut quotas: Option<&mut super::Quotas>,
+    spent: &std::cell::Cell<u64>,
+) -> usize {
     let nnz: u64 = rows.of.iter().map(|r| r.len() as u64).sum();
     let m = rows.of.len();
     let n_rows = rows.weight.len();
-    let mut sel = start.to_vec();
     let mut open = vec![false; m];
     // Per row: how many open sites cover it, and the sum of their indices (the one site,
     // when there is one).
@@ -541,6 +560,7 @@ fn improve(
     let mut loss = vec![0.0f64; sel.len()];
     let mut extra = vec![0.0f64; sel.len()];
     let mut touched: Vec<usize> = Vec::new();
+    let mut swaps = 0;
     loop {
         // What closing each open site loses: the rows only it covers.
         loss.iter_mut().for_each(|l| *l = 0.0);
@@ -549,14 +569,14 @@ fn improve(
                 loss[slot[who[k]]] += rows.weight[k];
             }
         }
-        // The cheapest free open site to close, for candidates that win nothing back.
+        // The cheapest movable open site, for candidates that win nothing back.
         let cheapest = (0..sel.len())
-            .filter(|a| fix[sel[*a]] == Fix::Free)
+            .filter(|a| free(sel[*a]))
             .min_by(|a, b| loss[*a].total_cmp(&loss[*b]).then(a.cmp(b)));
         let Some(cheapest) = cheapest else { break };
         let mut best: Option<(f64, usize, usize)> = None;
         for c in 0..m {
-            if open[c] || fix[c] != Fix::Free {
+            if open[c] || !free(c) {
                 continue;
             }
             let mut gain = 0.0;
@@ -574,21 +594,32 @@ fn improve(
                     _ => {}
                 }
             }
-            // Close the site that loses least net of what c wins back (lowest slot on ties).
-            let mut out = (extra[cheapest] - loss[cheapest], cheapest);
-            for &a in &touched {
+            // Close the site that loses least net of what c wins back (lowest slot on
+            // ties): without quotas the cheapest or one c wins back from; with them, any
+            // slot whose swap keeps the quotas.
+            let mut out: Option<(f64, usize)> = None;
+            let mut consider = |a: usize| {
                 let v = extra[a] - loss[a];
-                if fix[sel[a]] == Fix::Free && (v > out.0 || (v == out.0 && a < out.1)) {
-                    out = (v, a);
+                if free(sel[a]) && out.is_none_or(|(bv, ba)| v > bv || (v == bv && a < ba)) {
+                    out = Some((v, a));
                 }
+            };
+            match quotas.as_deref() {
+                Some(q) => (0..sel.len())
+                    .filter(|a| q.allows(&[sel[*a]], Some(c)))
+                    .for_each(&mut consider),
+                None => std::iter::once(cheapest)
+                    .chain(touched.iter().copied())
+                    .for_each(&mut consider),
             }
             for &a in &touched {
                 extra[a] = 0.0;
             }
             touched.clear();
-            let delta = gain + out.0;
+            let Some((v, a)) = out else { continue };
+            let delta = gain + v;
             if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
-                best = Some((delta, out.1, c));
+                best = Some((delta, a, c));
             }
         }
         // One pass reads every coverage list once, and every row twice.
@@ -621,9 +652,13 @@ fn improve(
         slot[s] = usize::MAX;
         slot[c] = a;
         sel[a] = c;
+        if let Some(q) = quotas.as_deref_mut() {
+            q.set(s, false);
+            q.set(c, true);
+        }
+        swaps += 1;
     }
-    let v = rows.covered(&open);
-    (sel, v)
+    swaps
 }
 
 #[cfg(test)]

@@ -322,7 +322,7 @@ pub fn solve_exact_with_tree(
         }
         cols
     });
-    let mclp = pb.model == Model::Mclp;
+    let maximise = pb.model == Model::Mclp;
     let run = solve_milp(
         rp,
         sense,
@@ -331,7 +331,7 @@ pub fn solve_exact_with_tree(
                 let v = if *f == Fix::Open { 1.0 } else { 0.0 };
                 model.change_column_bounds(*col, v..=v);
             }
-            configure(model, time_limit, integral, mclp);
+            configure(model, time_limit, integral, maximise);
             if let Some(cols) = &start {
                 let _ = model.try_set_solution(Some(cols), None, None, None);
             }
@@ -341,7 +341,6 @@ pub fn solve_exact_with_tree(
     let status = run.status;
     let cols = &run.columns;
     let found: Vec<usize> = (0..m).filter(|j| cols[*j] > 0.5).collect();
-    let maximise = pb.model == Model::Mclp;
     let (selected, objective) = match &handoff {
         // With sites fixed, HiGHS searched only what might beat the incumbent; finding
         // nothing there proves it.

@@ -507,115 +507,34 @@ fn mclp(pb: &Problem) -> Solution {
     let covered =
         |count: &[u32]| -> f64 { (0..n).filter(|i| count[*i] > 0).map(|i| pb.weight[i]).sum() };
     let greedy_objective = covered(&count);
-    // Vertex substitution: the best (out, in) swap while it improves. Each pass prices
-    // every swap in one sweep over the coverage lists (the fast interchange): opening c
-    // gains the demand nobody covers; closing the site in slot k loses the demand only it
-    // covers, of which c wins back what it covers too.
-    let mut swaps = 0;
-    // Per demand point, the sum of the open new sites covering it: the one site where
-    // count is 1 (existing coverage counts a million).
-    let mut who = vec![0usize; n];
-    let mut slot = vec![usize::MAX; pb.candidates.len()];
-    for (k, s) in selected.iter().enumerate() {
-        slot[*s] = k;
-        for i in &sets[*s] {
-            who[*i as usize] += *s;
+    // Vertex substitution on the demand not yet covered by existing facilities, a row
+    // each: the swap search the branch-and-bound uses, here keeping the quotas.
+    let mut reach: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (j, s) in sets.iter().enumerate() {
+        for i in s {
+            reach[*i as usize].push(j);
         }
     }
-    let q = selected.len();
-    let (mut loss, mut extra) = (vec![0.0f64; q], vec![0.0f64; q]);
-    let mut touched: Vec<usize> = Vec::new();
-    loop {
-        loss.iter_mut().for_each(|l| *l = 0.0);
-        for i in 0..n {
-            if count[i] == 1 {
-                loss[slot[who[i]]] += pb.weight[i];
-            }
-        }
-        // Without quotas, a candidate that wins nothing back from a site replaces the
-        // site that loses least; with them, every slot is checked against the quotas.
-        let cheapest = (0..q).min_by(|a, b| loss[*a].total_cmp(&loss[*b]).then(a.cmp(b)));
-        let mut best: Option<(f64, usize, usize)> = None;
-        for c in 0..pb.candidates.len() {
-            if open[c] {
-                continue;
-            }
-            let mut g = 0.0;
-            for i in &sets[c] {
-                let i = *i as usize;
-                match count[i] {
-                    0 => g += pb.weight[i],
-                    1 => {
-                        let k = slot[who[i]];
-                        if extra[k] == 0.0 {
-                            touched.push(k);
-                        }
-                        extra[k] += pb.weight[i];
-                    }
-                    _ => {}
-                }
-            }
-            let mut out: Option<(f64, usize)> = None;
-            let consider = |k: usize, out: &mut Option<(f64, usize)>| {
-                let v = extra[k] - loss[k];
-                if out.is_none_or(|(bv, bk)| v > bv || (v == bv && k < bk)) {
-                    *out = Some((v, k));
-                }
-            };
-            if quotas.groups.is_empty() {
-                if let Some(k) = cheapest {
-                    consider(k, &mut out);
-                }
-                for &k in &touched {
-                    consider(k, &mut out);
-                }
-            } else {
-                for k in 0..q {
-                    if quotas.allows(&[selected[k]], Some(c)) {
-                        consider(k, &mut out);
-                    }
-                }
-            }
-            for &k in &touched {
-                extra[k] = 0.0;
-            }
-            touched.clear();
-            let Some((v, k)) = out else { continue };
-            let delta = g + v;
-            if delta > 1e-9 && best.is_none_or(|(bd, _, _)| delta > bd + 1e-12) {
-                best = Some((delta, k, c));
-            }
-        }
-        let Some((_, k, c)) = best else { break };
-        let s = selected[k];
-        let before = covered(&count);
-        for i in &sets[s] {
-            count[*i as usize] -= 1;
-            who[*i as usize] -= s;
-        }
-        for i in &sets[c] {
+    let rows = bnb::Rows::new(
+        (0..n)
+            .filter(|i| !base[*i])
+            .map(|i| (pb.weight[i], std::mem::take(&mut reach[i])))
+            .collect(),
+        pb.candidates.len(),
+    );
+    let any_quota = !quotas.groups.is_empty();
+    let swaps = bnb::swap_search(
+        &rows,
+        &mut selected,
+        &|_| true,
+        any_quota.then_some(&mut quotas),
+        &std::cell::Cell::new(0),
+    );
+    let mut count: Vec<u32> = base.iter().map(|b| *b as u32).collect();
+    for c in &selected {
+        for i in &sets[*c] {
             count[*i as usize] += 1;
-            who[*i as usize] += c;
         }
-        // The swap's true effect, recomputed: stop rather than cycle should rounding ever
-        // price a swap as a gain.
-        if covered(&count) <= before + 1e-9 * before.abs().max(1.0) {
-            for i in &sets[c] {
-                count[*i as usize] -= 1;
-            }
-            for i in &sets[s] {
-                count[*i as usize] += 1;
-            }
-            break;
-        }
-        open[s] = false;
-        open[c] = true;
-        slot[s] = usize::MAX;
-        slot[c] = k;
-        quotas.set(s, false);
-        quotas.set(c, true);
-        selected[k] = c;
-        swaps += 1;
     }
     Solution {
         objective: covered(&count),
