@@ -519,6 +519,21 @@ impl fmt::Display for LoadWarning {
     }
 }
 
+impl LoadWarning {
+    /// For the Chinese UI: file, feature and field in a Chinese frame (the message itself
+    /// is the loader's English).
+    pub fn zh(&self) -> String {
+        let mut s = self.file.display().to_string();
+        if let Some(feat) = &self.feature {
+            s.push_str(&format!("，要素 {feat}"));
+        }
+        if let Some(field) = &self.field {
+            s.push_str(&format!("，字段“{field}”"));
+        }
+        format!("{s}：{}", self.message)
+    }
+}
+
 /// Everything loaded for one study area, in metres of one local projection.
 #[derive(Clone, Debug)]
 pub struct Dataset {

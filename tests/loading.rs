@@ -251,8 +251,24 @@ fn malformed_geojson_names_the_file_and_position() {
     );
     let e = load_path(&p).unwrap_err();
     assert!(matches!(e, Error::Format { .. }));
+    let zh = e.zh();
+    assert!(
+        zh.contains("bad.geojson") && zh.contains("GeoJSON 格式错误"),
+        "{zh}"
+    );
     let e = e.to_string();
     assert!(e.contains("bad.geojson") && e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn a_missing_file_is_said_in_chinese_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = load_path(&dir.path().join("nowhere.geojson")).unwrap_err();
+    let zh = e.zh();
+    assert!(
+        zh.contains("nowhere.geojson") && zh.contains("找不到"),
+        "{zh}"
+    );
 }
 
 #[test]
@@ -327,10 +343,21 @@ fn projected_coordinates_declared_wgs84_are_refused_with_a_suggestion() {
         "dataset.toml",
         "[[layers]]\nrole='units'\npath='u.geojson'\ncrs='WGS84'\n",
     );
-    let e = load_path(dir.path()).unwrap_err().to_string();
+    let err = load_path(dir.path()).unwrap_err();
+    let e = err.to_string();
     assert!(
         e.contains("u.geojson") && e.contains("WGS84") && e.contains("Gauss-Krüger"),
         "{e}"
+    );
+    // The Chinese UI's text says the same in Chinese: file, declared CRS, the likely one.
+    let zh = err.zh();
+    assert!(
+        zh.contains("u.geojson")
+            && zh.contains("坐标与声明的坐标系 WGS84 不符")
+            && zh.contains("不是经纬度")
+            && zh.contains("不带带号的高斯-克吕格坐标")
+            && !zh.contains("looks like"),
+        "{zh}"
     );
 }
 

@@ -141,9 +141,11 @@ pub struct ImportState {
     pub message: Option<String>,
 }
 
-/// Reads what the import dialog needs (on the worker: shapefiles can be large).
-pub fn inspect(source: &Path, problem: Option<String>) -> Result<ImportState, String> {
-    let (manifest, base) = crate::io::manifest_for(source).map_err(|e| e.to_string())?;
+/// Reads what the import dialog needs (on the worker: shapefiles can be large); a failure
+/// is said in `lang`.
+pub fn inspect(source: &Path, problem: Option<String>, lang: Lang) -> Result<ImportState, String> {
+    let (manifest, base) =
+        crate::io::manifest_for(source).map_err(|e| super::load_failure(lang, source, &e))?;
     let columns = manifest
         .layers
         .iter()
@@ -797,9 +799,12 @@ impl CareCircleApp {
         path: PathBuf,
         problem: Option<String>,
     ) {
-        self.spawn(ctx, "inspect", move |_| match inspect(&path, problem) {
-            Ok(st) => JobResult::Inspected(Box::new(st)),
-            Err(e) => JobResult::Failed(e),
+        let lang = self.lang;
+        self.spawn(ctx, "inspect", move |_| {
+            match inspect(&path, problem, lang) {
+                Ok(st) => JobResult::Inspected(Box::new(st)),
+                Err(e) => JobResult::Failed(e),
+            }
         });
     }
 
@@ -813,10 +818,11 @@ impl CareCircleApp {
             manifest,
             ..
         } = st;
+        let lang = self.lang;
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_manifest_with(&manifest, &base, &source, p) {
                 Ok(ds) => super::loaded(ds),
-                Err(e) => JobResult::Failed(super::with_path(&source, &e.to_string())),
+                Err(e) => JobResult::Failed(super::load_failure(lang, &source, &e)),
             }
         });
     }

@@ -511,10 +511,11 @@ impl CareCircleApp {
     fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.last_load = Some(path.clone());
         self.last_import = None;
+        let lang = self.lang;
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
                 Ok(ds) => loaded(ds),
-                Err(e) => JobResult::Failed(with_path(&path, &e.to_string())),
+                Err(e) => JobResult::Failed(load_failure(lang, &path, &e)),
             }
         });
     }
@@ -1545,12 +1546,20 @@ fn walking_graph(
     }
 }
 
-/// A failed job's message in the UI's language: the library's Chinese text where it has
-/// one (input the user can change), else its English; `what` names the job (中文, English).
+/// A failed job's message in the UI's language (the library's Chinese where the UI is
+/// Chinese: see [`crate::Error::zh`]); `what` names the job (中文, English).
 fn failure_text(lang: Lang, what: (&str, &str), e: &crate::Error) -> String {
-    match (lang, e.zh()) {
-        (Lang::Zh, Some(zh)) => format!("{}：{zh}", what.0),
-        _ => format!("{}: {e}", what.1),
+    match lang {
+        Lang::Zh => format!("{}：{}", what.0, e.zh()),
+        Lang::En => format!("{}: {e}", what.1),
+    }
+}
+
+/// A load error in the UI's language, naming `path` once.
+fn load_failure(lang: Lang, path: &std::path::Path, e: &crate::Error) -> String {
+    match lang {
+        Lang::Zh => with_path(path, &e.zh()),
+        Lang::En => with_path(path, &e.to_string()),
     }
 }
 
@@ -1751,7 +1760,10 @@ impl eframe::App for CareCircleApp {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         if let Some(ds) = &self.dataset {
                             for w in &ds.warnings {
-                                ui.label(w.to_string());
+                                ui.label(match self.lang {
+                                    Lang::Zh => w.zh(),
+                                    Lang::En => w.to_string(),
+                                });
                             }
                         }
                     });
@@ -1863,12 +1875,23 @@ mod tests {
             en.starts_with("proposal: p = 3 is larger than the 1 candidate"),
             "{en}"
         );
-        // Errors without a Chinese text (a file's) stay as the library says them.
+        // Errors whose detail the library has only in English get a Chinese frame.
         let io = crate::Error::Analysis("x".into());
         assert_eq!(
             failure_text(Lang::Zh, ("分析", "analysis"), &io),
-            "analysis: analysis error: x"
+            "分析：分析错误：x"
         );
+        // A load failure names the file once, in the UI's language.
+        let path = std::path::Path::new("maps/x/units.geojson");
+        let gone = crate::Error::Io {
+            path: path.into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        assert_eq!(
+            load_failure(Lang::Zh, path, &gone),
+            "maps/x/units.geojson：找不到文件或文件夹"
+        );
+        assert!(load_failure(Lang::En, path, &gone).starts_with("maps/x/units.geojson: "));
     }
 
     /// Every fixed stage name the library reports has a Chinese label: a new stage added

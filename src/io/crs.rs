@@ -161,6 +161,7 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
                     "({x}, {y}) looks like latitude, longitude in the wrong order: \
                      swap the columns (x = longitude, y = latitude)"
                 ),
+                zh: format!("({x}, {y}) 像是纬度、经度顺序颠倒：请交换两列（x = 经度，y = 纬度）"),
             });
         }
         if x.abs() > 180.0 || y.abs() > 90.0 {
@@ -171,6 +172,7 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
                     "({x}, {y}) is not a longitude/latitude. {}",
                     suggest_crs(x, y)
                 ),
+                zh: format!("({x}, {y}) 不是经纬度。{}", suggest(x, y).1),
             });
         }
     } else if x.abs() <= 180.0 && y.abs() <= 90.0 {
@@ -181,6 +183,9 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
                 "({x}, {y}) looks like longitude/latitude degrees, not projected metres: \
                  declare crs = \"WGS84\" (or CGCS2000 / GCJ-02)"
             ),
+            zh: format!(
+                "({x}, {y}) 像是经纬度（度），不是投影坐标（米）：请声明 crs = \"WGS84\"（或 CGCS2000 / GCJ-02）"
+            ),
         });
     }
     Ok(())
@@ -188,36 +193,56 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
 
 /// A sentence naming the CRS(s) that coordinates `(x, y)` most likely use.
 pub fn suggest_crs(x: f64, y: f64) -> String {
-    let mut out: Vec<String> = Vec::new();
+    suggest(x, y).0
+}
+
+/// [`suggest_crs`] in English and in Chinese.
+fn suggest(x: f64, y: f64) -> (String, String) {
+    let mut out: Vec<(String, String)> = Vec::new();
     let zone = (x / 1_000_000.0).floor() as i64;
     if (200_000.0..6_100_000.0).contains(&y) {
         if (100_000.0..900_000.0).contains(&x) {
-            out.push(
+            out.push((
                 "Gauss-Krüger metres without zone prefix: the CGCS2000 3° zone of your area \
                  (EPSG:4534–4554, e.g. EPSG:4551 for CM 126°E) or a 6° zone (EPSG:4502–4512)"
                     .to_owned(),
-            );
+                "不带带号的高斯-克吕格坐标（米）：所在地区的 CGCS2000 3° 带（EPSG:4534–4554，\
+                 如中央经线 126°E 为 EPSG:4551）或 6° 带（EPSG:4502–4512）"
+                    .to_owned(),
+            ));
         }
         if (25..=45).contains(&zone) {
-            out.push(format!(
-                "Gauss-Krüger metres with 3° zone prefix {zone}: EPSG:{}",
-                4513 + (zone - 25)
+            let epsg = 4513 + (zone - 25);
+            out.push((
+                format!("Gauss-Krüger metres with 3° zone prefix {zone}: EPSG:{epsg}"),
+                format!("带 3° 带号 {zone} 的高斯-克吕格坐标（米）：EPSG:{epsg}"),
             ));
         }
         if (13..=23).contains(&zone) {
-            out.push(format!(
-                "Gauss-Krüger metres with 6° zone prefix {zone}: EPSG:{}",
-                4491 + (zone - 13)
+            let epsg = 4491 + (zone - 13);
+            out.push((
+                format!("Gauss-Krüger metres with 6° zone prefix {zone}: EPSG:{epsg}"),
+                format!("带 6° 带号 {zone} 的高斯-克吕格坐标（米）：EPSG:{epsg}"),
             ));
         }
     }
     if (8_000_000.0..15_300_000.0).contains(&x) && (300_000.0..7_300_000.0).contains(&y) {
-        out.push("Web Mercator metres: EPSG:3857".to_owned());
+        out.push((
+            "Web Mercator metres: EPSG:3857".to_owned(),
+            "Web 墨卡托坐标（米）：EPSG:3857".to_owned(),
+        ));
     }
     if out.is_empty() {
-        "Declare the layer's CRS in dataset.toml (crs = \"EPSG:NNNN\").".to_owned()
+        (
+            "Declare the layer's CRS in dataset.toml (crs = \"EPSG:NNNN\").".to_owned(),
+            "请在 dataset.toml 中声明该图层的坐标系（crs = \"EPSG:NNNN\"）。".to_owned(),
+        )
     } else {
-        format!("They look like {}.", out.join("; or "))
+        let (en, zh): (Vec<String>, Vec<String>) = out.into_iter().unzip();
+        (
+            format!("They look like {}.", en.join("; or ")),
+            format!("看起来是{}。", zh.join("；或")),
+        )
     }
 }
 

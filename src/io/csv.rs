@@ -27,12 +27,22 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::format(path, format!("cannot read the header row: {e}")))?
+        .map_err(|e| {
+            Error::format_zh(
+                path,
+                format!("cannot read the header row: {e}"),
+                format!("无法读取表头行：{e}"),
+            )
+        })?
         .iter()
         .map(str::to_owned)
         .collect();
     if headers.iter().all(|h| h.is_empty()) {
-        return Err(Error::format(path, "empty CSV: no header row"));
+        return Err(Error::format_zh(
+            path,
+            "empty CSV: no header row",
+            "CSV 为空：没有表头行",
+        ));
     }
     let lon_col = mapping
         .header(&headers, "lon")
@@ -43,12 +53,13 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
     let coords = match (lon_col, lat_col) {
         (Some(a), Some(b)) => Some((a, b)),
         (Some(_), None) | (None, Some(_)) => {
-            return Err(Error::format(
+            return Err(Error::format_zh(
                 path,
                 format!(
                     "found only one of the longitude/latitude columns among: {}",
                     headers.join(", ")
                 ),
+                format!("经度、纬度两列只找到一列，现有列：{}", headers.join("、")),
             ))
         }
         (None, None) => None,

@@ -18,8 +18,13 @@ use crate::progress::{check, Progress};
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (text, how) = super::text::decode(&bytes, None);
-    let root: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::format(path, format!("malformed GeoJSON: {e}")))?;
+    let root: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::format_zh(
+            path,
+            format!("malformed GeoJSON: {e}"),
+            format!("GeoJSON 格式错误：{e}"),
+        )
+    })?;
     let mut layer = RawLayer::new(path);
     if how == super::text::Decoded::GbkFallback {
         layer.warn(
@@ -33,9 +38,10 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
         Some("FeatureCollection") => match root.get("features") {
             Some(Value::Array(a)) => a.clone(),
             _ => {
-                return Err(Error::format(
+                return Err(Error::format_zh(
                     path,
                     "FeatureCollection without a 'features' array",
+                    "FeatureCollection 缺少 'features' 数组",
                 ))
             }
         },
@@ -43,11 +49,18 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
         Some(t) if is_geometry_type(t) => {
             vec![serde_json::json!({"type": "Feature", "geometry": root, "properties": {}})]
         }
-        Some(t) => return Err(Error::format(path, format!("unknown GeoJSON type '{t}'"))),
+        Some(t) => {
+            return Err(Error::format_zh(
+                path,
+                format!("unknown GeoJSON type '{t}'"),
+                format!("未知的 GeoJSON 类型“{t}”"),
+            ))
+        }
         None => {
-            return Err(Error::format(
+            return Err(Error::format_zh(
                 path,
                 "not GeoJSON: the top-level object has no 'type'",
+                "不是 GeoJSON：顶层对象没有 'type'",
             ))
         }
     };

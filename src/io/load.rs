@@ -484,11 +484,16 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
     let layer_status = spec.status.as_deref().and_then(FacilityStatus::parse);
 
     if role == LayerRole::Demand && raw.headers.is_some() && !raw.has_coordinates {
-        return Err(Error::format(
+        let headers = raw.headers.as_deref().unwrap_or_default();
+        return Err(Error::format_zh(
             &path,
             format!(
                 "no recognisable coordinate columns (lon/lat, 经度/纬度 …) among: {}",
-                raw.headers.as_deref().unwrap_or_default().join(", ")
+                headers.join(", ")
+            ),
+            format!(
+                "找不到可识别的坐标列（lon/lat、经度/纬度 …），现有列：{}",
+                headers.join("、")
             ),
         ));
     }

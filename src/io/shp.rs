@@ -18,9 +18,10 @@ pub fn read(
     let dbf_path = sibling(path, "dbf");
     let shx_path = sibling(path, "shx");
     let Some(dbf_path) = dbf_path else {
-        return Err(Error::format(
+        return Err(Error::format_zh(
             path,
             "the attribute table (.dbf) is missing: a shapefile needs its .shp, .shx and .dbf side by side",
+            "缺少属性表（.dbf）：Shapefile 需要 .shp、.shx、.dbf 放在同一文件夹",
         ));
     };
     if let Some(prj) = sibling(path, "prj") {
@@ -29,10 +30,13 @@ pub fn read(
         }
     }
     let declared = match encoding_override {
-        Some(l) => Some(
-            encoding_from_label(l)
-                .ok_or_else(|| Error::format(path, format!("unknown encoding '{l}'")))?,
-        ),
+        Some(l) => Some(encoding_from_label(l).ok_or_else(|| {
+            Error::format_zh(
+                path,
+                format!("unknown encoding '{l}'"),
+                format!("未知编码“{l}”（可用 UTF-8、GBK、GB18030 等）"),
+            )
+        })?),
         None => match sibling(path, "cpg") {
             Some(cpg) => {
                 let label = std::fs::read_to_string(&cpg).unwrap_or_default();

@@ -855,19 +855,19 @@ mod tests {
             .to_string()
             .contains("duplicate candidate id"));
         // What the planner can change is said in Chinese too (the Chinese UI shows it).
-        let zh = |pb: &Problem| pb.validate().unwrap_err().zh().map(str::to_owned);
+        let zh = |pb: &Problem| pb.validate().unwrap_err().zh();
         let mut pb = line(Model::Mclp, Some(9));
         assert_eq!(
-            zh(&pb).as_deref(),
-            Some("新增数量 p = 9 多于 4 个候选点：请减小 p 或增加候选点")
+            zh(&pb),
+            "新增数量 p = 9 多于 4 个候选点：请减小 p 或增加候选点"
         );
         pb.p = Some(0);
-        assert_eq!(zh(&pb).as_deref(), Some("新增数量 p 至少为 1"));
+        assert_eq!(zh(&pb), "新增数量 p 至少为 1");
         pb.p = Some(1);
         pb.radius = Some(-5.0);
-        assert!(zh(&pb).unwrap().starts_with("服务半径须为正数"));
+        assert!(zh(&pb).starts_with("服务半径须为正数"));
         pb.radius = Some(100.0);
         pb.candidates.clear();
-        assert!(zh(&pb).unwrap().starts_with("没有候选点"));
+        assert!(zh(&pb).starts_with("没有候选点"));
     }
 }
