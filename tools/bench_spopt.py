@@ -2,7 +2,11 @@
 """PySAL spopt on one facility-location instance (the ../shared/bench format), for the
 siting benchmark: builds the dense cost matrix and the model exactly as spopt's docs do,
 solves with HiGHS through PuLP (the solver carecircle uses), and prints one JSON line:
-{"objective", "selected_ids", "seconds", "status", "solver"}.
+{"objective", "selected_ids", "seconds", "status", "proven", "solver"}.
+
+`proven` is PuLP's solution status, not its status: PuLP reports a HiGHS run stopped by
+the time limit with a solution as status "Optimal" (solution status "Solution Found"),
+so only `proven` tells a proof from a time-limited stop.
 
 The objective is recomputed here from the chosen ids with the benchmark's inclusive rule
 (sqrt(dx²+dy²) <= r), not taken from the solver.
@@ -86,6 +90,7 @@ def main():
                 "selected_ids": [cid[j] for j in chosen],
                 "seconds": secs,
                 "status": pulp.LpStatus[m.problem.status],
+                "proven": m.problem.sol_status == pulp.constants.LpSolutionOptimal,
                 "solver": "spopt %s + PuLP HiGHS (1 thread)"
                 % __import__("spopt").__version__,
             }
