@@ -202,23 +202,27 @@ pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
 
 /// Problems of a polygon that a planner must hear about. Empty rings are removed by the
 /// caller; this reports what is left.
-pub fn polygon_problems(poly: &Polygon<f64>) -> Vec<String> {
+pub fn polygon_problems(poly: &Polygon<f64>) -> Vec<crate::model::Said> {
+    use crate::model::Said;
     let mut out = Vec::new();
     if poly.exterior().0.len() < 4 {
-        out.push("polygon ring has fewer than 3 distinct vertices".to_owned());
+        out.push(Said::new(
+            "polygon ring has fewer than 3 distinct vertices",
+            "多边形环少于 3 个不同顶点",
+        ));
         return out;
     }
     if let Some(p) = ring_self_intersection(poly.exterior()) {
-        out.push(format!(
-            "self-intersecting outer ring near ({:.6}, {:.6})",
-            p.x, p.y
+        out.push(Said::new(
+            format!("self-intersecting outer ring near ({:.6}, {:.6})", p.x, p.y),
+            format!("外环自相交，位置约 ({:.6}, {:.6})", p.x, p.y),
         ));
     }
     for (i, hole) in poly.interiors().iter().enumerate() {
         if let Some(p) = ring_self_intersection(hole) {
-            out.push(format!(
-                "self-intersecting hole {i} near ({:.6}, {:.6})",
-                p.x, p.y
+            out.push(Said::new(
+                format!("self-intersecting hole {i} near ({:.6}, {:.6})", p.x, p.y),
+                format!("第 {i} 个内环（洞）自相交，位置约 ({:.6}, {:.6})", p.x, p.y),
             ));
         }
     }

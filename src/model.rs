@@ -496,6 +496,38 @@ pub struct Layer {
     pub attribution: Option<String>,
 }
 
+/// A message in both UI languages: `zh` where the library has the words (the Chinese UI
+/// shows it), else the English stands for both.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Said {
+    pub en: String,
+    pub zh: Option<String>,
+}
+
+impl Said {
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Said {
+            en: en.into(),
+            zh: Some(zh.into()),
+        }
+    }
+}
+
+impl From<String> for Said {
+    fn from(en: String) -> Self {
+        Said { en, zh: None }
+    }
+}
+
+impl From<&str> for Said {
+    fn from(en: &str) -> Self {
+        Said {
+            en: en.to_owned(),
+            zh: None,
+        }
+    }
+}
+
 /// A recoverable problem in one feature: the feature was skipped or a field ignored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LoadWarning {
@@ -504,6 +536,9 @@ pub struct LoadWarning {
     pub feature: Option<String>,
     pub field: Option<String>,
     pub message: String,
+    /// The message in Chinese, where the loader has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zh: Option<String>,
 }
 
 impl fmt::Display for LoadWarning {
@@ -520,8 +555,24 @@ impl fmt::Display for LoadWarning {
 }
 
 impl LoadWarning {
-    /// For the Chinese UI: file, feature and field in a Chinese frame (the message itself
-    /// is the loader's English).
+    pub fn new(
+        file: impl Into<PathBuf>,
+        feature: Option<String>,
+        field: Option<String>,
+        message: impl Into<Said>,
+    ) -> Self {
+        let Said { en, zh } = message.into();
+        LoadWarning {
+            file: file.into(),
+            feature,
+            field,
+            message: en,
+            zh,
+        }
+    }
+
+    /// For the Chinese UI: file, feature and field in a Chinese frame around the Chinese
+    /// message (the English one where the loader has no Chinese).
     pub fn zh(&self) -> String {
         let mut s = self.file.display().to_string();
         if let Some(feat) = &self.feature {
@@ -530,7 +581,7 @@ impl LoadWarning {
         if let Some(field) = &self.field {
             s.push_str(&format!("，字段“{field}”"));
         }
-        format!("{s}：{}", self.message)
+        format!("{s}：{}", self.zh.as_deref().unwrap_or(&self.message))
     }
 }
 

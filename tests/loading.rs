@@ -316,6 +316,18 @@ fn bad_features_become_warnings_and_the_rest_loads() {
         "{w}"
     );
     assert!(w.contains("feature #4 (坏街道), field 'geometry'"), "{w}");
+    // The Chinese UI reads the same warnings in Chinese, file, feature and field named.
+    let zh: Vec<String> = ds.warnings.iter().map(|w| w.zh()).collect();
+    let zh = zh.join("\n");
+    for expected in [
+        format!("{file}，要素 #1 (扭街道)，字段“population”：“很多”不是数字，按缺失处理"),
+        "第 0 部分：外环自相交，位置约 (126.650000, 45.750000)".to_owned(),
+        "要素 #2 (负街道)，字段“population”：负值 -5，按缺失处理".to_owned(),
+        "空多边形：保留该单元，但没有边界".to_owned(),
+        "要素 #3 (重复街道)，字段“code”：街道代码 1 重复（已被 好街道 使用）；已跳过".to_owned(),
+    ] {
+        assert!(zh.contains(&expected), "{expected} not in\n{zh}");
+    }
     // 5 of 6 kept (the duplicate is skipped); units without shapes are legitimate.
     let names: Vec<&str> = ds.units.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["好街道", "扭街道", "负街道", "坏街道", "无形街道"]);

@@ -19,7 +19,14 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
     let (text, how) = decode(&bytes, None);
     let mut layer = RawLayer::new(path);
     if how == Decoded::GbkFallback {
-        layer.warn(None, None, "file is not UTF-8; decoded as GBK");
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                "file is not UTF-8; decoded as GBK",
+                "文件不是 UTF-8 编码，已按 GBK 解码",
+            ),
+        );
     }
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -76,7 +83,10 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
                 layer.warn(
                     Some(format!("row {}", index + 2)),
                     None,
-                    format!("unreadable row: {e}; skipped"),
+                    crate::model::Said::new(
+                        format!("unreadable row: {e}; skipped"),
+                        format!("无法读取该行：{e}；已跳过"),
+                    ),
                 );
                 continue;
             }
@@ -109,7 +119,10 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
                         super::feature_label(index, &properties)
                     )),
                     Some(&headers[lo]),
-                    format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                    crate::model::Said::new(
+                        format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                        format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
+                    ),
                 ),
             }
         }

@@ -30,7 +30,10 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
         layer.warn(
             None,
             None,
-            "file is not UTF-8; decoded as GBK (GeoJSON must be UTF-8: re-save it as UTF-8)",
+            crate::model::Said::new(
+                "file is not UTF-8; decoded as GBK (GeoJSON must be UTF-8: re-save it as UTF-8)",
+                "文件不是 UTF-8 编码，已按 GBK 解码（GeoJSON 必须是 UTF-8：请另存为 UTF-8）",
+            ),
         );
     }
     layer.embedded_crs = legacy_crs(&root);
@@ -74,7 +77,10 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
             layer.warn(
                 Some(format!("#{index}")),
                 None,
-                "feature is not a JSON object; skipped",
+                crate::model::Said::new(
+                    "feature is not a JSON object; skipped",
+                    "要素不是 JSON 对象；已跳过",
+                ),
             );
             continue;
         };
@@ -85,7 +91,10 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
                 layer.warn(
                     Some(format!("#{index}")),
                     Some("properties"),
-                    "properties is not an object; ignored",
+                    crate::model::Said::new(
+                        "properties is not an object; ignored",
+                        "properties 不是对象；已忽略",
+                    ),
                 );
                 Map::new()
             }
@@ -102,7 +111,10 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
                     layer.warn(
                         Some(label),
                         Some("geometry"),
-                        format!("{msg}; geometry dropped"),
+                        crate::model::Said::new(
+                            format!("{msg}; geometry dropped"),
+                            format!("{msg}；几何已丢弃"),
+                        ),
                     );
                     None
                 }

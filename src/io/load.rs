@@ -164,12 +164,12 @@ pub(crate) fn load_manifest(
 ) -> Result<Dataset> {
     let mut warnings = Vec::new();
     for k in manifest.extra.keys() {
-        warnings.push(LoadWarning {
-            file: source.to_owned(),
-            feature: None,
-            field: Some(k.clone()),
-            message: "unknown manifest key; ignored".into(),
-        });
+        warnings.push(LoadWarning::new(
+            source,
+            None,
+            Some(k.clone()),
+            Said::new("unknown manifest key; ignored", "未知的清单键，已忽略"),
+        ));
     }
     let mut pbf_cache: HashMap<PathBuf, OsmLayers> = HashMap::new();
     let mut pending = Vec::new();
@@ -178,12 +178,12 @@ pub(crate) fn load_manifest(
         let path = base.join(&spec.path);
         let label = format!("layer {} ({})", li + 1, spec.path);
         for k in spec.extra.keys() {
-            warnings.push(LoadWarning {
-                file: source.to_owned(),
-                feature: Some(label.clone()),
-                field: Some(k.clone()),
-                message: "unknown layer key; ignored".into(),
-            });
+            warnings.push(LoadWarning::new(
+                source,
+                Some(label.clone()),
+                Some(k.clone()),
+                Said::new("unknown layer key; ignored", "未知的图层键，已忽略"),
+            ));
         }
         let format = format_of(&path).ok_or_else(|| {
             manifest_err(
@@ -202,12 +202,15 @@ pub(crate) fn load_manifest(
         };
         let mapping = FieldMapping::new(spec.fields.clone());
         for f in mapping.unknown_fields() {
-            warnings.push(LoadWarning {
-                file: source.to_owned(),
-                feature: Some(label.clone()),
-                field: Some(f),
-                message: "unknown model field in [layers.fields]; ignored".into(),
-            });
+            warnings.push(LoadWarning::new(
+                source,
+                Some(label.clone()),
+                Some(f),
+                Said::new(
+                    "unknown model field in [layers.fields]; ignored",
+                    "[layers.fields] 中的模型字段未知，已忽略",
+                ),
+            ));
         }
         let declared_crs = spec
             .crs
@@ -268,14 +271,15 @@ pub(crate) fn load_manifest(
                     && !(matches!(d, Crs::Wgs84 | Crs::Cgcs2000)
                         && matches!(e, Crs::Wgs84 | Crs::Cgcs2000))
                 {
-                    warnings.push(LoadWarning {
-                        file: path.clone(),
-                        feature: None,
-                        field: None,
-                        message: format!(
-                            "the manifest declares {d} but the file says {e}; using the manifest"
+                    warnings.push(LoadWarning::new(
+                        path.clone(),
+                        None,
+                        None,
+                        Said::new(
+                            format!("the manifest declares {d} but the file says {e}; using the manifest"),
+                            format!("清单声明为 {d}，文件却写着 {e}：以清单为准"),
                         ),
-                    });
+                    ));
                 }
                 (d.clone(), "manifest".to_owned())
             }
@@ -331,16 +335,17 @@ pub(crate) fn load_manifest(
     let projection = LocalProjection::for_longitude(bbox.map_or(120.0, |b| b.center().x));
     let bbox_span = bbox.map(|b| b.max().x - b.min().x).unwrap_or(0.0);
     if bbox_span > 6.0 {
-        warnings.push(LoadWarning {
-            file: source.to_owned(),
-            feature: None,
-            field: None,
-            message: format!(
-                "data spans {bbox_span:.1}° of longitude: distances far from CM {}°E are stretched (up to {:.2} %)",
-                projection.central_meridian,
-                100.0 * ((bbox_span / 2.0).to_radians().powi(2) / 2.0)
+        let cm = projection.central_meridian;
+        let stretch = 100.0 * ((bbox_span / 2.0).to_radians().powi(2) / 2.0);
+        warnings.push(LoadWarning::new(
+            source,
+            None,
+            None,
+            Said::new(
+                format!("data spans {bbox_span:.1}° of longitude: distances far from CM {cm}°E are stretched (up to {stretch:.2} %)"),
+                format!("数据跨经度 {bbox_span:.1}°：远离中央经线 {cm}°E 处的距离被拉伸（最多 {stretch:.2} %）"),
             ),
-        });
+        ));
     }
 
     let name = manifest
@@ -377,16 +382,19 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
                 if let Err(e) =
                     g.try_map_coords(|c| check_plausible(&path, &p.crs, c.x, c.y).map(|_| c))
                 {
-                    bad.push((feature_label(f.index, &f.properties), e.to_string()));
+                    bad.push((feature_label(f.index, &f.properties), e.to_string(), e.zh()));
                     f.geometry = None;
                 }
             }
         }
-        for (label, msg) in bad {
+        for (label, msg, zh) in bad {
             p.raw.warn(
                 Some(label),
                 Some("geometry"),
-                format!("{msg}; geometry dropped"),
+                Said::new(
+                    format!("{msg}; geometry dropped"),
+                    format!("{zh}；几何已丢弃"),
+                ),
             );
         }
         return Ok(());
@@ -405,7 +413,10 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
         p.raw.warn(
             Some(label),
             Some("geometry"),
-            format!("{msg}; geometry dropped"),
+            Said::new(
+                format!("{msg}; geometry dropped"),
+                format!("{msg}；几何已丢弃"),
+            ),
         );
     }
     Ok(())
@@ -420,7 +431,7 @@ fn num(
     m: &FieldMapping,
     props: &Map<String, Value>,
     field: &str,
-    warn: &mut dyn FnMut(Option<&str>, String),
+    warn: &mut dyn FnMut(Option<&str>, Said),
 ) -> Option<f64> {
     let (key, v) = m.get(props, field)?;
     match parse_count(v) {
@@ -428,12 +439,21 @@ fn num(
         Err(NumberProblem::NotANumber(s)) => {
             warn(
                 Some(key),
-                format!("'{s}' is not a number; treated as missing"),
+                Said::new(
+                    format!("'{s}' is not a number; treated as missing"),
+                    format!("“{s}”不是数字，按缺失处理"),
+                ),
             );
             None
         }
         Err(NumberProblem::Negative(x)) => {
-            warn(Some(key), format!("negative value {x}; treated as missing"));
+            warn(
+                Some(key),
+                Said::new(
+                    format!("negative value {x}; treated as missing"),
+                    format!("负值 {x}，按缺失处理"),
+                ),
+            );
             None
         }
     }
@@ -456,13 +476,13 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
     let features_read = raw.features.len();
     let mut loaded = 0usize;
     let mut warns: Vec<LoadWarning> = std::mem::take(&mut raw.warnings);
-    let mut push_warn = |feature: Option<String>, field: Option<&str>, message: String| {
-        warns.push(LoadWarning {
-            file: path.clone(),
+    let mut push_warn = |feature: Option<String>, field: Option<&str>, message: Said| {
+        warns.push(LoadWarning::new(
+            path.clone(),
             feature,
-            field: field.map(str::to_owned),
+            field.map(str::to_owned),
             message,
-        })
+        ))
     };
 
     let layer_level = match spec.level.as_deref() {
@@ -507,7 +527,7 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
 
     for f in raw.features {
         let label = feature_label(f.index, &f.properties);
-        let mut w = |field: Option<&str>, msg: String| push_warn(Some(label.clone()), field, msg);
+        let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
         let props = f.properties;
         match role {
             LayerRole::Units => {
@@ -520,7 +540,13 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                             // cnmaps writes 区县 for every county-level unit: refine by name.
                             let by_name = name.as_deref().and_then(UnitLevel::from_name);
                             if by_name.is_none() {
-                                w(Some("level"), format!("unknown level '{t}'"));
+                                w(
+                                    Some("level"),
+                                    Said::new(
+                                        format!("unknown level '{t}'"),
+                                        format!("未知层级“{t}”"),
+                                    ),
+                                );
                             }
                             by_name.or(layer_level)
                         }
@@ -529,7 +555,13 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     None => layer_level.or_else(|| name.as_deref().and_then(UnitLevel::from_name)),
                 };
                 let Some(level) = level else {
-                    w(Some("level"), "cannot tell the unit's level: set level in the manifest or a 'level' property; skipped".into());
+                    w(
+                        Some("level"),
+                        Said::new(
+                            "cannot tell the unit's level: set level in the manifest or a 'level' property; skipped",
+                            "无法判断单元层级：请在清单中设置 level，或提供 'level' 属性；已跳过",
+                        ),
+                    );
                     continue;
                 };
                 let (code, name) = match (code, name) {
@@ -538,12 +570,18 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     (None, Some(n)) => {
                         w(
                             Some("code"),
-                            "no unit code: joins by code are impossible; using the name".into(),
+                            Said::new(
+                                "no unit code: joins by code are impossible; using the name",
+                                "没有单元代码：无法按代码关联，改用名称",
+                            ),
                         );
                         (n.clone(), n)
                     }
                     (None, None) => {
-                        w(None, "neither code nor name; skipped".into());
+                        w(
+                            None,
+                            Said::new("neither code nor name; skipped", "既无代码也无名称；已跳过"),
+                        );
                         continue;
                     }
                 };
@@ -551,9 +589,15 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 if let Some(first) = seen_codes.get(&key) {
                     w(
                         Some("code"),
-                        format!(
-                            "duplicate {} code {code} (already used by {first}); skipped",
-                            level.key()
+                        Said::new(
+                            format!(
+                                "duplicate {} code {code} (already used by {first}); skipped",
+                                level.key()
+                            ),
+                            format!(
+                                "{}代码 {code} 重复（已被 {first} 使用）；已跳过",
+                                level.zh()
+                            ),
                         ),
                     );
                     continue;
@@ -570,7 +614,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                             if mp.0.is_empty() {
                                 w(
                                     Some("geometry"),
-                                    "empty polygon; the unit is kept without a shape".into(),
+                                    Said::new(
+                                        "empty polygon; the unit is kept without a shape",
+                                        "空多边形：保留该单元，但没有边界",
+                                    ),
                                 );
                                 None
                             } else {
@@ -580,7 +627,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                         None => {
                             w(
                                 Some("geometry"),
-                                "not a polygon; the unit is kept without a shape".into(),
+                                Said::new(
+                                    "not a polygon; the unit is kept without a shape",
+                                    "不是多边形：保留该单元，但没有边界",
+                                ),
                             );
                             None
                         }
@@ -616,7 +666,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                             None => {
                                 w(
                                     Some(key),
-                                    format!("'{t}' is not a care facility kind; skipped"),
+                                    Said::new(
+                                        format!("'{t}' is not a care facility kind; skipped"),
+                                        format!("“{t}”不是养老托育设施类型；已跳过"),
+                                    ),
                                 );
                                 continue;
                             }
@@ -630,7 +683,13 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     }) {
                         Some(k) => k,
                         None => {
-                            w(Some("kind"), "no facility kind (set kind in the manifest or a 'kind' property); skipped".into());
+                            w(
+                                Some("kind"),
+                                Said::new(
+                                    "no facility kind (set kind in the manifest or a 'kind' property); skipped",
+                                    "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
+                                ),
+                            );
                             continue;
                         }
                     },
@@ -658,7 +717,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                         FacilityStatus::parse(&t).unwrap_or_else(|| {
                             w(
                                 Some(key),
-                                format!("unknown status '{t}'; using the layer's"),
+                                Said::new(
+                                    format!("unknown status '{t}'; using the layer's"),
+                                    format!("未知状态“{t}”，改用图层的状态"),
+                                ),
                             );
                             layer_default_status(role, layer_status)
                         })
@@ -672,7 +734,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                         if mp.0.len() > 1 {
                             w(
                                 Some("geometry"),
-                                format!("{} points; using the first", mp.0.len()),
+                                Said::new(
+                                    format!("{} points; using the first", mp.0.len()),
+                                    format!("{} 个点，取第一个", mp.0.len()),
+                                ),
                             );
                         }
                         Some(mp.0[0])
@@ -680,7 +745,7 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     Some(g) => match g.centroid() {
                         Some(c) => Some(c),
                         None => {
-                            w(Some("geometry"), "empty geometry".into());
+                            w(Some("geometry"), Said::new("empty geometry", "几何为空"));
                             None
                         }
                     },
@@ -695,8 +760,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 if location.is_none() && unit_ref.is_empty() {
                     w(
                         None,
-                        "no location and no unit code or town/county name: it cannot be placed"
-                            .into(),
+                        Said::new(
+                            "no location and no unit code or town/county name: it cannot be placed",
+                            "没有位置，也没有单元代码或乡镇/区县名称：无法定位",
+                        ),
                     );
                 }
                 let synthetic = synthetic_layer
@@ -733,7 +800,13 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
             }
             LayerRole::Demand => {
                 let Some(Geometry::Point(pt)) = f.geometry else {
-                    w(Some("geometry"), "demand must be a point; skipped".into());
+                    w(
+                        Some("geometry"),
+                        Said::new(
+                            "demand must be a point; skipped",
+                            "需求点必须是点要素；已跳过",
+                        ),
+                    );
                     continue;
                 };
                 let population = Population {
@@ -744,7 +817,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 if population == Population::default() {
                     w(
                         Some("population"),
-                        "no population figure; the point carries no demand".into(),
+                        Said::new(
+                            "no population figure; the point carries no demand",
+                            "没有人口数：该点不计需求",
+                        ),
                     );
                 }
                 ds.demand.push(DemandPoint {
@@ -760,7 +836,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     Some(Geometry::LineString(l)) => vec![l],
                     Some(Geometry::MultiLineString(m)) => m.0,
                     _ => {
-                        w(Some("geometry"), "not a line; skipped".into());
+                        w(
+                            Some("geometry"),
+                            Said::new("not a line; skipped", "不是线要素；已跳过"),
+                        );
                         continue;
                     }
                 };
@@ -770,7 +849,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     if l.0.len() < 2 {
                         w(
                             Some("geometry"),
-                            "line with fewer than 2 vertices; skipped".into(),
+                            Said::new(
+                                "line with fewer than 2 vertices; skipped",
+                                "少于 2 个顶点的线；已跳过",
+                            ),
                         );
                         continue;
                     }
@@ -789,7 +871,10 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
             }
             LayerRole::Buildings => {
                 let Some(mp) = f.geometry.and_then(polygons_of) else {
-                    w(Some("geometry"), "not a polygon; skipped".into());
+                    w(
+                        Some("geometry"),
+                        Said::new("not a polygon; skipped", "不是多边形；已跳过"),
+                    );
                     continue;
                 };
                 let kind = match props
@@ -883,18 +968,24 @@ fn polygons_of(g: Geometry<f64>) -> Option<MultiPolygon<f64>> {
 
 /// Drops empty and degenerate rings, reports self-intersections (kept: a planner's
 /// boundary with a small twist is still the best boundary they have, but they must know).
-fn clean_polygons(mp: MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<String>) {
+fn clean_polygons(mp: MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<Said>) {
     let mut problems = Vec::new();
     let mut kept = Vec::new();
     for (i, poly) in mp.0.into_iter().enumerate() {
         if poly.exterior().0.len() < 4 {
             if !poly.exterior().0.is_empty() {
-                problems.push(format!("part {i}: ring with fewer than 3 vertices dropped"));
+                problems.push(Said::new(
+                    format!("part {i}: ring with fewer than 3 vertices dropped"),
+                    format!("第 {i} 部分：少于 3 个顶点的环已丢弃"),
+                ));
             }
             continue;
         }
         for pr in polygon_problems(&poly) {
-            problems.push(format!("part {i}: {pr}"));
+            problems.push(Said::new(
+                format!("part {i}: {}", pr.en),
+                format!("第 {i} 部分：{}", pr.zh.as_deref().unwrap_or(&pr.en)),
+            ));
         }
         kept.push(poly);
     }
@@ -926,12 +1017,15 @@ fn resolve_parents(ds: &mut Dataset) {
                 if found.is_none() && !ds.units.is_empty() {
                     // Only a problem when some unit of a higher level exists at all.
                     if ds.units.iter().any(|o| o.level.tier() < tier) {
-                        warns.push(LoadWarning {
-                            file: ds.layers[u.layer.index()].path.clone(),
-                            feature: Some(format!("{} ({})", u.name, u.code)),
-                            field: Some("parent".into()),
-                            message: format!("parent code {pc} is not a unit of this dataset"),
-                        });
+                        warns.push(LoadWarning::new(
+                            ds.layers[u.layer.index()].path.clone(),
+                            Some(format!("{} ({})", u.name, u.code)),
+                            Some("parent".into()),
+                            Said::new(
+                                format!("parent code {pc} is not a unit of this dataset"),
+                                format!("上级代码 {pc} 不是本数据集中的单元"),
+                            ),
+                        ));
                     }
                 }
                 found
@@ -1001,12 +1095,7 @@ fn resolve_facility_joins(ds: &mut Dataset) {
         }
         let file = ds.layers[f.layer.index()].path.clone();
         let label = format!("{} ({})", f.name, f.source_id);
-        let warn = |msg: String| LoadWarning {
-            file: file.clone(),
-            feature: Some(label.clone()),
-            field: None,
-            message: msg,
-        };
+        let warn = |msg: Said| LoadWarning::new(file.clone(), Some(label.clone()), None, msg);
         if let Some(code) = &f.unit_ref.code {
             let found = UnitLevel::ALL
                 .iter()
@@ -1020,8 +1109,9 @@ fn resolve_facility_joins(ds: &mut Dataset) {
                     results.push((
                         None,
                         None,
-                        Some(warn(format!(
-                            "unit code {code} is not a unit of this dataset"
+                        Some(warn(Said::new(
+                            format!("unit code {code} is not a unit of this dataset"),
+                            format!("单元代码 {code} 不是本数据集中的单元"),
                         ))),
                     ));
                     continue;
@@ -1038,8 +1128,9 @@ fn resolve_facility_joins(ds: &mut Dataset) {
                             results.push((
                                 None,
                                 None,
-                                Some(warn(format!(
-                                    "'{c}' is not a county-level unit of this dataset (city-level or a special zone?): counted in dataset totals only"
+                                Some(warn(Said::new(
+                                    format!("'{c}' is not a county-level unit of this dataset (city-level or a special zone?): counted in dataset totals only"),
+                                    format!("“{c}”不是本数据集中的区县级单元（地级市或特殊区域？）：只计入数据集总数"),
                                 ))),
                             ));
                             continue;
@@ -1057,15 +1148,25 @@ fn resolve_facility_joins(ds: &mut Dataset) {
             match find_name(town, 2, county).as_slice() {
                 [one] => unit = Some(*one),
                 [] => {
-                    note = Some(warn(format!(
-                        "town '{town}' not found{}; attached to the county",
-                        scope(&f.unit_ref)
+                    let county = f.unit_ref.county.as_deref();
+                    note = Some(warn(Said::new(
+                        format!(
+                            "town '{town}' not found{}; attached to the county",
+                            county.map(|c| format!(" in {c}")).unwrap_or_default()
+                        ),
+                        format!(
+                            "{}未找到乡镇“{town}”；归入区县",
+                            county.map(|c| format!("在“{c}”中")).unwrap_or_default()
+                        ),
                     )))
                 }
                 many => {
-                    note = Some(warn(format!(
-                        "town '{town}' is ambiguous ({} matches); attached to the county",
-                        many.len()
+                    note = Some(warn(Said::new(
+                        format!(
+                            "town '{town}' is ambiguous ({} matches); attached to the county",
+                            many.len()
+                        ),
+                        format!("乡镇“{town}”有歧义（{} 个匹配）；归入区县", many.len()),
                     )))
                 }
             }
@@ -1088,13 +1189,6 @@ fn resolve_facility_joins(ds: &mut Dataset) {
             ds.warnings.push(w);
         }
     }
-}
-
-fn scope(r: &UnitRef) -> String {
-    r.county
-        .as_ref()
-        .map(|c| format!(" in {c}"))
-        .unwrap_or_default()
 }
 
 fn strip_level_suffix(n: &str) -> String {

@@ -63,14 +63,14 @@ impl RawLayer {
         &mut self,
         feature: Option<String>,
         field: Option<&str>,
-        message: impl Into<String>,
+        message: impl Into<crate::model::Said>,
     ) {
-        self.warnings.push(LoadWarning {
-            file: self.path.clone(),
+        self.warnings.push(LoadWarning::new(
+            self.path.clone(),
             feature,
-            field: field.map(str::to_owned),
-            message: message.into(),
-        });
+            field.map(str::to_owned),
+            message,
+        ));
     }
 }
 

@@ -297,22 +297,38 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
         out.network.warn(
             None,
             None,
-            format!("{clipped_ways} walkable ways reference nodes missing from the extract (clipped at its edge); kept the parts inside"),
+            crate::model::Said::new(
+                format!("{clipped_ways} walkable ways reference nodes missing from the extract (clipped at its edge); kept the parts inside"),
+                format!("{clipped_ways} 条可步行道路引用了数据范围外的节点（在边缘被截断）；保留范围内的部分"),
+            ),
         );
     }
     if clipped_polygons > 0 {
-        out.buildings.warn(None, None, format!("{clipped_polygons} building/landuse outlines are incomplete in the extract; skipped"));
+        out.buildings.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                format!("{clipped_polygons} building/landuse outlines are incomplete in the extract; skipped"),
+                format!("{clipped_polygons} 个建筑/用地轮廓在数据中不完整；已跳过"),
+            ),
+        );
     }
     if building_relations > 0 {
         out.buildings.warn(
             None,
             None,
-            format!("{building_relations} multipolygon building/landuse relations are not read (only closed ways)"),
+            crate::model::Said::new(
+                format!("{building_relations} multipolygon building/landuse relations are not read (only closed ways)"),
+                format!("{building_relations} 个建筑/用地多边形关系未读取（只读闭合路径）"),
+            ),
         );
     }
     if out.network.features.is_empty() {
-        out.network
-            .warn(None, None, "the PBF contains no walkable ways");
+        out.network.warn(
+            None,
+            None,
+            crate::model::Said::new("the PBF contains no walkable ways", "PBF 中没有可步行道路"),
+        );
     }
     Ok(out)
 }

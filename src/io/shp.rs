@@ -45,9 +45,12 @@ pub fn read(
                     layer.warn(
                         None,
                         None,
-                        format!(
-                            "unknown encoding '{}' in .cpg; guessing per field",
-                            label.trim()
+                        crate::model::Said::new(
+                            format!(
+                                "unknown encoding '{}' in .cpg; guessing per field",
+                                label.trim()
+                            ),
+                            format!(".cpg 中的编码“{}”未知；逐字段推测", label.trim()),
                         ),
                     );
                 }
@@ -59,7 +62,14 @@ pub fn read(
     let dbf_bytes = std::fs::read(&dbf_path).map_err(|e| Error::io(&dbf_path, e))?;
     let table = super::dbf::parse(&dbf_bytes, declared).map_err(|m| Error::format(&dbf_path, m))?;
     if table.used_gbk_fallback {
-        layer.warn(None, None, "attribute text is not UTF-8 and there is no .cpg: decoded as GBK (add a .cpg containing 'GBK' to make this explicit)");
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                "attribute text is not UTF-8 and there is no .cpg: decoded as GBK (add a .cpg containing 'GBK' to make this explicit)",
+                "属性文本不是 UTF-8 且没有 .cpg：已按 GBK 解码（可添加内容为 'GBK' 的 .cpg 文件以明确编码）",
+            ),
+        );
     }
     let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = match &shx_path {
@@ -74,7 +84,10 @@ pub fn read(
             layer.warn(
                 None,
                 None,
-                "the index (.shx) is missing; reading shapes sequentially",
+                crate::model::Said::new(
+                    "the index (.shx) is missing; reading shapes sequentially",
+                    "缺少索引文件（.shx）；按顺序读取图形",
+                ),
             );
             shapefile::ShapeReader::new(std::io::BufReader::new(shp_file))
         }
@@ -94,7 +107,10 @@ pub fn read(
             layer.warn(
                 Some(format!("#{index}")),
                 None,
-                "more shapes than attribute records; extra shapes skipped",
+                crate::model::Said::new(
+                    "more shapes than attribute records; extra shapes skipped",
+                    "图形多于属性记录；多出的图形已跳过",
+                ),
             );
             break;
         };
@@ -107,7 +123,10 @@ pub fn read(
                     layer.warn(
                         Some(label),
                         Some("geometry"),
-                        format!("unsupported shape: {e:?}; geometry dropped"),
+                        crate::model::Said::new(
+                            format!("unsupported shape: {e:?}; geometry dropped"),
+                            format!("不支持的图形：{e:?}；几何已丢弃"),
+                        ),
                     );
                     None
                 }
@@ -116,7 +135,10 @@ pub fn read(
                 layer.warn(
                     Some(label),
                     Some("geometry"),
-                    format!("unreadable shape: {e}; skipped"),
+                    crate::model::Said::new(
+                        format!("unreadable shape: {e}; skipped"),
+                        format!("无法读取图形：{e}；已跳过"),
+                    ),
                 );
                 continue;
             }
@@ -135,7 +157,10 @@ pub fn read(
         layer.warn(
             None,
             None,
-            "fewer shapes than attribute records: the .shp and .dbf do not belong together?",
+            crate::model::Said::new(
+                "fewer shapes than attribute records: the .shp and .dbf do not belong together?",
+                "图形少于属性记录：.shp 与 .dbf 是否不配套？",
+            ),
         );
     }
     Ok(layer)
