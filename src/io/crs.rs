@@ -165,14 +165,12 @@ pub fn check_plausible(path: &Path, crs: &Crs, x: f64, y: f64) -> Result<()> {
             });
         }
         if x.abs() > 180.0 || y.abs() > 90.0 {
+            let (en, zh) = suggest(x, y);
             return Err(Error::Crs {
                 path: path.to_owned(),
                 declared: crs.to_string(),
-                message: format!(
-                    "({x}, {y}) is not a longitude/latitude. {}",
-                    suggest_crs(x, y)
-                ),
-                zh: format!("({x}, {y}) 不是经纬度。{}", suggest(x, y).1),
+                message: format!("({x}, {y}) is not a longitude/latitude. {en}"),
+                zh: format!("({x}, {y}) 不是经纬度。{zh}"),
             });
         }
     } else if x.abs() <= 180.0 && y.abs() <= 90.0 {

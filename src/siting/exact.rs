@@ -227,14 +227,17 @@ pub fn solve_exact_with_tree(
         };
         let rows = super::bnb::Rows::new(cover_rows.clone(), m);
         let p = pb.p.expect("validated");
-        let proven = |out: super::bnb::Outcome| Exact {
-            objective: pb.objective(&out.selected),
-            bound: pb.objective(&out.selected),
-            selected: out.selected,
-            gap: 0.0,
-            status: "Optimal".into(),
-            method: format!("Lagrangian branch-and-bound ({} nodes)", out.nodes),
-            seconds: t0.elapsed().as_secs_f64(),
+        let proven = |out: super::bnb::Outcome| {
+            let objective = pb.objective(&out.selected);
+            Exact {
+                objective,
+                bound: objective,
+                selected: out.selected,
+                gap: 0.0,
+                status: "Optimal".into(),
+                method: format!("Lagrangian branch-and-bound ({} nodes)", out.nodes),
+                seconds: t0.elapsed().as_secs_f64(),
+            }
         };
         // A root that closes without the LP's multipliers (tiny_mclp_p4: one node) would
         // otherwise spend most of its time on HiGHS setting up for them (1.6 of 2.3 ms): a
@@ -666,7 +669,8 @@ fn pmedian_pairs(pb: &Problem) -> Pairs {
     }
 }
 
-/// What the p-median relaxation leaves for HiGHS.
+/// What a relaxation that could not prove the optimum — the p-median's, or the MCLP's
+/// branch-and-bound — leaves for HiGHS.
 struct Handoff {
     /// Sites settled for every selection better than the incumbent.
     fix: Vec<Fix>,
@@ -733,16 +737,17 @@ fn relax_pmedian(
         .filter(|(_, f)| **f != Fix::Closed)
         .map(|(s, _)| s.len())
         .sum();
-    let fixed = fixed_count(&lr.fix);
+    let method = format!(
+        "Lagrangian relaxation ({} steps, {} of {m} sites fixed)",
+        lr.steps,
+        fixed_count(&lr.fix)
+    );
     if !lr.proven && free_pairs <= MAX_DENSE_PMEDIAN {
         return Ok(Relaxed::Handoff(Handoff {
             fix: lr.fix,
             bound: lr.bound,
             incumbent,
-            method: format!(
-                "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
-                lr.steps
-            ),
+            method,
         }));
     }
     // Proven, or the MILP would be too large even after fixing: the relaxation's bound is
@@ -762,10 +767,7 @@ fn relax_pmedian(
         } else {
             format!("MILP not built: {free_pairs} assignment pairs left after fixing, more than {MAX_DENSE_PMEDIAN}")
         },
-        method: format!(
-            "Lagrangian relaxation ({} steps, {fixed} of {m} sites fixed)",
-            lr.steps
-        ),
+        method,
         seconds: t0.elapsed().as_secs_f64(),
     }))
 }
@@ -862,29 +864,33 @@ unsafe extern "C" fn on_highs_callback(
 mod tests {
     use super::bound_after_fixing;
 
+    /// A bound after fixing never lies on the wrong side of the incumbent: (HiGHS's bound,
+    /// incumbent, relaxation's bound, maximise) → the bound, for both senses.
     #[test]
-    fn a_pmedian_bound_after_fixing_never_exceeds_the_incumbent() {
-        let after = |milp, inc, relaxed| bound_after_fixing(milp, inc, relaxed, false);
-        // The fixed MILP found nothing better than the incumbent (its bound lies above it,
-        // or it is infeasible): the incumbent is proven, not the MILP's bound.
-        assert_eq!(after(120.0, 100.0, 90.0), 100.0);
-        // A better selection may exist: HiGHS's bound, if tighter than the relaxation's.
-        assert_eq!(after(95.0, 100.0, 90.0), 95.0);
-        assert_eq!(after(80.0, 100.0, 90.0), 90.0);
-        // No bound from HiGHS (stopped before its root): the relaxation's.
-        assert_eq!(after(f64::NAN, 100.0, 90.0), 90.0);
-        assert_eq!(after(f64::NEG_INFINITY, 100.0, 90.0), 90.0);
-    }
-
-    #[test]
-    fn an_mclp_bound_after_fixing_never_falls_below_the_incumbent() {
-        let after = |milp, inc, relaxed| bound_after_fixing(milp, inc, relaxed, true);
-        // Nothing better than the incumbent in the fixed MILP: the incumbent is the bound.
-        assert_eq!(after(80.0, 100.0, 110.0), 100.0);
-        // A better selection may exist: HiGHS's bound, if tighter than the tree's.
-        assert_eq!(after(105.0, 100.0, 110.0), 105.0);
-        assert_eq!(after(120.0, 100.0, 110.0), 110.0);
-        assert_eq!(after(f64::NAN, 100.0, 110.0), 110.0);
-        assert_eq!(after(f64::INFINITY, 100.0, 110.0), 110.0);
+    fn a_bound_after_fixing_never_passes_the_incumbent() {
+        let (nan, inf) = (f64::NAN, f64::INFINITY);
+        for (milp, inc, relaxed, maximise, expected) in [
+            // p-median (a lower bound). The fixed MILP found nothing better than the
+            // incumbent (its bound above it, or infeasible): the incumbent is proven.
+            (120.0, 100.0, 90.0, false, 100.0),
+            // A better selection may exist: HiGHS's bound, if tighter than the relaxation's.
+            (95.0, 100.0, 90.0, false, 95.0),
+            (80.0, 100.0, 90.0, false, 90.0),
+            // No bound from HiGHS (stopped before its root): the relaxation's.
+            (nan, 100.0, 90.0, false, 90.0),
+            (-inf, 100.0, 90.0, false, 90.0),
+            // MCLP (an upper bound): the same, mirrored; the tree's bound is the relaxation's.
+            (80.0, 100.0, 110.0, true, 100.0),
+            (105.0, 100.0, 110.0, true, 105.0),
+            (120.0, 100.0, 110.0, true, 110.0),
+            (nan, 100.0, 110.0, true, 110.0),
+            (inf, 100.0, 110.0, true, 110.0),
+        ] {
+            assert_eq!(
+                bound_after_fixing(milp, inc, relaxed, maximise),
+                expected,
+                "milp {milp}, incumbent {inc}, relaxed {relaxed}, maximise {maximise}"
+            );
+        }
     }
 }
