@@ -678,34 +678,51 @@ pub(super) fn swap_search(
 mod tests {
     use super::*;
 
+    /// Uniform numbers in [0, 1) from a seeded xorshift: the same cases on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    /// `n_rows` rows over `m` sites: each reaches 1 to `max_sites` random sites and weighs
+    /// 1 to 1 + `max_w` (whole numbers).
+    fn random_rows(
+        rnd: &mut impl FnMut() -> f64,
+        m: usize,
+        n_rows: usize,
+        max_sites: f64,
+        max_w: f64,
+    ) -> Rows {
+        let rows: Vec<(f64, Vec<usize>)> = (0..n_rows)
+            .map(|_| {
+                let mut s: Vec<usize> = (0..1 + (rnd() * max_sites) as usize)
+                    .map(|_| (rnd() * m as f64) as usize)
+                    .collect();
+                s.sort_unstable();
+                s.dedup();
+                ((1.0 + rnd() * max_w).round(), s)
+            })
+            .collect();
+        Rows::new(rows, m)
+    }
+
     /// With the root stopped at once (no local search at any node), a proof rests on the
     /// bounds and on the selections that fixing leaves: against brute force, a proven
     /// answer is the optimum and every bound holds. (A node fixed down to one selection was
     /// once dropped uncounted, and a worse start claimed as optimal.)
     #[test]
     fn a_stopped_tree_proves_nothing_false() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
         let mut proofs = 0;
         for case in 0..400 {
             let m = 4 + (rnd() * 8.0) as usize;
             let p = 1 + (rnd() * 3.0) as usize;
-            let rows: Vec<(f64, Vec<usize>)> = (0..8 + (rnd() * 40.0) as usize)
-                .map(|_| {
-                    let mut s: Vec<usize> = (0..1 + (rnd() * 3.0) as usize)
-                        .map(|_| (rnd() * m as f64) as usize)
-                        .collect();
-                    s.sort_unstable();
-                    s.dedup();
-                    ((1.0 + rnd() * 30.0).round(), s)
-                })
-                .collect();
-            let rows = Rows::new(rows, m);
+            let n_rows = 8 + (rnd() * 40.0) as usize;
+            let rows = random_rows(&mut rnd, m, n_rows, 3.0, 30.0);
             let covered = |sel: &[usize]| {
                 let mut open = vec![false; m];
                 sel.iter().for_each(|j| open[*j] = true);
@@ -741,28 +758,12 @@ mod tests {
     /// priced) gains anything, and never moves a fixed site.
     #[test]
     fn the_swap_search_leaves_no_improving_swap() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut rnd = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15);
         for case in 0..200 {
             let m = 5 + (rnd() * 20.0) as usize;
             let p = 1 + (rnd() * 4.0) as usize;
             let n_rows = 5 + (rnd() * 60.0) as usize;
-            let rows: Vec<(f64, Vec<usize>)> = (0..n_rows)
-                .map(|_| {
-                    let mut s: Vec<usize> = (0..1 + (rnd() * 4.0) as usize)
-                        .map(|_| (rnd() * m as f64) as usize)
-                        .collect();
-                    s.sort_unstable();
-                    s.dedup();
-                    ((1.0 + rnd() * 20.0).round(), s)
-                })
-                .collect();
-            let rows = Rows::new(rows, m);
+            let rows = random_rows(&mut rnd, m, n_rows, 4.0, 20.0);
             let mut fix = vec![Fix::Free; m];
             // Sometimes the first site is fixed open (it is in the start) or the last closed.
             if case % 3 == 0 {
