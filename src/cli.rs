@@ -210,12 +210,25 @@ pub struct ScenarioArgs {
     /// Count planned facilities as built (the "if the projects are built" scenario).
     #[arg(long)]
     pub with_planned: bool,
+    /// Scenario year: existing facilities plus planned projects completed by this year
+    /// (implies --with-planned for those); rules say whether their deadline is due.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1990..=2100))]
+    pub year: Option<i32>,
     /// Language of the printed table.
     #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
     pub lang: String,
 }
 
 impl ScenarioArgs {
+    /// What counts as built in this scenario.
+    fn options(&self) -> carecircle::coverage::Options {
+        carecircle::coverage::Options {
+            include_planned: self.with_planned,
+            include_proposed: false,
+            year: self.year,
+        }
+    }
+
     /// The preset with the walking time and speed given on the command line.
     fn rule_set(&self) -> anyhow::Result<carecircle::coverage::RuleSet> {
         let mut rules = carecircle::coverage::RuleSet::load(&self.rules)?;
@@ -490,10 +503,7 @@ fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     use carecircle::coverage;
     let rules = a.scenario.rule_set()?;
     let ds = load(&a.dataset)?;
-    let opts = coverage::Options {
-        include_planned: a.scenario.with_planned,
-        include_proposed: false,
-    };
+    let opts = a.scenario.options();
     let bar = BarProgress::new();
     let report = a.scenario.with_access(&ds, |access| {
         coverage::analyze(&ds, &rules, &opts, access, &bar)
@@ -847,6 +857,7 @@ fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         time_limit: a.time_limit,
         quotas: a.quota,
         include_planned: a.scenario.with_planned,
+        year: a.scenario.year,
         spacing_m: a.spacing,
         radius_m: a.radius,
         modules,
@@ -954,10 +965,7 @@ fn map(a: MapArgs) -> anyhow::Result<()> {
         })?;
     let rules = a.scenario.rule_set()?;
     let ds = load(&a.dataset)?;
-    let opts = carecircle::coverage::Options {
-        include_planned: a.scenario.with_planned,
-        include_proposed: false,
-    };
+    let opts = a.scenario.options();
     let bar = BarProgress::new();
     let report = a.scenario.with_access(&ds, |access| {
         carecircle::coverage::analyze(&ds, &rules, &opts, access, &bar)

@@ -65,6 +65,9 @@ pub enum UnitLevel {
     SubDistrict,
     /// 乡 / 镇 (rural, township level)
     Township,
+    /// Township-level units that are not 乡/镇/街道: state and forest farms, mines, prisons,
+    /// development zones (农场, 林场, 管理区 …). Township clauses do not count them.
+    SpecialArea,
     /// 社区 (urban, village level)
     Community,
     /// 村 (rural, village level)
@@ -72,11 +75,12 @@ pub enum UnitLevel {
 }
 
 impl UnitLevel {
-    pub const ALL: [UnitLevel; 6] = [
+    pub const ALL: [UnitLevel; 7] = [
         UnitLevel::District,
         UnitLevel::County,
         UnitLevel::SubDistrict,
         UnitLevel::Township,
+        UnitLevel::SpecialArea,
         UnitLevel::Community,
         UnitLevel::Village,
     ];
@@ -85,7 +89,7 @@ impl UnitLevel {
     pub fn tier(self) -> u8 {
         match self {
             UnitLevel::District | UnitLevel::County => 1,
-            UnitLevel::SubDistrict | UnitLevel::Township => 2,
+            UnitLevel::SubDistrict | UnitLevel::Township | UnitLevel::SpecialArea => 2,
             UnitLevel::Community | UnitLevel::Village => 3,
         }
     }
@@ -96,6 +100,7 @@ impl UnitLevel {
             UnitLevel::County => "county",
             UnitLevel::SubDistrict => "sub_district",
             UnitLevel::Township => "township",
+            UnitLevel::SpecialArea => "special_area",
             UnitLevel::Community => "community",
             UnitLevel::Village => "village",
         }
@@ -107,6 +112,7 @@ impl UnitLevel {
             UnitLevel::County => "县(市)",
             UnitLevel::SubDistrict => "街道",
             UnitLevel::Township => "乡镇",
+            UnitLevel::SpecialArea => "农林场等",
             UnitLevel::Community => "社区",
             UnitLevel::Village => "村",
         }
@@ -122,6 +128,9 @@ impl UnitLevel {
                 UnitLevel::SubDistrict
             }
             "township" | "town" | "乡镇" | "乡" | "镇" | "苏木" => UnitLevel::Township,
+            "special_area" | "special" | "farm" | "农场" | "林场" | "农林场等" | "管理区" => {
+                UnitLevel::SpecialArea
+            }
             "community" | "社区" | "居委会" | "社区居委会" => UnitLevel::Community,
             "village" | "村" | "村委会" | "行政村" | "嘎查" => UnitLevel::Village,
             _ => return None,
@@ -138,6 +147,8 @@ impl UnitLevel {
             Some(UnitLevel::Community)
         } else if ends(&["村", "村委会", "村民委员会", "嘎查"]) {
             Some(UnitLevel::Village)
+        } else if ends(&["农场", "林场", "管理区", "经营所", "监狱", "矿"]) {
+            Some(UnitLevel::SpecialArea)
         } else if ends(&["镇", "乡", "苏木"]) {
             Some(UnitLevel::Township)
         } else if ends(&["区"]) {
@@ -188,6 +199,9 @@ pub struct Unit {
     pub population: Population,
     /// Where the population figures come from, shown to users (e.g. "OSM tag, unverified").
     pub population_source: Option<String>,
+    /// Marked as part of the central urban area (中心城区): some clauses (the 15-minute
+    /// circle of 黑政办规〔2020〕8号) ask only there. `None`: not marked either way.
+    pub central_urban: Option<bool>,
     pub layer: LayerId,
     /// All source properties, so exports keep attributes the model does not know.
     pub attributes: Map<String, Value>,
@@ -326,6 +340,8 @@ pub enum FacilityStatus {
     Existing,
     Planned,
     Proposed,
+    /// Closed or demolished: kept on the map for the record, never counted.
+    Closed,
 }
 
 impl FacilityStatus {
@@ -338,6 +354,9 @@ impl FacilityStatus {
                 Some(FacilityStatus::Planned)
             }
             "proposed" | "建议" | "选址" => Some(FacilityStatus::Proposed),
+            "closed" | "关闭" | "已关闭" | "停业" | "撤销" | "拆除" | "停办" => {
+                Some(FacilityStatus::Closed)
+            }
             _ => None,
         }
     }
@@ -346,8 +365,134 @@ impl FacilityStatus {
             FacilityStatus::Existing => "existing",
             FacilityStatus::Planned => "planned",
             FacilityStatus::Proposed => "proposed",
+            FacilityStatus::Closed => "closed",
         }
     }
+}
+
+/// An attribute a plan can require of a facility before it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Qualifier {
+    /// 标准化
+    Standardised,
+    /// 公办
+    Public,
+    /// 普惠
+    PublicBenefit,
+    /// 具备综合功能
+    Comprehensive,
+    /// 示范性
+    Demonstration,
+}
+
+impl Qualifier {
+    pub const ALL: [Qualifier; 5] = [
+        Qualifier::Standardised,
+        Qualifier::Public,
+        Qualifier::PublicBenefit,
+        Qualifier::Comprehensive,
+        Qualifier::Demonstration,
+    ];
+    /// The key used in presets, data columns and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Qualifier::Standardised => "standardised",
+            Qualifier::Public => "public",
+            Qualifier::PublicBenefit => "public_benefit",
+            Qualifier::Comprehensive => "comprehensive",
+            Qualifier::Demonstration => "demonstration",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            Qualifier::Standardised => "标准化",
+            Qualifier::Public => "公办",
+            Qualifier::PublicBenefit => "普惠",
+            Qualifier::Comprehensive => "具备综合功能",
+            Qualifier::Demonstration => "示范性",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Qualifier::Standardised => "standardised",
+            Qualifier::Public => "public",
+            Qualifier::PublicBenefit => "public-benefit",
+            Qualifier::Comprehensive => "comprehensive",
+            Qualifier::Demonstration => "demonstration",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        let t = s.trim().to_lowercase();
+        Qualifier::ALL
+            .into_iter()
+            .find(|q| q.key() == t || q.zh() == t)
+            .or(match t.as_str() {
+                "standardized" => Some(Qualifier::Standardised),
+                "公立" => Some(Qualifier::Public),
+                "普惠性" => Some(Qualifier::PublicBenefit),
+                "综合" => Some(Qualifier::Comprehensive),
+                "示范" => Some(Qualifier::Demonstration),
+                _ => None,
+            })
+    }
+}
+
+/// A facility's qualifiers: `None` where the data does not say. Unknown is never read as
+/// "no": a verdict that depends on it is itself unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Qualifiers {
+    pub standardised: Option<bool>,
+    pub public: Option<bool>,
+    pub public_benefit: Option<bool>,
+    pub comprehensive: Option<bool>,
+    pub demonstration: Option<bool>,
+    /// 等级 (grade, e.g. 1 for 一级): compared with a rule's `min_grade`.
+    pub grade: Option<u8>,
+}
+
+impl Qualifiers {
+    pub fn get(&self, q: Qualifier) -> Option<bool> {
+        match q {
+            Qualifier::Standardised => self.standardised,
+            Qualifier::Public => self.public,
+            Qualifier::PublicBenefit => self.public_benefit,
+            Qualifier::Comprehensive => self.comprehensive,
+            Qualifier::Demonstration => self.demonstration,
+        }
+    }
+    pub fn set(&mut self, q: Qualifier, v: Option<bool>) {
+        match q {
+            Qualifier::Standardised => self.standardised = v,
+            Qualifier::Public => self.public = v,
+            Qualifier::PublicBenefit => self.public_benefit = v,
+            Qualifier::Comprehensive => self.comprehensive = v,
+            Qualifier::Demonstration => self.demonstration = v,
+        }
+    }
+}
+
+/// Facilities a source counts without locating them (the 42 day-care rooms and 12,080 beds
+/// a plan reports for 2020): aggregate rules may use them; maps never paint them as zero.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KnownTotal {
+    /// What it counts, in words ("2020年末全市养老机构（民办）").
+    pub label: String,
+    /// The kinds it may contain; a rule counts it only when all are among the rule's kinds.
+    pub kinds: Vec<FacilityKind>,
+    pub facilities: Option<f64>,
+    /// Beds or places; `None` when the source gives only the number of facilities.
+    pub capacity: Option<f64>,
+    pub nursing_beds: Option<f64>,
+    /// Qualifiers that hold for every facility of the total (e.g. public = true).
+    pub qualifiers: Qualifiers,
+    /// The year the figure describes (counted in scenarios of that year and later).
+    pub year: Option<i32>,
+    /// The figure is a floor ("at least": e.g. only those built in one period), not the
+    /// whole stock: it can prove a target met, never missed.
+    pub at_least: bool,
+    /// Where the figure comes from, as a citation.
+    pub source: String,
 }
 
 /// A facility's administrative address for attribute joins when it has no point
@@ -395,8 +540,13 @@ pub struct Facility {
     pub capacity: Option<f64>,
     /// The capacity is an estimate (e.g. OSM nurseries carry none), not a reported figure.
     pub capacity_estimated: bool,
-    /// 普惠 (public-benefit) provider; None when unknown.
-    pub public_benefit: Option<bool>,
+    /// Nursing-type beds (护理型床位) of an elderly institution; None when unknown.
+    pub nursing_beds: Option<f64>,
+    /// What the plans qualify facilities by (标准化, 公办, 普惠 …); each may be unknown.
+    pub qualifiers: Qualifiers,
+    /// A project that renovates an existing facility (改造提升): it adds no new facility
+    /// and no new capacity to counts and totals.
+    pub renovation: bool,
     pub status: FacilityStatus,
     /// Generated for a demo, not real: always shown as such.
     pub synthetic: bool,
@@ -601,6 +751,11 @@ pub struct Dataset {
     pub warnings: Vec<LoadWarning>,
     /// Attribution lines of all sources (ODbL etc.), for the About box and exports.
     pub attribution: Vec<String>,
+    /// Existing stock a source reports without locations (manifest `[[known_totals]]`).
+    pub known_totals: Vec<KnownTotal>,
+    /// Kinds whose existing facilities a layer declares it lists completely (a facilities
+    /// layer's `kind`/`kinds`), even when it holds none: then zero means zero.
+    pub declared_kinds: Vec<FacilityKind>,
 }
 
 impl Dataset {
@@ -624,6 +779,8 @@ impl Dataset {
             buildings: Vec::new(),
             warnings: Vec::new(),
             attribution: Vec::new(),
+            known_totals: Vec::new(),
+            declared_kinds: Vec::new(),
         }
     }
 
@@ -641,6 +798,29 @@ impl Dataset {
 
     pub fn count_units(&self, level: UnitLevel) -> usize {
         self.units_at(level).count()
+    }
+
+    /// Whether the dataset says anything about the *existing* facilities of `kind`: an
+    /// existing or closed facility of it, a layer declaring it, or a known total. Without
+    /// any, "none found" means "no data", never "there are none".
+    pub fn has_existing_data(&self, kind: FacilityKind) -> bool {
+        self.declared_kinds.contains(&kind)
+            || self.known_totals.iter().any(|t| t.kinds.contains(&kind))
+            || self.facilities.iter().any(|f| {
+                f.kind == kind
+                    && matches!(f.status, FacilityStatus::Existing | FacilityStatus::Closed)
+            })
+    }
+
+    /// The unit or one of its ancestors is marked central urban.
+    pub fn is_central_urban(&self, unit: UnitId) -> bool {
+        self.ancestors(unit)
+            .any(|u| self.units[u.index()].central_urban == Some(true))
+    }
+
+    /// Some unit is marked central urban (else area-scoped rules report over all units).
+    pub fn has_central_urban_marks(&self) -> bool {
+        self.units.iter().any(|u| u.central_urban == Some(true))
     }
 
     pub fn count_facilities(&self, kind: FacilityKind) -> usize {

@@ -255,6 +255,7 @@ mod tests {
             ])),
             population: Population::default(),
             population_source: None,
+            central_urban: None,
             layer: LayerId(0),
             attributes: Default::default(),
         }

@@ -38,6 +38,7 @@ fn unit(
         geometry: Some(g),
         population: pop,
         population_source: None,
+        central_urban: None,
         layer: LayerId(0),
         attributes: Default::default(),
     });
@@ -59,7 +60,12 @@ fn facility(
         kind,
         capacity: cap,
         capacity_estimated: false,
-        public_benefit: pb,
+        nursing_beds: None,
+        qualifiers: Qualifiers {
+            public_benefit: pb,
+            ..Default::default()
+        },
+        renovation: false,
         status: FacilityStatus::Existing,
         synthetic: false,
         location: Some(Point::new(x, y)),
@@ -143,6 +149,8 @@ const RULES: &str = r#"
 id = "test"
 title_zh = "测试"
 title_en = "test"
+document = "测试规划"
+number = "测试〔2024〕1号"
 [settings]
 walk_minutes = 7.5
 walk_speed_m_s = 1.0
@@ -156,7 +164,7 @@ test = "presence"
 level = "sub_district"
 kinds = ["street_station"]
 target = 1
-clause = { source = "000.txt", section = "一" }
+citation = { clause = "一", quote = "测试条文" }
 [[rules]]
 id = "station_share"
 title_zh = "半数街道有站"
@@ -165,7 +173,7 @@ test = "presence_share"
 level = "sub_district"
 kinds = ["street_station"]
 target = 0.5
-clause = { source = "000.txt", section = "一" }
+citation = { clause = "一", quote = "测试条文" }
 [[rules]]
 id = "places"
 title_zh = "千人4.5托位"
@@ -173,8 +181,9 @@ title_en = "4.5 per 1000"
 test = "places_per_1000"
 level = ["district", "sub_district"]
 kinds = ["nursery"]
+group = "total"
 target = 4.5
-clause = { source = "003.txt", section = "二" }
+citation = { clause = "二", quote = "测试条文" }
 [[rules]]
 id = "pb"
 title_zh = "普惠60%"
@@ -183,7 +192,7 @@ test = "public_benefit_share"
 level = ["district", "sub_district"]
 kinds = ["nursery"]
 target = 0.6
-clause = { source = "003.txt", section = "二" }
+citation = { clause = "二", quote = "测试条文" }
 [[rules]]
 id = "circle"
 title_zh = "步行圈"
@@ -193,7 +202,7 @@ level = ["district", "sub_district"]
 kinds = ["day_care"]
 group = "aged_60plus"
 target = 0.9
-clause = { source = "002.txt", section = "二" }
+citation = { clause = "二", quote = "测试条文" }
 [[rules]]
 id = "community_rooms"
 title_zh = "社区"
@@ -202,7 +211,7 @@ test = "presence"
 level = "community"
 kinds = ["day_care"]
 target = 1
-clause = { source = "000.txt", section = "一" }
+citation = { clause = "一", quote = "测试条文" }
 "#;
 
 fn run(ds: &Dataset) -> Report {

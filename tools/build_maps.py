@@ -36,9 +36,10 @@ def dump_json(p, obj):
 def age_counts(row, total):
     """60+ and 0-3 from a tudigong census row of age shares (fractions of POPU).
 
-    0-3 = age 0 + 3/4 of ages 1-4 (ages 1-4 assumed evenly spread)."""
+    "3岁以下" (0-3 in the plans) is three year-cohorts, ages 0, 1 and 2: age 0 + 2/4 of the
+    ages 1-4 band (the four single years assumed evenly spread)."""
     s60 = sum(float(row[k]) for k in ["AGES_60-64", "AGES_65-69", "AGES_70-74", "AGES_75-79", "AGES_80-84", "AGES_85P"])
-    s03 = float(row["AGES_0"]) + 0.75 * float(row["AGES_1-4"])
+    s03 = float(row["AGES_0"]) + 0.5 * float(row["AGES_1-4"])
     return round(total * s60), round(total * s03), s60, s03
 
 
@@ -205,7 +206,14 @@ def build_heihe(shared, out):
         w = csv.writer(fo)
         w.writerow(["code", "name", "level", "parent"])
         for r in csv.DictReader(open(os.path.join(src, "heihe_streets_townships_2023.csv"), encoding="utf-8")):
-            level = "sub_district" if r["name"].endswith(("街道", "街道地区", "街道办事处")) else "township"
+            # Only 乡/镇 are townships in the plans' sense; state and forest farms, mines,
+            # prisons and bureaux are their own level and township clauses skip them.
+            if r["name"].endswith(("街道", "街道地区", "街道办事处")):
+                level = "sub_district"
+            elif r["name"].endswith(("镇", "乡")):
+                level = "township"
+            else:
+                level = "special_area"
             w.writerow([r["code"], r["name"], level, r["areaCode"]])
     with open(os.path.join(out, "villages.csv"), "w", encoding="utf-8", newline="") as fo:
         w = csv.writer(fo)
@@ -217,6 +225,7 @@ def build_heihe(shared, out):
     rows = list(csv.DictReader(open(os.path.join(src, "heihe_projects_2022_2025.csv"), encoding="utf-8")))
     with open(os.path.join(out, "planned_projects.csv"), "w", encoding="utf-8", newline="") as fo:
         fields = ["id", "name", "kind", "status", "year", "county", "town", "village", "beds", "nursery_places",
+                  "public_benefit", "demonstration", "public", "renovation",
                   "source_kind", "section", "build_type", "floor_area_m2", "investment_wan", "central_budget_wan", "implementer", "scale_text"]
         w = csv.DictWriter(fo, fieldnames=fields)
         w.writeheader()
@@ -231,8 +240,23 @@ def build_heihe(shared, out):
                     kind = "care_home"
             else:
                 kind = {"nursery": "nursery", "day_care": "day_care", "community_center": "street_station"}[k]
+            text = r["name"] + r["scale_text"]
+            # Qualifiers the document states; blank (unknown) where it is silent.
+            public_benefit = "是" if "普惠" in r["name"] else ""
+            demonstration = "是" if "示范" in text else ""
+            # 中心敬老院 and 社会福利院 are the public hardship-support homes (公办).
+            public = "是" if ("敬老院" in r["name"] or "社会福利院" in r["name"]) else ""
+            # Renovating an existing home (改造提升, 适老化改造, 维修, a second 改建 of the same
+            # home) adds no new facility: its beds are in the existing stock.
+            # Nursery 改建/改造 projects convert kindergarten space into new places, so
+            # they do add capacity; only elderly homes are renovated in this sense.
+            renovation = "是" if kind != "nursery" and any(w in r["name"] for w in ["改造", "维修", "改建项目"]) else "否"
             w.writerow({
-                "id": f"HH-{int(r['seq']):02d}", "name": r["name"], "kind": kind, "status": "planned", "year": r["year"],
+                "public_benefit": public_benefit, "demonstration": demonstration, "public": public,
+                "renovation": renovation,
+                "id": f"HH-{int(r['seq']):02d}", "name": r["name"], "kind": kind, "status": "planned",
+                # "2023-2024": the project completes in its last year.
+                "year": r["year"].split("-")[-1],
                 "county": r["county"], "town": r["town"], "village": r["village"], "beds": r["beds"],
                 "nursery_places": r["nursery_places"], "source_kind": k, "section": r["section"],
                 "build_type": r["build_type"], "floor_area_m2": r["floor_area_m2"], "investment_wan": r["investment_wan"],

@@ -244,6 +244,7 @@ fn fields_for(role: &str) -> &'static [&'static str] {
             "population",
             "pop_60plus",
             "pop_0_3",
+            "central_urban",
         ],
         "facilities" | "planned" => &[
             "name",
@@ -252,7 +253,15 @@ fn fields_for(role: &str) -> &'static [&'static str] {
             "capacity",
             "beds",
             "nursery_places",
+            "nursing_beds",
             "public_benefit",
+            "standardised",
+            "public",
+            "comprehensive",
+            "demonstration",
+            "grade",
+            "renovation",
+            "year",
             "unit_code",
             "town",
             "lon",
@@ -276,6 +285,8 @@ pub struct Project {
     pub speed: f64,
     pub network: bool,
     pub with_planned: bool,
+    #[serde(default)]
+    pub year: Option<i32>,
     pub english: bool,
     pub map_rule: Option<String>,
     pub layers: Vec<LayerStyle>,
@@ -838,6 +849,7 @@ impl CareCircleApp {
             speed: self.speed,
             network: self.mode == Mode::Network,
             with_planned: self.with_planned,
+            year: self.year,
             english: self.lang == Lang::En,
             map_rule: self.map_rule.clone(),
             layers: self.layers.clone(),
@@ -910,6 +922,7 @@ impl CareCircleApp {
             Mode::Euclidean
         };
         self.with_planned = p.with_planned;
+        self.year = p.year;
         self.lang = if p.english { Lang::En } else { Lang::Zh };
         self.map_rule = p.map_rule.clone();
         self.layers = super::layers::normalise(p.layers.clone());

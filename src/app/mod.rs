@@ -64,6 +64,8 @@ struct Saved {
     english: bool,
     with_planned: bool,
     #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
     layers: Vec<layers::LayerStyle>,
     #[serde(default)]
     map_rule: Option<String>,
@@ -157,6 +159,8 @@ pub struct CareCircleApp {
     speed: f64,
     mode: Mode,
     with_planned: bool,
+    /// Scenario year: existing facilities plus planned projects done by then.
+    year: Option<i32>,
     selected: Option<UnitId>,
     /// The spot last clicked on the map (local metres): "is this spot covered?".
     spot: Option<[f64; 2]>,
@@ -230,6 +234,7 @@ impl CareCircleApp {
             speed: rules.settings.walk_speed_m_s,
             mode: Mode::Euclidean,
             with_planned: false,
+            year: None,
             selected: None,
             spot: None,
             spot_facts: None,
@@ -286,6 +291,7 @@ impl CareCircleApp {
         };
         self.lang = if st.english { Lang::En } else { Lang::Zh };
         self.with_planned = st.with_planned;
+        self.year = st.year;
         if !st.layers.is_empty() {
             self.layers = layers::normalise(st.layers);
         }
@@ -549,6 +555,7 @@ impl CareCircleApp {
         let opts = Options {
             include_planned: self.with_planned,
             include_proposed: false,
+            year: self.year,
         };
         let mode = self.mode;
         let lang = self.lang;
@@ -1197,6 +1204,17 @@ impl CareCircleApp {
         });
         let planned = self.t("计入规划项目", "Count planned projects");
         ui.checkbox(&mut self.with_planned, planned);
+        ui.horizontal(|ui| {
+            let mut on = self.year.is_some();
+            ui.checkbox(&mut on, self.t("情景年份", "Scenario year"))
+                .on_hover_text(self.t(
+                    "现有设施加上该年及以前完成的规划项目；显示各目标是否到期",
+                    "Existing facilities plus planned projects done by then; shows which targets are due",
+                ));
+            let mut y = self.year.unwrap_or(2025);
+            ui.add_enabled(on, egui::DragValue::new(&mut y).range(2000..=2050));
+            self.year = on.then_some(y);
+        });
         if ui
             .add_enabled(
                 self.dataset.is_some() && self.job.is_none(),
@@ -1241,7 +1259,11 @@ impl CareCircleApp {
             .width(280.0)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut map_rule, None, self.t("全部规则", "All rules"));
-                for x in r.rules.iter().filter(|x| x.pass.is_some()) {
+                for x in r
+                    .rules
+                    .iter()
+                    .filter(|x| x.status != crate::coverage::analysis::Status::NotEvaluable)
+                {
                     ui.selectable_value(
                         &mut map_rule,
                         Some(x.id.clone()),
@@ -1249,12 +1271,31 @@ impl CareCircleApp {
                     );
                 }
             });
-        let skipped: Vec<_> = r.rules.iter().filter(|x| x.pass.is_none()).collect();
-        for rule in r.rules.iter().filter(|x| x.pass.is_some()) {
-            let (bg, verdict) = match rule.pass {
-                Some(true) => (Color32::from_rgb(220, 240, 225), self.t("达标", "PASS")),
-                Some(false) => (Color32::from_rgb(250, 222, 218), self.t("未达标", "FAIL")),
-                None => (Color32::from_rgb(235, 235, 235), self.t("无法评估", "n/a")),
+        use crate::coverage::analysis::Status;
+        let skipped: Vec<_> = r
+            .rules
+            .iter()
+            .filter(|x| x.status == Status::NotEvaluable)
+            .collect();
+        if let Some(y) = r.year {
+            ui.label(format!(
+                "{} {y}{}",
+                self.t("情景年份", "Scenario year"),
+                self.t(
+                    "：现有设施 + 当年及以前完成的规划项目",
+                    ": existing + planned projects done by then"
+                )
+            ));
+        }
+        ui.small(r.preset_citation.as_str());
+        for rule in r.rules.iter().filter(|x| x.status != Status::NotEvaluable) {
+            let (bg, verdict) = match rule.status {
+                Status::Pass => (Color32::from_rgb(220, 240, 225), self.t("达标", "PASS")),
+                Status::Fail => (Color32::from_rgb(250, 222, 218), self.t("未达标", "FAIL")),
+                Status::Unknown => (Color32::from_rgb(246, 238, 200), self.t("未知", "UNKNOWN")),
+                Status::NotEvaluable => {
+                    (Color32::from_rgb(235, 235, 235), self.t("无法评估", "n/a"))
+                }
             };
             egui::Frame::new()
                 .fill(bg)
@@ -1265,29 +1306,75 @@ impl CareCircleApp {
                     ui.label(
                         egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
                     );
-                    let fmt = |v: f64| {
-                        if rule.test == "places_per_1000" {
-                            format!("{v:.2}")
-                        } else if rule.test == "presence" {
-                            format!("{:.0}%", v * 100.0)
-                        } else {
-                            format!("{:.1}%", v * 100.0)
-                        }
+                    let fmt = |v: f64| match rule.test {
+                        "places_per_1000" | "beds_per_1000" => format!("{v:.2}/1000"),
+                        "capacity_total" | "count" => crate::coverage::analysis::thousands(v),
+                        _ => format!("{:.1}%", v * 100.0),
                     };
-                    let target = if rule.test == "presence" {
-                        "100%".to_owned()
-                    } else {
-                        fmt(rule.target)
+                    let value = match (rule.value, rule.range) {
+                        (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
+                            format!("{}–{}", fmt(v), fmt(h))
+                        }
+                        (Some(v), Some((_, None))) => format!("≥ {}", fmt(v)),
+                        (Some(v), _) => fmt(v),
+                        (None, _) => "-".into(),
+                    };
+                    let target = match (rule.test, rule.scope) {
+                        ("presence", crate::coverage::rules::Scope::PerUnit) => {
+                            format!("≥{} {}", rule.target, self.t("每单元", "each unit"))
+                        }
+                        _ => fmt(rule.target),
                     };
                     ui.label(format!(
-                        "{}: {}  {}: {}  ({}/{})  {verdict}",
-                        self.t("实际", "achieved"),
-                        rule.achieved.map(fmt).unwrap_or("-".into()),
+                        "{verdict} · {}: {value}  {}: {target}{}",
+                        self.t("实际", "value"),
                         self.t("目标", "target"),
-                        target,
-                        rule.units_meeting,
-                        rule.units_total
+                        if rule.target_user_set {
+                            self.t("（用户设定，规划未给数值）", " (user setting; the plan gives no figure)")
+                        } else {
+                            ""
+                        },
                     ));
+                    ui.small(format!(
+                        "{}: {}{}{}",
+                        self.t("范围", "scope"),
+                        if en { rule.scope.en() } else { rule.scope.zh() },
+                        if matches!(
+                            rule.scope,
+                            crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share
+                        ) {
+                            format!(
+                                " ({}/{}{})",
+                                rule.units_meeting,
+                                rule.units_total,
+                                if rule.units_unknown > 0 {
+                                    format!(", {} {}", rule.units_unknown, self.t("个未知", "unknown"))
+                                } else {
+                                    String::new()
+                                }
+                            )
+                        } else {
+                            String::new()
+                        },
+                        match (rule.deadline, rule.due) {
+                            (Some(d), Some(false)) => format!(
+                                " · {} {d}{}",
+                                self.t("期限", "due"),
+                                self.t("（尚未到期）", " (not yet due)")
+                            ),
+                            (Some(d), _) => format!(" · {} {d}", self.t("期限", "due")),
+                            _ => String::new(),
+                        }
+                    ));
+                    if let Some(e) = if en { &rule.explain_en } else { &rule.explain_zh } {
+                        ui.small(e.as_str());
+                    }
+                    if let Some(b) = &rule.base {
+                        ui.small(format!("{}: {b}", self.t("人口基数", "base")));
+                    }
+                    if let Some(a) = &rule.area {
+                        ui.small(a.as_str());
+                    }
                     if let Some(d) = &rule.distance {
                         ui.small(d);
                     }
@@ -1298,12 +1385,16 @@ impl CareCircleApp {
                         ));
                     }
                     ui.small(format!(
-                        "{} {} {}",
+                        "{} {}{}",
                         self.t("依据", "Source"),
-                        rule.clause.source,
-                        rule.clause.section
+                        rule.citation.cite(),
+                        if rule.convention {
+                            self.t("（规划惯例）", " (planning convention)")
+                        } else {
+                            ""
+                        }
                     ))
-                    .on_hover_text(&rule.clause.text);
+                    .on_hover_text(&rule.citation.quote);
                 });
             ui.add_space(3.0);
         }
@@ -1317,9 +1408,27 @@ impl CareCircleApp {
                 |ui| {
                     for x in &skipped {
                         ui.label(if en { &x.title_en } else { &x.title });
+                        if let Some(e) = if en { &x.explain_en } else { &x.explain_zh } {
+                            ui.small(e.as_str());
+                        }
                         for n in &x.notes {
                             ui.small(n);
                         }
+                    }
+                },
+            );
+        }
+        if !r.not_checked.is_empty() {
+            ui.collapsing(
+                format!(
+                    "{} ({})",
+                    self.t("未检查的规划目标", "Plan targets not checked"),
+                    r.not_checked.len()
+                ),
+                |ui| {
+                    for n in &r.not_checked {
+                        ui.label(if en { &n.title_en } else { &n.title_zh });
+                        ui.small(format!("{} — {}", n.citation.cite(), n.reason));
                     }
                 },
             );
@@ -1338,7 +1447,10 @@ impl CareCircleApp {
         if let Some(rule) = r
             .rules
             .iter()
-            .find(|x| x.test == "population_within" && x.pass.is_some())
+            .find(|x| {
+                x.test == "population_within"
+                    && x.status != crate::coverage::analysis::Status::NotEvaluable
+            })
         {
             ui.separator();
             ui.label(
@@ -1418,17 +1530,39 @@ impl CareCircleApp {
                         let kind = FacilityKind::parse(k).expect("own keys");
                         ui.label(format!("{}: {n}", if en { kind.en() } else { kind.zh() }));
                     }
+                    let here: Vec<&crate::model::Facility> = ds
+                        .facilities
+                        .iter()
+                        .filter(|f| f.unit.is_some_and(|fu| ds.ancestors(fu).any(|a| a == u)))
+                        .take(200)
+                        .collect();
+                    if !here.is_empty() {
+                        ui.collapsing(
+                            format!("{} ({})", self.t("设施及其属性", "Facilities and attributes"), here.len()),
+                            |ui| {
+                                for f in &here {
+                                    ui.label(facility_line(f, en));
+                                }
+                            },
+                        );
+                    }
                     ui.separator();
                     for rule in &r.rules {
                         let Some(st) = ur.rules.get(&rule.id) else {
                             continue;
                         };
-                        let (c, verdict) = match st.pass {
-                            Some(true) => (Color32::from_rgb(30, 130, 60), self.t("达标", "PASS")),
-                            Some(false) => {
+                        use crate::coverage::analysis::Status;
+                        let (c, verdict) = match st.status {
+                            Status::Pass => {
+                                (Color32::from_rgb(30, 130, 60), self.t("达标", "PASS"))
+                            }
+                            Status::Fail => {
                                 (Color32::from_rgb(200, 50, 40), self.t("未达标", "FAIL"))
                             }
-                            None => (Color32::GRAY, self.t("无法评估", "n/a")),
+                            Status::Unknown => {
+                                (Color32::from_rgb(160, 120, 0), self.t("未知", "unknown"))
+                            }
+                            Status::NotEvaluable => (Color32::GRAY, self.t("无法评估", "n/a")),
                         };
                         ui.horizontal_wrapped(|ui| {
                             ui.colored_label(c, verdict);
@@ -1439,8 +1573,13 @@ impl CareCircleApp {
                         })
                         .response
                         .on_hover_text(format!(
-                            "{} {}\n{}",
-                            rule.clause.source, rule.clause.section, rule.clause.text
+                            "{}\n{}{}",
+                            rule.citation.cite(),
+                            rule.citation.quote,
+                            st.reason
+                                .as_ref()
+                                .map(|r| format!("\n{r}"))
+                                .unwrap_or_default()
                         ));
                     }
                 }
@@ -1480,6 +1619,61 @@ impl CareCircleApp {
             self.selected = None;
         }
     }
+}
+
+/// One facility as Inspect lists it: name, kind, status and year, capacity and each
+/// qualifier as yes / no / unknown (unknown is never shown as no).
+fn facility_line(f: &crate::model::Facility, en: bool) -> String {
+    use crate::model::Qualifier;
+    let yn = |v: Option<bool>| match (v, en) {
+        (Some(true), false) => "是",
+        (Some(false), false) => "否",
+        (None, false) => "未知",
+        (Some(true), true) => "yes",
+        (Some(false), true) => "no",
+        (None, true) => "unknown",
+    };
+    let quals = Qualifier::ALL
+        .iter()
+        .map(|q| {
+            format!(
+                "{} {}",
+                if en { q.en() } else { q.zh() },
+                yn(f.qualifiers.get(*q))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let status = match (f.status, en) {
+        (crate::model::FacilityStatus::Existing, false) => "现有",
+        (crate::model::FacilityStatus::Planned, false) => "规划",
+        (crate::model::FacilityStatus::Proposed, false) => "建议",
+        (crate::model::FacilityStatus::Closed, false) => "已关闭",
+        (s, true) => s.key(),
+    };
+    format!(
+        "{} — {} · {}{}{}{}{} · {}{}",
+        f.name,
+        if en { f.kind.en() } else { f.kind.zh() },
+        status,
+        f.year.map(|y| format!(" {y}")).unwrap_or_default(),
+        if f.renovation {
+            if en { " (renovation)" } else { "（改造）" }
+        } else {
+            ""
+        },
+        f.capacity
+            .map(|c| format!(" · {} {c:.0}", if en { "capacity" } else { "容量" }))
+            .unwrap_or_default(),
+        f.nursing_beds
+            .map(|c| format!(" · {} {c:.0}", if en { "nursing beds" } else { "护理型床位" }))
+            .unwrap_or_default(),
+        quals,
+        f.qualifiers
+            .grade
+            .map(|g| format!(" · {} {g}", if en { "grade" } else { "等级" }))
+            .unwrap_or_default()
+    )
 }
 
 /// The nearest facility of one kind to a clicked spot.
@@ -1673,6 +1867,7 @@ impl eframe::App for CareCircleApp {
             network: self.mode == Mode::Network,
             english: self.lang == Lang::En,
             with_planned: self.with_planned,
+            year: self.year,
             layers: self.layers.clone(),
             map_rule: self.map_rule.clone(),
         };

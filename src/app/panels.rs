@@ -64,6 +64,7 @@ impl CareCircleApp {
             exact: st.exact,
             time_limit: 30.0,
             include_planned: self.with_planned,
+            year: self.year,
             ..Default::default()
         };
         let mode = self.mode;

@@ -12,10 +12,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{FacilityKind, FacilityStatus, UnitLevel};
+use crate::model::{FacilityKind, FacilityStatus, Qualifier, UnitLevel};
 
 /// The presets shipped in `assets/rules/` (embedded, so the binary works from any folder).
-pub const PRESETS: [(&str, &str); 4] = [
+pub const PRESETS: [(&str, &str); 5] = [
     (
         "heilongjiang-2021",
         include_str!("../../assets/rules/heilongjiang-2021.toml"),
@@ -32,20 +32,34 @@ pub const PRESETS: [(&str, &str); 4] = [
         "gansu-2021",
         include_str!("../../assets/rules/gansu-2021.toml"),
     ),
+    (
+        "liaoning-2022",
+        include_str!("../../assets/rules/liaoning-2022.toml"),
+    ),
 ];
 
 /// What a rule measures. The JSON report uses these keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Test {
-    /// Every unit of the level has ≥ `target` facilities of the kinds.
+    /// Qualified facilities of the kinds in a unit ≥ `target` (per unit), or the share of
+    /// units with one ≥ `target` (share scope).
     Presence,
-    /// The share of units with ≥ 1 facility of the kinds is ≥ `target`.
+    /// The share of units with ≥ 1 qualified facility of the kinds is ≥ `target`.
     PresenceShare,
-    /// Capacity (nursery places) per 1000 residents ≥ `target` in every unit.
+    /// Capacity (nursery places) per 1000 people of the group ≥ `target`.
     PlacesPer1000,
-    /// Share of places that are public-benefit (普惠) ≥ `target` in every unit.
-    PublicBenefitShare,
+    /// Beds per 1000 people of the group (60+) ≥ `target`.
+    BedsPer1000,
+    /// Share of the capacity at facilities meeting the rule's qualifiers (e.g. 普惠
+    /// places) ≥ `target`.
+    QualifiedShare,
+    /// Share of beds that are nursing-type (护理型) ≥ `target`.
+    NursingBedShare,
+    /// Total capacity (places or beds) of qualified facilities ≥ `target`.
+    CapacityTotal,
+    /// Number of qualified facilities ≥ `target`.
+    Count,
     /// Share of an age group within `distance` of a facility of the kinds ≥ `target`.
     PopulationWithin,
 }
@@ -56,7 +70,11 @@ impl Test {
             Test::Presence => "presence",
             Test::PresenceShare => "presence_share",
             Test::PlacesPer1000 => "places_per_1000",
-            Test::PublicBenefitShare => "public_benefit_share",
+            Test::BedsPer1000 => "beds_per_1000",
+            Test::QualifiedShare => "qualified_share",
+            Test::NursingBedShare => "nursing_bed_share",
+            Test::CapacityTotal => "capacity_total",
+            Test::Count => "count",
             Test::PopulationWithin => "population_within",
         }
     }
@@ -65,11 +83,97 @@ impl Test {
             "presence" => Test::Presence,
             "presence_share" => Test::PresenceShare,
             "places_per_1000" => Test::PlacesPer1000,
-            "public_benefit_share" => Test::PublicBenefitShare,
+            "beds_per_1000" => Test::BedsPer1000,
+            "qualified_share" | "public_benefit_share" => Test::QualifiedShare,
+            "nursing_bed_share" => Test::NursingBedShare,
+            "capacity_total" => Test::CapacityTotal,
+            "count" => Test::Count,
             "population_within" => Test::PopulationWithin,
             _ => return None,
         })
     }
+    /// The scopes a test can have; the first is its default.
+    fn scopes(self) -> &'static [Scope] {
+        match self {
+            Test::Presence => &[Scope::PerUnit, Scope::Share],
+            Test::PresenceShare => &[Scope::Share],
+            Test::PlacesPer1000 | Test::BedsPer1000 | Test::QualifiedShare | Test::NursingBedShare => {
+                &[Scope::Aggregate, Scope::PerUnit]
+            }
+            Test::CapacityTotal => &[Scope::Aggregate],
+            Test::Count => &[Scope::Count, Scope::PerUnit],
+            Test::PopulationWithin => &[Scope::Aggregate, Scope::PerUnit],
+        }
+    }
+    /// Rules whose value and target are shares in 0..1.
+    pub fn is_share(self) -> bool {
+        matches!(
+            self,
+            Test::PresenceShare | Test::QualifiedShare | Test::NursingBedShare | Test::PopulationWithin
+        )
+    }
+}
+
+/// What the verdict is about: each unit, a share of units, one figure for the jurisdiction,
+/// or a number of facilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every unit of the level passes.
+    PerUnit,
+    /// A share of the units passes.
+    Share,
+    /// One figure over the jurisdiction (sums of capacity, people); per-unit values are
+    /// diagnostics, not the verdict.
+    Aggregate,
+    /// At least N qualified facilities in the jurisdiction.
+    Count,
+}
+
+impl Scope {
+    pub fn key(self) -> &'static str {
+        match self {
+            Scope::PerUnit => "per_unit",
+            Scope::Share => "share",
+            Scope::Aggregate => "aggregate",
+            Scope::Count => "count",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            Scope::PerUnit => "每个单元",
+            Scope::Share => "单元占比",
+            Scope::Aggregate => "全域合计",
+            Scope::Count => "数量",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Scope::PerUnit => "every unit",
+            Scope::Share => "share of units",
+            Scope::Aggregate => "jurisdiction total",
+            Scope::Count => "count",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "per_unit" => Scope::PerUnit,
+            "share" => Scope::Share,
+            "aggregate" => Scope::Aggregate,
+            "count" => Scope::Count,
+            _ => return None,
+        })
+    }
+}
+
+/// Which units a rule looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    All,
+    /// Units marked central urban (中心城区) and their descendants; all units, with a note,
+    /// when the data marks none.
+    CentralUrban,
 }
 
 /// Which people a population rule counts.
@@ -149,14 +253,48 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-/// Where a rule comes from: the seed document and its section, and the words themselves.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Clause {
-    pub source: String,
+/// Where a rule comes from, as a bureau cites it: 《document》number clause, and the words.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Title without 《》.
     #[serde(default)]
-    pub section: String,
+    pub document: String,
+    /// 文号, e.g. 黑市政办规〔2022〕10号; empty when the document has none.
     #[serde(default)]
-    pub text: String,
+    pub number: String,
+    /// e.g. 三(二)1, 附件2 一.
+    #[serde(default)]
+    pub clause: String,
+    /// The words of the clause, verbatim.
+    #[serde(default)]
+    pub quote: String,
+}
+
+impl Citation {
+    /// 《黑河市"一老一小"整体解决方案》(黑市政办规〔2022〕10号) 三(二)1
+    pub fn cite(&self) -> String {
+        let mut s = format!("《{}》", self.document);
+        if !self.number.is_empty() {
+            s.push_str(&format!("({})", self.number));
+        }
+        if !self.clause.is_empty() {
+            s.push(' ');
+            s.push_str(&self.clause);
+        }
+        s
+    }
+}
+
+/// A target of the plan the data model cannot check, listed so a report says so.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotModelled {
+    pub id: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub citation: Citation,
+    /// Why it is not checked (no data model for it, not a facility target …).
+    pub reason: String,
 }
 
 /// One checkable target.
@@ -166,13 +304,32 @@ pub struct Rule {
     pub title_zh: String,
     pub title_en: String,
     pub test: Test,
+    pub scope: Scope,
     pub levels: Vec<UnitLevel>,
     pub kinds: Vec<FacilityKind>,
+    /// Attributes a facility must have to count (unknown ones make the verdict unknown).
+    pub qualifiers: Vec<Qualifier>,
+    /// Minimum grade (等级) a facility must have, if any.
+    pub min_grade: Option<u8>,
+    /// The kinds the qualifiers apply to (default: all of `kinds`): "a standardised
+    /// institution or a home-care centre" qualifies only the institution.
+    pub qualified_kinds: Vec<FacilityKind>,
     pub target: f64,
+    /// The plan gives no figure: the target is the user's setting (shown as such).
+    pub target_user_set: bool,
+    /// The year by which the plan asks for it.
+    pub deadline: Option<i32>,
+    pub area: Area,
     pub group: AgeGroup,
     /// Radius or walking distance (population_within only).
     pub distance: Option<Distance>,
-    pub clause: Clause,
+    /// Follows the preset's walk settings (no distance of its own).
+    pub follows_walk: bool,
+    pub citation: Citation,
+    /// A planning convention (GB/T 50180-2018), not a target of the plan.
+    pub convention: bool,
+    /// 约束性 (binding) or not, where the plan says.
+    pub binding: Option<bool>,
 }
 
 impl Rule {
@@ -193,7 +350,31 @@ impl Rule {
     }
     /// Rules whose achieved value is a share in 0..1.
     pub fn is_share(&self) -> bool {
-        !matches!(self.test, Test::PlacesPer1000)
+        self.test.is_share() || matches!(self.scope, Scope::Share)
+    }
+    /// The qualifiers a facility of `kind` must meet under this rule.
+    pub fn qualifiers_for(&self, kind: FacilityKind) -> &[Qualifier] {
+        if self.qualified_kinds.contains(&kind) {
+            &self.qualifiers
+        } else {
+            &[]
+        }
+    }
+    /// "标准化、公办" — the qualifiers in words.
+    pub fn qualifier_words(&self, english: bool) -> String {
+        let mut v: Vec<String> = self
+            .qualifiers
+            .iter()
+            .map(|q| if english { q.en() } else { q.zh() }.to_string())
+            .collect();
+        if let Some(g) = self.min_grade {
+            v.push(if english {
+                format!("grade ≥ {g}")
+            } else {
+                format!("{g}级以上")
+            });
+        }
+        v.join(if english { ", " } else { "、" })
     }
 }
 
@@ -242,9 +423,27 @@ pub struct RuleSet {
     pub id: String,
     pub title_zh: String,
     pub title_en: String,
-    pub source: String,
+    /// The plan as a bureau cites it (rules default to its document and number).
+    pub document: String,
+    pub number: String,
+    pub issuer: String,
+    pub date: String,
     pub settings: Settings,
     pub rules: Vec<Rule>,
+    /// Targets of the plan that are not checked, with the reason.
+    pub not_modelled: Vec<NotModelled>,
+}
+
+impl RuleSet {
+    /// 《document》(number)
+    pub fn cite(&self) -> String {
+        Citation {
+            document: self.document.clone(),
+            number: self.number.clone(),
+            ..Default::default()
+        }
+        .cite()
+    }
 }
 
 #[derive(Deserialize)]
@@ -253,12 +452,19 @@ struct FileSet {
     id: String,
     title_zh: String,
     title_en: String,
+    document: String,
     #[serde(default)]
-    source: String,
+    number: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    date: String,
     #[serde(default)]
     settings: FileSettings,
     #[serde(default)]
     rules: Vec<FileRule>,
+    #[serde(default)]
+    not_modelled: Vec<FileNotModelled>,
 }
 
 #[derive(Deserialize, Default)]
@@ -280,6 +486,25 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+impl OneOrMany {
+    fn list(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A rule's citation in a preset: the preset's document and number unless given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCitation {
+    document: Option<String>,
+    number: Option<String>,
+    clause: String,
+    quote: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRule {
@@ -287,16 +512,40 @@ struct FileRule {
     title_zh: String,
     title_en: String,
     test: String,
+    scope: Option<String>,
     level: OneOrMany,
     #[serde(default)]
     kinds: Vec<String>,
+    #[serde(default)]
+    qualifiers: Vec<String>,
+    min_grade: Option<u8>,
+    qualified_kinds: Option<Vec<String>>,
     target: f64,
+    #[serde(default)]
+    target_user_set: bool,
+    deadline: Option<i32>,
+    area: Option<String>,
     group: Option<String>,
     distance_m: Option<f64>,
     minutes: Option<f64>,
     speed_m_s: Option<f64>,
-    clause: Clause,
+    citation: FileCitation,
+    #[serde(default)]
+    convention: bool,
+    binding: Option<bool>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileNotModelled {
+    id: String,
+    title_zh: String,
+    title_en: String,
+    citation: FileCitation,
+    reason: String,
+}
+
+const KINDS_HELP: &str = "day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery";
 
 impl RuleSet {
     /// A shipped preset by name (see [`PRESETS`]).
@@ -341,11 +590,13 @@ impl RuleSet {
             Some(v) => v
                 .iter()
                 .map(|x| {
-                    FacilityStatus::parse(x).ok_or_else(|| {
-                        err(format!(
-                            "settings.statuses: unknown status '{x}' (existing, planned, proposed)"
-                        ))
-                    })
+                    FacilityStatus::parse(x)
+                        .filter(|s| *s != FacilityStatus::Closed)
+                        .ok_or_else(|| {
+                            err(format!(
+                                "settings.statuses: unknown status '{x}' (existing, planned, proposed)"
+                            ))
+                        })
                 })
                 .collect::<Result<_>>()?,
         };
@@ -377,25 +628,55 @@ impl RuleSet {
                 "settings.max_grid_points_per_unit must be at least 1".into()
             ));
         }
+        let cite = |c: &FileCitation| Citation {
+            document: c.document.clone().unwrap_or_else(|| f.document.clone()),
+            number: match (&c.document, &c.number) {
+                (_, Some(n)) => n.clone(),
+                (None, None) => f.number.clone(),
+                (Some(_), None) => String::new(),
+            },
+            clause: c.clause.clone(),
+            quote: c.quote.clone(),
+        };
         let mut rules = Vec::new();
-        for r in f.rules {
+        for r in &f.rules {
             let rerr = |m: String| err(format!("rule '{}': {m}", r.id));
             let test = Test::parse(&r.test).ok_or_else(|| {
                 rerr(format!(
-                    "unknown test '{}' (presence, presence_share, places_per_1000, public_benefit_share, population_within)",
+                    "unknown test '{}' (presence, presence_share, places_per_1000, beds_per_1000, qualified_share, nursing_bed_share, capacity_total, count, population_within)",
                     r.test
                 ))
             })?;
-            let level_names = match &r.level {
-                OneOrMany::One(s) => vec![s.clone()],
-                OneOrMany::Many(v) => v.clone(),
+            let scope = match &r.scope {
+                None => test.scopes()[0],
+                Some(sc) => {
+                    let scope = Scope::parse(sc).ok_or_else(|| {
+                        rerr(format!(
+                            "unknown scope '{sc}' (per_unit, share, aggregate, count)"
+                        ))
+                    })?;
+                    if !test.scopes().contains(&scope) {
+                        return Err(rerr(format!(
+                            "scope '{sc}' does not apply to test '{}' (it takes {})",
+                            r.test,
+                            test.scopes()
+                                .iter()
+                                .map(|s| s.key())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                    scope
+                }
             };
-            let levels = level_names
+            let levels = r
+                .level
+                .list()
                 .iter()
                 .map(|l| {
                     UnitLevel::parse(l).ok_or_else(|| {
                         rerr(format!(
-                            "unknown level '{l}' (district, county, sub_district, township, community, village)"
+                            "unknown level '{l}' (district, county, sub_district, township, special_area, community, village)"
                         ))
                     })
                 })
@@ -403,52 +684,115 @@ impl RuleSet {
             if levels.is_empty() {
                 return Err(rerr("needs at least one level".into()));
             }
-            let kinds = r
-                .kinds
+            let parse_kinds = |v: &[String]| {
+                v.iter()
+                    .map(|k| {
+                        FacilityKind::parse(k).ok_or_else(|| {
+                            rerr(format!("unknown facility kind '{k}' ({KINDS_HELP})"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            };
+            let kinds = parse_kinds(&r.kinds)?;
+            if kinds.is_empty() {
+                return Err(rerr("needs at least one facility kind in 'kinds'".into()));
+            }
+            let qualifiers = r
+                .qualifiers
                 .iter()
-                .map(|k| {
-                    FacilityKind::parse(k).ok_or_else(|| {
+                .map(|q| {
+                    Qualifier::parse(q).ok_or_else(|| {
                         rerr(format!(
-                            "unknown facility kind '{k}' (day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery)"
+                            "unknown qualifier '{q}' (standardised, public, public_benefit, comprehensive, demonstration)"
                         ))
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            if kinds.is_empty() {
-                return Err(rerr("needs at least one facility kind in 'kinds'".into()));
+            let qualified_kinds = match &r.qualified_kinds {
+                Some(v) => {
+                    let q = parse_kinds(v)?;
+                    if let Some(k) = q.iter().find(|k| !kinds.contains(k)) {
+                        return Err(rerr(format!(
+                            "qualified_kinds has '{}', which is not in kinds",
+                            k.key()
+                        )));
+                    }
+                    q
+                }
+                None => kinds.clone(),
+            };
+            if test == Test::QualifiedShare && qualifiers.is_empty() && r.min_grade.is_none() {
+                // The old key public_benefit_share meant the 普惠 share.
+                if r.test != "public_benefit_share" {
+                    return Err(rerr(
+                        "qualified_share needs 'qualifiers' (the share of capacity meeting them)"
+                            .into(),
+                    ));
+                }
             }
+            let qualifiers = if test == Test::QualifiedShare
+                && r.test == "public_benefit_share"
+                && qualifiers.is_empty()
+            {
+                vec![Qualifier::PublicBenefit]
+            } else {
+                qualifiers
+            };
             if !(r.target.is_finite() && r.target >= 0.0) {
                 return Err(rerr(format!(
                     "target must be zero or positive, not {}",
                     r.target
                 )));
             }
-            let share = !matches!(test, Test::PlacesPer1000 | Test::Presence);
+            let share = test.is_share() || scope == Scope::Share;
             if share && r.target > 1.0 {
                 return Err(rerr(format!(
                     "target {} is a share and must be between 0 and 1 (e.g. 0.9 for 90 %)",
                     r.target
                 )));
             }
+            if let Some(y) = r.deadline {
+                if !(1990..=2100).contains(&y) {
+                    return Err(rerr(format!("deadline {y} is not a year")));
+                }
+            }
+            let area = match r.area.as_deref() {
+                None | Some("all") => Area::All,
+                Some("central_urban") => Area::CentralUrban,
+                Some(a) => {
+                    return Err(rerr(format!("unknown area '{a}' (all, central_urban)")));
+                }
+            };
+            if matches!(test, Test::PlacesPer1000 | Test::BedsPer1000) && r.group.is_none() {
+                return Err(rerr(
+                    "a per-1000 rule needs its population base: group = total | aged_60plus | aged_0_3"
+                        .into(),
+                ));
+            }
+            let childcare = kinds.iter().all(|k| k.is_childcare());
             let group = match &r.group {
                 Some(g) => AgeGroup::parse(g).ok_or_else(|| {
                     rerr(format!(
                         "unknown group '{g}' (total, aged_60plus, aged_0_3)"
                     ))
                 })?,
-                None if kinds.iter().all(|k| k.is_childcare()) => AgeGroup::Aged0to3,
+                None if test == Test::BedsPer1000 => AgeGroup::Aged60plus,
+                None if test == Test::PlacesPer1000 => AgeGroup::Total,
+                None if childcare => AgeGroup::Aged0to3,
                 None if test == Test::PopulationWithin => AgeGroup::Aged60plus,
                 None => AgeGroup::Total,
             };
+            let mut follows_walk = false;
             let distance = if test == Test::PopulationWithin {
                 let d = match (r.distance_m, r.minutes, r.speed_m_s) {
                     (Some(m), None, None) => Distance::radius(m),
                     (None, Some(t), s) => Distance::walk(t, s.unwrap_or(settings.walk_speed_m_s)),
                     (None, None, Some(s)) => Distance::walk(settings.walk_minutes, s),
-                    (None, None, None) if kinds.iter().all(|k| k.is_childcare()) => {
-                        Distance::radius(settings.nursery_radius_m)
+                    (None, None, None) if childcare => Distance::radius(settings.nursery_radius_m),
+                    (None, None, None) => {
+                        follows_walk = true;
+                        settings.walk()
                     }
-                    (None, None, None) => settings.walk(),
                     _ => {
                         return Err(rerr(
                             "give either distance_m or minutes (with optional speed_m_s), not both"
@@ -466,6 +810,12 @@ impl RuleSet {
             } else {
                 None
             };
+            let citation = cite(&r.citation);
+            if citation.document.trim().is_empty() || citation.clause.trim().is_empty() {
+                return Err(rerr(
+                    "citation needs a document (here or the preset's) and a clause".into(),
+                ));
+            }
             if rules.iter().any(|x: &Rule| x.id == r.id) {
                 return Err(rerr("duplicate rule id".into()));
             }
@@ -474,33 +824,57 @@ impl RuleSet {
                 title_zh: r.title_zh.clone(),
                 title_en: r.title_en.clone(),
                 test,
+                scope,
                 levels,
                 kinds,
+                qualifiers,
+                min_grade: r.min_grade,
+                qualified_kinds,
                 target: r.target,
+                target_user_set: r.target_user_set,
+                deadline: r.deadline,
+                area,
                 group,
                 distance,
-                clause: r.clause.clone(),
+                follows_walk,
+                citation,
+                convention: r.convention,
+                binding: r.binding,
             });
         }
+        let not_modelled = f
+            .not_modelled
+            .iter()
+            .map(|n| NotModelled {
+                id: n.id.clone(),
+                title_zh: n.title_zh.clone(),
+                title_en: n.title_en.clone(),
+                citation: cite(&n.citation),
+                reason: n.reason.clone(),
+            })
+            .collect();
         Ok(RuleSet {
-            id: f.id,
-            title_zh: f.title_zh,
-            title_en: f.title_en,
-            source: f.source,
+            id: f.id.clone(),
+            title_zh: f.title_zh.clone(),
+            title_en: f.title_en.clone(),
+            document: f.document.clone(),
+            number: f.number.clone(),
+            issuer: f.issuer.clone(),
+            date: f.date.clone(),
             settings,
             rules,
+            not_modelled,
         })
     }
 
     /// Re-derives walking distances after the user changed time or speed in the settings,
     /// for rules that follow the settings (those without their own distance).
     pub fn set_walk(&mut self, minutes: f64, speed_m_s: f64) {
-        let old = self.settings.walk();
         self.settings.walk_minutes = minutes;
         self.settings.walk_speed_m_s = speed_m_s;
         let new = self.settings.walk();
         for r in &mut self.rules {
-            if r.distance == Some(old) {
+            if r.follows_walk {
                 r.distance = Some(new);
             }
         }
@@ -512,58 +886,71 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_presets_parse_and_cite_a_seed() {
-        for (name, _) in PRESETS {
+    fn all_presets_parse_and_cite_documents_not_files() {
+        for (name, text) in PRESETS {
             let s = RuleSet::preset(name).unwrap();
             assert_eq!(s.id, name);
             assert!(!s.rules.is_empty());
+            assert!(!s.document.is_empty(), "{name}");
+            // No seed file name or repository path anywhere a user could see it.
+            for bad in [".txt", "seeds/", "../shared", "seed 0"] {
+                assert!(!text.contains(bad), "{name} mentions {bad}");
+            }
             for r in &s.rules {
-                assert!(!r.clause.source.is_empty(), "{name}/{}", r.id);
-                assert!(!r.clause.section.is_empty(), "{name}/{}", r.id);
+                let c = &r.citation;
+                assert!(!c.document.is_empty(), "{name}/{}", r.id);
+                assert!(!c.clause.is_empty(), "{name}/{}", r.id);
+                assert!(!c.quote.is_empty(), "{name}/{}", r.id);
+                assert!(c.cite().starts_with('《'), "{}", c.cite());
+                if r.convention {
+                    assert!(c.number.contains("50180"), "{name}/{}", r.id);
+                }
             }
         }
+        let h = RuleSet::preset("heihe-2022").unwrap();
+        let r = h
+            .rules
+            .iter()
+            .find(|r| r.id == "nursery_places_per_1000")
+            .unwrap();
+        assert_eq!(
+            r.citation.cite(),
+            "《黑河市“一老一小”整体解决方案》(黑市政办规〔2022〕10号) 二(二); 主要发展指标 6 (约束性)"
+        );
+        assert_eq!((r.scope, r.deadline), (Scope::Aggregate, Some(2025)));
+        assert!(!h.not_modelled.is_empty());
     }
 
     #[test]
     fn bad_presets_name_the_rule_and_field() {
         let base = |rule: &str| {
-            format!("id='x'\ntitle_zh='x'\ntitle_en='x'\n[[rules]]\nid='r1'\ntitle_zh='a'\ntitle_en='a'\nclause={{source='s.txt',section='1'}}\n{rule}")
+            format!("id='x'\ntitle_zh='x'\ntitle_en='x'\ndocument='规划'\n[[rules]]\nid='r1'\ntitle_zh='a'\ntitle_en='a'\ncitation={{clause='1',quote='q'}}\n{rule}")
         };
-        let e = RuleSet::parse(
-            &base("test='presence'\nlevel='community'\nkinds=['daycare_room']\ntarget=1"),
-            "f.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = |rule: &str| RuleSet::parse(&base(rule), "f.toml").unwrap_err().to_string();
+        let m = e("test='presence'\nlevel='community'\nkinds=['daycare_room']\ntarget=1");
         assert!(
-            e.contains("f.toml") && e.contains("r1") && e.contains("daycare_room"),
-            "{e}"
+            m.contains("f.toml") && m.contains("r1") && m.contains("daycare_room"),
+            "{m}"
         );
-        let e = RuleSet::parse(
-            &base("test='presence'\nlevel='parish'\nkinds=['day_care']\ntarget=1"),
-            "f.toml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("unknown level 'parish'"), "{e}");
-        let e = RuleSet::parse(
-            &base("test='presence_share'\nlevel='community'\nkinds=['day_care']\ntarget=-0.5"),
-            "f.toml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("target must be zero or positive"), "{e}");
-        let e = RuleSet::parse(
-            &base("test='presence_share'\nlevel='community'\nkinds=['day_care']\ntarget=90"),
-            "f.toml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("0.9 for 90 %"), "{e}");
-        let e = RuleSet::parse(&base("test='population_within'\nlevel='community'\nkinds=['day_care']\ntarget=1\ndistance_m=0"), "f.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("distance must be positive"), "{e}");
+        let m = e("test='presence'\nlevel='parish'\nkinds=['day_care']\ntarget=1");
+        assert!(m.contains("unknown level 'parish'"), "{m}");
+        let m = e("test='presence_share'\nlevel='community'\nkinds=['day_care']\ntarget=-0.5");
+        assert!(m.contains("target must be zero or positive"), "{m}");
+        let m = e("test='presence_share'\nlevel='community'\nkinds=['day_care']\ntarget=90");
+        assert!(m.contains("0.9 for 90 %"), "{m}");
+        let m = e("test='population_within'\nlevel='community'\nkinds=['day_care']\ntarget=1\ndistance_m=0");
+        assert!(m.contains("distance must be positive"), "{m}");
+        // Scope, qualifier and population base are checked, naming file and rule.
+        let m = e("test='presence'\nscope='citywide'\nlevel='community'\nkinds=['day_care']\ntarget=1");
+        assert!(m.contains("f.toml") && m.contains("r1") && m.contains("unknown scope 'citywide'"), "{m}");
+        let m = e("test='capacity_total'\nscope='per_unit'\nlevel='county'\nkinds=['nursery']\ntarget=5");
+        assert!(m.contains("does not apply"), "{m}");
+        let m = e("test='presence'\nlevel='township'\nkinds=['township_institution']\nqualifiers=['shiny']\ntarget=1");
+        assert!(m.contains("r1") && m.contains("unknown qualifier 'shiny'"), "{m}");
+        let m = e("test='places_per_1000'\nscope='aggregate'\nlevel='county'\nkinds=['nursery']\ntarget=4.5");
+        assert!(m.contains("r1") && m.contains("population base"), "{m}");
+        let m = e("test='presence'\nlevel='county'\nkinds=['day_care']\narea='downtown'\ntarget=1");
+        assert!(m.contains("unknown area 'downtown'"), "{m}");
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub const MODEL_FIELDS: &[&str] = &[
     "beds",
     "nursery_places",
     "public_benefit",
+    "standardised",
+    "public",
+    "comprehensive",
+    "demonstration",
+    "grade",
+    "nursing_beds",
+    "renovation",
+    "central_urban",
     "status",
     "synthetic",
     "capacity_estimated",
@@ -105,6 +113,14 @@ pub fn default_names(field: &str) -> &'static [&'static str] {
         "beds" => &["beds", "床位", "床位数", "设计床位"],
         "nursery_places" => &["nursery_places", "places", "托位", "托位数"],
         "public_benefit" => &["public_benefit", "普惠", "是否普惠", "普惠性"],
+        "standardised" => &["standardised", "standardized", "标准化", "是否标准化"],
+        "public" => &["public", "公办", "是否公办", "公办民办"],
+        "comprehensive" => &["comprehensive", "综合功能", "具备综合功能", "是否具备综合功能"],
+        "demonstration" => &["demonstration", "示范", "示范性", "是否示范"],
+        "grade" => &["grade", "等级", "星级", "评定等级"],
+        "nursing_beds" => &["nursing_beds", "护理型床位", "护理型床位数", "护理床位"],
+        "renovation" => &["renovation", "是否改造", "改造提升"],
+        "central_urban" => &["central_urban", "中心城区", "是否中心城区"],
         "status" => &["status", "状态", "建设状态", "build_type", "建设性质"],
         "synthetic" => &["synthetic"],
         "capacity_estimated" => &["capacity_estimated"],
@@ -259,10 +275,31 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_f64().map(|x| x != 0.0),
         Value::String(s) => match s.trim().to_lowercase().as_str() {
-            "true" | "yes" | "y" | "1" | "是" | "普惠" | "t" => Some(true),
-            "false" | "no" | "n" | "0" | "否" | "非普惠" | "f" => Some(false),
+            "true" | "yes" | "y" | "1" | "是" | "普惠" | "t" | "有" | "√" => Some(true),
+            "false" | "no" | "n" | "0" | "否" | "非普惠" | "f" | "无" | "×" => Some(false),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// Parses a grade (等级): 1, "1", "一级", "一星级", "三星" → 1, 1, 1, 1, 3.
+pub fn parse_grade(v: &Value) -> Option<u8> {
+    match v {
+        Value::Number(n) => n.as_f64().filter(|x| *x >= 0.0 && *x < 10.0).map(|x| x as u8),
+        Value::String(s) => {
+            let t = s.trim();
+            let t = t
+                .trim_end_matches("级")
+                .trim_end_matches("星")
+                .trim_end_matches("星级");
+            let t = t.trim_end_matches('星');
+            if let Ok(x) = t.parse::<u8>() {
+                return (x < 10).then_some(x);
+            }
+            let digits = ["零", "一", "二", "三", "四", "五"];
+            digits.iter().position(|d| *d == t).map(|i| i as u8)
+        }
         _ => None,
     }
 }

@@ -361,7 +361,95 @@ pub(crate) fn load_manifest(
     }
     resolve_parents(&mut ds);
     resolve_facility_joins(&mut ds);
+    apply_plan_context(&mut ds, manifest, source)?;
     Ok(ds)
+}
+
+/// The manifest's central-urban codes, known totals and declared facility kinds.
+fn apply_plan_context(ds: &mut Dataset, manifest: &Manifest, source: &Path) -> Result<()> {
+    for code in &manifest.central_urban {
+        let hits: Vec<usize> = ds
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| canonical_code(&u.code, u.level) == canonical_code(code, u.level))
+            .map(|(i, _)| i)
+            .collect();
+        if hits.is_empty() {
+            ds.warnings.push(LoadWarning::new(
+                source,
+                None,
+                Some("central_urban".into()),
+                Said::new(
+                    format!("no unit has code {code}; not marked central urban"),
+                    format!("没有代码为 {code} 的单元；未标记为中心城区"),
+                ),
+            ));
+        }
+        for i in hits {
+            ds.units[i].central_urban = Some(true);
+        }
+    }
+    for (i, t) in manifest.known_totals.iter().enumerate() {
+        let label = format!("known_totals[{i}] ({})", t.label);
+        let mut kinds = Vec::new();
+        for k in &t.kinds {
+            kinds.push(FacilityKind::parse(k).ok_or_else(|| {
+                manifest_err(source, format!("{label}: unknown facility kind '{k}'"))
+            })?);
+        }
+        if kinds.is_empty() {
+            return Err(manifest_err(source, format!("{label}: needs 'kinds'")));
+        }
+        let mut qualifiers = Qualifiers::default();
+        for (k, v) in &t.qualifiers {
+            let q = Qualifier::parse(k).ok_or_else(|| {
+                manifest_err(
+                    source,
+                    format!("{label}: unknown qualifier '{k}' (standardised, public, public_benefit, comprehensive, demonstration)"),
+                )
+            })?;
+            qualifiers.set(q, Some(*v));
+        }
+        for (name, v) in [
+            ("facilities", t.facilities),
+            ("capacity", t.capacity),
+            ("nursing_beds", t.nursing_beds),
+        ] {
+            if v.is_some_and(|x| !(x.is_finite() && x >= 0.0)) {
+                return Err(manifest_err(
+                    source,
+                    format!("{label}: {name} must be zero or positive"),
+                ));
+            }
+        }
+        ds.known_totals.push(KnownTotal {
+            label: t.label.clone(),
+            kinds,
+            facilities: t.facilities,
+            capacity: t.capacity,
+            nursing_beds: t.nursing_beds,
+            qualifiers,
+            year: t.year,
+            at_least: t.at_least,
+            source: t.source.clone(),
+        });
+    }
+    for spec in &manifest.layers {
+        let role = parse_role(spec.role.trim());
+        if !matches!(role, Some(LayerRole::Facilities)) {
+            continue;
+        }
+        for k in spec.kinds.iter().chain(spec.kind.as_ref()) {
+            let kind = FacilityKind::parse(k).ok_or_else(|| {
+                manifest_err(source, format!("layer {}: unknown facility kind '{k}'", spec.path))
+            })?;
+            if !ds.declared_kinds.contains(&kind) {
+                ds.declared_kinds.push(kind);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks plausibility on the first coordinate, then converts every vertex.
@@ -457,6 +545,36 @@ fn num(
             None
         }
     }
+}
+
+/// A yes/no qualifier column (标准化, 公办, 普惠 …). A value that is not yes/no in any
+/// spelling we know is kept as unknown, with a warning: never read as "no".
+fn flag(
+    m: &FieldMapping,
+    props: &Map<String, Value>,
+    field: &str,
+    warn: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<bool> {
+    let (key, v) = m.get(props, field)?;
+    let text = super::fields::value_text(v);
+    let special = match (field, text.as_str()) {
+        ("public", "公办" | "公立" | "公建公营" | "公建民营") => Some(true),
+        ("public", "民办" | "私立" | "民营") => Some(false),
+        ("standardised", "标准化") => Some(true),
+        ("demonstration", "示范" | "示范性") => Some(true),
+        _ => None,
+    };
+    let b = special.or_else(|| parse_bool(v));
+    if b.is_none() {
+        warn(
+            Some(key),
+            Said::new(
+                format!("'{text}' is not yes/no (是/否, 1/0, true/false, Y/N); kept as unknown"),
+                format!("“{text}”不是是/否（是/否、1/0、true/false、Y/N）；按未知处理"),
+            ),
+        );
+    }
+    b
 }
 
 fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
@@ -653,6 +771,7 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     population_source: mapping
                         .text(&props, "population_source")
                         .or_else(|| spec.population_source.clone()),
+                    central_urban: flag(&mapping, &props, "central_urban", &mut w),
                     layer: layer_id,
                     attributes: props,
                 });
@@ -775,6 +894,25 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     .get(&props, "year")
                     .and_then(|(_, v)| parse_count(v).ok())
                     .map(|y| y as i32);
+                let mut qualifiers = Qualifiers::default();
+                for q in Qualifier::ALL {
+                    qualifiers.set(q, flag(&mapping, &props, q.key(), &mut w));
+                }
+                if let Some((key, v)) = mapping.get(&props, "grade") {
+                    qualifiers.grade = super::fields::parse_grade(v);
+                    if qualifiers.grade.is_none() {
+                        let t = super::fields::value_text(v);
+                        w(
+                            Some(key),
+                            Said::new(
+                                format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
+                                format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
+                            ),
+                        );
+                    }
+                }
+                let nursing_beds = num(&mapping, &props, "nursing_beds", &mut w);
+                let renovation = flag(&mapping, &props, "renovation", &mut w).unwrap_or(false);
                 ds.facilities.push(Facility {
                     id: FacilityId(ds.facilities.len() as u32),
                     source_id: mapping
@@ -784,9 +922,9 @@ fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                     kind,
                     capacity,
                     capacity_estimated,
-                    public_benefit: mapping
-                        .get(&props, "public_benefit")
-                        .and_then(|(_, v)| parse_bool(v)),
+                    nursing_beds,
+                    qualifiers,
+                    renovation,
                     status,
                     synthetic,
                     location,

@@ -19,8 +19,36 @@ pub struct Manifest {
     pub attribution: Vec<String>,
     #[serde(default)]
     pub layers: Vec<LayerSpec>,
+    /// Unit codes of the central urban area (中心城区); their descendants belong to it too.
+    #[serde(default)]
+    pub central_urban: Vec<String>,
+    /// Existing stock a source reports without locations.
+    #[serde(default)]
+    pub known_totals: Vec<KnownTotalSpec>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
+}
+
+/// `[[known_totals]]`: e.g. "128 institutions with 12,080 beds at end-2020" from a plan.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownTotalSpec {
+    pub label: String,
+    /// Facility kinds the figure may contain (one or more).
+    pub kinds: Vec<String>,
+    pub facilities: Option<f64>,
+    /// Beds (elderly care) or places (nurseries).
+    pub capacity: Option<f64>,
+    pub nursing_beds: Option<f64>,
+    pub year: Option<i32>,
+    /// The figure is a floor (e.g. only those built in one period), not the whole stock.
+    #[serde(default)]
+    pub at_least: bool,
+    /// A citation: 《title》文号 clause.
+    pub source: String,
+    /// Qualifiers true of every facility in the figure (e.g. public = true).
+    #[serde(default)]
+    pub qualifiers: BTreeMap<String, bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -35,6 +63,9 @@ pub struct LayerSpec {
     pub level: Option<String>,
     /// facilities: default kind when features carry none.
     pub kind: Option<String>,
+    /// facilities: the kinds this layer lists completely (so none found means none exist).
+    #[serde(default)]
+    pub kinds: Vec<String>,
     /// facilities: default status (existing | planned | proposed).
     pub status: Option<String>,
     /// Display name of the layer.

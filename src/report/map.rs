@@ -31,6 +31,20 @@ pub const FONT_FAMILY: &str = "WenQuanYi Micro Hei";
 pub type Rgba = [u8; 4];
 
 /// Rule status → colour: green meets, red fails, grey not evaluated.
+/// The colour of a verdict: unknown is its own colour (sand), never the colour of failure.
+pub fn verdict_rgba(status: crate::coverage::analysis::Status) -> Rgba {
+    use crate::coverage::analysis::Status;
+    match status {
+        Status::Pass => status_rgba(Some(true)),
+        Status::Fail => status_rgba(Some(false)),
+        Status::Unknown => UNKNOWN_RGBA,
+        Status::NotEvaluable => status_rgba(None),
+    }
+}
+
+/// Units whose verdict the data cannot decide (no data on existing facilities …).
+pub const UNKNOWN_RGBA: Rgba = [214, 190, 100, 100];
+
 pub fn status_rgba(pass: Option<bool>) -> Rgba {
     match pass {
         Some(true) => [46, 158, 79, 110],
@@ -91,14 +105,15 @@ pub fn unit_fill(report: &Report, unit: UnitId, rule: Option<&str>) -> Option<Rg
             Some(st) if is_share_rule(report, rule) && st.pass.is_some() => {
                 share_rgba(st.value.unwrap_or(0.0))
             }
-            Some(st) => status_rgba(st.pass),
+            Some(st) => verdict_rgba(st.status),
             None => status_rgba(None),
         },
-        None => status_rgba(match super::unit_status(ur) {
-            "pass" => Some(true),
-            "fail" => Some(false),
-            _ => None,
-        }),
+        None => match super::unit_status(ur) {
+            "pass" => status_rgba(Some(true)),
+            "fail" => status_rgba(Some(false)),
+            "unknown" => UNKNOWN_RGBA,
+            _ => status_rgba(None),
+        },
     })
 }
 
@@ -125,15 +140,16 @@ pub fn choropleth_legend(
         ]
         .iter()
         .map(|(v, l)| (share_rgba(*v), l.to_string()))
-        .chain(std::iter::once((
-            status_rgba(None),
-            t("无法评估", "Not evaluated"),
-        )))
+        .chain([
+            (UNKNOWN_RGBA, t("未知（数据不足）", "Unknown (data lacking)")),
+            (status_rgba(None), t("无法评估", "Not evaluated")),
+        ])
         .collect()
     } else {
         vec![
             (status_rgba(Some(true)), t("达标", "Meets")),
             (status_rgba(Some(false)), t("未达标", "Fails")),
+            (UNKNOWN_RGBA, t("未知（数据不足）", "Unknown (data lacking)")),
             (status_rgba(None), t("无法评估", "Not evaluated")),
         ]
     };

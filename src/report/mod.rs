@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::coverage::analysis::{Report, UnitResult};
+use crate::coverage::analysis::{thousands, Report, RuleResult, Status, UnitResult};
 use crate::io::geojson::{geometry_value, write_atomic};
 use crate::model::Dataset;
 use crate::{Error, Result};
@@ -23,12 +23,22 @@ pub fn to_json(report: &Report) -> Value {
         .map(|r| {
             json!({
                 "id": r.id, "title": r.title, "title_en": r.title_en, "test": r.test,
-                "level": r.level, "kinds": r.kinds, "target": r.target, "achieved": r.achieved,
-                "units_total": r.units_total, "units_meeting": r.units_meeting, "pass": r.pass,
+                "scope": r.scope, "status": r.status, "value": r.value,
+                "range": r.range.map(|(lo, hi)| json!([lo, hi])),
+                "level": r.level, "kinds": r.kinds, "qualifiers": r.qualifiers,
+                "target": r.target, "target_user_set": r.target_user_set,
+                "achieved": r.achieved,
+                "units_total": r.units_total, "units_meeting": r.units_meeting,
+                "units_unknown": r.units_unknown, "pass": r.status == Status::Pass,
+                "deadline": r.deadline, "due": r.due, "area": r.area,
+                "base": r.base, "base_population": r.base_population,
+                "amount": r.amount, "amount_upper": r.amount_upper,
+                "explain": r.explain_en, "explain_zh": r.explain_zh,
                 "distance_m": r.distance_m, "distance": r.distance, "group": r.group,
                 "people_covered": r.people_covered, "people_total": r.people_total,
                 "people_overclaimed": r.people_overclaimed,
-                "clause": r.clause, "notes": r.notes,
+                "citation": r.citation, "cite": r.citation.cite(),
+                "convention": r.convention, "binding": r.binding, "notes": r.notes,
             })
         })
         .collect();
@@ -37,6 +47,8 @@ pub fn to_json(report: &Report) -> Value {
         "dataset": report.dataset,
         "preset": report.preset,
         "preset_title": report.preset_title,
+        "preset_citation": report.preset_citation,
+        "year": report.year,
         "mode": report.mode,
         "statuses_counted": report.statuses_counted,
         "rules": rules,
@@ -45,6 +57,11 @@ pub fn to_json(report: &Report) -> Value {
         "demand": report.demand,
         "uncovered": report.uncovered,
         "skipped": report.skipped,
+        "not_checked": report.not_checked.iter().map(|n| json!({
+            "id": n.id, "title": n.title_zh, "title_en": n.title_en,
+            "citation": n.citation, "cite": n.citation.cite(), "reason": n.reason,
+        })).collect::<Vec<_>>(),
+        "planned_year_unknown": report.planned_year_unknown,
     })
 }
 
@@ -68,16 +85,19 @@ pub fn write_json(report: &Report, path: &Path) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Overall status of a unit: "fail" if any evaluated rule fails, "pass" if all evaluated
-/// rules pass, "not_evaluated" if none applies.
+/// Overall status of a unit: "fail" if any rule fails there, else "unknown" if any is
+/// unknown, "pass" if all judged rules pass, "not_evaluated" if none applies. No data is
+/// never "fail".
 pub fn unit_status(u: &UnitResult) -> &'static str {
-    let evaluated: Vec<bool> = u.rules.values().filter_map(|s| s.pass).collect();
-    if evaluated.is_empty() {
-        "not_evaluated"
-    } else if evaluated.iter().all(|p| *p) {
+    let st: Vec<Status> = u.rules.values().map(|s| s.status).collect();
+    if st.contains(&Status::Fail) {
+        "fail"
+    } else if st.contains(&Status::Unknown) {
+        "unknown"
+    } else if st.contains(&Status::Pass) {
         "pass"
     } else {
-        "fail"
+        "not_evaluated"
     }
 }
 
@@ -109,6 +129,7 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
             json!(match status {
                 "pass" => "#2e9e4f",
                 "fail" => "#d43d2f",
+                "unknown" => "#c9b458",
                 _ => "#9e9e9e",
             }),
         );
@@ -121,6 +142,7 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
             json!(u.nursery_places_per_1000),
         );
         for (id, s) in &u.rules {
+            props.insert(format!("{id}.status"), json!(s.status));
             props.insert(format!("{id}.pass"), json!(s.pass));
             props.insert(format!("{id}.deficit"), json!(s.deficit));
         }
@@ -185,7 +207,7 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
     .map(|s| s.to_string())
     .collect();
     for id in &rule_ids {
-        head.push(format!("{id}.pass"));
+        head.push(format!("{id}.status"));
         head.push(format!("{id}.deficit"));
     }
     let mut rows = vec![head];
@@ -206,7 +228,7 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
         for id in &rule_ids {
             match u.rules.get(*id) {
                 Some(s) => {
-                    r.push(s.pass.map(|p| p.to_string()).unwrap_or_default());
+                    r.push(s.status.key().into());
                     r.push(opt(s.deficit));
                 }
                 None => {
@@ -221,16 +243,21 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
         "id",
         "title",
         "test",
+        "scope",
         "level",
         "kinds",
+        "qualifiers",
         "target",
-        "achieved",
+        "value",
+        "value_upper",
+        "status",
+        "deadline",
         "units_total",
         "units_meeting",
-        "pass",
+        "units_unknown",
         "distance_m",
-        "clause_source",
-        "clause_section",
+        "citation",
+        "quote",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -240,16 +267,21 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
             r.id.clone(),
             r.title.clone(),
             r.test.into(),
+            r.scope.key().into(),
             r.level.clone(),
             r.kinds.join(";"),
+            r.qualifiers.join(";"),
             r.target.to_string(),
-            opt(r.achieved),
+            opt(r.value),
+            opt(r.range.and_then(|x| x.1)),
+            r.status.key().into(),
+            r.deadline.map(|d| d.to_string()).unwrap_or_default(),
             r.units_total.to_string(),
             r.units_meeting.to_string(),
-            r.pass.map(|p| p.to_string()).unwrap_or_default(),
+            r.units_unknown.to_string(),
             opt(r.distance_m),
-            r.clause.source.clone(),
-            r.clause.section.clone(),
+            r.citation.cite(),
+            r.citation.quote.clone(),
         ]);
     }
     let mut urows = vec![vec![
@@ -283,6 +315,17 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// A rule's value as a reader expects it: "4.52/千人", "62.0%", "5,200".
+fn value_text(r: &RuleResult, v: f64, english: bool) -> String {
+    match r.test {
+        "places_per_1000" | "beds_per_1000" => {
+            format!("{v:.2}{}", if english { "/1000" } else { "/千人" })
+        }
+        "capacity_total" | "count" => thousands(v),
+        _ => pct(v),
+    }
 }
 
 /// The readable report the CLI prints: rules with verdicts and clauses, the worst units, the
@@ -323,49 +366,137 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
         report.demand.pop_0_3
     );
     let _ = writeln!(s);
+    if let Some(y) = report.year {
+        let _ = writeln!(
+            s,
+            "{} {y}{}",
+            t("情景年份", "Scenario year"),
+            t(
+                "：现有设施加上该年及以前完成的规划项目",
+                ": existing facilities plus planned projects completed by then"
+            )
+        );
+    }
+    let _ = writeln!(s, "{} {}", t("规划依据", "Plan"), report.preset_citation);
+    let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:<4} {} {:>12} {:>10} {:>10} {:>9}",
+        "{:<4} {} {:>10} {:>16} {:>12} {:>6} {:>9}",
         "",
         truncate(t("规则", "Rule"), 44),
-        t("达标单元", "Units met"),
-        t("实际", "Achieved"),
+        t("范围", "Scope"),
+        t("实际", "Value"),
         t("目标", "Target"),
+        t("期限", "Due"),
         t("结论", "Result")
     );
     for r in &report.rules {
-        let verdict = match r.pass {
-            Some(true) => t("达标", "PASS"),
-            Some(false) => t("未达标", "FAIL"),
-            None => t("无法评估", "n/a"),
-        };
-        let fmt_v = |v: f64| {
-            if r.test == "places_per_1000" {
-                format!("{v:.2}{}", t("/千人", "/1000"))
-            } else {
-                pct(v)
+        let verdict = if english { r.status.en() } else { r.status.zh() };
+        let fmt_v = |v: f64| value_text(r, v, english);
+        let target = match r.test {
+            "presence" if r.scope == crate::coverage::rules::Scope::PerUnit => {
+                format!("≥{} {}", r.target, t("每单元", "each"))
             }
+            _ => fmt_v(r.target),
         };
-        let target = if r.test == "presence" {
-            format!("≥{}", r.target)
-        } else {
-            fmt_v(r.target)
+        let value = match (r.value, r.range) {
+            (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
+                format!("{}–{}", fmt_v(v), fmt_v(h))
+            }
+            (Some(v), Some((_, None))) => format!("≥{}", fmt_v(v)),
+            (Some(v), _) => fmt_v(v),
+            (None, _) => "-".into(),
         };
         let title = if english { &r.title_en } else { &r.title };
         let _ = writeln!(
             s,
-            "{:<4} {} {:>12} {:>10} {:>10} {:>9}",
-            match r.pass {
-                Some(true) => "✔",
-                Some(false) => "✘",
-                None => "·",
+            "{:<4} {} {:>10} {:>16} {:>12} {:>6} {:>9}",
+            match r.status {
+                Status::Pass => "✔",
+                Status::Fail => "✘",
+                Status::Unknown => "?",
+                Status::NotEvaluable => "·",
             },
             truncate(title, 44),
-            format!("{}/{}", r.units_meeting, r.units_total),
-            r.achieved.map(fmt_v).unwrap_or("-".into()),
-            target,
+            if english { r.scope.en() } else { r.scope.zh() },
+            value,
+            format!(
+                "{target}{}",
+                if r.target_user_set {
+                    t("（用户设定）", " (user)")
+                } else {
+                    ""
+                }
+            ),
+            r.deadline.map(|d| d.to_string()).unwrap_or("-".into()),
             verdict
         );
+        if let Some(due) = r.due {
+            if !due {
+                let _ = writeln!(
+                    s,
+                    "     {}",
+                    t(
+                        "该目标期限晚于情景年份，尚未到期",
+                        "not yet due in the scenario year"
+                    )
+                );
+            }
+        }
+        if matches!(r.scope, crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share)
+            && r.units_total > 0
+        {
+            let _ = writeln!(
+                s,
+                "     {}: {}/{}{}",
+                t("达标单元", "units passing"),
+                r.units_meeting,
+                r.units_total,
+                if r.units_unknown > 0 {
+                    format!(" · {} {}", r.units_unknown, t("个未知", "unknown"))
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if !r.qualifiers.is_empty() {
+            let _ = writeln!(
+                s,
+                "     {}: {}",
+                t("限定", "qualified"),
+                r.qualifiers
+                    .iter()
+                    .filter_map(|q| crate::model::Qualifier::parse(q))
+                    .map(|q| if english { q.en() } else { q.zh() })
+                    .collect::<Vec<_>>()
+                    .join(if english { ", " } else { "、" })
+            );
+        }
+        if let (Some(amount), true) = (r.amount, r.base.is_some() || r.test == "capacity_total") {
+            let unit_word = if r.kinds.iter().all(|k| *k == "nursery") {
+                t("托位", "places")
+            } else {
+                t("张床位", "beds")
+            };
+            let _ = writeln!(
+                s,
+                "     {}: {} {}{}",
+                t("合计", "total"),
+                thousands(amount),
+                unit_word,
+                match r.amount_upper {
+                    Some(h) if (h - amount).abs() > 1e-9 => format!(" – {}", thousands(h)),
+                    Some(_) => String::new(),
+                    None => t("（下限：另有未知部分）", " (lower bound: more unknown)").into(),
+                }
+            );
+        }
+        if let Some(b) = &r.base {
+            let _ = writeln!(s, "     {}: {}", t("人口基数", "population base"), b);
+        }
+        if let Some(a) = &r.area {
+            let _ = writeln!(s, "     {}: {}", t("范围", "area"), a);
+        }
         if let Some(d) = &r.distance {
             let _ = writeln!(s, "     {}: {}", t("距离", "distance"), d);
         }
@@ -389,16 +520,46 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
                 o
             );
         }
+        let explain = if english { &r.explain_en } else { &r.explain_zh };
+        if let Some(e) = explain {
+            let _ = writeln!(s, "     {}: {}", t("说明", "why"), e);
+        }
         let _ = writeln!(
             s,
-            "     {}: {} {}",
+            "     {}: {}{}",
             t("依据", "clause"),
-            r.clause.source,
-            r.clause.section
+            r.citation.cite(),
+            if r.convention {
+                t("（规划惯例，非规划目标）", " (planning convention, not a plan target)")
+            } else {
+                ""
+            }
         );
         for n in &r.notes {
             let _ = writeln!(s, "     ! {n}");
         }
+    }
+    if !report.not_checked.is_empty() {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "{}", t("未检查的目标：", "Not checked:"));
+        for n in &report.not_checked {
+            let _ = writeln!(
+                s,
+                "  · {} — {} ({})",
+                if english { &n.title_en } else { &n.title_zh },
+                n.citation.cite(),
+                n.reason
+            );
+        }
+    }
+    if !report.planned_year_unknown.is_empty() {
+        let _ = writeln!(
+            s,
+            "{} {}: {}",
+            report.planned_year_unknown.len(),
+            t("个规划项目无年份（已计入，年份未知）", "planned projects have no year (counted, year unknown)"),
+            report.planned_year_unknown.join("; ")
+        );
     }
     let _ = writeln!(s);
     let sm = &report.summary;
@@ -423,9 +584,17 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             t("人", "people"),
             p,
             t("/千人", " per 1000"),
-            sm.nursery_places_short
-                .map(|x| format!(" · {} {:.0}", t("缺口", "short by"), x))
-                .unwrap_or_default()
+            if sm.nursery_places_lower_bound {
+                t(
+                    "（下限：现有托位不全在数据中）",
+                    " (a floor: existing places are not all in the data)",
+                )
+                .to_owned()
+            } else {
+                sm.nursery_places_short
+                    .map(|x| format!(" · {} {:.0}", t("缺口", "short by"), x))
+                    .unwrap_or_default()
+            }
         );
         if sm.nursery_places_estimated > 0.0 {
             let _ = writeln!(
@@ -469,17 +638,28 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
         }
         fails.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.code.cmp(&b.0.code)));
         let unit_word = match r.test {
-            "presence" | "presence_share" => t("缺设施", "missing"),
+            "presence" | "presence_share" | "count" => t("缺设施", "missing"),
             "places_per_1000" => t("缺托位", "places short"),
-            "public_benefit_share" => t("缺普惠托位", "public places short"),
+            "beds_per_1000" => t("缺床位", "beds short"),
+            "qualified_share" => t("缺合格容量", "qualified capacity short"),
+            "nursing_bed_share" => t("缺护理型床位", "nursing beds short"),
             _ => t("未覆盖人数", "people out of reach"),
         };
+        let diagnostic = matches!(
+            r.scope,
+            crate::coverage::rules::Scope::Aggregate | crate::coverage::rules::Scope::Count
+        ) && r.test != "population_within";
         let _ = writeln!(
             s,
-            "  {} ({} {}):",
+            "  {} ({} {}{}):",
             if english { &r.title_en } else { &r.title },
             fails.len(),
-            t("个单元未达标", "units fail")
+            t("个单元低于目标", "units below target"),
+            if diagnostic {
+                t("；诊断：缺口所在，不是结论", "; diagnostic: where the shortfall sits, not the verdict")
+            } else {
+                ""
+            }
         );
         for (u, d) in fails.iter().take(max_units) {
             let _ = writeln!(
@@ -548,7 +728,7 @@ pub fn gaps_csv(report: &Report, english: bool) -> String {
         "value",
         "target",
         "deficit",
-        "clause",
+        "citation",
     ]);
     for u in &report.units {
         for (id, st) in &u.rules {
@@ -571,9 +751,7 @@ pub fn gaps_csv(report: &Report, english: bool) -> String {
                 st.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
                 format!("{}", r.target),
                 st.deficit.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                format!("{} {}", r.clause.source, r.clause.section)
-                    .trim()
-                    .to_owned(),
+                r.citation.cite(),
             ]);
         }
     }

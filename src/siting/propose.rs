@@ -18,7 +18,8 @@ use crate::coverage::analysis::Analysis;
 use crate::coverage::rules::AgeGroup;
 use crate::coverage::{self, Accessibility, Report, RuleSet, Test};
 use crate::model::{
-    Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, LayerId, UnitId, UnitRef,
+    Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, LayerId, Qualifiers, UnitId,
+    UnitRef,
 };
 use crate::progress::{check, Progress};
 use crate::spatial::{point_tree, UnitIndexes};
@@ -62,6 +63,8 @@ pub struct ProposeOptions {
     pub quotas: bool,
     /// Count planned projects as built.
     pub include_planned: bool,
+    /// Scenario year (see `coverage::Options::year`).
+    pub year: Option<i32>,
     /// Minimum spacing between generated candidates; default a quarter of the radius.
     pub spacing_m: Option<f64>,
     /// Radius override when the preset has no reach rule for the kind.
@@ -80,6 +83,7 @@ impl Default for ProposeOptions {
             time_limit: 60.0,
             quotas: false,
             include_planned: false,
+            year: None,
             spacing_m: None,
             radius_m: None,
             modules: vec![80.0, 150.0],
@@ -233,6 +237,7 @@ pub fn propose(
     let copts = coverage::Options {
         include_planned: opts.include_planned,
         include_proposed: false,
+        year: opts.year,
     };
     // One demand model for the "before" report and the siting problem.
     let an = Analysis::prepare(ds, rules, &copts, progress)?;
@@ -644,7 +649,9 @@ pub fn propose(
                 kind: opts.kind,
                 capacity: places.as_ref().and_then(|p| p.get(j).copied()),
                 capacity_estimated: false,
-                public_benefit: None,
+                nursing_beds: None,
+                qualifiers: Qualifiers::default(),
+                renovation: false,
                 status: FacilityStatus::Proposed,
                 synthetic: false,
                 location: Some(c.location),
@@ -661,6 +668,7 @@ pub fn propose(
     let acopts = coverage::Options {
         include_planned: opts.include_planned,
         include_proposed: true,
+        year: opts.year,
     };
     let after = coverage::analyze(&after_ds, rules, &acopts, access, progress)?;
 
@@ -1054,7 +1062,7 @@ pub fn read_candidates(
         name: Some("candidates".into()),
         attribution: Vec::new(),
         layers: vec![spec],
-        extra: BTreeMap::new(),
+        ..Default::default()
     };
     let base = path.parent().unwrap_or(std::path::Path::new("."));
     let cds = crate::io::load::load_manifest(&manifest, base, path, &crate::progress::NoProgress)?;
