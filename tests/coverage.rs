@@ -559,7 +559,7 @@ proptest! {
         more.push(extra);
         let after = run(&random_ds(&pops, &more));
         for (b, a) in before.rules.iter().zip(&after.rules) {
-            if b.test == "public_benefit_share" {
+            if b.test == "qualified_share" {
                 // The 普惠 share can rightly fall when a non-普惠 nursery opens.
                 continue;
             }

@@ -1242,7 +1242,7 @@ impl Tally {
         let in_area = |u: UnitId| rule.area == Area::All || !marks || ds.is_central_urban(u);
         let mut t = Tally {
             any_data: false,
-            complete: rule.kinds.iter().all(|k| ds.has_existing_data(*k)),
+            complete: rule.kinds.iter().all(|k| ds.has_existing_data_in(*k, year)),
             unit_yes: vec![0.0; n],
             unit_maybe: vec![0.0; n],
             unit_cap_yes: vec![0.0; n],
@@ -1267,7 +1267,7 @@ impl Tally {
             totals_mixed: Vec::new(),
             notes: Vec::new(),
         };
-        t.any_data = rule.kinds.iter().any(|k| ds.has_existing_data(*k));
+        t.any_data = rule.kinds.iter().any(|k| ds.has_existing_data_in(*k, year));
         let mut outside = 0;
         for f in &ds.facilities {
             if !an.counted[f.id.index()] || !rule.kinds.contains(&f.kind) {
