@@ -812,7 +812,7 @@ impl Dataset {
     pub fn has_existing_data_in(&self, kind: FacilityKind, year: Option<i32>) -> bool {
         self.declared_kinds.contains(&kind)
             || self.known_totals.iter().any(|t| {
-                t.kinds.contains(&kind) && !year.is_some_and(|y| t.year.is_some_and(|ty| ty > y))
+                t.kinds.contains(&kind) && year.is_none_or(|y| t.year.is_none_or(|ty| ty <= y))
             })
             || self.facilities.iter().any(|f| {
                 f.kind == kind

@@ -37,7 +37,10 @@ fn harbin_report() {
     );
     // The synthetic layer declares it lists every centre: none means none.
     let c = rule(&r, "centre_per_district");
-    assert_eq!((c.units_total, c.units_meeting, c.pass), (5, 0, Some(false)));
+    assert_eq!(
+        (c.units_total, c.units_meeting, c.pass),
+        (5, 0, Some(false))
+    );
     assert_eq!(rule(&r, "day_care_per_community").pass, None);
     let c = rule(&r, "elderly_15min_circle");
     assert_eq!(c.distance_m, Some(900.0));
@@ -71,7 +74,10 @@ fn heihe_2025_scenario_with_the_planned_projects() {
     // No existing nursery has a location or a number of places (the plan gives 82
     // providers, no places): 0 places is a floor, never "0 per 1000, fail".
     let p0 = rule(&before, "nursery_places_per_1000");
-    assert_eq!((p0.status, p0.value, p0.amount_upper), (Status::Unknown, Some(0.0), None));
+    assert_eq!(
+        (p0.status, p0.value, p0.amount_upper),
+        (Status::Unknown, Some(0.0), None)
+    );
     let ds = carecircle::io::load_path(&repo("maps/heihe")).unwrap();
     let rules = RuleSet::preset("heihe-2022").unwrap();
     let y = |year| Options {
@@ -103,7 +109,10 @@ fn heihe_2025_scenario_with_the_planned_projects() {
     let d = aihui.rules["nursery_places_per_1000"].deficit.unwrap();
     assert!((d - (4.5 * 223.832 - 890.0)).abs() < 1e-6, "{d}");
     // A county below 4.5 is a diagnostic here, and its own status is unknown too.
-    assert_eq!(aihui.rules["nursery_places_per_1000"].status, Status::Unknown);
+    assert_eq!(
+        aihui.rules["nursery_places_per_1000"].status,
+        Status::Unknown
+    );
     // The city-level (黑河市) and 风景区 projects are in no county: said, not hidden.
     assert!(
         after
@@ -119,7 +128,10 @@ fn heihe_2025_scenario_with_the_planned_projects() {
     assert!(t.units_meeting > 0 && t.notes.iter().any(|n| n.contains("no shape")));
     assert_eq!(t.status, Status::Unknown);
     // No located elderly facilities in Heihe: the circle is not evaluated, not 0 %.
-    assert_eq!(rule(&after, "elderly_15min_circle").status, Status::NotEvaluable);
+    assert_eq!(
+        rule(&after, "elderly_15min_circle").status,
+        Status::NotEvaluable
+    );
     // 2022: only the projects due by then (summed with Python's csv module over rows
     // with year ≤ 2022: 2005 places).
     let y22 = analyze(&ds, &rules, &y(2022), &Euclidean, &NoProgress).unwrap();

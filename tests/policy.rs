@@ -49,8 +49,22 @@ fn fixture() -> Dataset {
     let mut ds = Dataset::empty("policy", 126.0);
     unit(&mut ds, "230001", UnitLevel::County, 0.0, None, true);
     unit(&mut ds, "230002", UnitLevel::County, 1000.0, None, true);
-    unit(&mut ds, "230001100", UnitLevel::Township, 0.0, Some(0), false);
-    unit(&mut ds, "230002100", UnitLevel::Township, 1000.0, Some(1), false);
+    unit(
+        &mut ds,
+        "230001100",
+        UnitLevel::Township,
+        0.0,
+        Some(0),
+        false,
+    );
+    unit(
+        &mut ds,
+        "230002100",
+        UnitLevel::Township,
+        1000.0,
+        Some(1),
+        false,
+    );
     ds
 }
 
@@ -134,7 +148,11 @@ fn aggregate_places_are_one_figure_for_the_jurisdiction() {
     assert_eq!(p.pass, Some(true));
     assert!(close(p.value.unwrap(), 4.55));
     assert_eq!(p.base_population, Some(20_000.0));
-    assert!(p.base.as_deref().unwrap().contains("20,000"), "{:?}", p.base);
+    assert!(
+        p.base.as_deref().unwrap().contains("20,000"),
+        "{:?}",
+        p.base
+    );
     assert_eq!((p.units_total, p.units_meeting), (2, 1));
     let b = &r.units[1].rules["places"];
     assert_eq!(b.status, Status::Fail);
@@ -166,8 +184,18 @@ citation={clause='附件2 一', quote='每個鄉鎮至少建有1個標準化養�
 fn unknown_qualifiers_are_unknown_not_pass_or_fail() {
     let rs = rules(STANDARDISED);
     let mut ds = fixture();
-    let a = add(&mut ds, FacilityKind::TownshipInstitution, 500.0, Some(40.0));
-    let b = add(&mut ds, FacilityKind::TownshipInstitution, 1500.0, Some(40.0));
+    let a = add(
+        &mut ds,
+        FacilityKind::TownshipInstitution,
+        500.0,
+        Some(40.0),
+    );
+    let b = add(
+        &mut ds,
+        FacilityKind::TownshipInstitution,
+        1500.0,
+        Some(40.0),
+    );
     ds.facilities[a.index()].qualifiers.standardised = Some(true);
     // B's institution does not say: B unknown, the rule unknown (1 of 2 pass, 50 %–100 %).
     let r = run(&ds, &rs);
@@ -204,9 +232,19 @@ fn public_benefit_share_gives_the_range_when_some_are_unknown() {
     let pb = rule(&r, "pb");
     assert_eq!(pb.status, Status::Unknown);
     let (lo, hi) = pb.range.unwrap();
-    assert!(close(lo, 0.375) && close(hi.unwrap(), 0.75), "{:?}", pb.range);
-    assert_eq!(rule(&run(&ds, &rules(&body(0.3))), "pb").status, Status::Pass);
-    assert_eq!(rule(&run(&ds, &rules(&body(0.8))), "pb").status, Status::Fail);
+    assert!(
+        close(lo, 0.375) && close(hi.unwrap(), 0.75),
+        "{:?}",
+        pb.range
+    );
+    assert_eq!(
+        rule(&run(&ds, &rules(&body(0.3))), "pb").status,
+        Status::Pass
+    );
+    assert_eq!(
+        rule(&run(&ds, &rules(&body(0.8))), "pb").status,
+        Status::Fail
+    );
 }
 
 #[test]
@@ -266,7 +304,11 @@ fn no_data_on_a_kind_is_never_zero() {
     let p = rule(&run(&ds, &rs), "places").clone();
     assert_eq!(p.status, Status::NotEvaluable);
     assert_eq!(p.pass, None);
-    assert!(p.explain_en.as_deref().unwrap().contains("no data on existing"));
+    assert!(p
+        .explain_en
+        .as_deref()
+        .unwrap()
+        .contains("no data on existing"));
     // Only planned nurseries in the data: existing ones are unknown, so 15 planned places
     // (0.75 per 1000) cannot fail the target; the rule is unknown, "at least 0.75".
     let mut planned = fixture();
@@ -316,7 +358,10 @@ fn known_totals_count_in_aggregates_and_bound_per_unit_verdicts() {
     assert_eq!(r.units[2].rules["dc"].status, Status::Unknown);
     // "At least one" proves nothing missing.
     ds.known_totals[0].at_least = true;
-    assert_eq!(rule(&run(&ds, &rules(presence)), "dc").status, Status::Unknown);
+    assert_eq!(
+        rule(&run(&ds, &rules(presence)), "dc").status,
+        Status::Unknown
+    );
     // A total from after the scenario year does not count.
     ds.known_totals[0].at_least = false;
     ds.known_totals[0].facilities = Some(3.0);
@@ -388,7 +433,11 @@ citation={clause='二(一)', quote='q'}
     let n = rule(&r, "nursing");
     assert_eq!(n.status, Status::Unknown);
     let (lo, hi) = n.range.unwrap();
-    assert!(close(lo, 50.0 / 210.0) && close(hi.unwrap(), 140.0 / 210.0), "{:?}", n.range);
+    assert!(
+        close(lo, 50.0 / 210.0) && close(hi.unwrap(), 140.0 / 210.0),
+        "{:?}",
+        n.range
+    );
     assert_eq!(rule(&r, "total").status, Status::Pass);
     assert_eq!(rule(&r, "total").amount, Some(210.0));
 }
@@ -405,7 +454,11 @@ fn the_central_urban_area_limits_the_circle() {
     assert!(all.area.as_deref().unwrap().contains("no unit is marked"));
     ds.units[0].central_urban = Some(true);
     let central = rule(&run(&ds, &rs), "circle").clone();
-    assert!(central.area.as_deref().unwrap().contains("central urban units only"));
+    assert!(central
+        .area
+        .as_deref()
+        .unwrap()
+        .contains("central urban units only"));
     // 60 of A's 100 grid points lie within 450 m (tests/coverage.rs counts them).
     assert!(close(central.value.unwrap(), 0.6), "{:?}", central.value);
     assert!(close(all.value.unwrap(), 0.3), "{:?}", all.value);
@@ -458,12 +511,24 @@ fn bad_qualifier_values_warn_and_stay_unknown() {
     let ds = carecircle::io::load::load_path(&csv).unwrap();
     let a = &ds.facilities[0].qualifiers;
     assert_eq!(
-        (a.standardised, a.public, a.public_benefit, a.demonstration, a.grade),
+        (
+            a.standardised,
+            a.public,
+            a.public_benefit,
+            a.demonstration,
+            a.grade
+        ),
         (None, Some(true), Some(true), Some(false), Some(1))
     );
     let b = &ds.facilities[1].qualifiers;
     assert_eq!(
-        (b.standardised, b.public, b.public_benefit, b.demonstration, b.grade),
+        (
+            b.standardised,
+            b.public,
+            b.public_benefit,
+            b.demonstration,
+            b.grade
+        ),
         (Some(true), Some(false), Some(false), Some(true), Some(3))
     );
     let w = ds
@@ -473,7 +538,10 @@ fn bad_qualifier_values_warn_and_stay_unknown() {
         .expect("a warning on the 标准化 column");
     assert!(w.file.ends_with("facilities.csv"));
     assert!(w.feature.is_some());
-    assert!(w.message.contains("'也许'") && w.message.contains("unknown"), "{w}");
+    assert!(
+        w.message.contains("'也许'") && w.message.contains("unknown"),
+        "{w}"
+    );
 }
 
 #[test]
@@ -482,8 +550,16 @@ fn shipped_presets_cite_as_a_bureau_does() {
         let s = RuleSet::preset(name).unwrap();
         for r in &s.rules {
             let c = r.citation.cite();
-            assert!(c.starts_with('《') && c.contains('》'), "{name}/{}: {c}", r.id);
-            assert!(!c.contains(".txt") && !c.contains("seed"), "{name}/{}: {c}", r.id);
+            assert!(
+                c.starts_with('《') && c.contains('》'),
+                "{name}/{}: {c}",
+                r.id
+            );
+            assert!(
+                !c.contains(".txt") && !c.contains("seed"),
+                "{name}/{}: {c}",
+                r.id
+            );
         }
     }
 }

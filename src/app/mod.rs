@@ -1206,13 +1206,15 @@ impl CareCircleApp {
         ui.checkbox(&mut self.with_planned, planned);
         ui.horizontal(|ui| {
             let mut on = self.year.is_some();
-            ui.checkbox(&mut on, self.t("情景年份", "Scenario year"))
+            let label = ui
+                .checkbox(&mut on, self.t("情景年份", "Scenario year"))
                 .on_hover_text(self.t(
                     "现有设施加上该年及以前完成的规划项目；显示各目标是否到期",
                     "Existing facilities plus planned projects done by then; shows which targets are due",
                 ));
             let mut y = self.year.unwrap_or(2025);
-            ui.add_enabled(on, egui::DragValue::new(&mut y).range(2000..=2050));
+            ui.add_enabled(on, egui::DragValue::new(&mut y).range(2000..=2050).suffix(" 年"))
+                .labelled_by(label.id);
             self.year = on.then_some(y);
         });
         if ui
@@ -1330,7 +1332,10 @@ impl CareCircleApp {
                         self.t("实际", "value"),
                         self.t("目标", "target"),
                         if rule.target_user_set {
-                            self.t("（用户设定，规划未给数值）", " (user setting; the plan gives no figure)")
+                            self.t(
+                                "（用户设定，规划未给数值）",
+                                " (user setting; the plan gives no figure)",
+                            )
                         } else {
                             ""
                         },
@@ -1341,14 +1346,19 @@ impl CareCircleApp {
                         if en { rule.scope.en() } else { rule.scope.zh() },
                         if matches!(
                             rule.scope,
-                            crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share
+                            crate::coverage::rules::Scope::PerUnit
+                                | crate::coverage::rules::Scope::Share
                         ) {
                             format!(
                                 " ({}/{}{})",
                                 rule.units_meeting,
                                 rule.units_total,
                                 if rule.units_unknown > 0 {
-                                    format!(", {} {}", rule.units_unknown, self.t("个未知", "unknown"))
+                                    format!(
+                                        ", {} {}",
+                                        rule.units_unknown,
+                                        self.t("个未知", "unknown")
+                                    )
                                 } else {
                                     String::new()
                                 }
@@ -1366,7 +1376,11 @@ impl CareCircleApp {
                             _ => String::new(),
                         }
                     ));
-                    if let Some(e) = if en { &rule.explain_en } else { &rule.explain_zh } {
+                    if let Some(e) = if en {
+                        &rule.explain_en
+                    } else {
+                        &rule.explain_zh
+                    } {
                         ui.small(e.as_str());
                     }
                     if let Some(b) = &rule.base {
@@ -1444,14 +1458,10 @@ impl CareCircleApp {
             );
         }
         // By district: the elderly circle share per county-level unit.
-        if let Some(rule) = r
-            .rules
-            .iter()
-            .find(|x| {
-                x.test == "population_within"
-                    && x.status != crate::coverage::analysis::Status::NotEvaluable
-            })
-        {
+        if let Some(rule) = r.rules.iter().find(|x| {
+            x.test == "population_within"
+                && x.status != crate::coverage::analysis::Status::NotEvaluable
+        }) {
             ui.separator();
             ui.label(
                 egui::RichText::new(format!(
@@ -1538,7 +1548,11 @@ impl CareCircleApp {
                         .collect();
                     if !here.is_empty() {
                         ui.collapsing(
-                            format!("{} ({})", self.t("设施及其属性", "Facilities and attributes"), here.len()),
+                            format!(
+                                "{} ({})",
+                                self.t("设施及其属性", "Facilities and attributes"),
+                                here.len()
+                            ),
                             |ui| {
                                 for f in &here {
                                     ui.label(facility_line(f, en));
@@ -1658,7 +1672,11 @@ fn facility_line(f: &crate::model::Facility, en: bool) -> String {
         status,
         f.year.map(|y| format!(" {y}")).unwrap_or_default(),
         if f.renovation {
-            if en { " (renovation)" } else { "（改造）" }
+            if en {
+                " (renovation)"
+            } else {
+                "（改造）"
+            }
         } else {
             ""
         },
@@ -1666,7 +1684,14 @@ fn facility_line(f: &crate::model::Facility, en: bool) -> String {
             .map(|c| format!(" · {} {c:.0}", if en { "capacity" } else { "容量" }))
             .unwrap_or_default(),
         f.nursing_beds
-            .map(|c| format!(" · {} {c:.0}", if en { "nursing beds" } else { "护理型床位" }))
+            .map(|c| format!(
+                " · {} {c:.0}",
+                if en {
+                    "nursing beds"
+                } else {
+                    "护理型床位"
+                }
+            ))
             .unwrap_or_default(),
         quals,
         f.qualifiers
@@ -1919,13 +1944,21 @@ impl eframe::App for CareCircleApp {
             .default_size(340.0)
             .max_size(460.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    self.dashboard_ui(ui);
-                    ui.separator();
-                    self.proposals_ui(ui);
-                    ui.separator();
-                    self.gaps_ui(ui);
-                });
+                // The targets scroll on their own (a plan has a dozen or more), so the
+                // proposals and gaps below stay in reach.
+                let half = ui.available_height() * 0.5;
+                egui::ScrollArea::vertical()
+                    .id_salt("targets")
+                    .max_height(half)
+                    .show(ui, |ui| self.dashboard_ui(ui));
+                ui.separator();
+                egui::ScrollArea::vertical()
+                    .id_salt("proposals_gaps")
+                    .show(ui, |ui| {
+                        self.proposals_ui(ui);
+                        ui.separator();
+                        self.gaps_ui(ui);
+                    });
             });
         egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
         self.inspect_ui(&ctx);

@@ -515,7 +515,9 @@ pub fn analyze_prepared(
             res.explain_en = Some(format!(
                 "no data on existing {kinds_en}: the dataset has no such facilities, layer or known total"
             ));
-            res.explain_zh = Some(format!("数据中没有现有{kinds_zh}的信息（无设施、图层或已知总数）"));
+            res.explain_zh = Some(format!(
+                "数据中没有现有{kinds_zh}的信息（无设施、图层或已知总数）"
+            ));
             for u in &units {
                 unit_rules[u.index()].insert(
                     rule.id.clone(),
@@ -580,7 +582,10 @@ pub fn analyze_prepared(
                         )),
                     )
                 } else if !tally.complete {
-                    (Status::Unknown, Some("no data on existing facilities".into()))
+                    (
+                        Status::Unknown,
+                        Some("no data on existing facilities".into()),
+                    )
                 } else if tally.unlocated_facilities.is_none_or(|k| k > 0.0) {
                     (
                         Status::Unknown,
@@ -646,7 +651,7 @@ pub fn analyze_prepared(
                 Status::Unknown
             };
             if res.status == Status::Unknown || (res.status == Status::Fail && fail == 0) {
-                let (en, zh) = tally.why(rule, unknown, &kinds_en, &kinds_zh);
+                let (en, zh) = tally.why(rule, &kinds_en, &kinds_zh);
                 res.explain_en = Some(format!(
                     "{pass} of {n} units pass, {unknown} unknown ({:.0} %–{:.0} %): {en}",
                     lo * 100.0,
@@ -717,7 +722,8 @@ pub fn analyze_prepared(
                 }
                 let missing = base_units.len() - with_pop.len();
                 let level_words = {
-                    let mut l: Vec<&str> = base_units.iter().map(|u| ds.unit(*u).level.zh()).collect();
+                    let mut l: Vec<&str> =
+                        base_units.iter().map(|u| ds.unit(*u).level.zh()).collect();
                     l.sort();
                     l.dedup();
                     l.join("/")
@@ -771,7 +777,7 @@ pub fn analyze_prepared(
             let mut share_open = false;
             let (vlo, vhi) = match rule.test {
                 Test::QualifiedShare | Test::NursingBedShare => {
-                    let (den, den_known) = tally.share_denominator(rule.test);
+                    let (den, den_known) = tally.share_denominator();
                     if den <= 0.0 {
                         if den_known {
                             res.explain_en = Some(format!("no capacity of {kinds_en} counted"));
@@ -787,7 +793,10 @@ pub fn analyze_prepared(
                         continue;
                     }
                     share_open = !den_known;
-                    (lo / den, hi.filter(|_| den_known).map(|h| (h / den).min(1.0)))
+                    (
+                        lo / den,
+                        hi.filter(|_| den_known).map(|h| (h / den).min(1.0)),
+                    )
                 }
                 _ => (scale(lo), hi.map(scale)),
             };
@@ -818,7 +827,7 @@ pub fn analyze_prepared(
                         _ => None,
                     },
                     Test::QualifiedShare | Test::NursingBedShare => {
-                        let (den, known) = tally.unit_share_denominator(rule.test, i);
+                        let (den, known) = tally.unit_share_denominator(i);
                         (den > 0.0).then(|| {
                             (
                                 ulo / den,
@@ -878,7 +887,7 @@ pub fn analyze_prepared(
                 };
             }
             if res.status == Status::Unknown {
-                let (en, zh) = tally.why(rule, 0, &kinds_en, &kinds_zh);
+                let (en, zh) = tally.why(rule, &kinds_en, &kinds_zh);
                 let fmt = |x: f64| fmt_value(rule, x);
                 let range_en = match vhi {
                     Some(h) => format!("{}–{}", fmt(vlo), fmt(h)),
@@ -995,7 +1004,10 @@ pub fn analyze_prepared(
         elderly_covered_share: elderly.map(|e| e.0),
         elderly_distance_m: elderly.map(|e| e.1),
         nursery_places_per_1000: per_1000,
-        nursery_places_short: match (nursery_target, pop_top > 0.0 && ds.has_existing_data(FacilityKind::Nursery)) {
+        nursery_places_short: match (
+            nursery_target,
+            pop_top > 0.0 && ds.has_existing_data(FacilityKind::Nursery),
+        ) {
             (Some(t), true) => Some((t * pop_top / 1000.0 - places_top).max(0.0)),
             _ => None,
         },
@@ -1141,7 +1153,7 @@ pub fn thousands(x: f64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -1158,9 +1170,6 @@ pub fn fmt_value(rule: &Rule, x: f64) -> String {
     match rule.test {
         Test::PlacesPer1000 | Test::BedsPer1000 => format!("{x:.2}/1000"),
         Test::CapacityTotal | Test::Count => thousands(x),
-        _ if rule.scope == Scope::PerUnit && rule.test == Test::Presence => {
-            format!("{:.1} %", x * 100.0)
-        }
         _ => format!("{:.1} %", x * 100.0),
     }
 }
@@ -1278,12 +1287,7 @@ impl Tally {
             if rule.area == Area::CentralUrban && marks && !units.iter().any(|u| in_area(*u)) {
                 continue;
             }
-            let q = qualify_with(
-                rule,
-                &[f.kind],
-                |w| f.qualifiers.get(w),
-                f.qualifiers.grade,
-            );
+            let q = qualify_with(rule, &[f.kind], |w| f.qualifiers.get(w), f.qualifiers.grade);
             if q == Q::No {
                 continue;
             }
@@ -1439,7 +1443,7 @@ impl Tally {
     }
 
     /// The denominator of a share test and whether it is fully known.
-    fn share_denominator(&self, _test: Test) -> (f64, bool) {
+    fn share_denominator(&self) -> (f64, bool) {
         (self.cap_all, !self.cap_open)
     }
 
@@ -1473,12 +1477,12 @@ impl Tally {
         }
     }
 
-    fn unit_share_denominator(&self, _test: Test, i: usize) -> (f64, bool) {
+    fn unit_share_denominator(&self, i: usize) -> (f64, bool) {
         (self.unit_cap_all[i], !self.unit_open(i))
     }
 
     /// Why the data leaves the verdict open, in English and Chinese.
-    fn why(&self, rule: &Rule, _units: usize, kinds_en: &str, kinds_zh: &str) -> (String, String) {
+    fn why(&self, rule: &Rule, kinds_en: &str, kinds_zh: &str) -> (String, String) {
         let mut en = Vec::new();
         let mut zh = Vec::new();
         if !self.complete {
@@ -1497,8 +1501,16 @@ impl Tally {
                 rule.qualifier_words(false)
             ));
         }
-        if self.capacity_missing > 0 && !matches!(rule.test, Test::Presence | Test::PresenceShare | Test::Count) {
-            en.push(format!("{} facilities have no capacity", self.capacity_missing));
+        if self.capacity_missing > 0
+            && !matches!(
+                rule.test,
+                Test::Presence | Test::PresenceShare | Test::Count
+            )
+        {
+            en.push(format!(
+                "{} facilities have no capacity",
+                self.capacity_missing
+            ));
             zh.push(format!("{} 处设施无容量数据", self.capacity_missing));
         }
         if !self.totals_used.is_empty() {
@@ -1506,14 +1518,20 @@ impl Tally {
                 "known totals without locations: {}",
                 self.totals_used.join("; ")
             ));
-            zh.push(format!("已知总数（无位置）：{}", self.totals_used.join("；")));
+            zh.push(format!(
+                "已知总数（无位置）：{}",
+                self.totals_used.join("；")
+            ));
         }
         if !self.totals_mixed.is_empty() {
             en.push(format!(
                 "known totals that mix in other kinds: {}",
                 self.totals_mixed.join("; ")
             ));
-            zh.push(format!("含其他类型的已知总数：{}", self.totals_mixed.join("；")));
+            zh.push(format!(
+                "含其他类型的已知总数：{}",
+                self.totals_mixed.join("；")
+            ));
         }
         if en.is_empty() {
             en.push("the data cannot decide".into());

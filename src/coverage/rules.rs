@@ -97,9 +97,10 @@ impl Test {
         match self {
             Test::Presence => &[Scope::PerUnit, Scope::Share],
             Test::PresenceShare => &[Scope::Share],
-            Test::PlacesPer1000 | Test::BedsPer1000 | Test::QualifiedShare | Test::NursingBedShare => {
-                &[Scope::Aggregate, Scope::PerUnit]
-            }
+            Test::PlacesPer1000
+            | Test::BedsPer1000
+            | Test::QualifiedShare
+            | Test::NursingBedShare => &[Scope::Aggregate, Scope::PerUnit],
             Test::CapacityTotal => &[Scope::Aggregate],
             Test::Count => &[Scope::Count, Scope::PerUnit],
             Test::PopulationWithin => &[Scope::Aggregate, Scope::PerUnit],
@@ -109,7 +110,10 @@ impl Test {
     pub fn is_share(self) -> bool {
         matches!(
             self,
-            Test::PresenceShare | Test::QualifiedShare | Test::NursingBedShare | Test::PopulationWithin
+            Test::PresenceShare
+                | Test::QualifiedShare
+                | Test::NursingBedShare
+                | Test::PopulationWithin
         )
     }
 }
@@ -926,7 +930,11 @@ mod tests {
         let base = |rule: &str| {
             format!("id='x'\ntitle_zh='x'\ntitle_en='x'\ndocument='规划'\n[[rules]]\nid='r1'\ntitle_zh='a'\ntitle_en='a'\ncitation={{clause='1',quote='q'}}\n{rule}")
         };
-        let e = |rule: &str| RuleSet::parse(&base(rule), "f.toml").unwrap_err().to_string();
+        let e = |rule: &str| {
+            RuleSet::parse(&base(rule), "f.toml")
+                .unwrap_err()
+                .to_string()
+        };
         let m = e("test='presence'\nlevel='community'\nkinds=['daycare_room']\ntarget=1");
         assert!(
             m.contains("f.toml") && m.contains("r1") && m.contains("daycare_room"),
@@ -941,12 +949,22 @@ mod tests {
         let m = e("test='population_within'\nlevel='community'\nkinds=['day_care']\ntarget=1\ndistance_m=0");
         assert!(m.contains("distance must be positive"), "{m}");
         // Scope, qualifier and population base are checked, naming file and rule.
-        let m = e("test='presence'\nscope='citywide'\nlevel='community'\nkinds=['day_care']\ntarget=1");
-        assert!(m.contains("f.toml") && m.contains("r1") && m.contains("unknown scope 'citywide'"), "{m}");
-        let m = e("test='capacity_total'\nscope='per_unit'\nlevel='county'\nkinds=['nursery']\ntarget=5");
+        let m = e(
+            "test='presence'\nscope='citywide'\nlevel='community'\nkinds=['day_care']\ntarget=1",
+        );
+        assert!(
+            m.contains("f.toml") && m.contains("r1") && m.contains("unknown scope 'citywide'"),
+            "{m}"
+        );
+        let m = e(
+            "test='capacity_total'\nscope='per_unit'\nlevel='county'\nkinds=['nursery']\ntarget=5",
+        );
         assert!(m.contains("does not apply"), "{m}");
         let m = e("test='presence'\nlevel='township'\nkinds=['township_institution']\nqualifiers=['shiny']\ntarget=1");
-        assert!(m.contains("r1") && m.contains("unknown qualifier 'shiny'"), "{m}");
+        assert!(
+            m.contains("r1") && m.contains("unknown qualifier 'shiny'"),
+            "{m}"
+        );
         let m = e("test='places_per_1000'\nscope='aggregate'\nlevel='county'\nkinds=['nursery']\ntarget=4.5");
         assert!(m.contains("r1") && m.contains("population base"), "{m}");
         let m = e("test='presence'\nlevel='county'\nkinds=['day_care']\narea='downtown'\ntarget=1");

@@ -115,7 +115,12 @@ pub fn default_names(field: &str) -> &'static [&'static str] {
         "public_benefit" => &["public_benefit", "普惠", "是否普惠", "普惠性"],
         "standardised" => &["standardised", "standardized", "标准化", "是否标准化"],
         "public" => &["public", "公办", "是否公办", "公办民办"],
-        "comprehensive" => &["comprehensive", "综合功能", "具备综合功能", "是否具备综合功能"],
+        "comprehensive" => &[
+            "comprehensive",
+            "综合功能",
+            "具备综合功能",
+            "是否具备综合功能",
+        ],
         "demonstration" => &["demonstration", "示范", "示范性", "是否示范"],
         "grade" => &["grade", "等级", "星级", "评定等级"],
         "nursing_beds" => &["nursing_beds", "护理型床位", "护理型床位数", "护理床位"],
@@ -286,7 +291,10 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
 /// Parses a grade (等级): 1, "1", "一级", "一星级", "三星" → 1, 1, 1, 1, 3.
 pub fn parse_grade(v: &Value) -> Option<u8> {
     match v {
-        Value::Number(n) => n.as_f64().filter(|x| *x >= 0.0 && *x < 10.0).map(|x| x as u8),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|x| *x >= 0.0 && *x < 10.0)
+            .map(|x| x as u8),
         Value::String(s) => {
             let t = s.trim();
             let t = t

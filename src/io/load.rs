@@ -442,7 +442,10 @@ fn apply_plan_context(ds: &mut Dataset, manifest: &Manifest, source: &Path) -> R
         }
         for k in spec.kinds.iter().chain(spec.kind.as_ref()) {
             let kind = FacilityKind::parse(k).ok_or_else(|| {
-                manifest_err(source, format!("layer {}: unknown facility kind '{k}'", spec.path))
+                manifest_err(
+                    source,
+                    format!("layer {}: unknown facility kind '{k}'", spec.path),
+                )
             })?;
             if !ds.declared_kinds.contains(&kind) {
                 ds.declared_kinds.push(kind);

@@ -141,7 +141,10 @@ pub fn choropleth_legend(
         .iter()
         .map(|(v, l)| (share_rgba(*v), l.to_string()))
         .chain([
-            (UNKNOWN_RGBA, t("未知（数据不足）", "Unknown (data lacking)")),
+            (
+                UNKNOWN_RGBA,
+                t("未知（数据不足）", "Unknown (data lacking)"),
+            ),
             (status_rgba(None), t("无法评估", "Not evaluated")),
         ])
         .collect()
@@ -149,7 +152,10 @@ pub fn choropleth_legend(
         vec![
             (status_rgba(Some(true)), t("达标", "Meets")),
             (status_rgba(Some(false)), t("未达标", "Fails")),
-            (UNKNOWN_RGBA, t("未知（数据不足）", "Unknown (data lacking)")),
+            (
+                UNKNOWN_RGBA,
+                t("未知（数据不足）", "Unknown (data lacking)"),
+            ),
             (status_rgba(None), t("无法评估", "Not evaluated")),
         ]
     };

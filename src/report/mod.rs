@@ -391,7 +391,11 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
         t("结论", "Result")
     );
     for r in &report.rules {
-        let verdict = if english { r.status.en() } else { r.status.zh() };
+        let verdict = if english {
+            r.status.en()
+        } else {
+            r.status.zh()
+        };
         let fmt_v = |v: f64| value_text(r, v, english);
         let target = match r.test {
             "presence" if r.scope == crate::coverage::rules::Scope::PerUnit => {
@@ -443,8 +447,10 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
                 );
             }
         }
-        if matches!(r.scope, crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share)
-            && r.units_total > 0
+        if matches!(
+            r.scope,
+            crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share
+        ) && r.units_total > 0
         {
             let _ = writeln!(
                 s,
@@ -520,7 +526,11 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
                 o
             );
         }
-        let explain = if english { &r.explain_en } else { &r.explain_zh };
+        let explain = if english {
+            &r.explain_en
+        } else {
+            &r.explain_zh
+        };
         if let Some(e) = explain {
             let _ = writeln!(s, "     {}: {}", t("说明", "why"), e);
         }
@@ -530,7 +540,10 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             t("依据", "clause"),
             r.citation.cite(),
             if r.convention {
-                t("（规划惯例，非规划目标）", " (planning convention, not a plan target)")
+                t(
+                    "（规划惯例，非规划目标）",
+                    " (planning convention, not a plan target)",
+                )
             } else {
                 ""
             }
@@ -557,7 +570,10 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             s,
             "{} {}: {}",
             report.planned_year_unknown.len(),
-            t("个规划项目无年份（已计入，年份未知）", "planned projects have no year (counted, year unknown)"),
+            t(
+                "个规划项目无年份（已计入，年份未知）",
+                "planned projects have no year (counted, year unknown)"
+            ),
             report.planned_year_unknown.join("; ")
         );
     }
@@ -656,7 +672,10 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             fails.len(),
             t("个单元低于目标", "units below target"),
             if diagnostic {
-                t("；诊断：缺口所在，不是结论", "; diagnostic: where the shortfall sits, not the verdict")
+                t(
+                    "；诊断：缺口所在，不是结论",
+                    "; diagnostic: where the shortfall sits, not the verdict",
+                )
             } else {
                 ""
             }
