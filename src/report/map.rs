@@ -367,17 +367,47 @@ pub fn analysis_titles(report: &Report, rule: Option<&str>, english: bool) -> (S
         ),
     };
     let mode = mode_label(report.mode, english);
-    let subtitle = if english {
-        format!(
-            "{} · {mode} · {meeting}/{total} units meet",
-            report.preset_title
-        )
-    } else {
-        format!(
-            "{} · {mode} · {meeting}/{total} 个单元达标",
-            report.preset_title
-        )
+    let found = report.rules.iter().find(|r| Some(r.id.as_str()) == rule);
+    // An aggregate target has one verdict for the jurisdiction; the units only show where
+    // the shortfall sits, so the subtitle gives the figure, not "m/n units".
+    let verdict = match found {
+        Some(r)
+            if matches!(
+                r.scope,
+                crate::coverage::rules::Scope::Aggregate | crate::coverage::rules::Scope::Count
+            ) =>
+        {
+            let v = |x: f64| match r.test {
+                "places_per_1000" | "beds_per_1000" => format!("{x:.2}/1000"),
+                "capacity_total" | "count" => crate::coverage::analysis::thousands(x),
+                _ => format!("{:.1}%", x * 100.0),
+            };
+            let value = match (r.value, r.range) {
+                (Some(x), Some((_, None))) => format!("≥{}", v(x)),
+                (Some(x), Some((_, Some(h)))) if (h - x).abs() > 1e-9 => {
+                    format!("{}–{}", v(x), v(h))
+                }
+                (Some(x), _) => v(x),
+                (None, _) => "-".into(),
+            };
+            if english {
+                format!(
+                    "jurisdiction {value} vs {}: {} (units: diagnostics)",
+                    v(r.target),
+                    r.status.en()
+                )
+            } else {
+                format!(
+                    "全域 {value}，目标 {}：{}（各单元着色为诊断）",
+                    v(r.target),
+                    r.status.zh()
+                )
+            }
+        }
+        _ if english => format!("{meeting}/{total} units meet"),
+        _ => format!("{meeting}/{total} 个单元达标"),
     };
+    let subtitle = format!("{} · {mode} · {verdict}", report.preset_citation);
     (rule_title, subtitle)
 }
 
