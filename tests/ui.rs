@@ -96,6 +96,19 @@ fn load_switch_language_inspect_propose_accept() {
         .achieved
         .unwrap();
     assert!((covered - 0.981).abs() < 0.001, "{covered}");
+    // The Targets panel cites the plan as a bureau does and shows unknown as unknown: the
+    // nursing-bed share has no nursing-bed data in Harbin.
+    assert!(
+        h.query_all_by_label_contains(
+            "依据 《黑龙江省“十四五”促进养老托育服务健康发展实施方案》(黑政办规〔2021〕26号) 附件2 一(城区)"
+        )
+        .count()
+            >= 2
+    );
+    assert!(h.query_by_label_contains("未知 · 实际: ≥ 0.0%").is_some());
+    assert!(h
+        .query_by_label_contains("范围: 每个单元 (63/77)")
+        .is_some());
 
     // Chinese first; the toggle switches the whole UI to English.
     assert_eq!(h.state().lang(), Lang::Zh);
