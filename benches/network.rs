@@ -117,7 +117,7 @@ fn main() {
     let harbin = Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
     println!("carecircle walking-network benchmark (release)");
     let (t_load, ds) = time(3, || carecircle::io::load_path(&harbin).unwrap());
-    let (t_build, g) = time(5, || Graph::from_dataset(&ds));
+    let (t_build, g) = time(5, || carecircle::io::graph::graph_of(&ds));
     println!(
         "Harbin: load dataset incl. PBF {:.0} ms; build graph {:.1} ms ({} nodes, {} edges, {} components)",
         t_load * 1000.0,
@@ -127,7 +127,7 @@ fn main() {
         g.component_sizes.len()
     );
     let bytes = g.to_bytes();
-    let (t_fp, _) = time(5, || Graph::fingerprint(&ds));
+    let (t_fp, _) = time(5, || carecircle::io::graph::fingerprint(&ds));
     let (t_cache, _) = time(5, || Graph::from_bytes(&bytes).unwrap());
     println!(
         "  graph cache: fingerprint {:.1} ms + read {:.1} ms ({:.1} MB) vs build {:.1} ms",

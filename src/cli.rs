@@ -156,10 +156,10 @@ pub struct CatchmentArgs {
     #[arg(long, default_value = "5,10,15")]
     pub bands: String,
     /// How far either side of a reached street the band extends, metres.
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = carecircle::network::DEFAULT_BUFFER_M)]
     pub buffer: f64,
     /// Raster cell for dissolving, metres.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = carecircle::network::DEFAULT_CELL_M)]
     pub cell: f64,
     #[arg(long, default_value_t = 300.0)]
     pub max_snap: f64,
@@ -251,7 +251,7 @@ impl ScenarioArgs {
             Mode::Euclidean => f(&carecircle::coverage::Euclidean),
             Mode::Network => {
                 let graph = build_graph(ds)?;
-                f(&carecircle::network::NetworkAccess {
+                f(&carecircle::coverage::NetworkAccess {
                     graph: &graph,
                     max_snap: self.max_snap,
                 })
@@ -432,7 +432,7 @@ fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<(
         println!("Demand points: {}", ds.demand.len());
     }
     if !ds.network.is_empty() {
-        let stats = carecircle::model::network_stats(&ds);
+        let stats = carecircle::io::graph::network_stats(&ds);
         println!(
             "Walk network: {} lines, {} graph edges, {} vertices, {:.0} km",
             ds.network.len(),
@@ -537,7 +537,7 @@ fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::Graph> {
     );
     let t = std::time::Instant::now();
     let (g, cached) =
-        carecircle::network::Graph::load_or_build(ds, &carecircle::network::Graph::cache_dir(ds));
+        carecircle::io::graph::load_or_build(ds, &carecircle::io::graph::cache_dir(ds));
     eprintln!(
         "walking graph: {} nodes, {} edges, {} components (largest {} nodes), {} in {:.0} ms",
         g.node_count(),
@@ -585,7 +585,7 @@ fn reach(a: ReachArgs) -> anyhow::Result<()> {
         Mode::Euclidean => &coverage::Euclidean,
         Mode::Network => {
             graph = build_graph(&ds)?;
-            net = carecircle::network::NetworkAccess {
+            net = carecircle::coverage::NetworkAccess {
                 graph: &graph,
                 max_snap: a.max_snap,
             };
@@ -695,13 +695,13 @@ fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
             a.max_snap
         );
     }
-    let max = bands.last().copied().unwrap_or(15.0) * 60.0 * a.speed;
-    let labels = graph.distances_from(&snaps, max);
+    let limits: Vec<f64> = bands.iter().map(|m| m * 60.0 * a.speed).collect();
+    let areas = carecircle::network::catchment_bands(&graph, &snaps, &limits, a.buffer, a.cell);
     let mut features = Vec::new();
     let mut prev: Option<geo::MultiPolygon<f64>> = None;
-    for m in &bands {
-        let d = m * 60.0 * a.speed;
-        let cum = graph.band_polygon(&labels, d, a.buffer, a.cell);
+    for (m, band) in bands.iter().zip(areas) {
+        let d = band.limit_m;
+        let cum = band.area;
         let ring = match &prev {
             Some(p) => cum.difference(p),
             None => cum.clone(),
@@ -841,12 +841,11 @@ fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
     let ds = load(&a.dataset)?;
     let given = match &a.candidates {
-        Some(p) => Some(pr::read_candidates(
-            &ds,
-            p,
-            a.candidates_crs.as_deref(),
-            kind,
-        )?),
+        Some(p) => {
+            let layer =
+                carecircle::io::load::load_candidate_layer(p, a.candidates_crs.as_deref(), kind)?;
+            Some(pr::candidates_from(&ds, &layer, p)?)
+        }
         None => None,
     };
     let opts = ProposeOptions {

@@ -202,8 +202,8 @@ pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
 
 /// Problems of a polygon that a planner must hear about. Empty rings are removed by the
 /// caller; this reports what is left.
-pub fn polygon_problems(poly: &Polygon<f64>) -> Vec<crate::model::Said> {
-    use crate::model::Said;
+pub fn polygon_problems(poly: &Polygon<f64>) -> Vec<crate::texts::Said> {
+    use crate::texts::Said;
     let mut out = Vec::new();
     if poly.exterior().0.len() < 4 {
         out.push(Said::new(

@@ -7,6 +7,7 @@
 //! present the results. Nothing outside `app` knows about egui.
 
 pub mod coverage;
+pub mod crs;
 pub mod error;
 pub mod geom;
 pub mod io;
@@ -16,6 +17,7 @@ pub mod progress;
 pub mod report;
 pub mod siting;
 pub mod spatial;
+pub mod texts;
 
 #[cfg(feature = "gui")]
 pub mod app;

@@ -12,8 +12,8 @@ use geo::{LineString, MultiPolygon, Point, Polygon, Rect};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::crs::Crs;
 use crate::geom::LocalProjection;
-use crate::io::crs::Crs;
 
 macro_rules! typed_id {
     ($(#[$m:meta])* $name:ident) => {
@@ -157,6 +157,23 @@ impl UnitLevel {
             Some(UnitLevel::County)
         } else {
             None
+        }
+    }
+
+    /// National division codes come as 6/9/12 digits, sometimes padded to 12 with zeros
+    /// (230103018000 is the sub-district 230103018) or as floats in spreadsheets
+    /// ("231102.0"). This gives the code at the length of this level so joins match.
+    pub fn canonical_code(self, code: &str) -> String {
+        let c = code.trim();
+        let c = c.strip_suffix(".0").unwrap_or(c);
+        if !c.chars().all(|ch| ch.is_ascii_digit()) {
+            return c.to_owned();
+        }
+        let want = self.code_len();
+        if c.len() > want && c[want..].chars().all(|ch| ch == '0') {
+            c[..want].to_owned()
+        } else {
+            c.to_owned()
         }
     }
 
@@ -646,37 +663,7 @@ pub struct Layer {
     pub attribution: Option<String>,
 }
 
-/// A message in both UI languages: `zh` where the library has the words (the Chinese UI
-/// shows it), else the English stands for both.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Said {
-    pub en: String,
-    pub zh: Option<String>,
-}
-
-impl Said {
-    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
-        Said {
-            en: en.into(),
-            zh: Some(zh.into()),
-        }
-    }
-}
-
-impl From<String> for Said {
-    fn from(en: String) -> Self {
-        Said { en, zh: None }
-    }
-}
-
-impl From<&str> for Said {
-    fn from(en: &str) -> Self {
-        Said {
-            en: en.to_owned(),
-            zh: None,
-        }
-    }
-}
+pub use crate::texts::Said;
 
 /// A recoverable problem in one feature: the feature was skipped or a field ignored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -917,10 +904,7 @@ impl Dataset {
     pub fn units_by_code(&self) -> HashMap<String, UnitId> {
         self.units
             .iter()
-            .map(|u| (crate::io::fields::canonical_code(&u.code, u.level), u.id))
+            .map(|u| (u.level.canonical_code(&u.code), u.id))
             .collect()
     }
 }
-
-/// Size of the walking graph; computed by the network module, which owns node keying.
-pub use crate::network::{network_stats, NetworkStats};

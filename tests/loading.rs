@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use carecircle::error::Error;
 use carecircle::geom::{haversine_m, LocalProjection};
 use carecircle::io::crs::{gcj02_to_wgs84, wgs84_to_bd09};
+use carecircle::io::graph::network_stats;
 use carecircle::io::{dbf, load_path};
 use carecircle::model::*;
 use serde_json::Value;

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use carecircle::network::Graph;
 use sha2::{Digest, Sha256};
 
 const CUTOFF: f64 = 3000.0;
@@ -24,7 +23,7 @@ fn repo(p: &str) -> PathBuf {
 #[test]
 fn harbin_distances_match_networkx() {
     let ds = carecircle::io::load_path(&repo("maps/harbin")).unwrap();
-    let g = Graph::from_dataset(&ds);
+    let g = carecircle::io::graph::graph_of(&ds);
     let csv = g.edges_csv();
     // Sources: the 40 nodes at every 400th position of the sorted node keys.
     let mut keys: Vec<(String, u32)> = (0..g.node_count() as u32)

@@ -10,7 +10,20 @@ use carecircle::coverage::rules::RuleSet;
 use carecircle::coverage::Euclidean;
 use carecircle::model::{Dataset, FacilityKind};
 use carecircle::progress::NoProgress;
-use carecircle::siting::propose::{propose, read_candidates, ProposeModel, ProposeOptions};
+use carecircle::siting::propose::{
+    candidates_from, propose, Candidate, ProposeModel, ProposeOptions,
+};
+
+/// A candidate file read as the CLI reads it: the layer by `io`, the sites by `siting`.
+fn read_candidates(
+    ds: &carecircle::Dataset,
+    path: &std::path::Path,
+    crs: Option<&str>,
+    kind: FacilityKind,
+) -> carecircle::Result<Vec<Candidate>> {
+    let layer = carecircle::io::load::load_candidate_layer(path, crs, kind)?;
+    candidates_from(ds, &layer, path)
+}
 
 fn harbin() -> Dataset {
     carecircle::io::load_path(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"))
@@ -267,8 +280,8 @@ fn candidate_files_are_checked() {
 #[test]
 fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     let ds = harbin();
-    let graph = carecircle::network::Graph::from_dataset(&ds);
-    let acc = carecircle::network::NetworkAccess {
+    let graph = carecircle::io::graph::graph_of(&ds);
+    let acc = carecircle::coverage::NetworkAccess {
         graph: &graph,
         max_snap: 300.0,
     };

@@ -13,9 +13,10 @@ use std::sync::{mpsc, Arc};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use crate::coverage::rules::{RuleSet, PRESETS};
+use crate::coverage::NetworkAccess;
 use crate::coverage::{Options, Report};
 use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
-use crate::network::{Graph, NetworkAccess};
+use crate::network::Graph;
 use crate::progress::{Progress, SharedProgress};
 use crate::spatial::UnitIndexes;
 
@@ -595,17 +596,24 @@ impl CareCircleApp {
                     .filter_map(|f| f.location.and_then(|l| g.snap(l, 300.0)))
                     .collect();
                 let max = minutes * 60.0 * speed;
-                let labels = g.distances_from(&snaps, max);
-                for frac in [1.0, 2.0 / 3.0, 1.0 / 3.0] {
-                    let poly = g.band_polygon(&labels, max * frac, 40.0, 20.0);
+                let limits = [max, max * 2.0 / 3.0, max / 3.0];
+                let areas = crate::network::catchment_bands(
+                    g,
+                    &snaps,
+                    &limits,
+                    crate::network::DEFAULT_BUFFER_M,
+                    crate::network::DEFAULT_CELL_M,
+                );
+                // Widest first, so the nearer bands paint over it.
+                for band in areas.into_iter().rev() {
                     let mut triangles = Vec::new();
                     use geo::TriangulateEarcut;
-                    for p in &poly.0 {
+                    for p in &band.area.0 {
                         let raw = p.earcut_triangles_raw();
                         triangles.extend(raw.triangle_indices.iter().map(|i| raw.vertices[*i]));
                     }
                     bands.push(Band {
-                        minutes: minutes * frac,
+                        minutes: band.limit_m / (60.0 * speed),
                         triangles,
                     });
                 }
@@ -1760,7 +1768,7 @@ fn walking_graph(
             Err("no walkable streets in this dataset: use straight-line mode".into())
         }
         Mode::Network => Ok(Some(cached.unwrap_or_else(|| {
-            Arc::new(Graph::load_or_build(ds, &Graph::cache_dir(ds)).0)
+            Arc::new(crate::io::graph::load_or_build(ds, &crate::io::graph::cache_dir(ds)).0)
         }))),
     }
 }

@@ -5,8 +5,8 @@
 use egui::{Color32, RichText};
 
 use super::{walking_graph, CareCircleApp, Command, JobResult, Lang};
+use crate::coverage::NetworkAccess;
 use crate::model::FacilityKind;
-use crate::network::NetworkAccess;
 use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions, RuleDelta};
 
 /// What the Proposals panel holds.

@@ -312,21 +312,9 @@ pub fn parse_grade(v: &Value) -> Option<u8> {
     }
 }
 
-/// National division codes come as 6/9/12 digits, sometimes padded to 12 with zeros
-/// (230103018000 is the sub-district 230103018) or as floats in spreadsheets ("231102.0").
-/// This gives the code at the length of its level so joins match.
+/// See [`UnitLevel::canonical_code`] (kept here for the loader's joins).
 pub fn canonical_code(code: &str, level: UnitLevel) -> String {
-    let c = code.trim();
-    let c = c.strip_suffix(".0").unwrap_or(c);
-    if !c.chars().all(|ch| ch.is_ascii_digit()) {
-        return c.to_owned();
-    }
-    let want = level.code_len();
-    if c.len() > want && c[want..].chars().all(|ch| ch == '0') {
-        c[..want].to_owned()
-    } else {
-        c.to_owned()
-    }
+    level.canonical_code(code)
 }
 
 /// Strips the suffixes that differ between the statistical list and plan documents

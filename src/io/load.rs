@@ -365,6 +365,30 @@ pub(crate) fn load_manifest(
     Ok(ds)
 }
 
+/// A candidate-site layer (GeoJSON, Shapefile or CSV points) as a dataset of its own, its
+/// features proposed facilities of `kind`. `crs` overrides the file's own CRS ("WGS84",
+/// "GCJ-02", "EPSG:4547", …). Siting turns it into candidates.
+pub fn load_candidate_layer(path: &Path, crs: Option<&str>, kind: FacilityKind) -> Result<Dataset> {
+    let spec = LayerSpec {
+        role: "facilities".into(),
+        path: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        crs: crs.map(str::to_owned),
+        kind: Some(kind.key().into()),
+        status: Some("proposed".into()),
+        ..Default::default()
+    };
+    let manifest = Manifest {
+        name: Some("candidates".into()),
+        layers: vec![spec],
+        ..Default::default()
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_manifest(&manifest, base, path, &NoProgress)
+}
+
 /// The manifest's central-urban codes, known totals and declared facility kinds.
 fn apply_plan_context(ds: &mut Dataset, manifest: &Manifest, source: &Path) -> Result<()> {
     for code in &manifest.central_urban {

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod dbf;
 pub mod fields;
 pub mod geojson;
+pub mod graph;
 pub mod load;
 pub mod manifest;
 pub mod osm;

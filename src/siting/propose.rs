@@ -1038,34 +1038,13 @@ pub fn generate(
     kept
 }
 
-/// Reads a candidate layer (GeoJSON, Shapefile or CSV points) into `ds`'s projection.
-/// `crs` overrides the file's own CRS ("WGS84", "GCJ-02", "EPSG:4547", …).
-pub fn read_candidates(
+/// Candidate sites from a candidate layer that `io::load::load_candidate_layer` read from
+/// `path` (named in messages), moved into `ds`'s projection and placed in its units.
+pub fn candidates_from(
     ds: &Dataset,
+    cds: &Dataset,
     path: &std::path::Path,
-    crs: Option<&str>,
-    kind: FacilityKind,
 ) -> Result<Vec<Candidate>> {
-    use crate::io::manifest::{LayerSpec, Manifest};
-    let spec = LayerSpec {
-        role: "facilities".into(),
-        path: path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        crs: crs.map(str::to_owned),
-        kind: Some(kind.key().into()),
-        status: Some("proposed".into()),
-        ..Default::default()
-    };
-    let manifest = Manifest {
-        name: Some("candidates".into()),
-        attribution: Vec::new(),
-        layers: vec![spec],
-        ..Default::default()
-    };
-    let base = path.parent().unwrap_or(std::path::Path::new("."));
-    let cds = crate::io::load::load_manifest(&manifest, base, path, &crate::progress::NoProgress)?;
     let idx = UnitIndexes::new(ds);
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,254 @@
+//! The walking network as the coverage engine's distance: [`NetworkAccess`] answers the
+//! [`Accessibility`] questions along streets instead of straight lines.
+
+use std::collections::HashMap;
+
+use geo::Point;
+use rayon::prelude::*;
+
+use crate::coverage::access::{Accessibility, Reach};
+use crate::network::{Graph, Snap};
+use crate::progress::Progress;
+use crate::{Error, Result};
+
+/// Walking-network reach for the coverage engine. Points farther than `max_snap` from any
+/// street are unreachable (reported, never silently snapped far away).
+pub struct NetworkAccess<'g> {
+    pub graph: &'g Graph,
+    pub max_snap: f64,
+}
+
+impl NetworkAccess<'_> {
+    fn snap_all(&self, pts: &[Point<f64>]) -> Vec<Option<Snap>> {
+        pts.par_iter()
+            .map(|p| self.graph.snap(*p, self.max_snap))
+            .collect()
+    }
+}
+
+impl Accessibility for NetworkAccess<'_> {
+    fn mode(&self) -> &'static str {
+        "network"
+    }
+
+    fn network_nodes(&self) -> Option<Vec<Point<f64>>> {
+        Some(
+            self.graph
+                .nodes
+                .iter()
+                .map(|n| Point::new(n[0], n[1]))
+                .collect(),
+        )
+    }
+
+    fn diagnose(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+    ) -> Vec<(Option<usize>, String)> {
+        let mut out = Vec::new();
+        let os = self.snap_all(origins);
+        let off = os.iter().filter(|s| s.is_none()).count();
+        if off > 0 {
+            out.push((
+                None,
+                format!(
+                    "{off} of {} demand points are more than {:.0} m from any walkable street: unreachable",
+                    origins.len(),
+                    self.max_snap
+                ),
+            ));
+        }
+        let biggest = self.graph.component_sizes.first().copied().unwrap_or(0);
+        let on_island = os
+            .iter()
+            .flatten()
+            .filter(|s| self.graph.component_of(s) != 0)
+            .count();
+        if on_island * 20 > origins.len() {
+            out.push((
+                None,
+                format!(
+                    "{on_island} demand points sit on street islands cut off from the main network ({biggest} nodes)"
+                ),
+            ));
+        }
+        for (j, t) in targets.iter().enumerate() {
+            match self.graph.snap(*t, self.max_snap) {
+                None => out.push((
+                    Some(j),
+                    format!(
+                        "more than {:.0} m from any walkable street: covers no one on foot",
+                        self.max_snap
+                    ),
+                )),
+                Some(s) => {
+                    let c = self.graph.component_of(&s);
+                    let size = self.graph.component_sizes[c as usize];
+                    if c != 0 && size * 100 < biggest {
+                        out.push((
+                            Some(j),
+                            format!("on a street island of {size} nodes (main network {biggest})"),
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn nearest_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Option<(u32, f64)>>> {
+        progress.stage("walking network", Some(3));
+        let ts = self.snap_all(targets);
+        let idx: Vec<u32> = (0..targets.len() as u32)
+            .filter(|i| ts[*i as usize].is_some())
+            .collect();
+        let sources: Vec<Snap> = idx.iter().map(|i| ts[*i as usize].unwrap()).collect();
+        progress.advance(1);
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let labels = self.graph.distances_from(&sources, max_m);
+        progress.advance(2);
+        let os = self.snap_all(origins);
+        let out = os
+            .par_iter()
+            .map(|s| {
+                s.as_ref()
+                    .and_then(|s| self.graph.nearest_source(&labels, s))
+                    .map(|(src, c)| (idx[src as usize], c))
+            })
+            .collect();
+        progress.advance(3);
+        Ok(out)
+    }
+
+    fn all_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Reach> {
+        progress.stage("walking catchments", Some(targets.len() as u64));
+        let os = self.snap_all(origins);
+        let ts = self.snap_all(targets);
+        // Origins by edge, to read them off each facility's labels.
+        let mut by_edge: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, s) in os.iter().enumerate() {
+            if let Some(s) = s {
+                by_edge.entry(s.edge.0).or_default().push(i as u32);
+            }
+        }
+        let pairs: Vec<Vec<(u32, u32, f32)>> = ts
+            .par_iter()
+            .enumerate()
+            .map(|(j, t)| {
+                let Some(t) = t else { return Vec::new() };
+                if progress.is_cancelled() {
+                    return Vec::new();
+                }
+                let l = self.graph.distances_from(std::slice::from_ref(t), max_m);
+                let mut out = Vec::new();
+                for (e, _, _) in self.graph.reached_edges(&l, max_m) {
+                    if let Some(v) = by_edge.get(&e.0) {
+                        for &o in v {
+                            if let Some(c) =
+                                self.graph.cost_to(&l, os[o as usize].as_ref().unwrap())
+                            {
+                                out.push((o, j as u32, c as f32));
+                            }
+                        }
+                    }
+                }
+                // The facility's own edge when no node was reached.
+                if let Some(v) = by_edge.get(&t.edge.0) {
+                    for &o in v {
+                        if !out.iter().any(|x| x.0 == o) {
+                            if let Some(c) =
+                                self.graph.cost_to(&l, os[o as usize].as_ref().unwrap())
+                            {
+                                out.push((o, j as u32, c as f32));
+                            }
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let mut rows: Vec<Vec<(f32, u32)>> = vec![Vec::new(); origins.len()];
+        for v in pairs {
+            for (o, j, c) in v {
+                rows[o as usize].push((c, j));
+            }
+        }
+        let mut reach = Reach {
+            row_of: (0..origins.len() as u32).collect(),
+            offsets: vec![0],
+            ..Default::default()
+        };
+        for r in &mut rows {
+            r.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            for (c, j) in r.iter() {
+                reach.targets.push(*j);
+                reach.metres.push(*c);
+            }
+            reach.offsets.push(reach.targets.len() as u32);
+        }
+        progress.advance(targets.len() as u64);
+        Ok(reach)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::LineInput;
+    use geo::{line_string, LineString};
+
+    fn li(l: &LineString<f64>) -> LineInput<'_> {
+        LineInput {
+            coords: l,
+            node_ids: None,
+            highway: None,
+        }
+    }
+
+    #[test]
+    fn access_matches_euclidean_on_a_straight_street_and_is_longer_around_a_block() {
+        use crate::progress::NoProgress;
+        // Two parallel streets 200 m apart, joined only at x = 0.
+        let a = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
+        let b = line_string![(x: 0.0, y: 200.0), (x: 1000.0, y: 200.0)];
+        let c = line_string![(x: 0.0, y: 0.0), (x: 0.0, y: 200.0)];
+        let g = Graph::build(&[li(&a), li(&b), li(&c)]);
+        let acc = NetworkAccess {
+            graph: &g,
+            max_snap: 300.0,
+        };
+        let fac = [Point::new(1000.0, 0.0)];
+        let dem = [
+            Point::new(600.0, 0.0),
+            Point::new(1000.0, 200.0),
+            Point::new(5000.0, 0.0),
+        ];
+        let n = acc.nearest_within(&dem, &fac, 900.0, &NoProgress).unwrap();
+        assert_eq!(n[0], Some((0, 400.0)));
+        // Euclidean 200 m; walking 1000 + 200 + 1000 = 2200 m: beyond 900 m.
+        assert_eq!(n[1], None);
+        assert_eq!(n[2], None);
+        let r = acc.all_within(&dem, &fac, 3000.0, &NoProgress).unwrap();
+        assert_eq!(r.of(1).collect::<Vec<_>>(), vec![(0, 2200.0)]);
+        assert_eq!(r.of(0).collect::<Vec<_>>(), vec![(0, 400.0)]);
+        assert_eq!(r.of(2).count(), 0);
+    }
+}
