@@ -150,7 +150,7 @@ pub struct CatchmentArgs {
     #[arg(long)]
     pub facility: Option<String>,
     /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = carecircle::coverage::WalkSpeed::Elderly.m_s())]
     pub speed: f64,
     /// Band limits in minutes, comma-separated.
     #[arg(long, default_value = "5,10,15")]
@@ -161,7 +161,7 @@ pub struct CatchmentArgs {
     /// Raster cell for dissolving, metres.
     #[arg(long, default_value_t = carecircle::network::DEFAULT_CELL_M)]
     pub cell: f64,
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
     pub max_snap: f64,
     /// Output GeoJSON (WGS84): cumulative bands and per-band rings.
     #[arg(long)]
@@ -199,7 +199,7 @@ pub struct ScenarioArgs {
     #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
     pub mode: Mode,
     /// Network mode: points farther than this from any street are unreachable, metres.
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
     pub max_snap: f64,
     /// Walking time of the elderly circle in minutes (overrides the preset).
     #[arg(long)]
@@ -220,43 +220,35 @@ pub struct ScenarioArgs {
 }
 
 impl ScenarioArgs {
-    /// What counts as built in this scenario.
-    fn options(&self) -> carecircle::coverage::Options {
-        carecircle::coverage::Options {
-            include_planned: self.with_planned,
-            include_proposed: false,
-            year: self.year,
-        }
-    }
-
-    /// The preset with the walking time and speed given on the command line.
-    fn rule_set(&self) -> anyhow::Result<carecircle::coverage::RuleSet> {
-        let mut rules = carecircle::coverage::RuleSet::load(&self.rules)?;
+    /// The scenario these arguments describe: the one library type the app fills too.
+    fn scenario(&self) -> anyhow::Result<carecircle::coverage::Scenario> {
+        let mut sc = carecircle::coverage::Scenario::new(&self.rules)?;
         if self.minutes.is_some() || self.speed.is_some() {
-            let m = self.minutes.unwrap_or(rules.settings.walk_minutes);
-            let s = self.speed.unwrap_or(rules.settings.walk_speed_m_s);
-            anyhow::ensure!(m > 0.0 && s > 0.0, "--minutes and --speed must be positive");
-            rules.set_walk(m, s);
+            let m = self.minutes.unwrap_or(sc.rules().settings.walk_minutes);
+            let s = self.speed.unwrap_or(sc.rules().settings.walk_speed_m_s);
+            sc.set_walk(m, s)
+                .map_err(|_| anyhow::anyhow!("--minutes and --speed must be positive"))?;
         }
-        Ok(rules)
+        sc.mode = self.mode.into();
+        sc.max_snap_m = self.max_snap;
+        sc.include_planned = self.with_planned;
+        sc.year = self.year;
+        Ok(sc)
     }
 
-    /// Runs `f` with the distance mode chosen (building or reading the walking graph).
+    /// Runs `f` with the scenario's distance (building or reading the walking graph).
     fn with_access<T>(
         &self,
+        sc: &carecircle::coverage::Scenario,
         ds: &Dataset,
         f: impl FnOnce(&dyn carecircle::coverage::Accessibility) -> T,
     ) -> anyhow::Result<T> {
-        Ok(match self.mode {
-            Mode::Euclidean => f(&carecircle::coverage::Euclidean),
-            Mode::Network => {
-                let graph = build_graph(ds)?;
-                f(&carecircle::coverage::NetworkAccess {
-                    graph: &graph,
-                    max_snap: self.max_snap,
-                })
-            }
-        })
+        let graph = match sc.mode {
+            carecircle::coverage::DistanceMode::Network => Some(build_graph(ds)?),
+            carecircle::coverage::DistanceMode::Euclidean => None,
+        };
+        let access = sc.access(graph.as_ref())?;
+        Ok(f(access.as_ref()))
     }
 
     fn english(&self) -> bool {
@@ -264,12 +256,22 @@ impl ScenarioArgs {
     }
 }
 
+/// The command-line spelling of [`carecircle::coverage::DistanceMode`].
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Mode {
     /// Straight-line distance (R-tree).
     Euclidean,
     /// Walking distance along the street network.
     Network,
+}
+
+impl From<Mode> for carecircle::coverage::DistanceMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Euclidean => carecircle::coverage::DistanceMode::Euclidean,
+            Mode::Network => carecircle::coverage::DistanceMode::Network,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -282,13 +284,13 @@ pub struct ReachArgs {
     #[arg(long, value_enum, default_value_t = Mode::Network)]
     pub mode: Mode,
     /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = carecircle::coverage::WalkSpeed::Elderly.m_s())]
     pub speed: f64,
     /// Search no farther than this many minutes of walking.
     #[arg(long, default_value_t = 60.0)]
     pub max_minutes: f64,
     /// Points farther than this from any street are unreachable, metres.
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
     pub max_snap: f64,
     /// Rule preset whose demand settings (grid cell …) to use.
     #[arg(long, default_value = "heilongjiang-2021")]
@@ -501,12 +503,11 @@ fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<(
 
 fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     use carecircle::coverage;
-    let rules = a.scenario.rule_set()?;
+    let sc = a.scenario.scenario()?;
     let ds = load(&a.dataset)?;
-    let opts = a.scenario.options();
     let bar = BarProgress::new();
-    let report = a.scenario.with_access(&ds, |access| {
-        coverage::analyze(&ds, &rules, &opts, access, &bar)
+    let report = a.scenario.with_access(&sc, &ds, |access| {
+        coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
     })?;
     bar.finish();
     let report = report.context("analysis")?;
@@ -820,7 +821,7 @@ fn solve(a: SolveArgs) -> anyhow::Result<()> {
 
 fn propose(a: ProposeArgs) -> anyhow::Result<()> {
     use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
-    let rules = a.scenario.rule_set()?;
+    let sc = a.scenario.scenario()?;
     let kind = FacilityKind::parse(&a.kind).with_context(|| {
         format!(
             "--kind '{}': expected one of day_care, street_station, township_institution, nursery",
@@ -855,15 +856,15 @@ fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         exact: a.exact,
         time_limit: a.time_limit,
         quotas: a.quota,
-        include_planned: a.scenario.with_planned,
-        year: a.scenario.year,
+        include_planned: sc.include_planned,
+        year: sc.year,
         spacing_m: a.spacing,
         radius_m: a.radius,
         modules,
     };
     let bar = BarProgress::new();
-    let out = a.scenario.with_access(&ds, |access| {
-        pr::propose(&ds, &rules, &opts, given, access, &bar)
+    let out = a.scenario.with_access(&sc, &ds, |access| {
+        pr::propose(&ds, sc.rules(), &opts, given, access, &bar)
     })?;
     bar.finish();
     let out = out.context("proposal")?;
@@ -962,12 +963,11 @@ fn map(a: MapArgs) -> anyhow::Result<()> {
                 a.size
             )
         })?;
-    let rules = a.scenario.rule_set()?;
+    let sc = a.scenario.scenario()?;
     let ds = load(&a.dataset)?;
-    let opts = a.scenario.options();
     let bar = BarProgress::new();
-    let report = a.scenario.with_access(&ds, |access| {
-        carecircle::coverage::analyze(&ds, &rules, &opts, access, &bar)
+    let report = a.scenario.with_access(&sc, &ds, |access| {
+        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
     })?;
     bar.finish();
     let report = report.context("analysis")?;

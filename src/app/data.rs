@@ -13,7 +13,8 @@ use egui::{Color32, RichText};
 use serde::{Deserialize, Serialize};
 
 use super::layers::LayerStyle;
-use super::{CareCircleApp, Command, JobResult, Lang, Mode};
+use super::{CareCircleApp, Command, JobResult, Lang};
+use crate::coverage::DistanceMode;
 use crate::io::manifest::Manifest;
 use crate::model::FacilityKind;
 use crate::siting::propose::{Proposals, ProposeModel};
@@ -844,12 +845,12 @@ impl CareCircleApp {
         Project {
             version: 1,
             dataset: self.dataset.as_ref().map(|d| relative_to(&d.source, &dir)),
-            preset: self.preset.clone(),
-            minutes: self.minutes,
-            speed: self.speed,
-            network: self.mode == Mode::Network,
-            with_planned: self.with_planned,
-            year: self.year,
+            preset: self.scenario.preset.clone(),
+            minutes: self.scenario.rules().settings.walk_minutes,
+            speed: self.scenario.rules().settings.walk_speed_m_s,
+            network: self.scenario.mode == DistanceMode::Network,
+            with_planned: self.scenario.include_planned,
+            year: self.scenario.year,
             english: self.lang == Lang::En,
             map_rule: self.map_rule.clone(),
             layers: self.layers.clone(),
@@ -911,18 +912,14 @@ impl CareCircleApp {
                 return;
             }
         };
-        self.preset = p.preset.clone();
-        if p.minutes > 0.0 && p.speed > 0.0 {
-            self.minutes = p.minutes;
-            self.speed = p.speed;
-        }
-        self.mode = if p.network {
-            Mode::Network
-        } else {
-            Mode::Euclidean
-        };
-        self.with_planned = p.with_planned;
-        self.year = p.year;
+        self.set_scenario(
+            &p.preset,
+            p.minutes,
+            p.speed,
+            p.network,
+            p.with_planned,
+            p.year,
+        );
         self.lang = if p.english { Lang::En } else { Lang::Zh };
         self.map_rule = p.map_rule.clone();
         self.layers = super::layers::normalise(p.layers.clone());

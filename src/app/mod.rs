@@ -12,9 +12,8 @@ use std::sync::{mpsc, Arc};
 
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
-use crate::coverage::rules::{RuleSet, PRESETS};
-use crate::coverage::NetworkAccess;
-use crate::coverage::{Options, Report};
+use crate::coverage::rules::PRESETS;
+use crate::coverage::{DistanceMode, Report, Scenario, WalkSpeed};
 use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
 use crate::network::Graph;
 use crate::progress::{Progress, SharedProgress};
@@ -73,13 +72,6 @@ struct Saved {
 }
 
 const SAVED_KEY: &str = "carecircle-settings";
-
-/// Distance mode of the analysis.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Euclidean,
-    Network,
-}
 
 /// Everything the UI can ask for.
 pub enum Command {
@@ -155,13 +147,8 @@ pub struct CareCircleApp {
     report: Option<Report>,
     graph: Option<Arc<Graph>>,
     bands: Vec<Band>,
-    preset: String,
-    minutes: f64,
-    speed: f64,
-    mode: Mode,
-    with_planned: bool,
-    /// Scenario year: existing facilities plus planned projects done by then.
-    year: Option<i32>,
+    /// Plan, walk, distance mode, planned projects and year: the library's one type.
+    scenario: Scenario,
     selected: Option<UnitId>,
     /// The spot last clicked on the map (local metres): "is this spot covered?".
     spot: Option<[f64; 2]>,
@@ -222,7 +209,6 @@ impl CareCircleApp {
         install_fonts(ctx);
         // Light theme: maps and reports are read on white, and projected in meeting rooms.
         ctx.set_visuals(egui::Visuals::light());
-        let rules = RuleSet::preset(PRESETS[0].0).expect("shipped preset");
         let mut app = CareCircleApp {
             dataset: None,
             map: None,
@@ -230,12 +216,7 @@ impl CareCircleApp {
             report: None,
             graph: None,
             bands: Vec::new(),
-            preset: PRESETS[0].0.to_owned(),
-            minutes: rules.settings.walk_minutes,
-            speed: rules.settings.walk_speed_m_s,
-            mode: Mode::Euclidean,
-            with_planned: false,
-            year: None,
+            scenario: Scenario::new(PRESETS[0].0).expect("shipped presets parse (tested)"),
             selected: None,
             spot: None,
             spot_facts: None,
@@ -277,22 +258,15 @@ impl CareCircleApp {
 
     fn restore(&mut self, storage: Option<&dyn eframe::Storage>) -> Option<PathBuf> {
         let st: Saved = eframe::get_value(storage?, SAVED_KEY)?;
-        if PRESETS.iter().any(|(n, _)| *n == st.preset) || std::path::Path::new(&st.preset).exists()
-        {
-            self.preset = st.preset;
-        }
-        if st.minutes > 0.0 && st.speed > 0.0 {
-            self.minutes = st.minutes;
-            self.speed = st.speed;
-        }
-        self.mode = if st.network {
-            Mode::Network
-        } else {
-            Mode::Euclidean
-        };
+        self.set_scenario(
+            &st.preset,
+            st.minutes,
+            st.speed,
+            st.network,
+            st.with_planned,
+            st.year,
+        );
         self.lang = if st.english { Lang::En } else { Lang::Zh };
-        self.with_planned = st.with_planned;
-        self.year = st.year;
         if !st.layers.is_empty() {
             self.layers = layers::normalise(st.layers);
         }
@@ -527,85 +501,59 @@ impl CareCircleApp {
         });
     }
 
-    /// The rule set as the Rules panel has it.
-    fn rules(&self) -> Result<RuleSet, String> {
-        let mut r = RuleSet::load(&self.preset).map_err(|e| e.to_string())?;
-        if self.minutes > 0.0 && self.speed > 0.0 {
-            r.set_walk(self.minutes, self.speed);
-        }
-        Ok(r)
-    }
-
-    /// What every job starts from: the dataset and the rules as the Rules panel has them;
-    /// `None` (with the error listed) when there is no dataset or the preset fails.
-    fn job_inputs(&mut self) -> Option<(Arc<Dataset>, RuleSet)> {
-        let ds = self.dataset.clone()?;
-        match self.rules() {
-            Ok(r) => Some((ds, r)),
-            Err(e) => {
-                self.errors.push(e);
-                None
+    /// The scenario as saved (settings, project files): a preset that no longer loads
+    /// keeps the current one, with a message.
+    fn set_scenario(
+        &mut self,
+        preset: &str,
+        minutes: f64,
+        speed: f64,
+        network: bool,
+        planned: bool,
+        year: Option<i32>,
+    ) {
+        if preset != self.scenario.preset {
+            match Scenario::new(preset) {
+                Ok(s) => self.scenario = s,
+                Err(e) => self.errors.push(e.to_string()),
             }
         }
+        let _ = self.scenario.set_walk(minutes, speed);
+        self.scenario.mode = if network {
+            DistanceMode::Network
+        } else {
+            DistanceMode::Euclidean
+        };
+        self.scenario.include_planned = planned;
+        self.scenario.year = year;
+    }
+
+    /// What every job starts from: the dataset and the scenario as the Rules panel has it;
+    /// `None` when there is no dataset.
+    fn job_inputs(&mut self) -> Option<(Arc<Dataset>, Scenario)> {
+        Some((self.dataset.clone()?, self.scenario.clone()))
     }
 
     fn start_analysis(&mut self, ctx: &egui::Context) {
-        let Some((ds, rules)) = self.job_inputs() else {
+        let Some((ds, sc)) = self.job_inputs() else {
             return;
         };
-        let opts = Options {
-            include_planned: self.with_planned,
-            include_proposed: false,
-            year: self.year,
-        };
-        let mode = self.mode;
         let lang = self.lang;
         let cached = self.graph.clone();
-        let (minutes, speed) = (self.minutes, self.speed);
         self.spawn(ctx, "analyze", move |p| {
-            let graph = match walking_graph(mode, &ds, cached) {
+            let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
                 Err(e) => return JobResult::Failed(e),
             };
-            let result = match &graph {
-                None => {
-                    crate::coverage::analyze(&ds, &rules, &opts, &crate::coverage::Euclidean, p)
-                }
-                Some(g) => {
-                    let acc = NetworkAccess {
-                        graph: g,
-                        max_snap: 300.0,
-                    };
-                    crate::coverage::analyze(&ds, &rules, &opts, &acc, p)
-                }
-            };
+            let result = sc.access(graph.as_deref()).and_then(|acc| {
+                crate::coverage::analyze(&ds, sc.rules(), &sc.options(), acc.as_ref(), p)
+            });
             // Network mode: the elderly-care circle's walking bands (⅓, ⅔ and all of the
-            // walking time) for the map.
+            // walking time, widest first so the nearer ones paint over it) for the map.
             let mut bands = Vec::new();
             if let (Some(g), Ok(_)) = (&graph, &result) {
-                let kinds = rules
-                    .rules
-                    .iter()
-                    .find(|r| r.test == crate::coverage::Test::PopulationWithin)
-                    .map(|r| r.kinds.clone())
-                    .unwrap_or_default();
-                let snaps: Vec<_> = ds
-                    .facilities
-                    .iter()
-                    .filter(|f| kinds.contains(&f.kind) && f.status == FacilityStatus::Existing)
-                    .filter_map(|f| f.location.and_then(|l| g.snap(l, 300.0)))
-                    .collect();
-                let max = minutes * 60.0 * speed;
-                let limits = [max, max * 2.0 / 3.0, max / 3.0];
-                let areas = crate::network::catchment_bands(
-                    g,
-                    &snaps,
-                    &limits,
-                    crate::network::DEFAULT_BUFFER_M,
-                    crate::network::DEFAULT_CELL_M,
-                );
-                // Widest first, so the nearer bands paint over it.
-                for band in areas.into_iter().rev() {
+                let speed = sc.rules().settings.walk_speed_m_s;
+                for band in sc.bands(g, &ds.facilities) {
                     let mut triangles = Vec::new();
                     use geo::TriangulateEarcut;
                     for p in &band.area.0 {
@@ -667,7 +615,12 @@ impl CareCircleApp {
                     self.graph = g;
                     // Walking distances are now available for the clicked spot.
                     if let (Some(ds), Some(spot)) = (&self.dataset, self.spot) {
-                        self.spot_facts = Some(spot_facts(ds, self.graph.as_deref(), spot));
+                        self.spot_facts = Some(spot_facts(
+                            ds,
+                            self.graph.as_deref(),
+                            spot,
+                            self.scenario.max_snap_m,
+                        ));
                     }
                 }
                 self.job = None;
@@ -890,7 +843,12 @@ impl CareCircleApp {
                 let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
                 let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
                 self.spot = Some([x, y]);
-                self.spot_facts = Some(spot_facts(ds, self.graph.as_deref(), [x, y]));
+                self.spot_facts = Some(spot_facts(
+                    ds,
+                    self.graph.as_deref(),
+                    [x, y],
+                    self.scenario.max_snap_m,
+                ));
                 if let Some(u) = self
                     .index
                     .as_ref()
@@ -1157,7 +1115,7 @@ impl CareCircleApp {
 
     fn rules_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading(self.t("规则", "Rules"));
-        let mut preset = self.preset.clone();
+        let mut preset = self.scenario.preset.clone();
         egui::ComboBox::from_label(self.t("规划依据", "Plan"))
             .selected_text(preset.clone())
             .show_ui(ui, |ui| {
@@ -1165,65 +1123,76 @@ impl CareCircleApp {
                     ui.selectable_value(&mut preset, name.to_owned(), name);
                 }
             });
-        if preset != self.preset {
-            self.preset = preset;
-            if let Ok(r) = RuleSet::preset(&self.preset) {
-                self.minutes = r.settings.walk_minutes;
-                self.speed = r.settings.walk_speed_m_s;
+        if preset != self.scenario.preset {
+            // A new plan brings its own walk settings; the rest of the scenario stays.
+            match Scenario::new(&preset) {
+                Ok(mut s) => {
+                    s.mode = self.scenario.mode;
+                    s.max_snap_m = self.scenario.max_snap_m;
+                    s.include_planned = self.scenario.include_planned;
+                    s.year = self.scenario.year;
+                    self.scenario = s;
+                }
+                Err(e) => self.errors.push(e.to_string()),
             }
         }
+        let settings = &self.scenario.rules().settings;
+        let (mut minutes, mut speed) = (settings.walk_minutes, settings.walk_speed_m_s);
         ui.horizontal(|ui| {
             ui.label(self.t("步行时间", "Walk"));
             ui.add(
-                egui::DragValue::new(&mut self.minutes)
+                egui::DragValue::new(&mut minutes)
                     .range(1.0..=60.0)
                     .suffix(" min"),
             );
             ui.label(self.t("速度", "speed"));
             ui.add(
-                egui::DragValue::new(&mut self.speed)
+                egui::DragValue::new(&mut speed)
                     .range(0.3..=2.0)
                     .speed(0.05)
                     .suffix(" m/s"),
             );
         });
         ui.horizontal(|ui| {
-            for (label, v) in [
-                (self.t("老人", "Elderly"), 0.8),
-                (self.t("成人", "Adult"), 1.2),
-                (self.t("轮椅", "Wheelchair"), 0.6),
-            ] {
-                if ui.small_button(format!("{label} {v}")).clicked() {
-                    self.speed = v;
+            for w in WalkSpeed::ALL {
+                let label = if self.lang == Lang::En {
+                    w.en()
+                } else {
+                    w.zh()
+                };
+                if ui.small_button(format!("{label} {}", w.m_s())).clicked() {
+                    speed = w.m_s();
                 }
             }
         });
-        ui.label(format!(
-            "= {}",
-            crate::coverage::rules::Distance::walk(self.minutes, self.speed).describe()
-        ));
+        let settings = &self.scenario.rules().settings;
+        if minutes != settings.walk_minutes || speed != settings.walk_speed_m_s {
+            // The widgets keep both positive, so this cannot fail.
+            let _ = self.scenario.set_walk(minutes, speed);
+        }
+        ui.label(format!("= {}", self.scenario.walk().describe()));
         ui.horizontal(|ui| {
             let (a, b) = (
                 self.t("直线距离", "Straight line"),
                 self.t("步行路网", "Walking network"),
             );
-            ui.radio_value(&mut self.mode, Mode::Euclidean, a);
-            ui.radio_value(&mut self.mode, Mode::Network, b);
+            ui.radio_value(&mut self.scenario.mode, DistanceMode::Euclidean, a);
+            ui.radio_value(&mut self.scenario.mode, DistanceMode::Network, b);
         });
         let planned = self.t("计入规划项目", "Count planned projects");
-        ui.checkbox(&mut self.with_planned, planned);
+        ui.checkbox(&mut self.scenario.include_planned, planned);
         ui.horizontal(|ui| {
-            let mut on = self.year.is_some();
+            let mut on = self.scenario.year.is_some();
             let label = ui
                 .checkbox(&mut on, self.t("情景年份", "Scenario year"))
                 .on_hover_text(self.t(
                     "现有设施加上该年及以前完成的规划项目；显示各目标是否到期",
                     "Existing facilities plus planned projects done by then; shows which targets are due",
                 ));
-            let mut y = self.year.unwrap_or(2025);
+            let mut y = self.scenario.year.unwrap_or(2025);
             ui.add_enabled(on, egui::DragValue::new(&mut y).range(2000..=2050).suffix(" 年"))
                 .labelled_by(label.id);
-            self.year = on.then_some(y);
+            self.scenario.year = on.then_some(y);
         });
         if ui
             .add_enabled(
@@ -1611,7 +1580,7 @@ impl CareCircleApp {
                         "点击位置最近的设施",
                         "Nearest facilities to the clicked spot",
                     ));
-                    let speed = self.speed.max(0.1);
+                    let speed = self.scenario.rules().settings.walk_speed_m_s;
                     for fact in self.spot_facts.iter().flatten() {
                         let f = ds.facility(fact.facility);
                         let mut line = format!(
@@ -1720,10 +1689,10 @@ struct SpotFact {
 
 /// For each facility kind, the straight-line nearest facility to `spot`, with its walking
 /// distance when the network graph exists.
-fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFact> {
+fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2], max_snap: f64) -> Vec<SpotFact> {
     let p = geo::Point::new(spot[0], spot[1]);
     let labels = graph.and_then(|g| {
-        g.snap(p, 300.0)
+        g.snap(p, max_snap)
             .map(|s| (g, g.distances_from(&[s], 5000.0)))
     });
     FacilityKind::ALL
@@ -1742,9 +1711,10 @@ fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFa
                     })
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1))?;
-            let walk_m = labels
-                .as_ref()
-                .and_then(|(g, l)| g.snap(f.location?, 300.0).and_then(|fs| g.cost_to(l, &fs)));
+            let walk_m = labels.as_ref().and_then(|(g, l)| {
+                g.snap(f.location?, max_snap)
+                    .and_then(|fs| g.cost_to(l, &fs))
+            });
             Some(SpotFact {
                 facility: f.id,
                 straight_m: d,
@@ -1758,16 +1728,16 @@ fn spot_facts(ds: &Dataset, graph: Option<&Graph>, spot: [f64; 2]) -> Vec<SpotFa
 /// In a worker: the walking graph network mode needs (the cached one, else read or built
 /// from the graph cache); `None` in straight-line mode.
 fn walking_graph(
-    mode: Mode,
+    mode: DistanceMode,
     ds: &Dataset,
     cached: Option<Arc<Graph>>,
 ) -> Result<Option<Arc<Graph>>, String> {
     match mode {
-        Mode::Euclidean => Ok(None),
-        Mode::Network if ds.network.is_empty() => {
+        DistanceMode::Euclidean => Ok(None),
+        DistanceMode::Network if ds.network.is_empty() => {
             Err("no walkable streets in this dataset: use straight-line mode".into())
         }
-        Mode::Network => Ok(Some(cached.unwrap_or_else(|| {
+        DistanceMode::Network => Ok(Some(cached.unwrap_or_else(|| {
             Arc::new(crate::io::graph::load_or_build(ds, &crate::io::graph::cache_dir(ds)).0)
         }))),
     }
@@ -1894,13 +1864,13 @@ impl eframe::App for CareCircleApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         let saved = Saved {
             dataset: self.dataset.as_ref().map(|d| d.source.clone()),
-            preset: self.preset.clone(),
-            minutes: self.minutes,
-            speed: self.speed,
-            network: self.mode == Mode::Network,
+            preset: self.scenario.preset.clone(),
+            minutes: self.scenario.rules().settings.walk_minutes,
+            speed: self.scenario.rules().settings.walk_speed_m_s,
+            network: self.scenario.mode == DistanceMode::Network,
             english: self.lang == Lang::En,
-            with_planned: self.with_planned,
-            year: self.year,
+            with_planned: self.scenario.include_planned,
+            year: self.scenario.year,
             layers: self.layers.clone(),
             map_rule: self.map_rule.clone(),
         };

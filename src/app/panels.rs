@@ -5,7 +5,6 @@
 use egui::{Color32, RichText};
 
 use super::{walking_graph, CareCircleApp, Command, JobResult, Lang};
-use crate::coverage::NetworkAccess;
 use crate::model::FacilityKind;
 use crate::siting::propose::{propose, Proposals, ProposeModel, ProposeOptions, RuleDelta};
 
@@ -53,7 +52,7 @@ pub enum GapSort {
 
 impl CareCircleApp {
     pub(super) fn start_proposal(&mut self, ctx: &egui::Context) {
-        let Some((ds, rules)) = self.job_inputs() else {
+        let Some((ds, sc)) = self.job_inputs() else {
             return;
         };
         let st = &self.siting;
@@ -63,28 +62,20 @@ impl CareCircleApp {
             p: (st.model != ProposeModel::Capacitated).then_some(st.p),
             exact: st.exact,
             time_limit: 30.0,
-            include_planned: self.with_planned,
-            year: self.year,
+            include_planned: sc.include_planned,
+            year: sc.year,
             ..Default::default()
         };
-        let mode = self.mode;
         let lang = self.lang;
         let cached = self.graph.clone();
         self.spawn(ctx, "propose", move |p| {
-            let graph = match walking_graph(mode, &ds, cached) {
+            let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
                 Err(e) => return JobResult::Failed(e),
             };
-            let result = match &graph {
-                Some(g) => {
-                    let acc = NetworkAccess {
-                        graph: g,
-                        max_snap: 300.0,
-                    };
-                    propose(&ds, &rules, &opts, None, &acc, p)
-                }
-                None => propose(&ds, &rules, &opts, None, &crate::coverage::Euclidean, p),
-            };
+            let result = sc
+                .access(graph.as_deref())
+                .and_then(|acc| propose(&ds, sc.rules(), &opts, None, acc.as_ref(), p));
             match result {
                 Ok(o) => JobResult::Proposed(Box::new(o.proposals)),
                 Err(e) => JobResult::Failed(super::failure_text(lang, ("选址", "proposal"), &e)),

@@ -7,9 +7,11 @@ pub mod analysis;
 pub mod demand;
 pub mod network_access;
 pub mod rules;
+pub mod scenario;
 
 pub use access::{Accessibility, Euclidean, Reach};
 pub use analysis::{analyze, Options, Report, RuleResult, UnitResult};
 pub use demand::{build_demand, DemandModel};
 pub use network_access::NetworkAccess;
 pub use rules::{Rule, RuleSet, Settings, Test};
+pub use scenario::{DistanceMode, Scenario, WalkSpeed};

@@ -190,6 +190,16 @@ pub enum AgeGroup {
 }
 
 impl AgeGroup {
+    /// The people a rule about these kinds counts by default: children under 3 for
+    /// nurseries, people 60+ for elderly care. The one place that decides it.
+    pub fn for_kinds(kinds: &[FacilityKind]) -> Self {
+        if !kinds.is_empty() && kinds.iter().all(|k| k.is_childcare()) {
+            AgeGroup::Aged0to3
+        } else {
+            AgeGroup::Aged60plus
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "total" | "population" => AgeGroup::Total,
@@ -782,8 +792,7 @@ impl RuleSet {
                 })?,
                 None if test == Test::BedsPer1000 => AgeGroup::Aged60plus,
                 None if test == Test::PlacesPer1000 => AgeGroup::Total,
-                None if childcare => AgeGroup::Aged0to3,
-                None if test == Test::PopulationWithin => AgeGroup::Aged60plus,
+                None if childcare || test == Test::PopulationWithin => AgeGroup::for_kinds(&kinds),
                 None => AgeGroup::Total,
             };
             let mut follows_walk = false;

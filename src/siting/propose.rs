@@ -796,11 +796,7 @@ pub fn propose(
 }
 
 fn default_group(kind: FacilityKind) -> AgeGroup {
-    if kind.is_childcare() {
-        AgeGroup::Aged0to3
-    } else {
-        AgeGroup::Aged60plus
-    }
+    AgeGroup::for_kinds(&[kind])
 }
 
 /// Units failing a presence rule of `kind` (the rule id with each).
