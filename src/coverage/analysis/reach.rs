@@ -1,0 +1,282 @@
+//! Population within a distance of a qualified facility (the 15-minute circle, the nursery
+//! radius) and the two-step floating catchment of nursery places.
+
+use std::collections::BTreeMap;
+
+use super::tally::{qualify_with, Tally, Q};
+use super::{Analysis, RuleResult, Status, UncoveredPoint, UnitRuleStatus};
+use crate::coverage::access::{Accessibility, Euclidean};
+use crate::coverage::rules::{Rule, Scope};
+use crate::model::{FacilityId, FacilityKind, UnitId};
+use crate::progress::Progress;
+use crate::Result;
+
+/// Population rules: the share of the group within reach of a qualified facility.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn population_within(
+    an: &Analysis,
+    rule: &Rule,
+    units: &[UnitId],
+    tally: &Tally,
+    demand_pts: &[geo::Point<f64>],
+    access: &dyn Accessibility,
+    progress: &dyn Progress,
+    in_area: &dyn Fn(UnitId) -> bool,
+    res: &mut RuleResult,
+    notes: &mut Vec<String>,
+    unit_rules: &mut [BTreeMap<String, UnitRuleStatus>],
+    uncovered: &mut Vec<UncoveredPoint>,
+) -> Result<()> {
+    let ds = an.ds;
+    let n_units = ds.units.len();
+    let dist = rule
+        .distance
+        .expect("population rules have a distance")
+        .metres;
+    let fac: Vec<FacilityId> = an
+        .facilities_of(&rule.kinds)
+        .into_iter()
+        .filter(|f| {
+            let f = ds.facility(*f);
+            qualify_with(rule, &[f.kind], |w| f.qualifiers.get(w), f.qualifiers.grade) == Q::Yes
+        })
+        .collect();
+    if tally.facilities_maybe > 0 && !rule.qualifiers.is_empty() {
+        notes.push(format!(
+            "{} facilities do not say whether they are {}: they cover no one here",
+            tally.facilities_maybe,
+            rule.qualifier_words(true)
+        ));
+    }
+    let pts: Vec<geo::Point<f64>> = fac
+        .iter()
+        .filter_map(|f| ds.facility(*f).location)
+        .collect();
+    let pointless = fac.len() - pts.len();
+    if pointless > 0 && !pts.is_empty() {
+        notes.push(format!(
+            "{pointless} facilities have no location (joined by name only): they cannot cover anyone"
+        ));
+    }
+    if pts.is_empty() && pointless > 0 {
+        notes.push(format!(
+            "none of the {pointless} facilities of these kinds has a location: reach cannot be measured"
+        ));
+        res.explain_en = Some("no facility of these kinds has a location".into());
+        res.explain_zh = Some("这些类型的设施都没有位置".into());
+        for u in units {
+            unit_rules[u.index()].insert(
+                rule.id.clone(),
+                UnitRuleStatus::open(Status::NotEvaluable, "facilities have no location"),
+            );
+        }
+        return Ok(());
+    }
+    let located: Vec<FacilityId> = fac
+        .iter()
+        .copied()
+        .filter(|f| ds.facility(*f).location.is_some())
+        .collect();
+    let mut about: Vec<String> = Vec::new();
+    for (target, msg) in access.diagnose(demand_pts, &pts) {
+        match target {
+            None => notes.push(msg),
+            Some(j) => {
+                let f = ds.facility(located[j]);
+                about.push(format!("{} ({}): {msg}", f.name, f.source_id));
+            }
+        }
+    }
+    if !about.is_empty() {
+        notes.push(format!(
+            "{} facilities may be misplaced — check their locations: {}",
+            about.len(),
+            about.join("; ")
+        ));
+    }
+    let nearest = access.nearest_within(demand_pts, &pts, dist, progress)?;
+    // Network mode: what a straight-line circle of the same distance would claim.
+    let straight = if access.mode() != "euclidean" {
+        Some(Euclidean.nearest_within(demand_pts, &pts, dist, progress)?)
+    } else {
+        None
+    };
+    let mut over = vec![0.0f64; n_units];
+    let mut over_sum = 0.0;
+    let mut cov = vec![0.0f64; n_units];
+    let mut all = vec![0.0f64; n_units];
+    let (mut c_sum, mut a_sum) = (0.0, 0.0);
+    for (k, d) in an.demand.points.iter().enumerate() {
+        if !in_area(d.unit) {
+            continue;
+        }
+        let w = d.weight(rule.group);
+        a_sum += w;
+        let hit = nearest[k].is_some();
+        if hit {
+            c_sum += w;
+        } else if w > 0.0 {
+            let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
+            uncovered.push(UncoveredPoint {
+                rule: rule.id.clone(),
+                demand_index: k,
+                lon,
+                lat,
+                unit_code: ds.unit(d.unit).code.clone(),
+                people: w,
+            });
+        }
+        let over_here = straight.as_ref().is_some_and(|s| s[k].is_some()) && !hit;
+        if over_here {
+            over_sum += w;
+        }
+        for a in ds.ancestors(d.unit) {
+            all[a.index()] += w;
+            if hit {
+                cov[a.index()] += w;
+            }
+            if over_here {
+                over[a.index()] += w;
+            }
+        }
+    }
+    // Without complete data on existing facilities, people out of reach of the listed
+    // ones may be within reach of others: "unknown", never "fail".
+    let judge = |share: f64| {
+        if share + 1e-12 >= rule.target {
+            Status::Pass
+        } else if tally.complete {
+            Status::Fail
+        } else {
+            Status::Unknown
+        }
+    };
+    let (mut total, mut meeting, mut unknown, mut failing) = (0, 0, 0, 0);
+    for u in units {
+        let i = u.index();
+        let status = if all[i] > 0.0 {
+            let share = cov[i] / all[i];
+            let st = judge(share);
+            total += 1;
+            match st {
+                Status::Pass => meeting += 1,
+                Status::Fail => failing += 1,
+                _ => unknown += 1,
+            }
+            UnitRuleStatus {
+                status: st,
+                pass: st.pass(),
+                deficit: Some(all[i] - cov[i]),
+                value: Some(share),
+                reason: (st == Status::Unknown)
+                    .then(|| "existing facilities not in the data".to_string()),
+                euclidean_overclaim: straight.as_ref().map(|_| over[i]),
+            }
+        } else {
+            UnitRuleStatus::open(
+                Status::NotEvaluable,
+                &if ds.unit(*u).geometry.is_none()
+                    && an.demand.tier.is_none_or(|t| t < ds.unit(*u).level.tier())
+                {
+                    "no shape: people cannot be placed".to_string()
+                } else {
+                    format!("no {} placed in it", rule.group.en())
+                },
+            )
+        };
+        unit_rules[i].insert(rule.id.clone(), status);
+    }
+    if total < units.len() {
+        notes.push(format!(
+            "{} of {} units not evaluated spatially (no shape or no population)",
+            units.len() - total,
+            units.len()
+        ));
+    }
+    res.units_total = total;
+    res.units_meeting = meeting;
+    res.units_unknown = unknown;
+    res.people_covered = Some(c_sum);
+    res.people_total = Some(a_sum);
+    res.people_overclaimed = straight.as_ref().map(|_| over_sum);
+    if a_sum > 0.0 {
+        let share = c_sum / a_sum;
+        res.value = Some(share);
+        res.status = if rule.scope == Scope::PerUnit {
+            if failing > 0 {
+                Status::Fail
+            } else if unknown > 0 || total == 0 {
+                Status::Unknown
+            } else {
+                Status::Pass
+            }
+        } else {
+            judge(share)
+        };
+        if res.status == Status::Unknown {
+            res.range = Some((share, Some(1.0)));
+            res.explain_en = Some(format!(
+                "{:.1} % within reach of the listed facilities; existing ones are not in this dataset",
+                share * 100.0
+            ));
+            res.explain_zh = Some(format!(
+                "已列设施可达 {:.1}%；现有设施不在本数据中",
+                share * 100.0
+            ));
+        }
+    } else {
+        notes.push(format!(
+            "no {} in the demand model: not evaluated",
+            rule.group.en()
+        ));
+        res.explain_en = Some(format!("no {} placed", rule.group.en()));
+        res.explain_zh = Some(format!("没有可布设的{}", rule.group.zh()));
+    }
+    Ok(())
+}
+
+/// Two-step floating catchment area for nurseries (Luo & Wang 2003): each nursery's places
+/// are shared among the residents within `radius` (R_j = places_j / Σ pop_k × 1000); each
+/// demand point's accessibility is the sum of R_j it reaches — places per 1000 residents,
+/// directly comparable with the 4.5 target. `None` when there are no nurseries with points.
+pub fn two_step_fca(
+    an: &Analysis,
+    radius: f64,
+    access: &dyn Accessibility,
+    progress: &dyn Progress,
+) -> Result<Option<Vec<f64>>> {
+    let ds = an.ds;
+    let fac = an.facilities_of(&[FacilityKind::Nursery]);
+    let located: Vec<(FacilityId, geo::Point<f64>)> = fac
+        .iter()
+        .filter_map(|f| ds.facility(*f).location.map(|p| (*f, p)))
+        .collect();
+    if located.is_empty() || an.demand.points.is_empty() {
+        return Ok(None);
+    }
+    let pts: Vec<geo::Point<f64>> = located.iter().map(|x| x.1).collect();
+    let origins: Vec<geo::Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
+    let reach = access.all_within(&origins, &pts, radius, progress)?;
+    let mut served = vec![0.0f64; pts.len()];
+    for (k, d) in an.demand.points.iter().enumerate() {
+        for (j, _) in reach.of(k) {
+            served[j as usize] += d.total;
+        }
+    }
+    let ratio: Vec<f64> = located
+        .iter()
+        .zip(&served)
+        .map(|((f, _), s)| {
+            if *s > 0.0 {
+                ds.facility(*f).capacity.unwrap_or(0.0) / s * 1000.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Ok(Some(
+        (0..origins.len())
+            .map(|k| reach.of(k).map(|(j, _)| ratio[j as usize]).sum())
+            .collect(),
+    ))
+}
