@@ -1,0 +1,81 @@
+//! Read-only views of the app state and command entry, for the binary and the headless UI
+//! tests.
+
+use super::*;
+
+impl CareCircleApp {
+    pub fn dataset(&self) -> Option<&Dataset> {
+        self.dataset.as_deref()
+    }
+
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    pub fn selected(&self) -> Option<UnitId> {
+        self.selected
+    }
+
+    /// Queue a command, as the UI's widgets do (for tests and scripted use).
+    pub fn push(&mut self, c: Command) {
+        self.commands.push(c);
+    }
+
+    /// Where local metres `(x, y)` were on screen in the last frame, if the map was drawn.
+    pub fn screen_pos(&self, x: f64, y: f64) -> Option<Pos2> {
+        Some(self.view?.to_screen(self.last_map_rect?, x, y))
+    }
+
+    /// Decisions on the last proposal run (accepted / rejected / undecided), in rank order.
+    pub fn proposal_decisions(&self) -> &[Option<bool>] {
+        &self.siting.decisions
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// Map scale in pixels per metre, once the map has been drawn.
+    pub fn map_scale(&self) -> Option<f64> {
+        self.view.map(|v| v.scale)
+    }
+
+    /// Layer visibility and style, bottom to top.
+    pub fn layers_mut(&mut self) -> &mut Vec<layers::LayerStyle> {
+        &mut self.layers
+    }
+
+    /// Whether the file dialog is open.
+    pub fn dialog_open(&self) -> bool {
+        self.dialog.is_some()
+    }
+
+    /// Errors shown to the user.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// The job the user cancelled last, as the top bar says it.
+    pub fn cancelled(&self) -> Option<&str> {
+        self.cancelled.as_deref()
+    }
+
+    /// Confirmations shown to the user (saved, exported).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// The import dialog's settings, when it is open (tests set a layer's CRS here).
+    pub fn import_manifest_mut(&mut self) -> Option<&mut crate::io::manifest::Manifest> {
+        self.import.as_mut().map(|i| &mut i.manifest)
+    }
+
+    /// Why the import dialog opened, when it did by itself.
+    pub fn import_problem(&self) -> Option<&str> {
+        self.import.as_ref().and_then(|i| i.problem.as_deref())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.job.is_some()
+    }
+}

@@ -1,0 +1,155 @@
+//! Exports: map PNG/SVG, gaps and proposals as GeoJSON/CSV.
+
+use super::*;
+
+impl CareCircleApp {
+    /// Runs an export: the map on the worker (rasterising takes a moment), tables here.
+    pub(in crate::app) fn export(&mut self, ctx: &egui::Context, kind: ExportKind, path: PathBuf) {
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let en = self.lang == Lang::En;
+        let path = if path.extension().is_none() {
+            path.with_extension(kind.extension())
+        } else {
+            path
+        };
+        let kept = |r: &Proposals, d: &[Option<bool>]| {
+            let mut r = r.clone();
+            let mut k = 0;
+            r.proposals.retain(|_| {
+                let keep = d.get(k).copied().flatten() != Some(false);
+                k += 1;
+                keep
+            });
+            r
+        };
+        let done = |app: &mut Self, res: Result<(), String>| match res {
+            Ok(()) => app.notices.push(format!(
+                "{} {}",
+                app.t("已导出", "Exported"),
+                path.display()
+            )),
+            Err(e) => app.errors.push(e),
+        };
+        match kind {
+            ExportKind::Map => {
+                let Some(report) = self.report.clone() else {
+                    return;
+                };
+                let spec = self.map_spec();
+                let p2 = path.clone();
+                self.spawn(ctx, "export", move |_| match crate::report::map::write_map(
+                    &ds,
+                    Some(&report),
+                    &spec,
+                    &p2,
+                ) {
+                    Ok(()) => JobResult::Exported(p2),
+                    Err(e) => JobResult::Failed(e.to_string()),
+                });
+            }
+            ExportKind::GapsGeoJson => {
+                let Some(r) = &self.report else { return };
+                let res = crate::report::write_geojson(r, &ds, &path).map_err(|e| e.to_string());
+                done(self, res);
+            }
+            ExportKind::GapsCsv => {
+                let Some(r) = &self.report else { return };
+                let text = crate::report::gaps_csv(r, en);
+                let res = crate::io::geojson::write_atomic(&path, text.as_bytes())
+                    .map_err(|e| e.to_string());
+                done(self, res);
+            }
+            ExportKind::ProposalsGeoJson | ExportKind::ProposalsCsv => {
+                let Some(r) = &self.siting.result else { return };
+                let decisions = self.siting.decisions.clone();
+                let r = kept(r, &decisions);
+                let bytes = if kind == ExportKind::ProposalsCsv {
+                    r.to_csv().into_bytes()
+                } else {
+                    // Each site says whether the planner accepted it or left it open.
+                    let mut v = r.to_geojson();
+                    let mut accepted = decisions.iter().filter(|d| **d != Some(false));
+                    if let Some(fs) = v["features"].as_array_mut() {
+                        for f in fs {
+                            let d = accepted.next().copied().flatten();
+                            f["properties"]["decision"] = (if d == Some(true) {
+                                "accepted"
+                            } else {
+                                "undecided"
+                            })
+                            .into();
+                        }
+                    }
+                    serde_json::to_vec_pretty(&v).unwrap_or_default()
+                };
+                let res =
+                    crate::io::geojson::write_atomic(&path, &bytes).map_err(|e| e.to_string());
+                done(self, res);
+            }
+        }
+    }
+
+    /// The map as the user sees it, for export: same centre, the rule, visible layers,
+    /// proposals with their decisions; twice the screen's pixels for print.
+    pub(in crate::app) fn map_spec(&self) -> crate::report::map::MapSpec {
+        use super::super::layers::LayerId;
+        use crate::report::map::{BandMark, MapSpec, ProposalMark};
+        let rect = self.last_map_rect.unwrap_or(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1000.0, 700.0),
+        ));
+        let k = 2.0;
+        let (w, h) = ((rect.width() * k) as u32, (rect.height() * k) as u32 + 100);
+        let en = self.lang == Lang::En;
+        let name = self
+            .dataset
+            .as_ref()
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+        let (rule_title, subtitle) = match &self.report {
+            Some(r) => crate::report::map::analysis_titles(r, self.map_rule.as_deref(), en),
+            None => (String::new(), String::new()),
+        };
+        let mut spec = MapSpec::new(w.max(400), h.max(400), format!("{name} — {rule_title}"));
+        spec.english = en;
+        spec.rule = self.map_rule.clone();
+        spec.subtitle = subtitle;
+        if let Some(v) = self.view {
+            spec.center = Some(v.center);
+            spec.scale = Some(v.scale * k as f64);
+        }
+        let vis = |id| self.layer(id).visible;
+        spec.layers.units = vis(LayerId::Units);
+        spec.layers.bands = vis(LayerId::Bands);
+        spec.layers.streets = vis(LayerId::Streets);
+        spec.layers.outlines = vis(LayerId::Outlines);
+        spec.layers.uncovered = vis(LayerId::Uncovered);
+        spec.layers.facilities = vis(LayerId::Facilities);
+        spec.layers.proposals = vis(LayerId::Proposals);
+        if let Some(r) = &self.siting.result {
+            spec.proposals = r
+                .proposals
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.siting.decisions.get(*i).copied().flatten() != Some(false))
+                .map(|(i, p)| ProposalMark {
+                    x: p.x,
+                    y: p.y,
+                    rank: p.rank,
+                    accepted: self.siting.decisions.get(i).copied().flatten() == Some(true),
+                })
+                .collect();
+        }
+        spec.bands = self
+            .bands
+            .iter()
+            .map(|b| BandMark {
+                minutes: b.minutes,
+                triangles: b.triangles.clone(),
+            })
+            .collect();
+        spec
+    }
+}

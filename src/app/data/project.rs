@@ -1,0 +1,182 @@
+//! Project files (.ccproj): data, scenario, layers, view and each proposal decision.
+
+use super::*;
+
+/// What a project file keeps: data, settings, layers, view and the proposals with their
+/// decisions. Unknown keys of newer versions are ignored on load.
+#[derive(Serialize, Deserialize)]
+pub struct Project {
+    pub version: u32,
+    /// Dataset path relative to the project file when it can be, else absolute.
+    pub dataset: Option<PathBuf>,
+    pub preset: String,
+    pub minutes: f64,
+    pub speed: f64,
+    pub network: bool,
+    pub with_planned: bool,
+    #[serde(default)]
+    pub year: Option<i32>,
+    pub english: bool,
+    pub map_rule: Option<String>,
+    pub layers: Vec<LayerStyle>,
+    #[serde(default)]
+    pub hidden_kinds: Vec<String>,
+    /// Centre x, y (local metres) and pixels per metre.
+    pub view: Option<[f64; 3]>,
+    pub siting_kind: String,
+    pub siting_model: ProposeModel,
+    pub siting_p: usize,
+    pub siting_exact: bool,
+    pub proposals: Option<Proposals>,
+    #[serde(default)]
+    pub decisions: Vec<Option<bool>>,
+}
+
+/// `target` relative to `dir` when it lies inside it.
+pub(super) fn relative_to(target: &Path, dir: &Path) -> PathBuf {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let (t, d) = (abs(target), abs(dir));
+    t.strip_prefix(&d).map(Path::to_owned).unwrap_or(t)
+}
+
+impl CareCircleApp {
+    /// The project as it stands.
+    pub(in crate::app) fn project(&self, path: &Path) -> Project {
+        let dir = path.parent().map(Path::to_owned).unwrap_or_default();
+        Project {
+            version: 1,
+            dataset: self.dataset.as_ref().map(|d| relative_to(&d.source, &dir)),
+            preset: self.scenario.preset.clone(),
+            minutes: self.scenario.rules().settings.walk_minutes,
+            speed: self.scenario.rules().settings.walk_speed_m_s,
+            network: self.scenario.mode == DistanceMode::Network,
+            with_planned: self.scenario.include_planned,
+            year: self.scenario.year,
+            english: self.lang == Lang::En,
+            map_rule: self.map_rule.clone(),
+            layers: self.layers.clone(),
+            hidden_kinds: self
+                .hidden_kinds
+                .iter()
+                .map(|k| k.key().to_owned())
+                .collect(),
+            view: self.view.map(|v| [v.center[0], v.center[1], v.scale]),
+            siting_kind: self.siting.kind.key().to_owned(),
+            siting_model: self.siting.model,
+            siting_p: self.siting.p,
+            siting_exact: self.siting.exact,
+            proposals: self.siting.result.clone(),
+            decisions: self.siting.decisions.clone(),
+        }
+    }
+
+    pub(in crate::app) fn save_project(&mut self, path: PathBuf) {
+        let path = if path.extension().is_none() {
+            path.with_extension("ccproj")
+        } else {
+            path
+        };
+        let project = self.project(&path);
+        let result = serde_json::to_vec_pretty(&project)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::io::geojson::write_atomic(&path, &b).map_err(|e| e.to_string()));
+        match result {
+            Ok(()) => {
+                self.notices.push(format!(
+                    "{} {}",
+                    self.t("项目已保存", "Project saved"),
+                    path.display()
+                ));
+                self.project_path = Some(path);
+            }
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Reads a project: settings apply now; the view and proposals once its data is loaded.
+    pub(in crate::app) fn open_project(&mut self, path: PathBuf) {
+        let read = std::fs::read(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|b| {
+                serde_json::from_slice::<Project>(&b).map_err(|e| {
+                    format!(
+                        "{}: {} ({e})",
+                        path.display(),
+                        self.t("不是 CareCircle 项目文件", "not a CareCircle project file")
+                    )
+                })
+            });
+        let p = match read {
+            Ok(p) => p,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
+        };
+        self.set_scenario(
+            &p.preset,
+            p.minutes,
+            p.speed,
+            p.network,
+            p.with_planned,
+            p.year,
+        );
+        self.lang = if p.english { Lang::En } else { Lang::Zh };
+        self.map_rule = p.map_rule.clone();
+        self.layers = super::super::layers::normalise(p.layers.clone());
+        self.hidden_kinds = p
+            .hidden_kinds
+            .iter()
+            .filter_map(|k| FacilityKind::parse(k))
+            .collect();
+        if let Some(k) = FacilityKind::parse(&p.siting_kind) {
+            self.siting.kind = k;
+        }
+        self.siting.model = p.siting_model;
+        self.siting.p = p.siting_p.max(1);
+        self.siting.exact = p.siting_exact;
+        let dir = path.parent().map(Path::to_owned).unwrap_or_default();
+        let data = p.dataset.as_ref().map(|d| {
+            if d.is_absolute() {
+                d.clone()
+            } else {
+                dir.join(d)
+            }
+        });
+        self.project_path = Some(path);
+        match data {
+            Some(d) if d.exists() => {
+                self.path_input = d.display().to_string();
+                self.pending_project = Some(p);
+                self.commands.push(Command::Load(d));
+            }
+            Some(d) => self.errors.push(format!(
+                "{}: {}",
+                d.display(),
+                self.t("项目的数据不存在", "the project's data is missing")
+            )),
+            None => {}
+        }
+    }
+
+    /// Applies the parts of a project that need its data (after the load).
+    pub(in crate::app) fn apply_pending_project(&mut self) {
+        let Some(p) = self.pending_project.take() else {
+            return;
+        };
+        if let Some([x, y, s]) = p.view {
+            if s > 0.0 && s.is_finite() {
+                self.view = Some(super::super::map::View {
+                    center: [x, y],
+                    scale: s,
+                });
+            }
+        }
+        if let Some(r) = p.proposals {
+            let mut d = p.decisions;
+            d.resize(r.proposals.len(), None);
+            self.siting.decisions = d;
+            self.siting.result = Some(r);
+        }
+    }
+}

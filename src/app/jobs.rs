@@ -1,0 +1,451 @@
+//! The job runner: every slow step (load, analyse, propose) runs on one worker thread
+//! with progress and cancel; its result lands through `poll_job`, the one place results
+//! are applied to the app state.
+
+use super::*;
+
+/// A walking catchment band ready to draw: minutes and earcut triangles (local metres).
+pub struct Band {
+    pub minutes: f64,
+    pub triangles: Vec<[f64; 2]>,
+}
+
+/// What a loaded dataset brings with it, prepared off the UI thread.
+pub struct Loaded {
+    pub dataset: Arc<Dataset>,
+    /// Unit outlines and earcut fill meshes at several levels of detail, with an R-tree
+    /// for culling: egui fills only convex shapes, so concave polygons and holes are
+    /// triangulated once here.
+    pub map: map::MapCache,
+    pub index: UnitIndexes,
+}
+
+pub(super) enum JobResult {
+    Loaded(Box<Loaded>),
+    Inspected(Box<data::ImportState>),
+    Exported(PathBuf),
+    Proposed(Box<crate::siting::propose::Proposals>),
+    Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
+    Failed(String),
+}
+
+pub(super) struct Job {
+    pub(super) progress: SharedProgress,
+    pub(super) rx: mpsc::Receiver<JobResult>,
+}
+
+impl CareCircleApp {
+    /// Runs `work` on the named worker thread; the UI polls its result and progress.
+    pub(super) fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        label: &'static str,
+        work: impl FnOnce(&SharedProgress) -> JobResult + Send + 'static,
+    ) {
+        if self.job.is_some() {
+            self.errors.push(
+                self.t(
+                    "已有任务在运行，请等待或取消",
+                    "A job is running: wait or cancel it",
+                )
+                .to_owned(),
+            );
+            return;
+        }
+        let progress = SharedProgress::new();
+        let (tx, rx) = mpsc::sync_channel(1);
+        let p = progress.clone();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("carecircle-worker".into())
+            .spawn(move || {
+                let _ = tx.send(work(&p));
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(Job { progress, rx });
+                self.job_label = label;
+                self.cancelled = None;
+            }
+            Err(e) => self
+                .errors
+                .push(format!("cannot start a worker thread: {e}")),
+        }
+    }
+
+    pub(super) fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.last_load = Some(path.clone());
+        self.last_import = None;
+        let lang = self.lang;
+        self.spawn(ctx, "load", move |p| {
+            match crate::io::load_path_with(&path, p) {
+                Ok(ds) => loaded(ds),
+                Err(e) => JobResult::Failed(load_failure(lang, &path, &e)),
+            }
+        });
+    }
+
+    /// The scenario as saved (settings, project files): a preset that no longer loads
+    /// keeps the current one, with a message.
+    pub(super) fn set_scenario(
+        &mut self,
+        preset: &str,
+        minutes: f64,
+        speed: f64,
+        network: bool,
+        planned: bool,
+        year: Option<i32>,
+    ) {
+        if preset != self.scenario.preset {
+            match Scenario::new(preset) {
+                Ok(s) => self.scenario = s,
+                Err(e) => self.errors.push(e.to_string()),
+            }
+        }
+        let _ = self.scenario.set_walk(minutes, speed);
+        self.scenario.mode = if network {
+            DistanceMode::Network
+        } else {
+            DistanceMode::Euclidean
+        };
+        self.scenario.include_planned = planned;
+        self.scenario.year = year;
+    }
+
+    /// What every job starts from: the dataset and the scenario as the Rules panel has it;
+    /// `None` when there is no dataset.
+    pub(super) fn job_inputs(&mut self) -> Option<(Arc<Dataset>, Scenario)> {
+        Some((self.dataset.clone()?, self.scenario.clone()))
+    }
+
+    pub(super) fn start_analysis(&mut self, ctx: &egui::Context) {
+        let Some((ds, sc)) = self.job_inputs() else {
+            return;
+        };
+        let lang = self.lang;
+        let cached = self.graph.clone();
+        self.spawn(ctx, "analyze", move |p| {
+            let graph = match walking_graph(sc.mode, &ds, cached) {
+                Ok(g) => g,
+                Err(e) => return JobResult::Failed(e),
+            };
+            let result = sc.access(graph.as_deref()).and_then(|acc| {
+                crate::coverage::analyze(&ds, sc.rules(), &sc.options(), acc.as_ref(), p)
+            });
+            // Network mode: the elderly-care circle's walking bands (⅓, ⅔ and all of the
+            // walking time, widest first so the nearer ones paint over it) for the map.
+            let mut bands = Vec::new();
+            if let (Some(g), Ok(_)) = (&graph, &result) {
+                let speed = sc.rules().settings.walk_speed_m_s;
+                for band in sc.bands(g, &ds.facilities) {
+                    let mut triangles = Vec::new();
+                    use geo::TriangulateEarcut;
+                    for p in &band.area.0 {
+                        let raw = p.earcut_triangles_raw();
+                        triangles.extend(raw.triangle_indices.iter().map(|i| raw.vertices[*i]));
+                    }
+                    bands.push(Band {
+                        minutes: band.limit_m / (60.0 * speed),
+                        triangles,
+                    });
+                }
+            }
+            match result {
+                Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
+                Err(e) => JobResult::Failed(failure_text(lang, ("分析", "analysis"), &e)),
+            }
+        });
+    }
+
+    pub(super) fn poll_job(&mut self) {
+        let Some(job) = &self.job else { return };
+        match job.rx.try_recv() {
+            Ok(JobResult::Loaded(l)) => {
+                let l = *l;
+                self.dataset = Some(l.dataset);
+                self.map = Some(Arc::new(l.map));
+                self.index = Some(l.index);
+                self.report = None;
+                self.graph = None;
+                self.bands.clear();
+                self.selected = None;
+                self.spot = None;
+                self.spot_facts = None;
+                self.view = None;
+                self.uncovered = None;
+                self.siting.result = None;
+                self.siting.decisions.clear();
+                self.job = None;
+                self.import = None;
+                self.last_import = None;
+                self.apply_pending_project();
+                // A planner opens data to see the gaps: analyse right away.
+                self.commands.push(Command::Analyze);
+            }
+            Ok(JobResult::Inspected(st)) => {
+                self.import = Some(*st);
+                self.job = None;
+            }
+            Ok(JobResult::Exported(p)) => {
+                self.notices
+                    .push(format!("{} {}", self.t("已导出", "Exported"), p.display()));
+                self.job = None;
+            }
+            Ok(JobResult::Analyzed(r, g, bands)) => {
+                self.report = Some(*r);
+                self.uncovered = None;
+                self.bands = bands;
+                if g.is_some() {
+                    self.graph = g;
+                    // Walking distances are now available for the clicked spot.
+                    if let (Some(ds), Some(spot)) = (&self.dataset, self.spot) {
+                        self.spot_facts = Some(spot_facts(
+                            ds,
+                            self.graph.as_deref(),
+                            spot,
+                            self.scenario.max_snap_m,
+                        ));
+                    }
+                }
+                self.job = None;
+            }
+            Ok(JobResult::Proposed(p)) => {
+                self.siting.decisions = vec![None; p.proposals.len()];
+                self.siting.result = Some(*p);
+                self.job = None;
+            }
+            Ok(JobResult::Failed(_))
+                if self.job.as_ref().is_some_and(|j| j.progress.is_cancelled()) =>
+            {
+                // The user stopped it: say so, without an error or the import dialog.
+                let (_, noun) = self.job_words();
+                self.cancelled = Some(match self.lang {
+                    Lang::Zh => format!("已取消{noun}"),
+                    Lang::En => format!("Cancelled: {noun}"),
+                });
+                self.job = None;
+            }
+            Ok(JobResult::Failed(e)) => {
+                // The loader could not read the data as given: offer the import dialog
+                // (role, CRS, fields) with the reason, unless the path itself is missing.
+                if self.job_label == "load" {
+                    if let Some(mut st) = self.last_import.take() {
+                        // Reopen with the user's edits, not the file's defaults.
+                        st.problem = Some(e.clone());
+                        self.import = Some(st);
+                    } else if let Some(src) = self.last_load.clone().filter(|p| p.exists()) {
+                        self.commands
+                            .push(Command::InspectImport(src, Some(e.clone())));
+                    }
+                }
+                self.errors.push(e);
+                self.job = None;
+            }
+            Err(mpsc::TryRecvError::Empty) => {}
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.errors
+                    .push("the loader stopped without a result".into());
+                self.job = None;
+            }
+        }
+    }
+
+    /// What the running job does, for its progress line ("Analysing") and as a noun
+    /// ("cancelled: analysis"), in the UI's language.
+    pub(super) fn job_words(&self) -> (&'static str, &'static str) {
+        let (doing, noun) = match self.job_label {
+            "analyze" => (("正在分析", "Analysing"), ("分析", "analysis")),
+            "propose" => (("正在选址", "Proposing sites"), ("选址", "site proposal")),
+            "export" => (("正在导出", "Exporting"), ("导出", "export")),
+            "inspect" => (
+                ("正在读取字段", "Reading fields"),
+                ("读取字段", "reading fields"),
+            ),
+            _ => (("正在加载", "Loading"), ("加载", "loading")),
+        };
+        (self.t(doing.0, doing.1), self.t(noun.0, noun.1))
+    }
+}
+
+/// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).
+/// In a worker: the walking graph network mode needs (the cached one, else read or built
+/// from the graph cache); `None` in straight-line mode.
+pub(super) fn walking_graph(
+    mode: DistanceMode,
+    ds: &Dataset,
+    cached: Option<Arc<Graph>>,
+) -> Result<Option<Arc<Graph>>, String> {
+    match mode {
+        DistanceMode::Euclidean => Ok(None),
+        DistanceMode::Network if ds.network.is_empty() => {
+            Err("no walkable streets in this dataset: use straight-line mode".into())
+        }
+        DistanceMode::Network => Ok(Some(cached.unwrap_or_else(|| {
+            Arc::new(crate::io::graph::load_or_build(ds, &crate::io::graph::cache_dir(ds)).0)
+        }))),
+    }
+}
+
+/// A failed job's message in the UI's language (the library's Chinese where the UI is
+/// Chinese: see [`crate::Error::zh`]); `what` names the job (中文, English).
+pub(super) fn failure_text(lang: Lang, what: (&str, &str), e: &crate::Error) -> String {
+    match lang {
+        Lang::Zh => format!("{}：{}", what.0, e.zh()),
+        Lang::En => format!("{}: {e}", what.1),
+    }
+}
+
+/// A load error in the UI's language, naming `path` once.
+pub(super) fn load_failure(lang: Lang, path: &std::path::Path, e: &crate::Error) -> String {
+    match lang {
+        Lang::Zh => with_path(path, &e.zh()),
+        Lang::En => with_path(path, &e.to_string()),
+    }
+}
+
+/// An error message that names `path` once (library errors usually name their file).
+pub(super) fn with_path(path: &std::path::Path, msg: &str) -> String {
+    let shown = path.display().to_string();
+    if msg.contains(&shown) {
+        msg.to_owned()
+    } else {
+        format!("{shown}: {msg}")
+    }
+}
+
+/// Prepares a loaded dataset for drawing (on the worker).
+pub(super) fn loaded(ds: Dataset) -> JobResult {
+    let map = map::MapCache::new(&ds);
+    let index = UnitIndexes::new(&ds);
+    JobResult::Loaded(Box::new(Loaded {
+        dataset: Arc::new(ds),
+        map,
+        index,
+    }))
+}
+
+/// A worker's stage name (the library reports them in English) in the UI's language;
+/// file names and unknown stages pass through unchanged.
+pub(super) fn stage_text(lang: Lang, stage: &str) -> String {
+    if lang == Lang::En {
+        return stage.to_owned();
+    }
+    if let Some(limit) = stage
+        .strip_prefix("exact solve (time limit ")
+        .and_then(|r| r.strip_suffix(" s)"))
+    {
+        return format!("精确求解（时限 {limit} 秒）");
+    }
+    let zh = match stage {
+        "coverage before" => "方案前覆盖",
+        "existing coverage" => "现有设施覆盖",
+        "candidate sites" => "生成候选点",
+        "candidate catchments" => "候选点步行范围",
+        "optimising" => "优化求解",
+        "coverage after" => "方案后覆盖",
+        "walking network" => "步行路网",
+        "walking catchments" => "步行可达范围",
+        "demand" => "需求点",
+        "reach" => "可达性",
+        _ => stage,
+    };
+    zh.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A siting problem the planner can fix reads in Chinese in the Chinese UI, and in
+    /// English (the library's text) in the English one.
+    #[test]
+    fn a_bad_proposal_input_reads_in_the_ui_language() {
+        let pb = crate::siting::Problem {
+            model: crate::siting::Model::Mclp,
+            demand: vec![[0.0, 0.0]],
+            weight: vec![1.0],
+            demand_ids: vec!["d".into()],
+            candidates: vec![[10.0, 0.0]],
+            candidate_ids: vec!["c".into()],
+            existing: Vec::new(),
+            radius: Some(100.0),
+            p: Some(3),
+            cover: None,
+            quotas: Vec::new(),
+        };
+        let e = pb.validate().unwrap_err();
+        let zh = failure_text(Lang::Zh, ("选址", "proposal"), &e);
+        assert_eq!(
+            zh,
+            "选址：新增数量 p = 3 多于 1 个候选点：请减小 p 或增加候选点"
+        );
+        let en = failure_text(Lang::En, ("选址", "proposal"), &e);
+        assert!(
+            en.starts_with("proposal: p = 3 is larger than the 1 candidate"),
+            "{en}"
+        );
+        // Errors whose detail the library has only in English get a Chinese frame.
+        let io = crate::Error::Analysis("x".into());
+        assert_eq!(
+            failure_text(Lang::Zh, ("分析", "analysis"), &io),
+            "分析：分析错误：x"
+        );
+        // A load failure names the file once, in the UI's language.
+        let path = std::path::Path::new("maps/x/units.geojson");
+        let gone = crate::Error::Io {
+            path: path.into(),
+            source: std::io::ErrorKind::NotFound.into(),
+        };
+        assert_eq!(
+            load_failure(Lang::Zh, path, &gone),
+            "maps/x/units.geojson：找不到文件或文件夹"
+        );
+        assert!(load_failure(Lang::En, path, &gone).starts_with("maps/x/units.geojson: "));
+    }
+
+    /// Every fixed stage name the library reports has a Chinese label: a new stage added
+    /// without one fails here rather than showing English in the Chinese UI.
+    #[test]
+    fn every_library_stage_reads_in_chinese() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    if !p.ends_with("app") {
+                        sources(&p, out);
+                    }
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut names = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for part in text.split(".stage(\"").skip(1) {
+                names.push(part.split('"').next().unwrap().to_owned());
+            }
+        }
+        assert!(names.len() >= 8, "found only {names:?}");
+        for n in &names {
+            let zh = stage_text(Lang::Zh, n);
+            assert!(!zh.is_ascii(), "stage {n:?} has no Chinese label");
+            assert_eq!(stage_text(Lang::En, n), *n);
+        }
+        assert_eq!(
+            stage_text(Lang::Zh, "exact solve (time limit 30 s)"),
+            "精确求解（时限 30 秒）"
+        );
+        // File names (load stages) pass through.
+        assert_eq!(
+            stage_text(Lang::Zh, "districts.geojson"),
+            "districts.geojson"
+        );
+    }
+}
