@@ -13,6 +13,7 @@ use crate::model::Dataset;
 use crate::{Error, Result};
 
 pub mod map;
+pub mod proposals;
 
 /// The report as JSON: `rules`, `units`, `summary` (the contract), plus `preset`, `mode`,
 /// `demand`, `uncovered` and `skipped`.
