@@ -32,13 +32,7 @@ fn main() {
     );
     // 100,000 demand points around the county centres (deterministic).
     let b = ds.bounds().unwrap();
-    let mut seed: u64 = 42;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rnd = carecircle::testkit::xorshift(42);
     let centres: Vec<[f64; 2]> = ds
         .units
         .iter()

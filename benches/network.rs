@@ -2,6 +2,8 @@
 //! Harbin graph and on a synthetic ≥ 1,000,000-edge street grid, beside networkx and pandana
 //! on the same graphs in the same run (tools/bench_network.py). Run:
 //! `cargo bench --bench network`.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::path::Path;

@@ -170,13 +170,7 @@ fn reference_instances(dir: &Path, limit: f64) {
 /// 40 km square (weights 1–200), 2,000 candidates (half near demand, half uniform), radius
 /// 1,000 m, p = 100, no existing facilities.
 pub fn big_problem() -> Problem {
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rnd = carecircle::testkit::xorshift(0x9E37_79B9_7F4A_7C15);
     let side = 40_000.0;
     let centres: Vec<([f64; 2], f64)> = (0..40)
         .map(|_| ([rnd() * side, rnd() * side], 800.0 + rnd() * 3000.0))

@@ -17,6 +17,8 @@ pub mod progress;
 pub mod report;
 pub mod siting;
 pub mod spatial;
+#[doc(hidden)]
+pub mod testkit;
 pub mod texts;
 
 #[cfg(feature = "gui")]

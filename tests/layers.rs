@@ -6,12 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const GROUND: &[&str] = &["model", "geom", "error", "texts", "crs", "progress"];
+const GROUND: &[&str] = &[
+    "model", "geom", "error", "texts", "crs", "progress", "testkit",
+];
 
 /// What each top-level module may import besides itself and the ground floor.
 fn allowed(module: &str) -> Option<&'static [&'static str]> {
     Some(match module {
-        "model" | "geom" | "error" | "texts" | "crs" | "progress" => &[],
+        "model" | "geom" | "error" | "texts" | "crs" | "progress" | "testkit" => &[],
         "network" | "spatial" => &[],
         "io" => &["network"],
         "coverage" => &["spatial", "network"],

@@ -1,4 +1,6 @@
 //! Loading real and bad input. Fixtures are written by the tests themselves into temp dirs.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 

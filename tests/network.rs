@@ -8,6 +8,8 @@
 //! sha256sum /tmp/carecircle_harbin_edges.csv > tests/golden/harbin_edges.sha256
 //! ```
 //! If the graph builder changes, the fingerprint check fails first and says to regenerate.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

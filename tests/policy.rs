@@ -5,6 +5,8 @@
 //! The fixture: two counties side by side, A = [0,1000]×[0,1000] m and B = [1000,2000]×
 //! [0,1000] m, 10 000 residents each (2 000 aged 60+ each); each has one township
 //! (A1 covering A, B1 covering B). Facilities are added per test.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use carecircle::coverage::analysis::Status;
 use carecircle::coverage::rules::RuleSet;

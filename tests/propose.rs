@@ -3,6 +3,8 @@
 //! the heuristic's answer, the capacitated nursery model closes every unit's places gap, and
 //! bad inputs (p too small, a candidate file in the wrong CRS, duplicate ids) say what to
 //! change.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 

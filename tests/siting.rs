@@ -1,6 +1,8 @@
 //! The siting heuristics on the small reference instances (copied from ../shared/bench,
 //! solved exactly by spopt/HiGHS): the heuristic must match the proven optimum here; the
 //! city-size instances run in `cargo bench --bench siting`.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 
@@ -153,16 +155,7 @@ fn p_subsets(m: usize, p: usize) -> impl Iterator<Item = Vec<usize>> {
         .map(move |mask| (0..m).filter(|j| mask & (1 << j) != 0).collect())
 }
 
-/// Uniform numbers in [0, 1) from a seeded xorshift: instances that are the same on every
-/// run.
-fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
-    move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use carecircle::testkit::xorshift;
 
 fn random_problem(
     model: Model,

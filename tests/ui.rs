@@ -1,6 +1,8 @@
 //! The desktop app driven headless with egui_kittest: load the Harbin demo (on the worker
 //! thread: frames keep coming while it loads), switch to English, read the dashboard, click
 //! a sub-district on the map and read its status in Inspect, run a proposal and accept one.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -678,15 +678,7 @@ pub(super) fn swap_search(
 mod tests {
     use super::*;
 
-    /// Uniform numbers in [0, 1) from a seeded xorshift: the same cases on every run.
-    fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::testkit::xorshift;
 
     /// `n_rows` rows over `m` sites: each reaches 1 to `max_sites` random sites and weighs
     /// 1 to 1 + `max_w` (whole numbers).
