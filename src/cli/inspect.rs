@@ -1,0 +1,242 @@
+//! `info`, `analyze` and `map`: what a dataset holds and how it meets the plan.
+
+use super::*;
+
+pub(super) fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
+    let ds = load(path)?;
+    let secs = t0.elapsed().as_secs_f64();
+    println!("Dataset: {}  ({})", ds.name, ds.source.display());
+    println!(
+        "Loaded in {secs:.2} s; local projection: {}",
+        ds.projection.describe()
+    );
+    println!();
+    println!("Layers:");
+    for l in &ds.layers {
+        println!(
+            "  [{:<10}] {}  — {} of {} features loaded; CRS {} (datum {}, from {})",
+            l.role.key(),
+            l.path.display(),
+            l.features_loaded,
+            l.features_read,
+            l.crs,
+            l.crs.datum(),
+            l.crs_source
+        );
+    }
+    println!();
+    println!("Units:");
+    for level in UnitLevel::ALL {
+        let n = ds.count_units(level);
+        if n > 0 {
+            let with_geom = ds.units_at(level).filter(|u| u.geometry.is_some()).count();
+            let with_pop = ds
+                .units_at(level)
+                .filter(|u| u.population.total.is_some())
+                .count();
+            let with_parent = ds.units_at(level).filter(|u| u.parent.is_some()).count();
+            println!(
+                "  {:<13} {:>5} {}  (shapes {with_geom}, population {with_pop}, linked to parent {with_parent})",
+                level.key(),
+                n,
+                level.zh()
+            );
+        }
+    }
+    println!("Facilities:");
+    for kind in FacilityKind::ALL {
+        let fs: Vec<_> = ds.facilities.iter().filter(|f| f.kind == kind).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let planned = fs
+            .iter()
+            .filter(|f| f.status != carecircle::model::FacilityStatus::Existing)
+            .count();
+        let synthetic = fs.iter().filter(|f| f.synthetic).count();
+        let located = fs.iter().filter(|f| f.location.is_some()).count();
+        let joined = fs.iter().filter(|f| f.unit.is_some()).count();
+        let cap: f64 = fs.iter().filter_map(|f| f.capacity).fold(0.0, |a, b| a + b);
+        let est = fs.iter().filter(|f| f.capacity_estimated).count();
+        println!(
+            "  {:<21} {:>5} {}  (planned {planned}, synthetic {synthetic}, with point {located}, joined to unit {joined}; capacity {cap:.0}{})",
+            kind.key(),
+            fs.len(),
+            kind.zh(),
+            if est > 0 { format!(", {est} estimated") } else { String::new() }
+        );
+    }
+    if !ds.demand.is_empty() {
+        println!("Demand points: {}", ds.demand.len());
+    }
+    if !ds.network.is_empty() {
+        let stats = carecircle::io::graph::network_stats(&ds);
+        println!(
+            "Walk network: {} lines, {} graph edges, {} vertices, {:.0} km",
+            ds.network.len(),
+            stats.edges,
+            stats.vertices,
+            stats.length_m / 1000.0
+        );
+    }
+    if !ds.buildings.is_empty() {
+        use carecircle::model::BuildingKind;
+        let n = |k| ds.buildings.iter().filter(|b| b.kind == k).count();
+        println!(
+            "Buildings: {} residential, {} other, {} residential landuse areas",
+            n(BuildingKind::Residential),
+            n(BuildingKind::Other),
+            n(BuildingKind::ResidentialLanduse)
+        );
+    }
+    if let Some(b) = ds.bounds() {
+        let (w, s) = ds.projection.inverse(b.min().x, b.min().y);
+        let (e, n) = ds.projection.inverse(b.max().x, b.max().y);
+        println!(
+            "Extent (WGS84): {w:.4}–{e:.4} E, {s:.4}–{n:.4} N  ({:.1} × {:.1} km)",
+            b.width() / 1000.0,
+            b.height() / 1000.0
+        );
+    }
+    let synthetic_layers: Vec<_> = ds
+        .layers
+        .iter()
+        .filter(|l| {
+            l.role == LayerRole::Facilities
+                && ds.facilities.iter().any(|f| f.layer == l.id && f.synthetic)
+        })
+        .collect();
+    if !synthetic_layers.is_empty() {
+        println!(
+            "NOTE: synthetic (generated, not real) facilities in: {}",
+            synthetic_layers
+                .iter()
+                .map(|l| l.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !ds.attribution.is_empty() {
+        println!("Attribution:");
+        for a in &ds.attribution {
+            println!("  {a}");
+        }
+    }
+    println!();
+    println!("Warnings: {}", ds.warnings.len());
+    let limit = max_warnings.unwrap_or(usize::MAX);
+    for w in ds.warnings.iter().take(limit) {
+        println!("  - {w}");
+    }
+    if ds.warnings.len() > limit {
+        println!(
+            "  … {} more (use --max-warnings)",
+            ds.warnings.len() - limit
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
+    use carecircle::coverage;
+    let sc = a.scenario.scenario()?;
+    let ds = load(&a.dataset)?;
+    let bar = BarProgress::new();
+    let report = a.scenario.with_access(&sc, &ds, |access| {
+        coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
+    })?;
+    bar.finish();
+    let report = report.context("analysis")?;
+    print!(
+        "{}",
+        carecircle::report::to_text(&report, a.scenario.english(), a.top)
+    );
+    if let Some(p) = &a.json {
+        carecircle::report::write_json(&report, p)?;
+        println!("JSON: {}", p.display());
+    }
+    if let Some(p) = &a.geojson {
+        carecircle::report::write_geojson(&report, &ds, p)?;
+        println!("GeoJSON: {}", p.display());
+    }
+    if let Some(d) = &a.csv {
+        carecircle::report::write_csv_dir(&report, d)?;
+        println!("CSV: {}", d.display());
+    }
+    Ok(())
+}
+
+pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
+    use carecircle::report::map::{write_map, MapSpec};
+    let (w, h) = a
+        .size
+        .split_once(['x', 'X', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?)))
+        .filter(|(w, h)| (200..=10_000).contains(w) && (200..=10_000).contains(h))
+        .with_context(|| {
+            format!(
+                "--size '{}': expected WIDTHxHEIGHT, 200–10000 each, e.g. 1600x1100",
+                a.size
+            )
+        })?;
+    let sc = a.scenario.scenario()?;
+    let ds = load(&a.dataset)?;
+    let bar = BarProgress::new();
+    let report = a.scenario.with_access(&sc, &ds, |access| {
+        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
+    })?;
+    bar.finish();
+    let report = report.context("analysis")?;
+    let en = a.scenario.english();
+    let rule = (a.rule != "all").then(|| a.rule.clone());
+    if let Some(id) = &rule {
+        anyhow::ensure!(
+            report.rules.iter().any(|r| &r.id == id),
+            "--rule '{id}': not a rule of preset {}; choose one of: all, {}",
+            a.scenario.rules,
+            report
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (rule_title, subtitle) =
+        carecircle::report::map::analysis_titles(&report, rule.as_deref(), en);
+    let mut spec = MapSpec::new(
+        w,
+        h,
+        a.title
+            .clone()
+            .unwrap_or_else(|| format!("{} — {rule_title}", ds.name)),
+    );
+    spec.english = en;
+    spec.rule = rule;
+    spec.subtitle = subtitle;
+    write_map(&ds, Some(&report), &spec, &a.out)?;
+    println!("map: {}", a.out.display());
+    Ok(())
+}
+
+pub(super) fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::Graph> {
+    anyhow::ensure!(
+        !ds.network.is_empty(),
+        "{}: no walkable street lines in this dataset (add a network layer: OSM PBF or a line GeoJSON/Shapefile), or use --mode euclidean",
+        ds.source.display()
+    );
+    let t = std::time::Instant::now();
+    let (g, cached) =
+        carecircle::io::graph::load_or_build(ds, &carecircle::io::graph::cache_dir(ds));
+    eprintln!(
+        "walking graph: {} nodes, {} edges, {} components (largest {} nodes), {} in {:.0} ms",
+        g.node_count(),
+        g.edge_count(),
+        g.component_sizes.len(),
+        g.component_sizes.first().copied().unwrap_or(0),
+        if cached { "read from cache" } else { "built" },
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(g)
+}

@@ -1,0 +1,373 @@
+//! Headless commands. Thin: parse arguments, call the library, print.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use carecircle::model::{Dataset, FacilityKind, LayerRole, UnitLevel};
+use carecircle::progress::Progress;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+mod inspect;
+mod siting;
+mod walking;
+use inspect::*;
+use siting::*;
+use walking::*;
+
+#[derive(Parser)]
+#[command(
+    name = "carecircle",
+    version,
+    about = "一老一小 facility siting: coverage gaps and proposals"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Open the desktop app, optionally on a dataset.
+    App {
+        dataset: Option<PathBuf>,
+    },
+    /// Print a dataset's layers, counts, CRS/datum, extent and every load warning.
+    Info {
+        /// A folder with dataset.toml, a dataset.toml, or a single data file.
+        dataset: PathBuf,
+        /// Print at most this many warnings (all by default).
+        #[arg(long)]
+        max_warnings: Option<usize>,
+    },
+    /// Check a dataset against a plan's rules: which units fail, by how much, and why.
+    Analyze(AnalyzeArgs),
+    /// Walking time from every demand point to its nearest facility of a kind, as CSV.
+    Reach(ReachArgs),
+    /// Walking catchment bands (e.g. 5/10/15 min) of facilities as GeoJSON polygons.
+    Catchments(CatchmentArgs),
+    /// Solve a facility-location instance in the shared benchmark format.
+    Solve(SolveArgs),
+    Propose(ProposeArgs),
+    /// Draw the analysis as a presentation map (PNG or SVG): units coloured by a rule,
+    /// facilities, uncovered demand, legend, scale bar, north arrow and data sources.
+    Map(MapArgs),
+}
+
+/// `carecircle map`: a presentation map of the analysis.
+#[derive(clap::Args)]
+pub struct MapArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Rule that colours the units (e.g. elderly_15min_circle, day_care_per_community);
+    /// `all` = overall status over every rule.
+    #[arg(long, default_value = "elderly_15min_circle")]
+    pub rule: String,
+    /// Output file: .png or .svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Image size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1600x1100")]
+    pub size: String,
+    /// Map title (default: dataset and rule).
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+/// `carecircle propose`: where the next sites of a kind should go.
+#[derive(clap::Args)]
+pub struct ProposeArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// day_care | street_station | township_institution | nursery (or any facility kind).
+    #[arg(long)]
+    pub kind: String,
+    /// mclp | lscp | pmedian | capacitated
+    #[arg(long, default_value = "mclp")]
+    pub model: String,
+    /// Number of new sites (MCLP, p-median; capacitated: default the fewest that close the
+    /// places gaps).
+    #[arg(long)]
+    pub p: Option<usize>,
+    /// A point layer of candidate sites (GeoJSON, Shapefile, CSV); default: generated.
+    #[arg(long)]
+    pub candidates: Option<PathBuf>,
+    /// CRS of the candidate file when it does not say (WGS84, GCJ-02, BD-09, EPSG:4547 …).
+    #[arg(long)]
+    pub candidates_crs: Option<String>,
+    /// Solve the MILP with HiGHS and report the proven bound and gap.
+    #[arg(long)]
+    pub exact: bool,
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// One site in every unit failing the kind's presence rule (where a candidate lies).
+    #[arg(long)]
+    pub quota: bool,
+    /// Radius in metres when the preset has no reach rule for the kind.
+    #[arg(long)]
+    pub radius: Option<f64>,
+    /// Minimum spacing of generated candidates, metres (default radius / 4).
+    #[arg(long)]
+    pub spacing: Option<f64>,
+    /// Nursery module sizes in places.
+    #[arg(long, default_value = "80,150")]
+    pub modules: String,
+    /// Proposals as GeoJSON (.geojson/.json) or CSV (.csv).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The whole answer (proposals, before/after rules) as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Before/after coverage reports as JSON files: <stem>-before.json, <stem>-after.json.
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
+    /// A presentation map (.png or .svg) of the coverage after the proposals, with the
+    /// proposed sites ranked on it.
+    #[arg(long)]
+    pub map: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct SolveArgs {
+    /// Folder with demand.csv, candidates.csv, optional existing.csv, problem.json.
+    pub instance: PathBuf,
+    /// Prove optimality with the HiGHS MILP solver (warm-started by the heuristic).
+    #[arg(long)]
+    pub exact: bool,
+    /// Time limit in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Print one JSON object: objective, selected_ids, bound, gap, seconds.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CatchmentArgs {
+    pub dataset: PathBuf,
+    /// Facility kinds, comma-separated (e.g. day_care,street_station).
+    #[arg(long)]
+    pub kind: String,
+    /// Only this facility (its id in the source file): a per-facility catchment.
+    #[arg(long)]
+    pub facility: Option<String>,
+    /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
+    #[arg(long, default_value_t = carecircle::coverage::WalkSpeed::Elderly.m_s())]
+    pub speed: f64,
+    /// Band limits in minutes, comma-separated.
+    #[arg(long, default_value = "5,10,15")]
+    pub bands: String,
+    /// How far either side of a reached street the band extends, metres.
+    #[arg(long, default_value_t = carecircle::network::DEFAULT_BUFFER_M)]
+    pub buffer: f64,
+    /// Raster cell for dissolving, metres.
+    #[arg(long, default_value_t = carecircle::network::DEFAULT_CELL_M)]
+    pub cell: f64,
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
+    pub max_snap: f64,
+    /// Output GeoJSON (WGS84): cumulative bands and per-band rings.
+    #[arg(long)]
+    pub geojson: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct AnalyzeArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84).
+    #[arg(long)]
+    pub geojson: Option<PathBuf>,
+    /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Units listed per failing rule.
+    #[arg(long, default_value_t = 8)]
+    pub top: usize,
+}
+
+/// The scenario `analyze` and `propose` share: plan, distance mode, walk, planned projects.
+#[derive(clap::Args)]
+pub struct ScenarioArgs {
+    /// A shipped preset (heilongjiang-2021, heihe-2022, heilongjiang-2020, gansu-2021) or a
+    /// TOML file (copy a preset from assets/rules/ and edit it).
+    #[arg(long, default_value = "heilongjiang-2021")]
+    pub rules: String,
+    /// Distance mode.
+    #[arg(long, value_enum, default_value_t = Mode::Euclidean)]
+    pub mode: Mode,
+    /// Network mode: points farther than this from any street are unreachable, metres.
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
+    pub max_snap: f64,
+    /// Walking time of the elderly circle in minutes (overrides the preset).
+    #[arg(long)]
+    pub minutes: Option<f64>,
+    /// Walking speed in m/s (overrides the preset).
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Count planned facilities as built (the "if the projects are built" scenario).
+    #[arg(long)]
+    pub with_planned: bool,
+    /// Scenario year: existing facilities plus planned projects completed by this year
+    /// (implies --with-planned for those); rules say whether their deadline is due.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1990..=2100))]
+    pub year: Option<i32>,
+    /// Language of the printed table.
+    #[arg(long, default_value = "zh", value_parser = ["zh", "en"])]
+    pub lang: String,
+}
+
+impl ScenarioArgs {
+    /// The scenario these arguments describe: the one library type the app fills too.
+    fn scenario(&self) -> anyhow::Result<carecircle::coverage::Scenario> {
+        let mut sc = carecircle::coverage::Scenario::new(&self.rules)?;
+        if self.minutes.is_some() || self.speed.is_some() {
+            let m = self.minutes.unwrap_or(sc.rules().settings.walk_minutes);
+            let s = self.speed.unwrap_or(sc.rules().settings.walk_speed_m_s);
+            sc.set_walk(m, s)
+                .map_err(|_| anyhow::anyhow!("--minutes and --speed must be positive"))?;
+        }
+        sc.mode = self.mode.into();
+        sc.max_snap_m = self.max_snap;
+        sc.include_planned = self.with_planned;
+        sc.year = self.year;
+        Ok(sc)
+    }
+
+    /// Runs `f` with the scenario's distance (building or reading the walking graph).
+    fn with_access<T>(
+        &self,
+        sc: &carecircle::coverage::Scenario,
+        ds: &Dataset,
+        f: impl FnOnce(&dyn carecircle::coverage::Accessibility) -> T,
+    ) -> anyhow::Result<T> {
+        let graph = match sc.mode {
+            carecircle::coverage::DistanceMode::Network => Some(build_graph(ds)?),
+            carecircle::coverage::DistanceMode::Euclidean => None,
+        };
+        let access = sc.access(graph.as_ref())?;
+        Ok(f(access.as_ref()))
+    }
+
+    fn english(&self) -> bool {
+        self.lang == "en"
+    }
+}
+
+/// The command-line spelling of [`carecircle::coverage::DistanceMode`].
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Mode {
+    /// Straight-line distance (R-tree).
+    Euclidean,
+    /// Walking distance along the street network.
+    Network,
+}
+
+impl From<Mode> for carecircle::coverage::DistanceMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::Euclidean => carecircle::coverage::DistanceMode::Euclidean,
+            Mode::Network => carecircle::coverage::DistanceMode::Network,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ReachArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    /// Facility kind to reach (day_care, street_station, nursery, …).
+    #[arg(long)]
+    pub kind: String,
+    #[arg(long, value_enum, default_value_t = Mode::Network)]
+    pub mode: Mode,
+    /// Walking speed in m/s: elderly 0.8, adult 1.2, wheelchair 0.6.
+    #[arg(long, default_value_t = carecircle::coverage::WalkSpeed::Elderly.m_s())]
+    pub speed: f64,
+    /// Search no farther than this many minutes of walking.
+    #[arg(long, default_value_t = 60.0)]
+    pub max_minutes: f64,
+    /// Points farther than this from any street are unreachable, metres.
+    #[arg(long, default_value_t = carecircle::coverage::scenario::DEFAULT_MAX_SNAP_M)]
+    pub max_snap: f64,
+    /// Rule preset whose demand settings (grid cell …) to use.
+    #[arg(long, default_value = "heilongjiang-2021")]
+    pub rules: String,
+    /// Output CSV: id,lon,lat,facility_id,distance_m,minutes.
+    #[arg(long)]
+    pub csv: PathBuf,
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Info {
+            dataset,
+            max_warnings,
+        } => info(&dataset, max_warnings),
+        Command::Analyze(a) => analyze(a),
+        Command::Reach(a) => reach(a),
+        Command::Catchments(a) => catchments(a),
+        Command::Solve(a) => solve(a),
+        Command::Propose(a) => propose(a),
+        Command::Map(a) => map(a),
+        Command::App { .. } => unreachable!("dispatched in main"),
+    }
+}
+
+/// Drives an indicatif bar from library progress.
+pub struct BarProgress {
+    bar: ProgressBar,
+}
+
+impl BarProgress {
+    pub fn new() -> Self {
+        let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ProgressBar::new_spinner()
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.enable_steady_tick(Duration::from_millis(120));
+        BarProgress { bar }
+    }
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for BarProgress {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        match total {
+            Some(t) => {
+                self.bar.set_length(t);
+                self.bar.set_style(
+                    ProgressStyle::with_template("{msg:30} [{bar:40}] {pos}/{len}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+            }
+            None => self.bar.set_style(ProgressStyle::default_spinner()),
+        }
+        self.bar.set_position(0);
+        self.bar.set_message(name.to_owned());
+    }
+    fn advance(&self, done: u64) {
+        self.bar.set_position(done);
+    }
+}
+
+pub fn load(path: &std::path::Path) -> anyhow::Result<Dataset> {
+    let bar = BarProgress::new();
+    let ds = carecircle::io::load_path_with(path, &bar)
+        .with_context(|| format!("loading {}", path.display()));
+    bar.finish();
+    ds
+}

@@ -1,0 +1,218 @@
+//! `solve` and `propose`: facility-location instances and proposals on a dataset.
+
+use super::*;
+
+pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
+    let t = std::time::Instant::now();
+    let pb = carecircle::siting::read_instance(&a.instance)?;
+    let sol = pb.solve_heuristic()?;
+    let check = pb.objective(&sol.selected);
+    anyhow::ensure!(
+        (check - sol.objective).abs() <= 1e-6 * check.abs().max(1.0),
+        "internal check failed: objective {} recomputes to {check}",
+        sol.objective
+    );
+    let (selected, objective, bound, gap, solver) = if a.exact {
+        let remaining = (a.time_limit - t.elapsed().as_secs_f64()).max(0.1);
+        let bar = BarProgress::new();
+        let ex = carecircle::siting::exact::solve_exact_with(&pb, remaining, Some(&sol), &bar);
+        bar.finish();
+        let ex = ex?;
+        // Keep the better of the two answers (the heuristic may beat a timed-out MILP).
+        let better = match pb.model {
+            carecircle::siting::Model::Mclp => ex.objective >= sol.objective,
+            _ => ex.objective <= sol.objective,
+        };
+        let (sel, obj) = if better {
+            (ex.selected.clone(), ex.objective)
+        } else {
+            (sol.selected.clone(), sol.objective)
+        };
+        let gap = if ex.bound.is_finite() {
+            (ex.bound - obj).abs() / obj.abs().max(1e-12)
+        } else {
+            f64::INFINITY
+        };
+        (
+            sel,
+            obj,
+            Some(ex.bound),
+            Some(gap),
+            format!(
+                "{} ({}), warm-started by {}",
+                ex.method,
+                ex.status,
+                pb.heuristic_name()
+            ),
+        )
+    } else {
+        (
+            sol.selected.clone(),
+            sol.objective,
+            None,
+            None,
+            format!("{} (heuristic; no bound)", pb.heuristic_name()),
+        )
+    };
+    let secs = t.elapsed().as_secs_f64();
+    let ids: Vec<&str> = selected
+        .iter()
+        .map(|i| pb.candidate_ids[*i].as_str())
+        .collect();
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "objective": objective, "selected_ids": ids, "bound": bound, "gap": gap,
+                "seconds": secs, "heuristic_objective": sol.objective,
+                "greedy_objective": sol.greedy_objective, "solver": solver,
+            })
+        );
+    } else {
+        println!(
+            "{:?}: objective {} (heuristic {}, greedy {}){} in {:.3} s [{solver}]; sites: {}",
+            pb.model,
+            objective,
+            sol.objective,
+            sol.greedy_objective,
+            match (bound, gap) {
+                (Some(b), Some(g)) => format!(", bound {b}, gap {:.4}%", g * 100.0),
+                _ => String::new(),
+            },
+            secs,
+            ids.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
+    use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
+    let sc = a.scenario.scenario()?;
+    let kind = FacilityKind::parse(&a.kind).with_context(|| {
+        format!(
+            "--kind '{}': expected one of day_care, street_station, township_institution, nursery",
+            a.kind
+        )
+    })?;
+    let model = ProposeModel::parse(&a.model).with_context(|| {
+        format!(
+            "--model '{}': expected mclp, lscp, pmedian or capacitated",
+            a.model
+        )
+    })?;
+    let modules: Vec<f64> = a
+        .modules
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
+    let ds = load(&a.dataset)?;
+    let given = match &a.candidates {
+        Some(p) => {
+            let layer =
+                carecircle::io::load::load_candidate_layer(p, a.candidates_crs.as_deref(), kind)?;
+            Some(pr::candidates_from(&ds, &layer, p)?)
+        }
+        None => None,
+    };
+    let opts = ProposeOptions {
+        kind,
+        model,
+        p: a.p,
+        exact: a.exact,
+        time_limit: a.time_limit,
+        quotas: a.quota,
+        include_planned: sc.include_planned,
+        year: sc.year,
+        spacing_m: a.spacing,
+        radius_m: a.radius,
+        modules,
+    };
+    let bar = BarProgress::new();
+    let out = a.scenario.with_access(&sc, &ds, |access| {
+        pr::propose(&ds, sc.rules(), &opts, given, access, &bar)
+    })?;
+    bar.finish();
+    let out = out.context("proposal")?;
+    print!("{}", out.proposals.to_text(a.scenario.english()));
+    if let Some(p) = &a.out {
+        let bytes = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            out.proposals.to_csv().into_bytes()
+        } else {
+            serde_json::to_vec_pretty(&out.proposals.to_geojson())?
+        };
+        carecircle::io::geojson::write_atomic(p, &bytes)?;
+        println!("proposals: {}", p.display());
+    }
+    if let Some(p) = &a.json {
+        carecircle::io::geojson::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
+        println!("JSON: {}", p.display());
+    }
+    if let Some(p) = &a.reports {
+        let stem = p.with_extension("");
+        let b = PathBuf::from(format!("{}-before.json", stem.display()));
+        let af = PathBuf::from(format!("{}-after.json", stem.display()));
+        carecircle::report::write_json(&out.before, &b)?;
+        carecircle::report::write_json(&out.after, &af)?;
+        println!("reports: {} {}", b.display(), af.display());
+    }
+    if let Some(p) = &a.map {
+        use carecircle::report::map::{write_map, MapSpec, ProposalMark};
+        let en = a.scenario.english();
+        let kind_name = if en { kind.en() } else { kind.zh() };
+        let mut spec = MapSpec::new(
+            1600,
+            1100,
+            if en {
+                format!("{} — proposed {kind_name} sites", ds.name)
+            } else {
+                format!("{} — 新增{kind_name}选址建议", ds.name)
+            },
+        );
+        spec.english = en;
+        // Colour by the kind's reach rule if the plan has one, else by its first rule.
+        let of_kind = |r: &&carecircle::coverage::RuleResult| r.kinds.contains(&kind.key());
+        spec.rule = out
+            .after
+            .rules
+            .iter()
+            .filter(of_kind)
+            .find(|r| r.test == "population_within")
+            .or_else(|| out.after.rules.iter().find(of_kind))
+            .map(|r| r.id.clone());
+        spec.subtitle = proposal_subtitle(&out.proposals, en);
+        spec.proposals = out
+            .proposals
+            .proposals
+            .iter()
+            .map(|q| ProposalMark {
+                x: q.x,
+                y: q.y,
+                rank: q.rank,
+                accepted: true,
+            })
+            .collect();
+        write_map(&ds, Some(&out.after), &spec, p)?;
+        println!("map: {}", p.display());
+    }
+    Ok(())
+}
+
+pub(super) fn proposal_subtitle(p: &carecircle::siting::propose::Proposals, en: bool) -> String {
+    let gap = p
+        .gap
+        .map(|g| format!(" · gap {:.3}%", g * 100.0))
+        .unwrap_or_default();
+    let (sites, model) = if en {
+        ("new sites", "model")
+    } else {
+        ("处新增", "模型")
+    };
+    format!(
+        "{} {sites} · {model} {} · {}{gap}",
+        p.proposals.len(),
+        format!("{:?}", p.model).to_lowercase(),
+        carecircle::report::map::mode_label(&p.mode, en)
+    )
+}

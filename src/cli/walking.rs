@@ -1,0 +1,187 @@
+//! `reach` and `catchments`: walking distances per demand point and catchment bands.
+
+use super::*;
+
+pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
+    use carecircle::coverage::{self, Accessibility, RuleSet};
+    let kind = FacilityKind::parse(&a.kind)
+        .with_context(|| format!("unknown facility kind '{}' (day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery)", a.kind))?;
+    anyhow::ensure!(
+        a.speed > 0.0,
+        "--speed must be positive (elderly 0.8, adult 1.2, wheelchair 0.6 m/s)"
+    );
+    anyhow::ensure!(a.max_minutes > 0.0, "--max-minutes must be positive");
+    let rules = RuleSet::load(&a.rules)?;
+    let ds = load(&a.dataset)?;
+    let bar = BarProgress::new();
+    let demand = coverage::build_demand(&ds, &rules.settings, &bar)?;
+    let facs: Vec<&carecircle::model::Facility> = ds
+        .facilities
+        .iter()
+        .filter(|f| {
+            f.kind == kind && rules.settings.statuses.contains(&f.status) && f.location.is_some()
+        })
+        .collect();
+    anyhow::ensure!(
+        !facs.is_empty(),
+        "{}: no {} with a location",
+        a.dataset.display(),
+        kind.key()
+    );
+    let pts: Vec<geo::Point<f64>> = facs.iter().map(|f| f.location.unwrap()).collect();
+    let origins: Vec<geo::Point<f64>> = demand.points.iter().map(|d| d.location).collect();
+    let max = a.max_minutes * 60.0 * a.speed;
+    let graph;
+    let net;
+    let access: &dyn Accessibility = match a.mode {
+        Mode::Euclidean => &coverage::Euclidean,
+        Mode::Network => {
+            graph = build_graph(&ds)?;
+            net = carecircle::coverage::NetworkAccess {
+                graph: &graph,
+                max_snap: a.max_snap,
+            };
+            &net
+        }
+    };
+    for (j, n) in access.diagnose(&origins, &pts) {
+        match j {
+            Some(j) => eprintln!("note: {} ({}): {n}", facs[j].name, facs[j].source_id),
+            None => eprintln!("note: {n}"),
+        }
+    }
+    let near = access.nearest_within(&origins, &pts, max, &bar)?;
+    bar.finish();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["id", "lon", "lat", "facility_id", "distance_m", "minutes"])?;
+    let mut reached = 0;
+    for (i, (d, n)) in demand.points.iter().zip(&near).enumerate() {
+        let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
+        let (fid, dist, min) = match n {
+            Some((j, m)) => {
+                reached += 1;
+                (
+                    facs[*j as usize].source_id.clone(),
+                    format!("{m:.2}"),
+                    format!("{:.2}", m / a.speed / 60.0),
+                )
+            }
+            None => Default::default(),
+        };
+        w.write_record([
+            i.to_string(),
+            format!("{lon:.7}"),
+            format!("{lat:.7}"),
+            fid,
+            dist,
+            min,
+        ])?;
+    }
+    let bytes = w.into_inner()?;
+    carecircle::io::geojson::write_atomic(&a.csv, &bytes)?;
+    println!(
+        "{} demand points, {reached} reach a {} within {} min at {} m/s ({:.0} m, {}); written to {}",
+        demand.points.len(),
+        kind.key(),
+        a.max_minutes,
+        a.speed,
+        max,
+        if a.mode == Mode::Network { "walking network" } else { "straight line" },
+        a.csv.display()
+    );
+    Ok(())
+}
+
+pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
+    use geo::{Area, BooleanOps, MapCoords};
+    let kinds: Vec<FacilityKind> = a
+        .kind
+        .split(',')
+        .map(|k| {
+            FacilityKind::parse(k.trim()).with_context(|| format!("unknown facility kind '{k}'"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut bands: Vec<f64> = a
+        .bands
+        .split(',')
+        .map(|b| {
+            b.trim()
+                .parse::<f64>()
+                .with_context(|| format!("--bands: '{b}' is not a number of minutes"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    bands.sort_by(f64::total_cmp);
+    anyhow::ensure!(
+        bands.iter().all(|b| *b > 0.0),
+        "--bands must be positive minutes"
+    );
+    anyhow::ensure!(
+        a.speed > 0.0 && a.buffer > 0.0 && a.cell > 0.0,
+        "--speed, --buffer and --cell must be positive"
+    );
+    let ds = load(&a.dataset)?;
+    let graph = build_graph(&ds)?;
+    let facs: Vec<_> = ds
+        .facilities
+        .iter()
+        .filter(|f| kinds.contains(&f.kind) && f.location.is_some())
+        .filter(|f| a.facility.as_ref().is_none_or(|id| &f.source_id == id))
+        .collect();
+    anyhow::ensure!(
+        !facs.is_empty(),
+        "no facility of kind {} with a location{}",
+        a.kind,
+        a.facility
+            .as_ref()
+            .map(|i| format!(" and id {i}"))
+            .unwrap_or_default()
+    );
+    let snaps: Vec<_> = facs
+        .iter()
+        .filter_map(|f| graph.snap(f.location.unwrap(), a.max_snap))
+        .collect();
+    if snaps.len() < facs.len() {
+        eprintln!(
+            "note: {} facilities are more than {} m from any street and have no walking catchment",
+            facs.len() - snaps.len(),
+            a.max_snap
+        );
+    }
+    let limits: Vec<f64> = bands.iter().map(|m| m * 60.0 * a.speed).collect();
+    let areas = carecircle::network::catchment_bands(&graph, &snaps, &limits, a.buffer, a.cell);
+    let mut features = Vec::new();
+    let mut prev: Option<geo::MultiPolygon<f64>> = None;
+    for (m, band) in bands.iter().zip(areas) {
+        let d = band.limit_m;
+        let cum = band.area;
+        let ring = match &prev {
+            Some(p) => cum.difference(p),
+            None => cum.clone(),
+        };
+        for (typ, g) in [("cumulative", &cum), ("band", &ring)] {
+            let wgs = g.map_coords(|c| {
+                let (lon, lat) = ds.projection.inverse(c.x, c.y);
+                geo::Coord { x: lon, y: lat }
+            });
+            features.push(serde_json::json!({
+                "type": "Feature",
+                "properties": {
+                    "type": typ, "minutes": m, "speed_m_s": a.speed, "distance_m": d,
+                    "kinds": a.kind, "facilities": snaps.len(), "area_km2": g.unsigned_area() / 1e6,
+                    "label": format!("{m} min × {} m/s = {d:.0} m", a.speed),
+                },
+                "geometry": carecircle::io::geojson::geometry_value(&geo::Geometry::MultiPolygon(wgs)),
+            }));
+        }
+        println!(
+            "{m:>5} min × {} m/s = {d:>5.0} m: {:.2} km² within reach",
+            a.speed,
+            cum.unsigned_area() / 1e6
+        );
+        prev = Some(cum);
+    }
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    carecircle::io::geojson::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
+    println!("GeoJSON: {}", a.geojson.display());
+    Ok(())
+}

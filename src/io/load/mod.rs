@@ -1,0 +1,458 @@
+//! Builds a [`Dataset`] from a manifest, a folder or a single file.
+//!
+//! Order: read every layer (source CRS) → check and convert coordinates to WGS84 → choose
+//! the local projection from the centre of all data → interpret features into model
+//! entities in metres → resolve parent units and attribute joins.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use geo::{
+    BoundingRect, Centroid, Coord, Geometry, LineString, MapCoords, MultiPolygon, Point, Polygon,
+    Rect,
+};
+use serde_json::{Map, Value};
+
+use super::{feature_label, RawLayer};
+use crate::error::{Error, Result};
+use crate::geom::{polygon_problems, LocalProjection};
+use crate::io::crs::{check_plausible, Crs, ToWgs84};
+use crate::io::fields::{
+    canonical_code, normalise_name, parse_bool, parse_count, FieldMapping, NumberProblem,
+};
+use crate::io::manifest::{format_of, Format, LayerSpec, Manifest};
+use crate::io::osm::OsmLayers;
+use crate::model::*;
+use crate::progress::{check, NoProgress, Progress};
+
+mod interpret;
+mod joins;
+use interpret::*;
+use joins::*;
+
+/// Loads a `dataset.toml`, a folder (its dataset.toml, or every data file in it) or one
+/// data file.
+pub fn load_path(path: &Path) -> Result<Dataset> {
+    load_path_with(path, &NoProgress)
+}
+
+/// [`load_path`] with progress reporting and cancellation.
+pub fn load_path_with(path: &Path, progress: &dyn Progress) -> Result<Dataset> {
+    if !path.exists() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
+        ));
+    }
+    let (manifest, base) = manifest_for(path)?;
+    load_manifest(&manifest, &base, path, progress)
+}
+
+/// The manifest `path` is loaded with and the folder its layer paths are relative to: the
+/// user's dataset.toml, or one generated for a bare file or folder (roles "auto", CRS from
+/// the files). The app's import dialog edits it and loads it with [`load_manifest_with`].
+pub fn manifest_for(path: &Path) -> Result<(Manifest, PathBuf)> {
+    Ok(if path.is_dir() {
+        let m = path.join("dataset.toml");
+        if m.exists() {
+            (Manifest::from_path(&m)?, path.to_owned())
+        } else {
+            (Manifest::for_folder(path)?, path.to_owned())
+        }
+    } else if path.extension().is_some_and(|e| e == "toml") {
+        (
+            Manifest::from_path(path)?,
+            path.parent().unwrap_or(Path::new(".")).to_owned(),
+        )
+    } else {
+        (
+            Manifest::for_file(path),
+            path.parent().unwrap_or(Path::new(".")).to_owned(),
+        )
+    })
+}
+
+/// Loads a manifest built or edited in memory; `source` names it in messages.
+pub fn load_manifest_with(
+    manifest: &Manifest,
+    base: &Path,
+    source: &Path,
+    progress: &dyn Progress,
+) -> Result<Dataset> {
+    load_manifest(manifest, base, source, progress)
+}
+
+/// The attribute names of a layer file, for field mapping: a table's header, or every
+/// property key of a GeoJSON / Shapefile in order of first appearance. OSM PBF has none
+/// (its tags are interpreted by rule).
+pub fn layer_columns(path: &Path, encoding: Option<&str>) -> Result<Vec<String>> {
+    let raw = match format_of(path) {
+        Some(Format::GeoJson) => crate::io::geojson::read(path, &NoProgress)?,
+        Some(Format::Shapefile) => crate::io::shp::read(path, encoding, &NoProgress)?,
+        Some(Format::Csv) => crate::io::csv::read(path, &FieldMapping::default(), &NoProgress)?,
+        Some(Format::OsmPbf) => return Ok(Vec::new()),
+        None => {
+            return Err(manifest_err(
+                path,
+                "unsupported file type (use .geojson .shp .csv .osm.pbf)".into(),
+            ))
+        }
+    };
+    if let Some(h) = raw.headers {
+        return Ok(h);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in &raw.features {
+        for k in f.properties.keys() {
+            if seen.insert(k.clone()) {
+                out.push(k.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A layer read and converted to WGS84, waiting for interpretation.
+struct Pending {
+    spec: LayerSpec,
+    role: LayerRole,
+    raw: RawLayer,
+    crs: Crs,
+    crs_source: String,
+}
+
+fn parse_role(s: &str) -> Option<LayerRole> {
+    Some(match s.trim().to_lowercase().as_str() {
+        "units" | "unit" | "boundaries" => LayerRole::Units,
+        "facilities" | "facility" => LayerRole::Facilities,
+        "demand" => LayerRole::Demand,
+        "network" | "streets" => LayerRole::Network,
+        "buildings" => LayerRole::Buildings,
+        "planned" => LayerRole::Planned,
+        _ => return None,
+    })
+}
+
+/// Guesses a layer's role from its geometry: polygons are units, points facilities, lines
+/// the network. Used for files opened without a manifest.
+fn guess_role(raw: &RawLayer) -> LayerRole {
+    let mut counts = [0usize; 3];
+    for f in &raw.features {
+        match &f.geometry {
+            Some(Geometry::Polygon(_) | Geometry::MultiPolygon(_)) => counts[0] += 1,
+            Some(Geometry::Point(_) | Geometry::MultiPoint(_)) => counts[1] += 1,
+            Some(Geometry::LineString(_) | Geometry::MultiLineString(_)) => counts[2] += 1,
+            _ => {}
+        }
+    }
+    match counts.iter().enumerate().max_by_key(|(_, c)| **c) {
+        Some((0, c)) if *c > 0 => LayerRole::Units,
+        Some((2, c)) if *c > 0 => LayerRole::Network,
+        Some((1, c)) if *c > 0 => LayerRole::Facilities,
+        _ => LayerRole::Units,
+    }
+}
+
+fn manifest_err(path: &Path, msg: String) -> Error {
+    Error::Manifest {
+        path: path.to_owned(),
+        message: msg,
+    }
+}
+
+pub(crate) fn load_manifest(
+    manifest: &Manifest,
+    base: &Path,
+    source: &Path,
+    progress: &dyn Progress,
+) -> Result<Dataset> {
+    let mut warnings = Vec::new();
+    for k in manifest.extra.keys() {
+        warnings.push(LoadWarning::new(
+            source,
+            None,
+            Some(k.clone()),
+            Said::new("unknown manifest key; ignored", "未知的清单键，已忽略"),
+        ));
+    }
+    let mut pbf_cache: HashMap<PathBuf, OsmLayers> = HashMap::new();
+    let mut pending = Vec::new();
+    for (li, spec) in manifest.layers.iter().enumerate() {
+        check(progress)?;
+        let path = base.join(&spec.path);
+        let label = format!("layer {} ({})", li + 1, spec.path);
+        for k in spec.extra.keys() {
+            warnings.push(LoadWarning::new(
+                source,
+                Some(label.clone()),
+                Some(k.clone()),
+                Said::new("unknown layer key; ignored", "未知的图层键，已忽略"),
+            ));
+        }
+        let format = format_of(&path).ok_or_else(|| {
+            manifest_err(
+                source,
+                format!("{label}: unsupported file type (use .geojson .shp .csv .osm.pbf)"),
+            )
+        })?;
+        let declared_role = match spec.role.trim() {
+            "auto" | "" => None,
+            r => Some(parse_role(r).ok_or_else(|| {
+                manifest_err(
+                    source,
+                    format!("{label}: unknown role '{r}' (units | facilities | demand | network | buildings | planned)"),
+                )
+            })?),
+        };
+        let mapping = FieldMapping::new(spec.fields.clone());
+        for f in mapping.unknown_fields() {
+            warnings.push(LoadWarning::new(
+                source,
+                Some(label.clone()),
+                Some(f),
+                Said::new(
+                    "unknown model field in [layers.fields]; ignored",
+                    "[layers.fields] 中的模型字段未知，已忽略",
+                ),
+            ));
+        }
+        let declared_crs = spec
+            .crs
+            .as_deref()
+            .map(Crs::parse)
+            .transpose()
+            .map_err(|e| manifest_err(source, format!("{label}: {e}")))?;
+        if format == Format::OsmPbf {
+            if !pbf_cache.contains_key(&path) {
+                let osm = crate::io::osm::read(&path, progress)?;
+                pbf_cache.insert(path.clone(), osm);
+            }
+            let osm = &pbf_cache[&path];
+            let roles: Vec<LayerRole> = match declared_role {
+                Some(r @ (LayerRole::Network | LayerRole::Buildings | LayerRole::Facilities)) => {
+                    vec![r]
+                }
+                Some(r) => {
+                    return Err(manifest_err(
+                        source,
+                        format!(
+                            "{label}: an OSM PBF provides network, buildings or facilities, not {}",
+                            r.key()
+                        ),
+                    ))
+                }
+                None => vec![
+                    LayerRole::Network,
+                    LayerRole::Buildings,
+                    LayerRole::Facilities,
+                ],
+            };
+            for role in roles {
+                let raw = match role {
+                    LayerRole::Network => osm.network.clone(),
+                    LayerRole::Buildings => osm.buildings.clone(),
+                    _ => osm.facilities.clone(),
+                };
+                pending.push(Pending {
+                    spec: spec.clone(),
+                    role,
+                    raw,
+                    crs: Crs::Wgs84,
+                    crs_source: "OSM (always WGS84)".into(),
+                });
+            }
+            continue;
+        }
+        let raw = match format {
+            Format::GeoJson => crate::io::geojson::read(&path, progress)?,
+            Format::Shapefile => crate::io::shp::read(&path, spec.encoding.as_deref(), progress)?,
+            Format::Csv => crate::io::csv::read(&path, &mapping, progress)?,
+            Format::OsmPbf => unreachable!("handled above"),
+        };
+        let (crs, crs_source) = match (&declared_crs, &raw.embedded_crs) {
+            (Some(d), Some(e)) => {
+                if d != e
+                    && !(matches!(d, Crs::Wgs84 | Crs::Cgcs2000)
+                        && matches!(e, Crs::Wgs84 | Crs::Cgcs2000))
+                {
+                    warnings.push(LoadWarning::new(
+                        path.clone(),
+                        None,
+                        None,
+                        Said::new(
+                            format!("the manifest declares {d} but the file says {e}; using the manifest"),
+                            format!("清单声明为 {d}，文件却写着 {e}：以清单为准"),
+                        ),
+                    ));
+                }
+                (d.clone(), "manifest".to_owned())
+            }
+            (Some(d), None) => (d.clone(), "manifest".to_owned()),
+            (None, Some(e)) => (
+                e.clone(),
+                if format == Format::Shapefile {
+                    ".prj"
+                } else {
+                    "file"
+                }
+                .to_owned(),
+            ),
+            (None, None) => (Crs::Wgs84, "default (WGS84)".to_owned()),
+        };
+        let role = declared_role.unwrap_or_else(|| guess_role(&raw));
+        pending.push(Pending {
+            spec: spec.clone(),
+            role,
+            raw,
+            crs,
+            crs_source,
+        });
+    }
+
+    // Convert all coordinates to WGS84.
+    for p in &mut pending {
+        check(progress)?;
+        to_wgs84(p)?;
+    }
+
+    // One local projection for everything: the 3° zone of the data's centre.
+    let mut bbox: Option<Rect<f64>> = None;
+    for p in &pending {
+        for f in &p.raw.features {
+            if let Some(r) = f.geometry.as_ref().and_then(|g| g.bounding_rect()) {
+                bbox = Some(match bbox {
+                    None => r,
+                    Some(b) => Rect::new(
+                        Coord {
+                            x: b.min().x.min(r.min().x),
+                            y: b.min().y.min(r.min().y),
+                        },
+                        Coord {
+                            x: b.max().x.max(r.max().x),
+                            y: b.max().y.max(r.max().y),
+                        },
+                    ),
+                });
+            }
+        }
+    }
+    let projection = LocalProjection::for_longitude(bbox.map_or(120.0, |b| b.center().x));
+    let bbox_span = bbox.map(|b| b.max().x - b.min().x).unwrap_or(0.0);
+    if bbox_span > 6.0 {
+        let cm = projection.central_meridian;
+        let stretch = 100.0 * ((bbox_span / 2.0).to_radians().powi(2) / 2.0);
+        warnings.push(LoadWarning::new(
+            source,
+            None,
+            None,
+            Said::new(
+                format!("data spans {bbox_span:.1}° of longitude: distances far from CM {cm}°E are stretched (up to {stretch:.2} %)"),
+                format!("数据跨经度 {bbox_span:.1}°：远离中央经线 {cm}°E 处的距离被拉伸（最多 {stretch:.2} %）"),
+            ),
+        ));
+    }
+
+    let name = manifest
+        .name
+        .clone()
+        .unwrap_or_else(|| source.display().to_string());
+    let mut ds = Dataset::new(&name, source.to_owned(), projection);
+    ds.warnings = warnings;
+    ds.attribution = manifest.attribution.clone();
+    for p in pending {
+        check(progress)?;
+        interpret(&mut ds, p)?;
+    }
+    resolve_parents(&mut ds);
+    resolve_facility_joins(&mut ds);
+    apply_plan_context(&mut ds, manifest, source)?;
+    Ok(ds)
+}
+
+/// A candidate-site layer (GeoJSON, Shapefile or CSV points) as a dataset of its own, its
+/// features proposed facilities of `kind`. `crs` overrides the file's own CRS ("WGS84",
+/// "GCJ-02", "EPSG:4547", …). Siting turns it into candidates.
+pub fn load_candidate_layer(path: &Path, crs: Option<&str>, kind: FacilityKind) -> Result<Dataset> {
+    let spec = LayerSpec {
+        role: "facilities".into(),
+        path: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        crs: crs.map(str::to_owned),
+        kind: Some(kind.key().into()),
+        status: Some("proposed".into()),
+        ..Default::default()
+    };
+    let manifest = Manifest {
+        name: Some("candidates".into()),
+        layers: vec![spec],
+        ..Default::default()
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_manifest(&manifest, base, path, &NoProgress)
+}
+
+/// Checks plausibility on the first coordinate, then converts every vertex.
+fn to_wgs84(p: &mut Pending) -> Result<()> {
+    let first = p
+        .raw
+        .features
+        .iter()
+        .find_map(|f| f.geometry.as_ref().and_then(first_coord));
+    let Some(first) = first else { return Ok(()) };
+    check_plausible(&p.raw.path, &p.crs, first.x, first.y)?;
+    if matches!(p.crs, Crs::Wgs84 | Crs::Cgcs2000) {
+        // Still refuse individual impossible vertices (a projected feature among degrees).
+        let path = p.raw.path.clone();
+        let mut bad = Vec::new();
+        for f in &mut p.raw.features {
+            if let Some(g) = &f.geometry {
+                if let Err(e) =
+                    g.try_map_coords(|c| check_plausible(&path, &p.crs, c.x, c.y).map(|_| c))
+                {
+                    bad.push((feature_label(f.index, &f.properties), e.to_string(), e.zh()));
+                    f.geometry = None;
+                }
+            }
+        }
+        for (label, msg, zh) in bad {
+            p.raw.warn(
+                Some(label),
+                Some("geometry"),
+                Said::new(
+                    format!("{msg}; geometry dropped"),
+                    format!("{zh}；几何已丢弃"),
+                ),
+            );
+        }
+        return Ok(());
+    }
+    let t = ToWgs84::new(&p.crs)?;
+    let mut bad = Vec::new();
+    for f in &mut p.raw.features {
+        if let Some(g) = f.geometry.take() {
+            match g.try_map_coords(|c| t.convert(c.x, c.y).map(|(x, y)| Coord { x, y })) {
+                Ok(g) => f.geometry = Some(g),
+                Err(e) => bad.push((feature_label(f.index, &f.properties), e)),
+            }
+        }
+    }
+    for (label, msg) in bad {
+        p.raw.warn(
+            Some(label),
+            Some("geometry"),
+            Said::new(
+                format!("{msg}; geometry dropped"),
+                format!("{msg}；几何已丢弃"),
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
+    use geo::CoordsIter;
+    g.coords_iter().next()
+}
