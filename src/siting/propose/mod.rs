@@ -24,192 +24,15 @@ use crate::model::{
 use crate::progress::{check, Progress};
 
 mod candidates;
+mod steps;
+mod types;
 
 use crate::spatial::{point_tree, UnitIndexes};
 use crate::{Error, Result};
 pub use candidates::candidates_from;
 use candidates::*;
-
-/// Which model a proposal run uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProposeModel {
-    Mclp,
-    Lscp,
-    Pmedian,
-    /// Nurseries with capacity modules: every unit short of its places-per-1000 target gets
-    /// enough sites to close the gap; the rest maximise 0–3 coverage.
-    Capacitated,
-}
-
-impl ProposeModel {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "capacitated" | "cap" => ProposeModel::Capacitated,
-            other => match Model::parse(other)? {
-                Model::Mclp => ProposeModel::Mclp,
-                Model::Lscp => ProposeModel::Lscp,
-                Model::Pmedian => ProposeModel::Pmedian,
-            },
-        })
-    }
-}
-
-/// Settings of one run.
-#[derive(Clone, Debug)]
-pub struct ProposeOptions {
-    pub kind: FacilityKind,
-    pub model: ProposeModel,
-    pub p: Option<usize>,
-    pub exact: bool,
-    pub time_limit: f64,
-    /// Add the presence rules of the kind as constraints (one site in every unit that
-    /// lacks one, where a candidate lies in it).
-    pub quotas: bool,
-    /// Count planned projects as built.
-    pub include_planned: bool,
-    /// Scenario year (see `coverage::Options::year`).
-    pub year: Option<i32>,
-    /// Minimum spacing between generated candidates; default a quarter of the radius.
-    pub spacing_m: Option<f64>,
-    /// Radius override when the preset has no reach rule for the kind.
-    pub radius_m: Option<f64>,
-    /// Nursery module sizes (places), smallest first after sorting.
-    pub modules: Vec<f64>,
-}
-
-impl Default for ProposeOptions {
-    fn default() -> Self {
-        Self {
-            kind: FacilityKind::DayCare,
-            model: ProposeModel::Mclp,
-            p: None,
-            exact: false,
-            time_limit: 60.0,
-            quotas: false,
-            include_planned: false,
-            year: None,
-            spacing_m: None,
-            radius_m: None,
-            modules: vec![80.0, 150.0],
-        }
-    }
-}
-
-/// A site that may be opened.
-#[derive(Clone, Debug, Serialize)]
-pub struct Candidate {
-    pub id: String,
-    pub name: String,
-    /// "file", "gap_cluster", "network_node", "grid", "unit_centre".
-    pub origin: &'static str,
-    #[serde(skip)]
-    pub location: Point<f64>,
-    #[serde(skip)]
-    pub unit: Option<UnitId>,
-    /// Unknown attributes of a user candidate, kept for the output.
-    #[serde(skip)]
-    pub attributes: serde_json::Map<String, serde_json::Value>,
-}
-
-/// One proposed site, in rank order.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct Proposal {
-    pub rank: usize,
-    pub candidate_id: String,
-    pub name: String,
-    pub origin: Cow<'static, str>,
-    pub lon: f64,
-    pub lat: f64,
-    pub x: f64,
-    pub y: f64,
-    pub unit_code: String,
-    pub unit_name: String,
-    /// People of the rule's age group newly covered by this site given the ones ranked
-    /// before it (and every existing facility).
-    pub marginal_people: f64,
-    /// Nursery places of the site (capacitated model).
-    pub places: Option<f64>,
-    /// Rule ids this site's unit passes after the proposals and failed before.
-    pub fixes: Vec<String>,
-    #[serde(skip)]
-    pub candidate: usize,
-}
-
-/// A rule before and after the proposals.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct RuleDelta {
-    pub id: String,
-    pub title: String,
-    pub title_en: String,
-    pub test: Cow<'static, str>,
-    pub target: f64,
-    pub before: Option<f64>,
-    pub after: Option<f64>,
-    pub units_total: usize,
-    pub units_meeting_before: usize,
-    pub units_meeting_after: usize,
-    pub people_covered_before: Option<f64>,
-    pub people_covered_after: Option<f64>,
-}
-
-impl RuleDelta {
-    /// Whether the dataset has anything the rule applies to (a rule on communities, say,
-    /// on data without community units is not evaluable, before or after).
-    pub fn evaluable(&self) -> bool {
-        self.units_total > 0 || self.before.is_some() || self.after.is_some()
-    }
-
-    /// What the before/after list says for a rule that is not [`evaluable`](Self::evaluable).
-    pub fn not_evaluable_text(english: bool) -> &'static str {
-        if english {
-            "not evaluable (no units it applies to)"
-        } else {
-            "无法评估（数据中无适用单元）"
-        }
-    }
-}
-
-/// The answer of a run.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct Proposals {
-    pub dataset: String,
-    pub preset: String,
-    pub kind: Cow<'static, str>,
-    pub model: ProposeModel,
-    pub mode: Cow<'static, str>,
-    /// The reach rule used for coverage (None when `--radius` stood in).
-    pub rule: Option<String>,
-    pub radius_m: f64,
-    pub group: AgeGroup,
-    pub p: usize,
-    pub candidates: usize,
-    pub candidates_by_origin: BTreeMap<Cow<'static, str>, usize>,
-    pub proposals: Vec<Proposal>,
-    /// Model objective: people covered (MCLP, capacitated), sites (LSCP), weighted metres
-    /// (p-median).
-    pub objective: f64,
-    pub greedy_objective: f64,
-    pub bound: Option<f64>,
-    pub gap: Option<f64>,
-    pub status: String,
-    pub seconds: f64,
-    pub people_total: f64,
-    pub people_covered_before: f64,
-    pub people_covered_after: f64,
-    pub places_added: f64,
-    pub rules: Vec<RuleDelta>,
-    pub notes: Vec<String>,
-}
-
-/// Everything a caller may want: the proposals and the two coverage reports.
-pub struct Outcome {
-    pub proposals: Proposals,
-    pub before: Report,
-    pub after: Report,
-    /// The dataset with the proposals added as `proposed` facilities.
-    pub dataset_after: Dataset,
-}
+use steps::*;
+pub use types::*;
 
 /// The kind's reach rule: a population-within rule that counts this kind.
 fn reach_rule(rules: &RuleSet, kind: FacilityKind) -> Option<&coverage::rules::Rule> {
@@ -251,34 +74,7 @@ pub fn propose(
     check(progress)?;
 
     let rule = reach_rule(rules, opts.kind);
-    let (radius, group, cover_kinds) = match (rule, opts.radius_m) {
-        (_, Some(r)) => (
-            r,
-            rule.map(|r| r.group).unwrap_or(default_group(opts.kind)),
-            rule.map(|r| r.kinds.clone()).unwrap_or(vec![opts.kind]),
-        ),
-        (Some(r), None) => (
-            r.distance.expect("population rules have a distance").metres,
-            r.group,
-            r.kinds.clone(),
-        ),
-        (None, None) => {
-            let d = rules.settings.walk();
-            notes.push(format!(
-                "preset {} has no reach rule for {}: coverage uses the walking circle {} (give --radius to change)",
-                rules.id,
-                opts.kind.key(),
-                d.describe()
-            ));
-            (d.metres, default_group(opts.kind), vec![opts.kind])
-        }
-    };
-    if !(radius.is_finite() && radius > 0.0) {
-        return Err(Error::input(
-            format!("radius must be positive, not {radius}"),
-            format!("服务半径须为正数，当前为 {radius}"),
-        ));
-    }
+    let (radius, group, cover_kinds) = reach_of(rules, opts, &mut notes)?;
 
     let demand_pts: Vec<Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
     let weight: Vec<f64> = an.demand.points.iter().map(|d| d.weight(group)).collect();
@@ -568,65 +364,10 @@ pub fn propose(
     progress.stage("optimising", None);
     let heur = pb.solve_heuristic()?;
     check(progress)?;
-    let (selected, objective, bound, gap, status) = if opts.exact {
-        let ex = super::exact::solve_exact_with(&pb, opts.time_limit, Some(&heur), progress)?;
-        // Never report worse than the heuristic's own answer.
-        let better = match model {
-            Model::Mclp => ex.objective >= heur.objective,
-            _ => ex.objective <= heur.objective,
-        };
-        if better {
-            (
-                ex.selected,
-                ex.objective,
-                Some(ex.bound),
-                Some(ex.gap),
-                format!("{}, {}", ex.status, ex.method),
-            )
-        } else {
-            let gap = (ex.bound - heur.objective).abs() / heur.objective.abs().max(1e-12);
-            (
-                heur.selected.clone(),
-                heur.objective,
-                Some(ex.bound),
-                Some(gap),
-                format!("{}, {} (heuristic kept)", ex.status, ex.method),
-            )
-        }
-    } else {
-        (
-            heur.selected.clone(),
-            heur.objective,
-            None,
-            None,
-            "heuristic".to_string(),
-        )
-    };
+    let (selected, objective, bound, gap, status) = best_answer(&pb, model, opts, &heur, progress)?;
 
-    // Rank by marginal gain: each next site is the one adding most given those before it.
-    let sets = pb.coverage_sets(radius);
-    let mut covered = by_existing.clone();
-    let mut rest = selected.clone();
-    let mut ranked: Vec<(usize, f64)> = Vec::new();
-    while !rest.is_empty() {
-        let mut best: Option<(f64, usize)> = None;
-        for (k, &j) in rest.iter().enumerate() {
-            let g: f64 = sets[j]
-                .iter()
-                .filter(|i| !covered[**i as usize])
-                .map(|i| weight[*i as usize])
-                .sum();
-            if best.is_none_or(|(bg, bk)| g > bg || (g == bg && j < rest[bk])) {
-                best = Some((g, k));
-            }
-        }
-        let (g, k) = best.expect("non-empty");
-        let j = rest.remove(k);
-        for i in &sets[j] {
-            covered[*i as usize] = true;
-        }
-        ranked.push((j, g));
-    }
+    let (ranked, covered) =
+        rank_by_gain(&pb.coverage_sets(radius), &by_existing, &weight, &selected);
 
     // Modules for the capacitated model: per unit, the fewest places that close its gap.
     let places = if opts.model == ProposeModel::Capacitated {
@@ -641,34 +382,8 @@ pub fn propose(
     };
 
     // After: the proposals as facilities, the coverage engine once more.
-    let mut after_ds = ds.clone();
-    let layer = LayerId(after_ds.layers.len() as u32);
-    for (k, (j, _)) in ranked.iter().enumerate() {
-        {
-            let c = &cands[*j];
-            let id = FacilityId(after_ds.facilities.len() as u32);
-            after_ds.facilities.push(Facility {
-                id,
-                source_id: c.id.clone(),
-                name: format!("{} {}", opts.kind.zh(), k + 1),
-                kind: opts.kind,
-                capacity: places.as_ref().and_then(|p| p.get(j).copied()),
-                capacity_estimated: false,
-                nursing_beds: None,
-                qualifiers: Qualifiers::default(),
-                renovation: false,
-                status: FacilityStatus::Proposed,
-                synthetic: false,
-                location: Some(c.location),
-                unit_ref: UnitRef::default(),
-                unit: c.unit,
-                unit_join: None,
-                year: None,
-                layer,
-                attributes: c.attributes.clone(),
-            });
-        }
-    }
+    let after_ds = with_proposals(ds, &cands, &ranked, places.as_ref(), opts.kind);
+
     progress.stage("coverage after", None);
     let acopts = coverage::Options {
         include_planned: opts.include_planned,
@@ -682,27 +397,7 @@ pub fn propose(
         .iter()
         .filter(|r| r.kinds.contains(&opts.kind))
         .collect();
-    let rule_deltas: Vec<RuleDelta> = relevant
-        .iter()
-        .filter_map(|r| {
-            let b = before.rules.iter().find(|x| x.id == r.id)?;
-            let a = after.rules.iter().find(|x| x.id == r.id)?;
-            Some(RuleDelta {
-                id: r.id.clone(),
-                title: r.title_zh.clone(),
-                title_en: r.title_en.clone(),
-                test: r.test.key().into(),
-                target: r.target,
-                before: b.achieved,
-                after: a.achieved,
-                units_total: b.units_total,
-                units_meeting_before: b.units_meeting,
-                units_meeting_after: a.units_meeting,
-                people_covered_before: b.people_covered,
-                people_covered_after: a.people_covered,
-            })
-        })
-        .collect();
+    let rule_deltas = deltas(&relevant, &before, &after);
 
     // Which failing unit rules each proposal fixes.
     let unit_pos: HashMap<UnitId, usize> = before
@@ -798,95 +493,4 @@ pub fn propose(
         after,
         dataset_after: after_ds,
     })
-}
-
-fn default_group(kind: FacilityKind) -> AgeGroup {
-    AgeGroup::for_kinds(&[kind])
-}
-
-/// Units failing a presence rule of `kind` (the rule id with each).
-fn quota_units(
-    ds: &Dataset,
-    before: &Report,
-    rules: &RuleSet,
-    kind: FacilityKind,
-) -> Vec<(UnitId, String)> {
-    let mut out = Vec::new();
-    for r in rules
-        .rules
-        .iter()
-        .filter(|r| r.kinds.contains(&kind) && matches!(r.test, Test::Presence))
-    {
-        for u in &before.units {
-            if u.rules.get(&r.id).and_then(|s| s.pass) == Some(false)
-                && ds.unit(u.id).geometry.is_some()
-            {
-                out.push((u.id, r.id.clone()));
-            }
-        }
-    }
-    out
-}
-
-/// Units short of places per 1000, finest level first, with the places short. A coarser
-/// unit is listed too: its population may exceed its children's (parts of a district with
-/// no sub-district boundaries).
-fn places_deficits(before: &Report, rules: &RuleSet) -> Vec<(UnitId, f64)> {
-    let Some(r) = rules
-        .rules
-        .iter()
-        .find(|r| r.test == Test::PlacesPer1000 && r.kinds.contains(&FacilityKind::Nursery))
-    else {
-        return Vec::new();
-    };
-    let mut out: Vec<(u8, UnitId, f64)> = before
-        .units
-        .iter()
-        .filter_map(|u| {
-            let s = u.rules.get(&r.id)?;
-            (s.pass == Some(false)).then_some((u.level.tier(), u.id, s.deficit.unwrap_or(0.0)))
-        })
-        .filter(|(_, _, d)| *d > 0.0)
-        .collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    out.into_iter().map(|(_, u, d)| (u, d)).collect()
-}
-
-/// Per selected site, its module: every site starts at the smallest module; then, quota by
-/// quota (finest units first), sites inside are upgraded one module step at a time (lowest
-/// candidate index first) until the unit's places gap is closed. A coarser unit's gap thus
-/// counts the places its finer units' sites already bring. With two module sizes this
-/// gives the fewest places that close every gap for the chosen sites.
-fn assign_modules(
-    quotas: &[Quota],
-    shorts: &[f64],
-    selected: &[usize],
-    modules: &[f64],
-) -> HashMap<usize, f64> {
-    let mut mods: Vec<f64> = modules.to_vec();
-    mods.sort_by(f64::total_cmp);
-    let mut level: HashMap<usize, usize> = selected.iter().map(|j| (*j, 0)).collect();
-    let mut sorted = selected.to_vec();
-    sorted.sort_unstable();
-    for (q, &short) in quotas.iter().zip(shorts) {
-        let members: std::collections::HashSet<usize> = q.sites.iter().copied().collect();
-        let sites: Vec<usize> = sorted
-            .iter()
-            .copied()
-            .filter(|j| members.contains(j))
-            .collect();
-        let mut total: f64 = sites.iter().map(|j| mods[level[j]]).sum();
-        'fill: while total + 1e-9 < short {
-            for j in &sites {
-                let l = level[j];
-                if l + 1 < mods.len() {
-                    total += mods[l + 1] - mods[l];
-                    level.insert(*j, l + 1);
-                    continue 'fill;
-                }
-            }
-            break;
-        }
-    }
-    level.into_iter().map(|(j, l)| (j, mods[l])).collect()
 }

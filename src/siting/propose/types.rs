@@ -1,0 +1,185 @@
+//! What a proposal is asked and what it answers: the model and options, candidate sites,
+//! ranked proposals, before → after deltas and the outcome.
+
+use super::*;
+
+/// Which model a proposal run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProposeModel {
+    Mclp,
+    Lscp,
+    Pmedian,
+    /// Nurseries with capacity modules: every unit short of its places-per-1000 target gets
+    /// enough sites to close the gap; the rest maximise 0–3 coverage.
+    Capacitated,
+}
+
+impl ProposeModel {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "capacitated" | "cap" => ProposeModel::Capacitated,
+            other => match Model::parse(other)? {
+                Model::Mclp => ProposeModel::Mclp,
+                Model::Lscp => ProposeModel::Lscp,
+                Model::Pmedian => ProposeModel::Pmedian,
+            },
+        })
+    }
+}
+
+/// Settings of one run.
+#[derive(Clone, Debug)]
+pub struct ProposeOptions {
+    pub kind: FacilityKind,
+    pub model: ProposeModel,
+    pub p: Option<usize>,
+    pub exact: bool,
+    pub time_limit: f64,
+    /// Add the presence rules of the kind as constraints (one site in every unit that
+    /// lacks one, where a candidate lies in it).
+    pub quotas: bool,
+    /// Count planned projects as built.
+    pub include_planned: bool,
+    /// Scenario year (see `coverage::Options::year`).
+    pub year: Option<i32>,
+    /// Minimum spacing between generated candidates; default a quarter of the radius.
+    pub spacing_m: Option<f64>,
+    /// Radius override when the preset has no reach rule for the kind.
+    pub radius_m: Option<f64>,
+    /// Nursery module sizes (places), smallest first after sorting.
+    pub modules: Vec<f64>,
+}
+
+impl Default for ProposeOptions {
+    fn default() -> Self {
+        Self {
+            kind: FacilityKind::DayCare,
+            model: ProposeModel::Mclp,
+            p: None,
+            exact: false,
+            time_limit: 60.0,
+            quotas: false,
+            include_planned: false,
+            year: None,
+            spacing_m: None,
+            radius_m: None,
+            modules: vec![80.0, 150.0],
+        }
+    }
+}
+
+/// A site that may be opened.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub name: String,
+    /// "file", "gap_cluster", "network_node", "grid", "unit_centre".
+    pub origin: &'static str,
+    #[serde(skip)]
+    pub location: Point<f64>,
+    #[serde(skip)]
+    pub unit: Option<UnitId>,
+    /// Unknown attributes of a user candidate, kept for the output.
+    #[serde(skip)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One proposed site, in rank order.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Proposal {
+    pub rank: usize,
+    pub candidate_id: String,
+    pub name: String,
+    pub origin: Cow<'static, str>,
+    pub lon: f64,
+    pub lat: f64,
+    pub x: f64,
+    pub y: f64,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// People of the rule's age group newly covered by this site given the ones ranked
+    /// before it (and every existing facility).
+    pub marginal_people: f64,
+    /// Nursery places of the site (capacitated model).
+    pub places: Option<f64>,
+    /// Rule ids this site's unit passes after the proposals and failed before.
+    pub fixes: Vec<String>,
+    #[serde(skip)]
+    pub candidate: usize,
+}
+
+/// A rule before and after the proposals.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct RuleDelta {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub test: Cow<'static, str>,
+    pub target: f64,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub units_total: usize,
+    pub units_meeting_before: usize,
+    pub units_meeting_after: usize,
+    pub people_covered_before: Option<f64>,
+    pub people_covered_after: Option<f64>,
+}
+
+impl RuleDelta {
+    /// Whether the dataset has anything the rule applies to (a rule on communities, say,
+    /// on data without community units is not evaluable, before or after).
+    pub fn evaluable(&self) -> bool {
+        self.units_total > 0 || self.before.is_some() || self.after.is_some()
+    }
+
+    /// What the before/after list says for a rule that is not [`evaluable`](Self::evaluable).
+    pub fn not_evaluable_text(english: bool) -> &'static str {
+        if english {
+            "not evaluable (no units it applies to)"
+        } else {
+            "无法评估（数据中无适用单元）"
+        }
+    }
+}
+
+/// The answer of a run.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Proposals {
+    pub dataset: String,
+    pub preset: String,
+    pub kind: Cow<'static, str>,
+    pub model: ProposeModel,
+    pub mode: Cow<'static, str>,
+    /// The reach rule used for coverage (None when `--radius` stood in).
+    pub rule: Option<String>,
+    pub radius_m: f64,
+    pub group: AgeGroup,
+    pub p: usize,
+    pub candidates: usize,
+    pub candidates_by_origin: BTreeMap<Cow<'static, str>, usize>,
+    pub proposals: Vec<Proposal>,
+    /// Model objective: people covered (MCLP, capacitated), sites (LSCP), weighted metres
+    /// (p-median).
+    pub objective: f64,
+    pub greedy_objective: f64,
+    pub bound: Option<f64>,
+    pub gap: Option<f64>,
+    pub status: String,
+    pub seconds: f64,
+    pub people_total: f64,
+    pub people_covered_before: f64,
+    pub people_covered_after: f64,
+    pub places_added: f64,
+    pub rules: Vec<RuleDelta>,
+    pub notes: Vec<String>,
+}
+
+/// Everything a caller may want: the proposals and the two coverage reports.
+pub struct Outcome {
+    pub proposals: Proposals,
+    pub before: Report,
+    pub after: Report,
+    /// The dataset with the proposals added as `proposed` facilities.
+    pub dataset_after: Dataset,
+}
