@@ -132,6 +132,8 @@ fn load_switch_language_inspect_propose_accept() {
     click_at(&mut h, pos);
     let sel = h.state().selected().expect("a unit is selected");
     assert_eq!(h.state().dataset().unwrap().unit(sel).name, "七政街道");
+    // The spot query (nearest facilities, walking distances) runs off the UI thread.
+    wait_idle(&mut h, "spot query");
     for _ in 0..3 {
         h.step();
     }

@@ -75,7 +75,8 @@ impl CareCircleApp {
         self.import.as_ref().and_then(|i| i.problem.as_deref())
     }
 
+    /// A job or a spot query is running off the UI thread.
     pub fn is_busy(&self) -> bool {
-        self.job.is_some()
+        self.job.is_some() || self.spot_query.is_some()
     }
 }

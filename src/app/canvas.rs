@@ -145,12 +145,6 @@ impl CareCircleApp {
                 let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
                 let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
                 self.spot = Some([x, y]);
-                self.spot_facts = Some(spot_facts(
-                    ds,
-                    self.graph.as_deref(),
-                    [x, y],
-                    self.scenario.max_snap_m,
-                ));
                 if let Some(u) = self
                     .index
                     .as_ref()
@@ -158,6 +152,7 @@ impl CareCircleApp {
                 {
                     self.commands.push(Command::Inspect(u));
                 }
+                self.commands.push(Command::SpotQuery([x, y]));
             }
         }
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);

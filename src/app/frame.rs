@@ -9,7 +9,7 @@ impl eframe::App for CareCircleApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.poll_job();
+        self.poll_job(&ui.ctx().clone());
         let ctx = ui.ctx().clone();
         // Files dropped on the window open like "Open data"; a project opens as a project.
         let dropped: Vec<PathBuf> = ctx.input(|i| {

@@ -74,6 +74,48 @@ impl CareCircleApp {
         }
     }
 
+    /// Answers "what covers this spot?" off the UI thread: the nearest facility of each
+    /// kind, straight-line and walking (one Dijkstra from the spot on the cached graph). The
+    /// answer lands in `poll_job`; an answer for an older click is dropped.
+    pub(super) fn start_spot_query(&mut self, ctx: &egui::Context, spot: [f64; 2]) {
+        let Some(ds) = self.dataset.clone() else {
+            return;
+        };
+        let graph = self.graph.clone();
+        let max_snap = self.scenario.max_snap_m;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("carecircle-spot".into())
+            .spawn(move || {
+                let _ = tx.send(spot_facts(&ds, graph.as_deref(), spot, max_snap));
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.spot_query = Some((spot, rx)),
+            Err(e) => self
+                .errors
+                .push(format!("cannot start a worker thread: {e}")),
+        }
+    }
+
+    /// A spot query's answer, when it has arrived and still answers the current spot.
+    fn poll_spot(&mut self) {
+        let Some((spot, rx)) = &self.spot_query else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(facts) => {
+                if self.spot == Some(*spot) {
+                    self.spot_facts = Some(facts);
+                }
+                self.spot_query = None;
+            }
+            Err(mpsc::TryRecvError::Empty) => {}
+            Err(mpsc::TryRecvError::Disconnected) => self.spot_query = None,
+        }
+    }
+
     pub(super) fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.last_load = Some(path.clone());
         self.last_import = None;
@@ -158,7 +200,8 @@ impl CareCircleApp {
         });
     }
 
-    pub(super) fn poll_job(&mut self) {
+    pub(super) fn poll_job(&mut self, ctx: &egui::Context) {
+        self.poll_spot();
         let Some(job) = &self.job else { return };
         match job.rx.try_recv() {
             Ok(JobResult::Loaded(l)) => {
@@ -172,6 +215,7 @@ impl CareCircleApp {
                 self.selected = None;
                 self.spot = None;
                 self.spot_facts = None;
+                self.spot_query = None;
                 self.view = None;
                 self.uncovered = None;
                 self.siting.result = None;
@@ -199,13 +243,8 @@ impl CareCircleApp {
                 if g.is_some() {
                     self.graph = g;
                     // Walking distances are now available for the clicked spot.
-                    if let (Some(ds), Some(spot)) = (&self.dataset, self.spot) {
-                        self.spot_facts = Some(spot_facts(
-                            ds,
-                            self.graph.as_deref(),
-                            spot,
-                            self.scenario.max_snap_m,
-                        ));
+                    if let Some(spot) = self.spot {
+                        self.start_spot_query(ctx, spot);
                     }
                 }
                 self.job = None;

@@ -61,6 +61,8 @@ pub enum Command {
     ToggleAbout,
     /// Show a unit in the Inspect panel.
     Inspect(UnitId),
+    /// Find what covers a clicked spot (local metres), off the UI thread.
+    SpotQuery([f64; 2]),
     /// Run the siting model set in the Proposals panel.
     Propose,
     /// Accept (true) or reject (false) proposal `rank - 1`.
@@ -100,6 +102,9 @@ pub struct CareCircleApp {
     spot: Option<[f64; 2]>,
     /// Nearest facility of each kind to `spot`, computed once per click (not per frame).
     spot_facts: Option<Vec<SpotFact>>,
+    /// The spot query running off the UI thread (a Dijkstra on a big graph takes time):
+    /// the spot it answers and where its answer arrives.
+    spot_query: Option<([f64; 2], mpsc::Receiver<Vec<SpotFact>>)>,
     /// The rule the choropleth shows; `None` = overall status over all rules.
     map_rule: Option<String>,
     job_label: &'static str,
@@ -166,6 +171,7 @@ impl CareCircleApp {
             selected: None,
             spot: None,
             spot_facts: None,
+            spot_query: None,
             map_rule: Some("elderly_15min_circle".into()),
             job_label: "",
             job: None,
@@ -215,6 +221,7 @@ impl CareCircleApp {
                 Command::Load(path) => self.start_load(ctx, path),
                 Command::Analyze => self.start_analysis(ctx),
                 Command::Inspect(u) => self.selected = Some(u),
+                Command::SpotQuery(spot) => self.start_spot_query(ctx, spot),
                 Command::CancelJob => {
                     if let Some(j) = &self.job {
                         j.progress.cancel();
