@@ -210,6 +210,7 @@ fn load_switch_language_inspect_propose_accept() {
     h.state_mut()
         .push(Command::Export(ExportKind::ProposalsGeoJson, gj.clone()));
     h.step();
+    wait_idle(&mut h, "proposals export");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&gj).unwrap()).unwrap();
     let fs = v["features"].as_array().unwrap();
     assert_eq!(fs.len(), 9, "the rejected site is left out");

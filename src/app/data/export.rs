@@ -3,7 +3,7 @@
 use super::*;
 
 impl CareCircleApp {
-    /// Runs an export: the map on the worker (rasterising takes a moment), tables here.
+    /// Runs an export on the worker: the map (rasterising takes a moment) and the tables.
     pub(in crate::app) fn export(&mut self, ctx: &egui::Context, kind: ExportKind, path: PathBuf) {
         let Some(ds) = self.dataset.clone() else {
             return;
@@ -24,69 +24,53 @@ impl CareCircleApp {
             });
             r
         };
-        let done = |app: &mut Self, res: Result<(), String>| match res {
-            Ok(()) => app.notices.push(format!(
-                "{} {}",
-                app.t("已导出", "Exported"),
-                path.display()
-            )),
-            Err(e) => app.errors.push(e),
-        };
+        // Every export writes on the worker: a big table or a map must not stall a frame.
         match kind {
             ExportKind::Map => {
                 let Some(report) = self.report.clone() else {
                     return;
                 };
                 let spec = self.map_spec();
-                let p2 = path.clone();
                 self.spawn(ctx, "export", move |_| match crate::report::map::write_map(
                     &ds,
                     Some(&report),
                     &spec,
-                    &p2,
+                    &path,
                 ) {
-                    Ok(()) => JobResult::Exported(p2),
+                    Ok(()) => JobResult::Exported(path),
                     Err(e) => JobResult::Failed(e.to_string()),
                 });
             }
             ExportKind::GapsGeoJson => {
-                let Some(r) = &self.report else { return };
-                let res = crate::report::write_geojson(r, &ds, &path).map_err(|e| e.to_string());
-                done(self, res);
+                let Some(r) = self.report.clone() else { return };
+                self.spawn(ctx, "export", move |_| {
+                    match crate::report::write_geojson(&r, &ds, &path) {
+                        Ok(()) => JobResult::Exported(path),
+                        Err(e) => JobResult::Failed(e.to_string()),
+                    }
+                });
             }
             ExportKind::GapsCsv => {
-                let Some(r) = &self.report else { return };
-                let text = crate::report::gaps_csv(r, en);
-                let res = crate::io::geojson::write_atomic(&path, text.as_bytes())
-                    .map_err(|e| e.to_string());
-                done(self, res);
+                let Some(r) = self.report.clone() else { return };
+                self.spawn(ctx, "export", move |_| {
+                    let text = crate::report::gaps_csv(&r, en);
+                    match crate::io::geojson::write_atomic(&path, text.as_bytes()) {
+                        Ok(()) => JobResult::Exported(path),
+                        Err(e) => JobResult::Failed(e.to_string()),
+                    }
+                });
             }
             ExportKind::ProposalsGeoJson | ExportKind::ProposalsCsv => {
                 let Some(r) = &self.siting.result else { return };
                 let decisions = self.siting.decisions.clone();
                 let r = kept(r, &decisions);
-                let bytes = if kind == ExportKind::ProposalsCsv {
-                    r.to_csv().into_bytes()
-                } else {
-                    // Each site says whether the planner accepted it or left it open.
-                    let mut v = r.to_geojson();
-                    let mut accepted = decisions.iter().filter(|d| **d != Some(false));
-                    if let Some(fs) = v["features"].as_array_mut() {
-                        for f in fs {
-                            let d = accepted.next().copied().flatten();
-                            f["properties"]["decision"] = (if d == Some(true) {
-                                "accepted"
-                            } else {
-                                "undecided"
-                            })
-                            .into();
-                        }
+                self.spawn(ctx, "export", move |_| {
+                    let bytes = proposals_bytes(&r, &decisions, kind == ExportKind::ProposalsCsv);
+                    match crate::io::geojson::write_atomic(&path, &bytes) {
+                        Ok(()) => JobResult::Exported(path),
+                        Err(e) => JobResult::Failed(e.to_string()),
                     }
-                    serde_json::to_vec_pretty(&v).unwrap_or_default()
-                };
-                let res =
-                    crate::io::geojson::write_atomic(&path, &bytes).map_err(|e| e.to_string());
-                done(self, res);
+                });
             }
         }
     }
@@ -152,4 +136,26 @@ impl CareCircleApp {
             .collect();
         spec
     }
+}
+
+/// The kept proposals as CSV, or as GeoJSON where each site says whether the planner
+/// accepted it or left it open.
+fn proposals_bytes(r: &Proposals, decisions: &[Option<bool>], csv: bool) -> Vec<u8> {
+    if csv {
+        return r.to_csv().into_bytes();
+    }
+    let mut v = r.to_geojson();
+    let mut accepted = decisions.iter().filter(|d| **d != Some(false));
+    if let Some(fs) = v["features"].as_array_mut() {
+        for f in fs {
+            let d = accepted.next().copied().flatten();
+            f["properties"]["decision"] = (if d == Some(true) {
+                "accepted"
+            } else {
+                "undecided"
+            })
+            .into();
+        }
+    }
+    serde_json::to_vec_pretty(&v).unwrap_or_default()
 }
