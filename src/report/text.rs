@@ -21,6 +21,19 @@ pub(super) fn value_text(r: &RuleResult, v: f64, english: bool) -> String {
 /// The readable report the CLI prints: rules with verdicts and clauses, the worst units, the
 /// summary and what was skipped. Chinese unless `english`.
 pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
+    let mut s = header(report, english);
+    for r in &report.rules {
+        rule_lines(&mut s, r, english);
+    }
+    not_checked(&mut s, report, english);
+    summary_lines(&mut s, report, english);
+    largest_gaps(&mut s, report, english, max_units);
+    skipped_lines(&mut s, report, english);
+    s
+}
+
+/// Dataset, rules, mode, demand and scenario year; the column heads.
+fn header(report: &Report, english: bool) -> String {
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let mut s = String::new();
     let _ = writeln!(
@@ -80,168 +93,177 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
         t("期限", "Due"),
         t("结论", "Result")
     );
-    for r in &report.rules {
-        let verdict = if english {
-            r.status.en()
-        } else {
-            r.status.zh()
-        };
-        let fmt_v = |v: f64| value_text(r, v, english);
-        let target = match r.test {
-            "presence" if r.scope == crate::coverage::rules::Scope::PerUnit => {
-                format!("≥{} {}", r.target, t("每单元", "each"))
-            }
-            _ => fmt_v(r.target),
-        };
-        let value = match (r.value, r.range) {
-            (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
-                format!("{}–{}", fmt_v(v), fmt_v(h))
-            }
-            (Some(v), Some((_, None))) => format!("≥{}", fmt_v(v)),
-            (Some(v), _) => fmt_v(v),
-            (None, _) => "-".into(),
-        };
-        let title = if english { &r.title_en } else { &r.title };
-        let _ = writeln!(
-            s,
-            "{:<4} {} {:>10} {:>16} {:>12} {:>6} {:>9}",
-            match r.status {
-                Status::Pass => "✔",
-                Status::Fail => "✘",
-                Status::Unknown => "?",
-                Status::NotEvaluable => "·",
-            },
-            truncate(title, 44),
-            if english { r.scope.en() } else { r.scope.zh() },
-            value,
-            format!(
-                "{target}{}",
-                if r.target_user_set {
-                    t("（用户设定）", " (user)")
-                } else {
-                    ""
-                }
-            ),
-            r.deadline.map(|d| d.to_string()).unwrap_or("-".into()),
-            verdict
-        );
-        if let Some(due) = r.due {
-            if !due {
-                let _ = writeln!(
-                    s,
-                    "     {}",
-                    t(
-                        "该目标期限晚于情景年份，尚未到期",
-                        "not yet due in the scenario year"
-                    )
-                );
-            }
+    s
+}
+
+/// One rule: verdict row, then its figures, reasons, citation and notes.
+fn rule_lines(s: &mut String, r: &RuleResult, english: bool) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
+    let verdict = if english {
+        r.status.en()
+    } else {
+        r.status.zh()
+    };
+    let fmt_v = |v: f64| value_text(r, v, english);
+    let target = match r.test {
+        "presence" if r.scope == crate::coverage::rules::Scope::PerUnit => {
+            format!("≥{} {}", r.target, t("每单元", "each"))
         }
-        if matches!(
-            r.scope,
-            crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share
-        ) && r.units_total > 0
-        {
-            let _ = writeln!(
-                s,
-                "     {}: {}/{}{}",
-                t("达标单元", "units passing"),
-                r.units_meeting,
-                r.units_total,
-                if r.units_unknown > 0 {
-                    format!(" · {} {}", r.units_unknown, t("个未知", "unknown"))
-                } else {
-                    String::new()
-                }
-            );
+        _ => fmt_v(r.target),
+    };
+    let value = match (r.value, r.range) {
+        (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
+            format!("{}–{}", fmt_v(v), fmt_v(h))
         }
-        if !r.qualifiers.is_empty() {
-            let _ = writeln!(
-                s,
-                "     {}: {}",
-                t("限定", "qualified"),
-                r.qualifiers
-                    .iter()
-                    .filter_map(|q| crate::model::Qualifier::parse(q))
-                    .map(|q| if english { q.en() } else { q.zh() })
-                    .collect::<Vec<_>>()
-                    .join(if english { ", " } else { "、" })
-            );
-        }
-        if let (Some(amount), true) = (r.amount, r.base.is_some() || r.test == "capacity_total") {
-            let unit_word = if r.kinds.iter().all(|k| *k == "nursery") {
-                t("托位", "places")
-            } else {
-                t("张床位", "beds")
-            };
-            let _ = writeln!(
-                s,
-                "     {}: {} {}{}",
-                t("合计", "total"),
-                thousands(amount),
-                unit_word,
-                match r.amount_upper {
-                    Some(h) if (h - amount).abs() > 1e-9 => format!(" – {}", thousands(h)),
-                    Some(_) => String::new(),
-                    None => t("（下限：另有未知部分）", " (lower bound: more unknown)").into(),
-                }
-            );
-        }
-        if let Some(b) = &r.base {
-            let _ = writeln!(s, "     {}: {}", t("人口基数", "population base"), b);
-        }
-        if let Some(a) = &r.area {
-            let _ = writeln!(s, "     {}: {}", t("范围", "area"), a);
-        }
-        if let Some(d) = &r.distance {
-            let _ = writeln!(s, "     {}: {}", t("距离", "distance"), d);
-        }
-        if let (Some(c), Some(a)) = (r.people_covered, r.people_total) {
-            let _ = writeln!(
-                s,
-                "     {}: {:.0} / {:.0}",
-                t("可达人数", "people within reach"),
-                c,
-                a
-            );
-        }
-        if let Some(o) = r.people_overclaimed {
-            let _ = writeln!(
-                s,
-                "     {}: {:.0}",
-                t(
-                    "直线距离多算的人数（直线距离内、步行不可达）",
-                    "over-claimed by a straight-line circle (inside the distance, beyond the walk)"
-                ),
-                o
-            );
-        }
-        let explain = if english {
-            &r.explain_en
-        } else {
-            &r.explain_zh
-        };
-        if let Some(e) = explain {
-            let _ = writeln!(s, "     {}: {}", t("说明", "why"), e);
-        }
-        let _ = writeln!(
-            s,
-            "     {}: {}{}",
-            t("依据", "clause"),
-            r.citation.cite(),
-            if r.convention {
-                t(
-                    "（规划惯例，非规划目标）",
-                    " (planning convention, not a plan target)",
-                )
+        (Some(v), Some((_, None))) => format!("≥{}", fmt_v(v)),
+        (Some(v), _) => fmt_v(v),
+        (None, _) => "-".into(),
+    };
+    let title = if english { &r.title_en } else { &r.title };
+    let _ = writeln!(
+        s,
+        "{:<4} {} {:>10} {:>16} {:>12} {:>6} {:>9}",
+        match r.status {
+            Status::Pass => "✔",
+            Status::Fail => "✘",
+            Status::Unknown => "?",
+            Status::NotEvaluable => "·",
+        },
+        truncate(title, 44),
+        if english { r.scope.en() } else { r.scope.zh() },
+        value,
+        format!(
+            "{target}{}",
+            if r.target_user_set {
+                t("（用户设定）", " (user)")
             } else {
                 ""
             }
-        );
-        for n in &r.notes {
-            let _ = writeln!(s, "     ! {n}");
+        ),
+        r.deadline.map(|d| d.to_string()).unwrap_or("-".into()),
+        verdict
+    );
+    if let Some(due) = r.due {
+        if !due {
+            let _ = writeln!(
+                s,
+                "     {}",
+                t(
+                    "该目标期限晚于情景年份，尚未到期",
+                    "not yet due in the scenario year"
+                )
+            );
         }
     }
+    if matches!(
+        r.scope,
+        crate::coverage::rules::Scope::PerUnit | crate::coverage::rules::Scope::Share
+    ) && r.units_total > 0
+    {
+        let _ = writeln!(
+            s,
+            "     {}: {}/{}{}",
+            t("达标单元", "units passing"),
+            r.units_meeting,
+            r.units_total,
+            if r.units_unknown > 0 {
+                format!(" · {} {}", r.units_unknown, t("个未知", "unknown"))
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !r.qualifiers.is_empty() {
+        let _ = writeln!(
+            s,
+            "     {}: {}",
+            t("限定", "qualified"),
+            r.qualifiers
+                .iter()
+                .filter_map(|q| crate::model::Qualifier::parse(q))
+                .map(|q| if english { q.en() } else { q.zh() })
+                .collect::<Vec<_>>()
+                .join(if english { ", " } else { "、" })
+        );
+    }
+    if let (Some(amount), true) = (r.amount, r.base.is_some() || r.test == "capacity_total") {
+        let unit_word = if r.kinds.iter().all(|k| *k == "nursery") {
+            t("托位", "places")
+        } else {
+            t("张床位", "beds")
+        };
+        let _ = writeln!(
+            s,
+            "     {}: {} {}{}",
+            t("合计", "total"),
+            thousands(amount),
+            unit_word,
+            match r.amount_upper {
+                Some(h) if (h - amount).abs() > 1e-9 => format!(" – {}", thousands(h)),
+                Some(_) => String::new(),
+                None => t("（下限：另有未知部分）", " (lower bound: more unknown)").into(),
+            }
+        );
+    }
+    if let Some(b) = &r.base {
+        let _ = writeln!(s, "     {}: {}", t("人口基数", "population base"), b);
+    }
+    if let Some(a) = &r.area {
+        let _ = writeln!(s, "     {}: {}", t("范围", "area"), a);
+    }
+    if let Some(d) = &r.distance {
+        let _ = writeln!(s, "     {}: {}", t("距离", "distance"), d);
+    }
+    if let (Some(c), Some(a)) = (r.people_covered, r.people_total) {
+        let _ = writeln!(
+            s,
+            "     {}: {:.0} / {:.0}",
+            t("可达人数", "people within reach"),
+            c,
+            a
+        );
+    }
+    if let Some(o) = r.people_overclaimed {
+        let _ = writeln!(
+            s,
+            "     {}: {:.0}",
+            t(
+                "直线距离多算的人数（直线距离内、步行不可达）",
+                "over-claimed by a straight-line circle (inside the distance, beyond the walk)"
+            ),
+            o
+        );
+    }
+    let explain = if english {
+        &r.explain_en
+    } else {
+        &r.explain_zh
+    };
+    if let Some(e) = explain {
+        let _ = writeln!(s, "     {}: {}", t("说明", "why"), e);
+    }
+    let _ = writeln!(
+        s,
+        "     {}: {}{}",
+        t("依据", "clause"),
+        r.citation.cite(),
+        if r.convention {
+            t(
+                "（规划惯例，非规划目标）",
+                " (planning convention, not a plan target)",
+            )
+        } else {
+            ""
+        }
+    );
+    for n in &r.notes {
+        let _ = writeln!(s, "     ! {n}");
+    }
+}
+
+/// The plan's targets the preset does not check, and planned projects without a year.
+fn not_checked(s: &mut String, report: &Report, english: bool) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     if !report.not_checked.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "{}", t("未检查的目标：", "Not checked:"));
@@ -267,6 +289,11 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             report.planned_year_unknown.join("; ")
         );
     }
+}
+
+/// Whole-dataset figures: the elderly circle, nursery places per 1000, synthetic data.
+fn summary_lines(s: &mut String, report: &Report, english: bool) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let _ = writeln!(s);
     let sm = &report.summary;
     if let (Some(c), Some(d)) = (sm.elderly_covered_share, sm.elderly_distance_m) {
@@ -327,6 +354,11 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             )
         );
     }
+}
+
+/// Per rule, the units below target with the largest deficits.
+fn largest_gaps(s: &mut String, report: &Report, english: bool, max_units: usize) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     // Worst units: failing units with the largest deficits per rule.
     let _ = writeln!(s);
     let _ = writeln!(s, "{}", t("差距最大的单元：", "Largest gaps:"));
@@ -381,6 +413,11 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             let _ = writeln!(s, "    … {}", fails.len() - max_units);
         }
     }
+}
+
+/// Everything skipped or assumed.
+fn skipped_lines(s: &mut String, report: &Report, english: bool) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     if !report.skipped.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(
@@ -401,7 +438,6 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
             );
         }
     }
-    s
 }
 
 pub(super) fn truncate(s: &str, n: usize) -> String {

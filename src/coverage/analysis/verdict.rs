@@ -73,60 +73,7 @@ pub(super) fn run_rule(
         .map(|k| k.en().to_lowercase())
         .collect::<Vec<_>>()
         .join("/");
-    let mut res = RuleResult {
-        id: rule.id.clone(),
-        title: rule.title_zh.clone(),
-        title_en: rule.title_en.clone(),
-        test: rule.test.key(),
-        level: rule.level_key(),
-        kinds: rule.kinds.iter().map(|k| k.key()).collect(),
-        target: rule.target,
-        target_user_set: rule.target_user_set,
-        scope: rule.scope,
-        status: Status::NotEvaluable,
-        value: None,
-        range: None,
-        achieved: None,
-        units_total: 0,
-        units_meeting: 0,
-        units_unknown: 0,
-        pass: None,
-        deadline: rule.deadline,
-        due: match (opts.year, rule.deadline) {
-            (Some(y), Some(d)) => Some(d <= y),
-            _ => None,
-        },
-        qualifiers: rule.qualifiers.iter().map(|q| q.key()).collect(),
-        area: None,
-        base: None,
-        base_population: None,
-        amount: None,
-        amount_upper: None,
-        explain_en: None,
-        explain_zh: None,
-        distance_m: rule.distance.map(|d| d.metres),
-        distance: rule.distance.map(|d| d.describe()),
-        group: matches!(
-            rule.test,
-            Test::PopulationWithin | Test::PlacesPer1000 | Test::BedsPer1000
-        )
-        .then_some(rule.group),
-        people_covered: None,
-        people_total: None,
-        people_overclaimed: None,
-        citation: rule.citation.clone(),
-        convention: rule.convention,
-        binding: rule.binding,
-        notes: Vec::new(),
-    };
-    if rule.area == Area::CentralUrban {
-        res.area = Some(if marks {
-            "central urban units only (中心城区)".into()
-        } else {
-            "no unit is marked central urban: reported over all units (未标记中心城区，按全部单元统计)"
-                .into()
-        });
-    }
+    let mut res = new_result(rule, opts, marks);
     let mut notes = Vec::new();
     let tally = Tally::new(an, rule, opts.year);
     if !tally.any_data {
@@ -549,4 +496,63 @@ fn jurisdiction(
         res.explain_en = Some(format!("{range_en}: {en}"));
         res.explain_zh = Some(format!("{range_zh}：{zh}"));
     }
+}
+
+/// A rule's result before its test runs: what the rule is, not yet what it found.
+fn new_result(rule: &Rule, opts: &Options, marks: bool) -> RuleResult {
+    let mut res = RuleResult {
+        id: rule.id.clone(),
+        title: rule.title_zh.clone(),
+        title_en: rule.title_en.clone(),
+        test: rule.test.key(),
+        level: rule.level_key(),
+        kinds: rule.kinds.iter().map(|k| k.key()).collect(),
+        target: rule.target,
+        target_user_set: rule.target_user_set,
+        scope: rule.scope,
+        status: Status::NotEvaluable,
+        value: None,
+        range: None,
+        achieved: None,
+        units_total: 0,
+        units_meeting: 0,
+        units_unknown: 0,
+        pass: None,
+        deadline: rule.deadline,
+        due: match (opts.year, rule.deadline) {
+            (Some(y), Some(d)) => Some(d <= y),
+            _ => None,
+        },
+        qualifiers: rule.qualifiers.iter().map(|q| q.key()).collect(),
+        area: None,
+        base: None,
+        base_population: None,
+        amount: None,
+        amount_upper: None,
+        explain_en: None,
+        explain_zh: None,
+        distance_m: rule.distance.map(|d| d.metres),
+        distance: rule.distance.map(|d| d.describe()),
+        group: matches!(
+            rule.test,
+            Test::PopulationWithin | Test::PlacesPer1000 | Test::BedsPer1000
+        )
+        .then_some(rule.group),
+        people_covered: None,
+        people_total: None,
+        people_overclaimed: None,
+        citation: rule.citation.clone(),
+        convention: rule.convention,
+        binding: rule.binding,
+        notes: Vec::new(),
+    };
+    if rule.area == Area::CentralUrban {
+        res.area = Some(if marks {
+            "central urban units only (中心城区)".into()
+        } else {
+            "no unit is marked central urban: reported over all units (未标记中心城区，按全部单元统计)"
+                .into()
+        });
+    }
+    res
 }
