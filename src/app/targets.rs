@@ -67,126 +67,7 @@ impl CareCircleApp {
         }
         ui.small(r.preset_citation.as_str());
         for rule in r.rules.iter().filter(|x| x.status != Status::NotEvaluable) {
-            let (bg, verdict) = match rule.status {
-                Status::Pass => (Color32::from_rgb(220, 240, 225), self.t("达标", "PASS")),
-                Status::Fail => (Color32::from_rgb(250, 222, 218), self.t("未达标", "FAIL")),
-                Status::Unknown => (Color32::from_rgb(246, 238, 200), self.t("未知", "UNKNOWN")),
-                Status::NotEvaluable => {
-                    (Color32::from_rgb(235, 235, 235), self.t("无法评估", "n/a"))
-                }
-            };
-            egui::Frame::new()
-                .fill(bg)
-                .inner_margin(6.0)
-                .corner_radius(4.0)
-                .show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.label(
-                        egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
-                    );
-                    let fmt = |v: f64| match rule.test {
-                        "places_per_1000" | "beds_per_1000" => format!("{v:.2}/1000"),
-                        "capacity_total" | "count" => crate::coverage::analysis::thousands(v),
-                        _ => format!("{:.1}%", v * 100.0),
-                    };
-                    let value = match (rule.value, rule.range) {
-                        (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
-                            format!("{}–{}", fmt(v), fmt(h))
-                        }
-                        (Some(v), Some((_, None))) => format!("≥ {}", fmt(v)),
-                        (Some(v), _) => fmt(v),
-                        (None, _) => "-".into(),
-                    };
-                    let target = match (rule.test, rule.scope) {
-                        ("presence", crate::coverage::rules::Scope::PerUnit) => {
-                            format!("≥{} {}", rule.target, self.t("每单元", "each unit"))
-                        }
-                        _ => fmt(rule.target),
-                    };
-                    ui.label(format!(
-                        "{verdict} · {}: {value}  {}: {target}{}",
-                        self.t("实际", "value"),
-                        self.t("目标", "target"),
-                        if rule.target_user_set {
-                            self.t(
-                                "（用户设定，规划未给数值）",
-                                " (user setting; the plan gives no figure)",
-                            )
-                        } else {
-                            ""
-                        },
-                    ));
-                    ui.small(format!(
-                        "{}: {}{}{}",
-                        self.t("范围", "scope"),
-                        if en { rule.scope.en() } else { rule.scope.zh() },
-                        if matches!(
-                            rule.scope,
-                            crate::coverage::rules::Scope::PerUnit
-                                | crate::coverage::rules::Scope::Share
-                        ) {
-                            format!(
-                                " ({}/{}{})",
-                                rule.units_meeting,
-                                rule.units_total,
-                                if rule.units_unknown > 0 {
-                                    format!(
-                                        ", {} {}",
-                                        rule.units_unknown,
-                                        self.t("个未知", "unknown")
-                                    )
-                                } else {
-                                    String::new()
-                                }
-                            )
-                        } else {
-                            String::new()
-                        },
-                        match (rule.deadline, rule.due) {
-                            (Some(d), Some(false)) => format!(
-                                " · {} {d}{}",
-                                self.t("期限", "due"),
-                                self.t("（尚未到期）", " (not yet due)")
-                            ),
-                            (Some(d), _) => format!(" · {} {d}", self.t("期限", "due")),
-                            _ => String::new(),
-                        }
-                    ));
-                    if let Some(e) = if en {
-                        &rule.explain_en
-                    } else {
-                        &rule.explain_zh
-                    } {
-                        ui.small(e.as_str());
-                    }
-                    if let Some(b) = &rule.base {
-                        ui.small(format!("{}: {b}", self.t("人口基数", "base")));
-                    }
-                    if let Some(a) = &rule.area {
-                        ui.small(a.as_str());
-                    }
-                    if let Some(d) = &rule.distance {
-                        ui.small(d);
-                    }
-                    if let Some(o) = rule.people_overclaimed {
-                        ui.small(format!(
-                            "{}: {o:.0}",
-                            self.t("直线距离多算人数", "over-claimed by straight line")
-                        ));
-                    }
-                    ui.small(format!(
-                        "{} {}{}",
-                        self.t("依据", "Source"),
-                        rule.citation.cite(),
-                        if rule.convention {
-                            self.t("（规划惯例）", " (planning convention)")
-                        } else {
-                            ""
-                        }
-                    ))
-                    .on_hover_text(&rule.citation.quote);
-                });
-            ui.add_space(3.0);
+            self.rule_card(ui, rule);
         }
         if !skipped.is_empty() {
             ui.collapsing(
@@ -233,11 +114,146 @@ impl CareCircleApp {
                 ),
             );
         }
+        self.circle_by_district(ui, r);
+        self.map_rule = map_rule;
+    }
+
+    /// One rule's card: verdict and value against target, scope and units, deadline, why it
+    /// is unknown, population base, area, distance, and the citation (quote on hover).
+    fn rule_card(&self, ui: &mut egui::Ui, rule: &crate::coverage::RuleResult) {
+        use crate::coverage::analysis::Status;
+        let en = self.lang == Lang::En;
+        let (bg, verdict) = match rule.status {
+            Status::Pass => (Color32::from_rgb(220, 240, 225), self.t("达标", "PASS")),
+            Status::Fail => (Color32::from_rgb(250, 222, 218), self.t("未达标", "FAIL")),
+            Status::Unknown => (Color32::from_rgb(246, 238, 200), self.t("未知", "UNKNOWN")),
+            Status::NotEvaluable => (Color32::from_rgb(235, 235, 235), self.t("无法评估", "n/a")),
+        };
+        egui::Frame::new()
+            .fill(bg)
+            .inner_margin(6.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(
+                    egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
+                );
+                let fmt = |v: f64| match rule.test {
+                    "places_per_1000" | "beds_per_1000" => format!("{v:.2}/1000"),
+                    "capacity_total" | "count" => crate::coverage::analysis::thousands(v),
+                    _ => format!("{:.1}%", v * 100.0),
+                };
+                let value = match (rule.value, rule.range) {
+                    (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
+                        format!("{}–{}", fmt(v), fmt(h))
+                    }
+                    (Some(v), Some((_, None))) => format!("≥ {}", fmt(v)),
+                    (Some(v), _) => fmt(v),
+                    (None, _) => "-".into(),
+                };
+                let target = match (rule.test, rule.scope) {
+                    ("presence", crate::coverage::rules::Scope::PerUnit) => {
+                        format!("≥{} {}", rule.target, self.t("每单元", "each unit"))
+                    }
+                    _ => fmt(rule.target),
+                };
+                ui.label(format!(
+                    "{verdict} · {}: {value}  {}: {target}{}",
+                    self.t("实际", "value"),
+                    self.t("目标", "target"),
+                    if rule.target_user_set {
+                        self.t(
+                            "（用户设定，规划未给数值）",
+                            " (user setting; the plan gives no figure)",
+                        )
+                    } else {
+                        ""
+                    },
+                ));
+                ui.small(format!(
+                    "{}: {}{}{}",
+                    self.t("范围", "scope"),
+                    if en { rule.scope.en() } else { rule.scope.zh() },
+                    if matches!(
+                        rule.scope,
+                        crate::coverage::rules::Scope::PerUnit
+                            | crate::coverage::rules::Scope::Share
+                    ) {
+                        format!(
+                            " ({}/{}{})",
+                            rule.units_meeting,
+                            rule.units_total,
+                            if rule.units_unknown > 0 {
+                                format!(", {} {}", rule.units_unknown, self.t("个未知", "unknown"))
+                            } else {
+                                String::new()
+                            }
+                        )
+                    } else {
+                        String::new()
+                    },
+                    match (rule.deadline, rule.due) {
+                        (Some(d), Some(false)) => format!(
+                            " · {} {d}{}",
+                            self.t("期限", "due"),
+                            self.t("（尚未到期）", " (not yet due)")
+                        ),
+                        (Some(d), _) => format!(" · {} {d}", self.t("期限", "due")),
+                        _ => String::new(),
+                    }
+                ));
+                if let Some(e) = if en {
+                    &rule.explain_en
+                } else {
+                    &rule.explain_zh
+                } {
+                    ui.small(e.as_str());
+                }
+                if let Some(b) = &rule.base {
+                    ui.small(format!("{}: {b}", self.t("人口基数", "base")));
+                }
+                if let Some(a) = &rule.area {
+                    ui.small(a.as_str());
+                }
+                if let Some(d) = &rule.distance {
+                    ui.small(d);
+                }
+                if let Some(o) = rule.people_overclaimed {
+                    ui.small(format!(
+                        "{}: {o:.0}",
+                        self.t("直线距离多算人数", "over-claimed by straight line")
+                    ));
+                }
+                ui.small(format!(
+                    "{} {}{}",
+                    self.t("依据", "Source"),
+                    rule.citation.cite(),
+                    if rule.convention {
+                        self.t("（规划惯例）", " (planning convention)")
+                    } else {
+                        ""
+                    }
+                ))
+                .on_hover_text(&rule.citation.quote);
+            });
+        ui.add_space(3.0);
+    }
+
+    /// The elderly circle's share per county-level unit, as bars.
+    fn circle_by_district(&self, ui: &mut egui::Ui, r: &crate::coverage::Report) {
+        use crate::coverage::analysis::Status;
+        let en = self.lang == Lang::En;
         // By district: the elderly circle share per county-level unit.
-        if let Some(rule) = r.rules.iter().find(|x| {
-            x.test == "population_within"
-                && x.status != crate::coverage::analysis::Status::NotEvaluable
-        }) {
+        // The elderly circle first (the plans' headline), else any reach rule with a figure.
+        let reach = |x: &&crate::coverage::RuleResult| {
+            x.test == "population_within" && x.status != Status::NotEvaluable
+        };
+        let elderly = r
+            .rules
+            .iter()
+            .filter(reach)
+            .find(|x| x.group == Some(crate::coverage::rules::AgeGroup::Aged60plus));
+        if let Some(rule) = elderly.or_else(|| r.rules.iter().find(reach)) {
             ui.separator();
             ui.label(
                 egui::RichText::new(format!(
@@ -266,6 +282,5 @@ impl CareCircleApp {
                 }
             }
         }
-        self.map_rule = map_rule;
     }
 }
