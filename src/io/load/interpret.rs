@@ -266,164 +266,21 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 });
             }
             LayerRole::Facilities | LayerRole::Planned => {
-                let kind = match mapping.get(&props, "kind") {
-                    Some((key, v)) => {
-                        let t = crate::io::fields::value_text(v);
-                        match FacilityKind::parse(&t) {
-                            Some(k) => k,
-                            None => {
-                                w(
-                                    Some(key),
-                                    Said::new(
-                                        format!("'{t}' is not a care facility kind; skipped"),
-                                        format!("“{t}”不是养老托育设施类型；已跳过"),
-                                    ),
-                                );
-                                continue;
-                            }
-                        }
-                    }
-                    None => match layer_kind.or_else(|| {
-                        mapping
-                            .text(&props, "name")
-                            .as_deref()
-                            .and_then(FacilityKind::parse)
-                    }) {
-                        Some(k) => k,
-                        None => {
-                            w(
-                                Some("kind"),
-                                Said::new(
-                                    "no facility kind (set kind in the manifest or a 'kind' property); skipped",
-                                    "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
-                                ),
-                            );
-                            continue;
-                        }
-                    },
+                let ctx = FacilityCtx {
+                    mapping: &mapping,
+                    spec: &spec,
+                    role,
+                    layer_kind,
+                    layer_status,
+                    synthetic_layer,
+                    layer_id,
+                    fwd: &fwd,
                 };
-                let capacity_field = if kind.is_childcare() {
-                    "nursery_places"
-                } else {
-                    "beds"
-                };
-                let mut capacity = num(&mapping, &props, "capacity", &mut w)
-                    .or_else(|| num(&mapping, &props, capacity_field, &mut w));
-                let mut capacity_estimated = mapping
-                    .get(&props, "capacity_estimated")
-                    .and_then(|(_, v)| parse_bool(v))
-                    .unwrap_or(false);
-                if capacity.is_none() {
-                    if let Some(est) = spec.capacity_estimate {
-                        capacity = Some(est);
-                        capacity_estimated = true;
-                    }
+                let id = FacilityId(ds.facilities.len() as u32);
+                match facility_of(&ctx, id, f.index, f.geometry, props, &mut w) {
+                    Some(fac) => ds.facilities.push(fac),
+                    None => continue,
                 }
-                let status = match mapping.get(&props, "status") {
-                    Some((key, v)) => {
-                        let t = crate::io::fields::value_text(v);
-                        FacilityStatus::parse(&t).unwrap_or_else(|| {
-                            w(
-                                Some(key),
-                                Said::new(
-                                    format!("unknown status '{t}'; using the layer's"),
-                                    format!("未知状态“{t}”，改用图层的状态"),
-                                ),
-                            );
-                            layer_default_status(role, layer_status)
-                        })
-                    }
-                    None => layer_default_status(role, layer_status),
-                };
-                let location = match f.geometry {
-                    None => None,
-                    Some(Geometry::Point(pt)) => Some(pt),
-                    Some(Geometry::MultiPoint(mp)) if !mp.0.is_empty() => {
-                        if mp.0.len() > 1 {
-                            w(
-                                Some("geometry"),
-                                Said::new(
-                                    format!("{} points; using the first", mp.0.len()),
-                                    format!("{} 个点，取第一个", mp.0.len()),
-                                ),
-                            );
-                        }
-                        Some(mp.0[0])
-                    }
-                    Some(g) => match g.centroid() {
-                        Some(c) => Some(c),
-                        None => {
-                            w(Some("geometry"), Said::new("empty geometry", "几何为空"));
-                            None
-                        }
-                    },
-                }
-                .map(|pt| Point(fwd(pt.0)));
-                let unit_ref = UnitRef {
-                    code: mapping.text(&props, "unit_code"),
-                    town: mapping.text(&props, "town"),
-                    county: mapping.text(&props, "county"),
-                    village: mapping.text(&props, "village"),
-                };
-                if location.is_none() && unit_ref.is_empty() {
-                    w(
-                        None,
-                        Said::new(
-                            "no location and no unit code or town/county name: it cannot be placed",
-                            "没有位置，也没有单元代码或乡镇/区县名称：无法定位",
-                        ),
-                    );
-                }
-                let synthetic = synthetic_layer
-                    || mapping
-                        .get(&props, "synthetic")
-                        .and_then(|(_, v)| parse_bool(v))
-                        .unwrap_or(false);
-                let year = mapping
-                    .get(&props, "year")
-                    .and_then(|(_, v)| parse_count(v).ok())
-                    .map(|y| y as i32);
-                let mut qualifiers = Qualifiers::default();
-                for q in Qualifier::ALL {
-                    qualifiers.set(q, flag(&mapping, &props, q.key(), &mut w));
-                }
-                if let Some((key, v)) = mapping.get(&props, "grade") {
-                    qualifiers.grade = crate::io::fields::parse_grade(v);
-                    if qualifiers.grade.is_none() {
-                        let t = crate::io::fields::value_text(v);
-                        w(
-                            Some(key),
-                            Said::new(
-                                format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
-                                format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
-                            ),
-                        );
-                    }
-                }
-                let nursing_beds = num(&mapping, &props, "nursing_beds", &mut w);
-                let renovation = flag(&mapping, &props, "renovation", &mut w).unwrap_or(false);
-                ds.facilities.push(Facility {
-                    id: FacilityId(ds.facilities.len() as u32),
-                    source_id: mapping
-                        .text(&props, "id")
-                        .unwrap_or_else(|| format!("{}#{}", spec.path, f.index)),
-                    name: mapping.text(&props, "name").unwrap_or_default(),
-                    kind,
-                    capacity,
-                    capacity_estimated,
-                    nursing_beds,
-                    qualifiers,
-                    renovation,
-                    status,
-                    synthetic,
-                    location,
-                    unit_ref,
-                    unit: None,
-                    unit_join: None,
-                    year,
-                    layer: layer_id,
-                    attributes: props,
-                });
             }
             LayerRole::Demand => {
                 let Some(Geometry::Point(pt)) = f.geometry else {
@@ -620,4 +477,197 @@ pub(super) fn clean_polygons(mp: MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<S
         kept.push(poly);
     }
     (MultiPolygon(kept), problems)
+}
+
+/// What every facility of one layer is read with.
+struct FacilityCtx<'a> {
+    mapping: &'a FieldMapping,
+    spec: &'a LayerSpec,
+    role: LayerRole,
+    layer_kind: Option<FacilityKind>,
+    layer_status: Option<FacilityStatus>,
+    synthetic_layer: bool,
+    layer_id: LayerId,
+    fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+}
+
+/// One facility feature: kind, capacity, status, location or unit reference, qualifiers,
+/// year. `None` (with a warning said) when it cannot be used.
+fn facility_of(
+    ctx: &FacilityCtx,
+    id: FacilityId,
+    index: usize,
+    geometry: Option<Geometry<f64>>,
+    props: Map<String, Value>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<Facility> {
+    let FacilityCtx {
+        mapping,
+        spec,
+        role,
+        layer_kind,
+        layer_status,
+        synthetic_layer,
+        layer_id,
+        fwd,
+    } = *ctx;
+    let mut w = |field: Option<&str>, msg: Said| w(field, msg);
+    let kind = match mapping.get(&props, "kind") {
+        Some((key, v)) => {
+            let t = crate::io::fields::value_text(v);
+            match FacilityKind::parse(&t) {
+                Some(k) => k,
+                None => {
+                    w(
+                        Some(key),
+                        Said::new(
+                            format!("'{t}' is not a care facility kind; skipped"),
+                            format!("“{t}”不是养老托育设施类型；已跳过"),
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        None => match layer_kind.or_else(|| {
+            mapping
+                .text(&props, "name")
+                .as_deref()
+                .and_then(FacilityKind::parse)
+        }) {
+            Some(k) => k,
+            None => {
+                w(
+                    Some("kind"),
+                    Said::new(
+                        "no facility kind (set kind in the manifest or a 'kind' property); skipped",
+                        "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let capacity_field = if kind.is_childcare() {
+        "nursery_places"
+    } else {
+        "beds"
+    };
+    let mut capacity = num(mapping, &props, "capacity", &mut w)
+        .or_else(|| num(mapping, &props, capacity_field, &mut w));
+    let mut capacity_estimated = mapping
+        .get(&props, "capacity_estimated")
+        .and_then(|(_, v)| parse_bool(v))
+        .unwrap_or(false);
+    if capacity.is_none() {
+        if let Some(est) = spec.capacity_estimate {
+            capacity = Some(est);
+            capacity_estimated = true;
+        }
+    }
+    let status = match mapping.get(&props, "status") {
+        Some((key, v)) => {
+            let t = crate::io::fields::value_text(v);
+            FacilityStatus::parse(&t).unwrap_or_else(|| {
+                w(
+                    Some(key),
+                    Said::new(
+                        format!("unknown status '{t}'; using the layer's"),
+                        format!("未知状态“{t}”，改用图层的状态"),
+                    ),
+                );
+                layer_default_status(role, layer_status)
+            })
+        }
+        None => layer_default_status(role, layer_status),
+    };
+    let location = match geometry {
+        None => None,
+        Some(Geometry::Point(pt)) => Some(pt),
+        Some(Geometry::MultiPoint(mp)) if !mp.0.is_empty() => {
+            if mp.0.len() > 1 {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        format!("{} points; using the first", mp.0.len()),
+                        format!("{} 个点，取第一个", mp.0.len()),
+                    ),
+                );
+            }
+            Some(mp.0[0])
+        }
+        Some(g) => match g.centroid() {
+            Some(c) => Some(c),
+            None => {
+                w(Some("geometry"), Said::new("empty geometry", "几何为空"));
+                None
+            }
+        },
+    }
+    .map(|pt| Point(fwd(pt.0)));
+    let unit_ref = UnitRef {
+        code: mapping.text(&props, "unit_code"),
+        town: mapping.text(&props, "town"),
+        county: mapping.text(&props, "county"),
+        village: mapping.text(&props, "village"),
+    };
+    if location.is_none() && unit_ref.is_empty() {
+        w(
+            None,
+            Said::new(
+                "no location and no unit code or town/county name: it cannot be placed",
+                "没有位置，也没有单元代码或乡镇/区县名称：无法定位",
+            ),
+        );
+    }
+    let synthetic = synthetic_layer
+        || mapping
+            .get(&props, "synthetic")
+            .and_then(|(_, v)| parse_bool(v))
+            .unwrap_or(false);
+    let year = mapping
+        .get(&props, "year")
+        .and_then(|(_, v)| parse_count(v).ok())
+        .map(|y| y as i32);
+    let mut qualifiers = Qualifiers::default();
+    for q in Qualifier::ALL {
+        qualifiers.set(q, flag(mapping, &props, q.key(), &mut w));
+    }
+    if let Some((key, v)) = mapping.get(&props, "grade") {
+        qualifiers.grade = crate::io::fields::parse_grade(v);
+        if qualifiers.grade.is_none() {
+            let t = crate::io::fields::value_text(v);
+            w(
+                Some(key),
+                Said::new(
+                    format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
+                    format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
+                ),
+            );
+        }
+    }
+    let nursing_beds = num(mapping, &props, "nursing_beds", &mut w);
+    let renovation = flag(mapping, &props, "renovation", &mut w).unwrap_or(false);
+    Some(Facility {
+        id,
+        source_id: mapping
+            .text(&props, "id")
+            .unwrap_or_else(|| format!("{}#{}", spec.path, index)),
+        name: mapping.text(&props, "name").unwrap_or_default(),
+        kind,
+        capacity,
+        capacity_estimated,
+        nursing_beds,
+        qualifiers,
+        renovation,
+        status,
+        synthetic,
+        location,
+        unit_ref,
+        unit: None,
+        unit_join: None,
+        year,
+        layer: layer_id,
+        attributes: props,
+    })
 }
