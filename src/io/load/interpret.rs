@@ -138,132 +138,18 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         let props = f.properties;
         match role {
             LayerRole::Units => {
-                let name = mapping.text(&props, "name");
-                let code = mapping.text(&props, "code");
-                let level = match mapping.text(&props, "level") {
-                    Some(t) => match UnitLevel::parse(&t) {
-                        Some(l) => Some(l),
-                        None => {
-                            // cnmaps writes 区县 for every county-level unit: refine by name.
-                            let by_name = name.as_deref().and_then(UnitLevel::from_name);
-                            if by_name.is_none() {
-                                w(
-                                    Some("level"),
-                                    Said::new(
-                                        format!("unknown level '{t}'"),
-                                        format!("未知层级“{t}”"),
-                                    ),
-                                );
-                            }
-                            by_name.or(layer_level)
-                        }
-                    }
-                    .map(|l| refine_county_level(l, name.as_deref())),
-                    None => layer_level.or_else(|| name.as_deref().and_then(UnitLevel::from_name)),
+                let id = UnitId(ds.units.len() as u32);
+                let ctx = UnitCtx {
+                    mapping: &mapping,
+                    spec: &spec,
+                    layer_level,
+                    layer_id,
+                    fwd: &fwd,
                 };
-                let Some(level) = level else {
-                    w(
-                        Some("level"),
-                        Said::new(
-                            "cannot tell the unit's level: set level in the manifest or a 'level' property; skipped",
-                            "无法判断单元层级：请在清单中设置 level，或提供 'level' 属性；已跳过",
-                        ),
-                    );
-                    continue;
-                };
-                let (code, name) = match (code, name) {
-                    (Some(c), Some(n)) => (c, n),
-                    (Some(c), None) => (c.clone(), c),
-                    (None, Some(n)) => {
-                        w(
-                            Some("code"),
-                            Said::new(
-                                "no unit code: joins by code are impossible; using the name",
-                                "没有单元代码：无法按代码关联，改用名称",
-                            ),
-                        );
-                        (n.clone(), n)
-                    }
-                    (None, None) => {
-                        w(
-                            None,
-                            Said::new("neither code nor name; skipped", "既无代码也无名称；已跳过"),
-                        );
-                        continue;
-                    }
-                };
-                let key = (level, canonical_code(&code, level));
-                if let Some(first) = seen_codes.get(&key) {
-                    w(
-                        Some("code"),
-                        Said::new(
-                            format!(
-                                "duplicate {} code {code} (already used by {first}); skipped",
-                                level.key()
-                            ),
-                            format!(
-                                "{}代码 {code} 重复（已被 {first} 使用）；已跳过",
-                                level.zh()
-                            ),
-                        ),
-                    );
-                    continue;
+                match unit_of(&ctx, id, f.geometry, props, &mut seen_codes, &mut w) {
+                    Some(u) => ds.units.push(u),
+                    None => continue,
                 }
-                seen_codes.insert(key, name.clone());
-                let geometry = match f.geometry {
-                    None => None,
-                    Some(g) => match polygons_of(g) {
-                        Some(mp) => {
-                            let (mp, problems) = clean_polygons(mp);
-                            for pr in problems {
-                                w(Some("geometry"), pr);
-                            }
-                            if mp.0.is_empty() {
-                                w(
-                                    Some("geometry"),
-                                    Said::new(
-                                        "empty polygon; the unit is kept without a shape",
-                                        "空多边形：保留该单元，但没有边界",
-                                    ),
-                                );
-                                None
-                            } else {
-                                Some(mp.map_coords(fwd))
-                            }
-                        }
-                        None => {
-                            w(
-                                Some("geometry"),
-                                Said::new(
-                                    "not a polygon; the unit is kept without a shape",
-                                    "不是多边形：保留该单元，但没有边界",
-                                ),
-                            );
-                            None
-                        }
-                    },
-                };
-                let population = Population {
-                    total: num(&mapping, &props, "population", &mut w),
-                    aged_60plus: num(&mapping, &props, "pop_60plus", &mut w),
-                    aged_0_3: num(&mapping, &props, "pop_0_3", &mut w),
-                };
-                ds.units.push(Unit {
-                    id: UnitId(ds.units.len() as u32),
-                    code,
-                    name,
-                    level,
-                    parent_code: mapping.text(&props, "parent"),
-                    parent: None,
-                    geometry,
-                    population,
-                    population_source: mapping
-                        .text(&props, "population_source")
-                        .or_else(|| spec.population_source.clone()),
-                    central_urban: flag(&mapping, &props, "central_urban", &mut w),
-                    layer: layer_id,
-                    attributes: props,
-                });
             }
             LayerRole::Facilities | LayerRole::Planned => {
                 let ctx = FacilityCtx {
@@ -667,6 +553,158 @@ fn facility_of(
         unit: None,
         unit_join: None,
         year,
+        layer: layer_id,
+        attributes: props,
+    })
+}
+
+/// What every unit of one layer is read with.
+struct UnitCtx<'a> {
+    mapping: &'a FieldMapping,
+    spec: &'a LayerSpec,
+    layer_level: Option<UnitLevel>,
+    layer_id: LayerId,
+    fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+}
+
+/// One unit feature: name, code, level, parent, shape (repaired where it can be),
+/// population; duplicate codes refused. `None` (with a warning said) when it cannot be used.
+fn unit_of(
+    ctx: &UnitCtx,
+    id: UnitId,
+    geometry: Option<Geometry<f64>>,
+    props: Map<String, Value>,
+    seen_codes: &mut HashMap<(UnitLevel, String), String>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<Unit> {
+    let UnitCtx {
+        mapping,
+        spec,
+        layer_level,
+        layer_id,
+        fwd,
+    } = *ctx;
+    let mut w = |field: Option<&str>, msg: Said| w(field, msg);
+    let name = mapping.text(&props, "name");
+    let code = mapping.text(&props, "code");
+    let level = match mapping.text(&props, "level") {
+        Some(t) => match UnitLevel::parse(&t) {
+            Some(l) => Some(l),
+            None => {
+                // cnmaps writes 区县 for every county-level unit: refine by name.
+                let by_name = name.as_deref().and_then(UnitLevel::from_name);
+                if by_name.is_none() {
+                    w(
+                        Some("level"),
+                        Said::new(format!("unknown level '{t}'"), format!("未知层级“{t}”")),
+                    );
+                }
+                by_name.or(layer_level)
+            }
+        }
+        .map(|l| refine_county_level(l, name.as_deref())),
+        None => layer_level.or_else(|| name.as_deref().and_then(UnitLevel::from_name)),
+    };
+    let Some(level) = level else {
+        w(
+            Some("level"),
+            Said::new(
+                "cannot tell the unit's level: set level in the manifest or a 'level' property; skipped",
+                "无法判断单元层级：请在清单中设置 level，或提供 'level' 属性；已跳过",
+            ),
+        );
+        return None;
+    };
+    let (code, name) = match (code, name) {
+        (Some(c), Some(n)) => (c, n),
+        (Some(c), None) => (c.clone(), c),
+        (None, Some(n)) => {
+            w(
+                Some("code"),
+                Said::new(
+                    "no unit code: joins by code are impossible; using the name",
+                    "没有单元代码：无法按代码关联，改用名称",
+                ),
+            );
+            (n.clone(), n)
+        }
+        (None, None) => {
+            w(
+                None,
+                Said::new("neither code nor name; skipped", "既无代码也无名称；已跳过"),
+            );
+            return None;
+        }
+    };
+    let key = (level, canonical_code(&code, level));
+    if let Some(first) = seen_codes.get(&key) {
+        w(
+            Some("code"),
+            Said::new(
+                format!(
+                    "duplicate {} code {code} (already used by {first}); skipped",
+                    level.key()
+                ),
+                format!(
+                    "{}代码 {code} 重复（已被 {first} 使用）；已跳过",
+                    level.zh()
+                ),
+            ),
+        );
+        return None;
+    }
+    seen_codes.insert(key, name.clone());
+    let geometry = match geometry {
+        None => None,
+        Some(g) => match polygons_of(g) {
+            Some(mp) => {
+                let (mp, problems) = clean_polygons(mp);
+                for pr in problems {
+                    w(Some("geometry"), pr);
+                }
+                if mp.0.is_empty() {
+                    w(
+                        Some("geometry"),
+                        Said::new(
+                            "empty polygon; the unit is kept without a shape",
+                            "空多边形：保留该单元，但没有边界",
+                        ),
+                    );
+                    None
+                } else {
+                    Some(mp.map_coords(fwd))
+                }
+            }
+            None => {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        "not a polygon; the unit is kept without a shape",
+                        "不是多边形：保留该单元，但没有边界",
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let population = Population {
+        total: num(mapping, &props, "population", &mut w),
+        aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
+        aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
+    };
+    Some(Unit {
+        id,
+        code,
+        name,
+        level,
+        parent_code: mapping.text(&props, "parent"),
+        parent: None,
+        geometry,
+        population,
+        population_source: mapping
+            .text(&props, "population_source")
+            .or_else(|| spec.population_source.clone()),
+        central_urban: flag(mapping, &props, "central_urban", &mut w),
         layer: layer_id,
         attributes: props,
     })
