@@ -25,8 +25,10 @@ use crate::io::osm::OsmLayers;
 use crate::model::*;
 use crate::progress::{check, NoProgress, Progress};
 
+mod feature;
 mod interpret;
 mod joins;
+use feature::*;
 use interpret::*;
 use joins::*;
 

@@ -1,0 +1,349 @@
+//! One feature into one unit or facility: every field through the mapping, a warning
+//! naming the field where a value cannot be used.
+
+use super::*;
+
+/// What every facility of one layer is read with.
+pub(super) struct FacilityCtx<'a> {
+    pub(super) mapping: &'a FieldMapping,
+    pub(super) spec: &'a LayerSpec,
+    pub(super) role: LayerRole,
+    pub(super) layer_kind: Option<FacilityKind>,
+    pub(super) layer_status: Option<FacilityStatus>,
+    pub(super) synthetic_layer: bool,
+    pub(super) layer_id: LayerId,
+    pub(super) fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+}
+
+/// One facility feature: kind, capacity, status, location or unit reference, qualifiers,
+/// year. `None` (with a warning said) when it cannot be used.
+pub(super) fn facility_of(
+    ctx: &FacilityCtx,
+    id: FacilityId,
+    index: usize,
+    geometry: Option<Geometry<f64>>,
+    props: Map<String, Value>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<Facility> {
+    let FacilityCtx {
+        mapping,
+        spec,
+        role,
+        layer_kind,
+        layer_status,
+        synthetic_layer,
+        layer_id,
+        fwd,
+    } = *ctx;
+    let mut w = |field: Option<&str>, msg: Said| w(field, msg);
+    let kind = match mapping.get(&props, "kind") {
+        Some((key, v)) => {
+            let t = crate::io::fields::value_text(v);
+            match FacilityKind::parse(&t) {
+                Some(k) => k,
+                None => {
+                    w(
+                        Some(key),
+                        Said::new(
+                            format!("'{t}' is not a care facility kind; skipped"),
+                            format!("“{t}”不是养老托育设施类型；已跳过"),
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        None => match layer_kind.or_else(|| {
+            mapping
+                .text(&props, "name")
+                .as_deref()
+                .and_then(FacilityKind::parse)
+        }) {
+            Some(k) => k,
+            None => {
+                w(
+                    Some("kind"),
+                    Said::new(
+                        "no facility kind (set kind in the manifest or a 'kind' property); skipped",
+                        "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let capacity_field = if kind.is_childcare() {
+        "nursery_places"
+    } else {
+        "beds"
+    };
+    let mut capacity = num(mapping, &props, "capacity", &mut w)
+        .or_else(|| num(mapping, &props, capacity_field, &mut w));
+    let mut capacity_estimated = mapping
+        .get(&props, "capacity_estimated")
+        .and_then(|(_, v)| parse_bool(v))
+        .unwrap_or(false);
+    if capacity.is_none() {
+        if let Some(est) = spec.capacity_estimate {
+            capacity = Some(est);
+            capacity_estimated = true;
+        }
+    }
+    let status = match mapping.get(&props, "status") {
+        Some((key, v)) => {
+            let t = crate::io::fields::value_text(v);
+            FacilityStatus::parse(&t).unwrap_or_else(|| {
+                w(
+                    Some(key),
+                    Said::new(
+                        format!("unknown status '{t}'; using the layer's"),
+                        format!("未知状态“{t}”，改用图层的状态"),
+                    ),
+                );
+                layer_default_status(role, layer_status)
+            })
+        }
+        None => layer_default_status(role, layer_status),
+    };
+    let location = match geometry {
+        None => None,
+        Some(Geometry::Point(pt)) => Some(pt),
+        Some(Geometry::MultiPoint(mp)) if !mp.0.is_empty() => {
+            if mp.0.len() > 1 {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        format!("{} points; using the first", mp.0.len()),
+                        format!("{} 个点，取第一个", mp.0.len()),
+                    ),
+                );
+            }
+            Some(mp.0[0])
+        }
+        Some(g) => match g.centroid() {
+            Some(c) => Some(c),
+            None => {
+                w(Some("geometry"), Said::new("empty geometry", "几何为空"));
+                None
+            }
+        },
+    }
+    .map(|pt| Point(fwd(pt.0)));
+    let unit_ref = UnitRef {
+        code: mapping.text(&props, "unit_code"),
+        town: mapping.text(&props, "town"),
+        county: mapping.text(&props, "county"),
+        village: mapping.text(&props, "village"),
+    };
+    if location.is_none() && unit_ref.is_empty() {
+        w(
+            None,
+            Said::new(
+                "no location and no unit code or town/county name: it cannot be placed",
+                "没有位置，也没有单元代码或乡镇/区县名称：无法定位",
+            ),
+        );
+    }
+    let synthetic = synthetic_layer
+        || mapping
+            .get(&props, "synthetic")
+            .and_then(|(_, v)| parse_bool(v))
+            .unwrap_or(false);
+    let year = mapping
+        .get(&props, "year")
+        .and_then(|(_, v)| parse_count(v).ok())
+        .map(|y| y as i32);
+    let mut qualifiers = Qualifiers::default();
+    for q in Qualifier::ALL {
+        qualifiers.set(q, flag(mapping, &props, q.key(), &mut w));
+    }
+    if let Some((key, v)) = mapping.get(&props, "grade") {
+        qualifiers.grade = crate::io::fields::parse_grade(v);
+        if qualifiers.grade.is_none() {
+            let t = crate::io::fields::value_text(v);
+            w(
+                Some(key),
+                Said::new(
+                    format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
+                    format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
+                ),
+            );
+        }
+    }
+    let nursing_beds = num(mapping, &props, "nursing_beds", &mut w);
+    let renovation = flag(mapping, &props, "renovation", &mut w).unwrap_or(false);
+    Some(Facility {
+        id,
+        source_id: mapping
+            .text(&props, "id")
+            .unwrap_or_else(|| format!("{}#{}", spec.path, index)),
+        name: mapping.text(&props, "name").unwrap_or_default(),
+        kind,
+        capacity,
+        capacity_estimated,
+        nursing_beds,
+        qualifiers,
+        renovation,
+        status,
+        synthetic,
+        location,
+        unit_ref,
+        unit: None,
+        unit_join: None,
+        year,
+        layer: layer_id,
+        attributes: props,
+    })
+}
+
+/// What every unit of one layer is read with.
+pub(super) struct UnitCtx<'a> {
+    pub(super) mapping: &'a FieldMapping,
+    pub(super) spec: &'a LayerSpec,
+    pub(super) layer_level: Option<UnitLevel>,
+    pub(super) layer_id: LayerId,
+    pub(super) fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+}
+
+/// One unit feature: name, code, level, parent, shape (repaired where it can be),
+/// population; duplicate codes refused. `None` (with a warning said) when it cannot be used.
+pub(super) fn unit_of(
+    ctx: &UnitCtx,
+    id: UnitId,
+    geometry: Option<Geometry<f64>>,
+    props: Map<String, Value>,
+    seen_codes: &mut HashMap<(UnitLevel, String), String>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<Unit> {
+    let UnitCtx {
+        mapping,
+        spec,
+        layer_level,
+        layer_id,
+        fwd,
+    } = *ctx;
+    let mut w = |field: Option<&str>, msg: Said| w(field, msg);
+    let name = mapping.text(&props, "name");
+    let code = mapping.text(&props, "code");
+    let level = match mapping.text(&props, "level") {
+        Some(t) => match UnitLevel::parse(&t) {
+            Some(l) => Some(l),
+            None => {
+                // cnmaps writes 区县 for every county-level unit: refine by name.
+                let by_name = name.as_deref().and_then(UnitLevel::from_name);
+                if by_name.is_none() {
+                    w(
+                        Some("level"),
+                        Said::new(format!("unknown level '{t}'"), format!("未知层级“{t}”")),
+                    );
+                }
+                by_name.or(layer_level)
+            }
+        }
+        .map(|l| refine_county_level(l, name.as_deref())),
+        None => layer_level.or_else(|| name.as_deref().and_then(UnitLevel::from_name)),
+    };
+    let Some(level) = level else {
+        w(
+            Some("level"),
+            Said::new(
+                "cannot tell the unit's level: set level in the manifest or a 'level' property; skipped",
+                "无法判断单元层级：请在清单中设置 level，或提供 'level' 属性；已跳过",
+            ),
+        );
+        return None;
+    };
+    let (code, name) = match (code, name) {
+        (Some(c), Some(n)) => (c, n),
+        (Some(c), None) => (c.clone(), c),
+        (None, Some(n)) => {
+            w(
+                Some("code"),
+                Said::new(
+                    "no unit code: joins by code are impossible; using the name",
+                    "没有单元代码：无法按代码关联，改用名称",
+                ),
+            );
+            (n.clone(), n)
+        }
+        (None, None) => {
+            w(
+                None,
+                Said::new("neither code nor name; skipped", "既无代码也无名称；已跳过"),
+            );
+            return None;
+        }
+    };
+    let key = (level, canonical_code(&code, level));
+    if let Some(first) = seen_codes.get(&key) {
+        w(
+            Some("code"),
+            Said::new(
+                format!(
+                    "duplicate {} code {code} (already used by {first}); skipped",
+                    level.key()
+                ),
+                format!(
+                    "{}代码 {code} 重复（已被 {first} 使用）；已跳过",
+                    level.zh()
+                ),
+            ),
+        );
+        return None;
+    }
+    seen_codes.insert(key, name.clone());
+    let geometry = match geometry {
+        None => None,
+        Some(g) => match polygons_of(g) {
+            Some(mp) => {
+                let (mp, problems) = clean_polygons(mp);
+                for pr in problems {
+                    w(Some("geometry"), pr);
+                }
+                if mp.0.is_empty() {
+                    w(
+                        Some("geometry"),
+                        Said::new(
+                            "empty polygon; the unit is kept without a shape",
+                            "空多边形：保留该单元，但没有边界",
+                        ),
+                    );
+                    None
+                } else {
+                    Some(mp.map_coords(fwd))
+                }
+            }
+            None => {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        "not a polygon; the unit is kept without a shape",
+                        "不是多边形：保留该单元，但没有边界",
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let population = Population {
+        total: num(mapping, &props, "population", &mut w),
+        aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
+        aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
+    };
+    Some(Unit {
+        id,
+        code,
+        name,
+        level,
+        parent_code: mapping.text(&props, "parent"),
+        parent: None,
+        geometry,
+        population,
+        population_source: mapping
+            .text(&props, "population_source")
+            .or_else(|| spec.population_source.clone()),
+        central_urban: flag(mapping, &props, "central_urban", &mut w),
+        layer: layer_id,
+        attributes: props,
+    })
+}
