@@ -286,81 +286,18 @@ fn jurisdiction(
     notes: &mut Vec<String>,
     unit_rules: &mut [BTreeMap<String, UnitRuleStatus>],
 ) {
-    let (rule, units, tally) = (ctx.rule, &ctx.units, &ctx.tally);
+    let (rule, tally) = (ctx.rule, &ctx.tally);
     let (kinds_en, kinds_zh) = (&ctx.kinds_en, &ctx.kinds_zh);
-    let (ds, pops, top_tier) = (ctx.an.ds, ctx.pops, ctx.top_tier);
-    let in_area = |u: UnitId| ctx.in_area(u);
     // Aggregate tests: one figure for the jurisdiction; per-unit values diagnose.
-    let group = rule.group;
-    let pop_of = |u: UnitId| -> Option<f64> {
-        let p = pops[u.index()];
-        match group {
-            AgeGroup::Total => p.total,
-            AgeGroup::Aged60plus => p.aged_60plus,
-            AgeGroup::Aged0to3 => p.aged_0_3,
-        }
-    };
     let per_1000 = matches!(rule.test, Test::PlacesPer1000 | Test::BedsPer1000);
-    // Population base: the coarsest tier with figures, within the area.
-    let base_units: Vec<UnitId> = ds
-        .units
-        .iter()
-        .filter(|u| Some(u.level.tier()) == top_tier && in_area(u.id))
-        .map(|u| u.id)
-        .collect();
-    let with_pop: Vec<(UnitId, f64)> = base_units
-        .iter()
-        .filter_map(|u| pop_of(*u).map(|p| (*u, p)))
-        .collect();
-    let base_pop: f64 = with_pop.iter().map(|x| x.1).sum();
-    if per_1000 {
-        if with_pop.is_empty() || base_pop <= 0.0 {
-            res.explain_en = Some(format!("no figures for {} in the units", group.en()));
-            res.explain_zh = Some(format!("单元缺少{}数据", group.zh()));
-            return;
+    let base_pop = if per_1000 {
+        match population_base(ctx, res, notes) {
+            Some(p) => p,
+            None => return,
         }
-        let missing = base_units.len() - with_pop.len();
-        let level_words = {
-            let mut l: Vec<&str> = base_units.iter().map(|u| ds.unit(*u).level.zh()).collect();
-            l.sort();
-            l.dedup();
-            l.join("/")
-        };
-        let sources: Vec<String> = {
-            let mut v: Vec<String> = with_pop
-                .iter()
-                .filter_map(|(u, _)| ds.unit(*u).population_source.clone())
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        res.base = Some(format!(
-            "{} {} = {} 个{}单元合计{}{}",
-            group.zh(),
-            thousands(base_pop),
-            with_pop.len(),
-            level_words,
-            if missing > 0 {
-                format!("（另有 {missing} 个单元无数据，未计入）")
-            } else {
-                String::new()
-            },
-            if sources.is_empty() {
-                String::new()
-            } else {
-                format!("；来源：{}", sources.join("、"))
-            }
-        ));
-        res.base_population = Some(base_pop);
-        if missing > 0 {
-            notes.push(format!(
-                "{missing} of {} units have no figure for {}: the base leaves them out",
-                base_units.len(),
-                group.en()
-            ));
-        }
-    }
+    } else {
+        0.0
+    };
     let (lo, hi) = tally.amount_bounds(rule.test);
     res.amount = Some(lo);
     res.amount_upper = hi;
@@ -407,67 +344,7 @@ fn jurisdiction(
             Status::of_bounds(vlo, vhi, rule.target)
         };
     }
-    // Per unit: the verdict for per_unit scope, diagnostics otherwise.
-    let (mut pass, mut unknown, mut fail) = (0, 0, 0);
-    for u in units.iter() {
-        let i = u.index();
-        let (ulo, uhi) = tally.unit_amount_bounds(rule.test, i);
-        let v = match rule.test {
-            Test::PlacesPer1000 | Test::BedsPer1000 => match pop_of(*u) {
-                Some(p) if p > 0.0 => Some((
-                    ulo / p * 1000.0,
-                    uhi.map(|h| h / p * 1000.0),
-                    (rule.target * p / 1000.0 - ulo).max(0.0),
-                    false,
-                )),
-                _ => None,
-            },
-            Test::QualifiedShare | Test::NursingBedShare => {
-                let (den, known) = tally.unit_share_denominator(i);
-                (den > 0.0).then(|| {
-                    (
-                        ulo / den,
-                        uhi.filter(|_| known).map(|h| (h / den).min(1.0)),
-                        (rule.target * den - ulo).max(0.0),
-                        !known,
-                    )
-                })
-            }
-            _ => Some((ulo, uhi, (rule.target - ulo).max(0.0), false)),
-        };
-        let st = match v {
-            Some((lo, hi, short, open)) => {
-                let status = if open {
-                    Status::Unknown
-                } else {
-                    Status::of_bounds(lo, hi, rule.target)
-                };
-                match status {
-                    Status::Pass => pass += 1,
-                    Status::Fail => fail += 1,
-                    _ => unknown += 1,
-                }
-                UnitRuleStatus {
-                    status,
-                    pass: status.pass(),
-                    deficit: Some(short),
-                    value: Some(lo),
-                    reason: (status == Status::Unknown)
-                        .then(|| "capacity or existing facilities unknown".to_string()),
-                    euclidean_overclaim: None,
-                }
-            }
-            None => UnitRuleStatus::open(
-                Status::NotEvaluable,
-                if per_1000 {
-                    "no population figure"
-                } else {
-                    "no capacity here"
-                },
-            ),
-        };
-        unit_rules[i].insert(rule.id.clone(), st);
-    }
+    let (pass, unknown, fail) = unit_verdicts(ctx, per_1000, unit_rules);
     res.units_total = pass + unknown + fail;
     res.units_meeting = pass;
     res.units_unknown = unknown;
@@ -555,4 +432,157 @@ fn new_result(rule: &Rule, opts: &Options, marks: bool) -> RuleResult {
         });
     }
     res
+}
+
+/// The people of the rule's group in a unit, if the data has the figure.
+fn group_pop(pops: &[Resolved], u: UnitId, group: AgeGroup) -> Option<f64> {
+    let p = pops[u.index()];
+    match group {
+        AgeGroup::Total => p.total,
+        AgeGroup::Aged60plus => p.aged_60plus,
+        AgeGroup::Aged0to3 => p.aged_0_3,
+    }
+}
+
+/// The population a per-1000 figure divides by: the coarsest tier with figures, within
+/// the area, named in the result ("常住人口 1,286,401 = 6 个区/县(市)单元合计"). `None` (with
+/// the reason in the result) when there is none.
+fn population_base(ctx: &RuleCtx, res: &mut RuleResult, notes: &mut Vec<String>) -> Option<f64> {
+    let (rule, ds, top_tier) = (ctx.rule, ctx.an.ds, ctx.top_tier);
+    let group = rule.group;
+    let pop_of = |u: UnitId| group_pop(ctx.pops, u, group);
+    // Population base: the coarsest tier with figures, within the area.
+    let base_units: Vec<UnitId> = ds
+        .units
+        .iter()
+        .filter(|u| Some(u.level.tier()) == top_tier && ctx.in_area(u.id))
+        .map(|u| u.id)
+        .collect();
+    let with_pop: Vec<(UnitId, f64)> = base_units
+        .iter()
+        .filter_map(|u| pop_of(*u).map(|p| (*u, p)))
+        .collect();
+    let base_pop: f64 = with_pop.iter().map(|x| x.1).sum();
+    {
+        if with_pop.is_empty() || base_pop <= 0.0 {
+            res.explain_en = Some(format!("no figures for {} in the units", group.en()));
+            res.explain_zh = Some(format!("单元缺少{}数据", group.zh()));
+            return None;
+        }
+        let missing = base_units.len() - with_pop.len();
+        let level_words = {
+            let mut l: Vec<&str> = base_units.iter().map(|u| ds.unit(*u).level.zh()).collect();
+            l.sort();
+            l.dedup();
+            l.join("/")
+        };
+        let sources: Vec<String> = {
+            let mut v: Vec<String> = with_pop
+                .iter()
+                .filter_map(|(u, _)| ds.unit(*u).population_source.clone())
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        res.base = Some(format!(
+            "{} {} = {} 个{}单元合计{}{}",
+            group.zh(),
+            thousands(base_pop),
+            with_pop.len(),
+            level_words,
+            if missing > 0 {
+                format!("（另有 {missing} 个单元无数据，未计入）")
+            } else {
+                String::new()
+            },
+            if sources.is_empty() {
+                String::new()
+            } else {
+                format!("；来源：{}", sources.join("、"))
+            }
+        ));
+        res.base_population = Some(base_pop);
+        if missing > 0 {
+            notes.push(format!(
+                "{missing} of {} units have no figure for {}: the base leaves them out",
+                base_units.len(),
+                group.en()
+            ));
+        }
+    }
+    Some(base_pop)
+}
+
+/// Each unit's own figure and status on an aggregate rule (its verdict when the scope is
+/// per_unit, a diagnostic otherwise). Returns how many pass, are unknown, fail.
+fn unit_verdicts(
+    ctx: &RuleCtx,
+    per_1000: bool,
+    unit_rules: &mut [BTreeMap<String, UnitRuleStatus>],
+) -> (usize, usize, usize) {
+    let (rule, units, tally) = (ctx.rule, &ctx.units, &ctx.tally);
+    let pop_of = |u: UnitId| group_pop(ctx.pops, u, rule.group);
+    // Per unit: the verdict for per_unit scope, diagnostics otherwise.
+    let (mut pass, mut unknown, mut fail) = (0, 0, 0);
+    for u in units.iter() {
+        let i = u.index();
+        let (ulo, uhi) = tally.unit_amount_bounds(rule.test, i);
+        let v = match rule.test {
+            Test::PlacesPer1000 | Test::BedsPer1000 => match pop_of(*u) {
+                Some(p) if p > 0.0 => Some((
+                    ulo / p * 1000.0,
+                    uhi.map(|h| h / p * 1000.0),
+                    (rule.target * p / 1000.0 - ulo).max(0.0),
+                    false,
+                )),
+                _ => None,
+            },
+            Test::QualifiedShare | Test::NursingBedShare => {
+                let (den, known) = tally.unit_share_denominator(i);
+                (den > 0.0).then(|| {
+                    (
+                        ulo / den,
+                        uhi.filter(|_| known).map(|h| (h / den).min(1.0)),
+                        (rule.target * den - ulo).max(0.0),
+                        !known,
+                    )
+                })
+            }
+            _ => Some((ulo, uhi, (rule.target - ulo).max(0.0), false)),
+        };
+        let st = match v {
+            Some((lo, hi, short, open)) => {
+                let status = if open {
+                    Status::Unknown
+                } else {
+                    Status::of_bounds(lo, hi, rule.target)
+                };
+                match status {
+                    Status::Pass => pass += 1,
+                    Status::Fail => fail += 1,
+                    _ => unknown += 1,
+                }
+                UnitRuleStatus {
+                    status,
+                    pass: status.pass(),
+                    deficit: Some(short),
+                    value: Some(lo),
+                    reason: (status == Status::Unknown)
+                        .then(|| "capacity or existing facilities unknown".to_string()),
+                    euclidean_overclaim: None,
+                }
+            }
+            None => UnitRuleStatus::open(
+                Status::NotEvaluable,
+                if per_1000 {
+                    "no population figure"
+                } else {
+                    "no capacity here"
+                },
+            ),
+        };
+        unit_rules[i].insert(rule.id.clone(), st);
+    }
+    (pass, unknown, fail)
 }
