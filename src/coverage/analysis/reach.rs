@@ -28,7 +28,6 @@ pub(super) fn population_within(
     uncovered: &mut Vec<UncoveredPoint>,
 ) -> Result<()> {
     let ds = an.ds;
-    let n_units = ds.units.len();
     let dist = rule
         .distance
         .expect("population rules have a distance")
@@ -101,45 +100,14 @@ pub(super) fn population_within(
     } else {
         None
     };
-    let mut over = vec![0.0f64; n_units];
-    let mut over_sum = 0.0;
-    let mut cov = vec![0.0f64; n_units];
-    let mut all = vec![0.0f64; n_units];
-    let (mut c_sum, mut a_sum) = (0.0, 0.0);
-    for (k, d) in an.demand.points.iter().enumerate() {
-        if !in_area(d.unit) {
-            continue;
-        }
-        let w = d.weight(rule.group);
-        a_sum += w;
-        let hit = nearest[k].is_some();
-        if hit {
-            c_sum += w;
-        } else if w > 0.0 {
-            let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
-            uncovered.push(UncoveredPoint {
-                rule: rule.id.clone(),
-                demand_index: k,
-                lon,
-                lat,
-                unit_code: ds.unit(d.unit).code.clone(),
-                people: w,
-            });
-        }
-        let over_here = straight.as_ref().is_some_and(|s| s[k].is_some()) && !hit;
-        if over_here {
-            over_sum += w;
-        }
-        for a in ds.ancestors(d.unit) {
-            all[a.index()] += w;
-            if hit {
-                cov[a.index()] += w;
-            }
-            if over_here {
-                over[a.index()] += w;
-            }
-        }
-    }
+    let Reached {
+        cov,
+        all,
+        over,
+        c_sum,
+        a_sum,
+        over_sum,
+    } = people_in_reach(an, rule, in_area, &nearest, straight.as_deref(), uncovered);
     // Without complete data on existing facilities, people out of reach of the listed
     // ones may be within reach of others: "unknown", never "fail".
     let judge = |share: f64| {
@@ -279,4 +247,76 @@ pub fn two_step_fca(
             .map(|k| reach.of(k).map(|(j, _)| ratio[j as usize]).sum())
             .collect(),
     ))
+}
+
+/// People of the rule's group in reach, per unit (with every ancestor) and in all, and
+/// what a straight-line circle would also claim.
+struct Reached {
+    cov: Vec<f64>,
+    all: Vec<f64>,
+    over: Vec<f64>,
+    c_sum: f64,
+    a_sum: f64,
+    over_sum: f64,
+}
+
+/// Sums the demand points in the rule's area: covered or not, per unit and its
+/// ancestors; points out of reach go to `uncovered` (WGS84).
+fn people_in_reach(
+    an: &Analysis,
+    rule: &Rule,
+    in_area: &dyn Fn(UnitId) -> bool,
+    nearest: &[Option<(u32, f64)>],
+    straight: Option<&[Option<(u32, f64)>]>,
+    uncovered: &mut Vec<UncoveredPoint>,
+) -> Reached {
+    let ds = an.ds;
+    let n_units = ds.units.len();
+    let mut over = vec![0.0f64; n_units];
+    let mut over_sum = 0.0;
+    let mut cov = vec![0.0f64; n_units];
+    let mut all = vec![0.0f64; n_units];
+    let (mut c_sum, mut a_sum) = (0.0, 0.0);
+    for (k, d) in an.demand.points.iter().enumerate() {
+        if !in_area(d.unit) {
+            continue;
+        }
+        let w = d.weight(rule.group);
+        a_sum += w;
+        let hit = nearest[k].is_some();
+        if hit {
+            c_sum += w;
+        } else if w > 0.0 {
+            let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
+            uncovered.push(UncoveredPoint {
+                rule: rule.id.clone(),
+                demand_index: k,
+                lon,
+                lat,
+                unit_code: ds.unit(d.unit).code.clone(),
+                people: w,
+            });
+        }
+        let over_here = straight.is_some_and(|s| s[k].is_some()) && !hit;
+        if over_here {
+            over_sum += w;
+        }
+        for a in ds.ancestors(d.unit) {
+            all[a.index()] += w;
+            if hit {
+                cov[a.index()] += w;
+            }
+            if over_here {
+                over[a.index()] += w;
+            }
+        }
+    }
+    Reached {
+        cov,
+        all,
+        over,
+        c_sum,
+        a_sum,
+        over_sum,
+    }
 }
