@@ -4,7 +4,7 @@
 
 use super::{thousands, Analysis};
 use crate::coverage::rules::{Area, Rule, Test};
-use crate::model::{FacilityKind, KnownTotal, UnitId};
+use crate::model::{Dataset, FacilityKind, KnownTotal, UnitId};
 
 /// How a facility stands against a rule's qualifiers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,32 @@ impl Tally {
             notes: Vec::new(),
         };
         t.any_data = rule.kinds.iter().any(|k| ds.has_existing_data_in(*k, year));
+        let outside = t.count_facilities(an, rule, &in_area);
+        t.count_capacity(an, rule, &in_area);
+        if outside > 0 {
+            t.notes.push(format!(
+                "{outside} facilities lie in no unit (e.g. city-level projects): they count in jurisdiction totals only"
+            ));
+        }
+        t.count_known_totals(ds, rule, year, marks);
+        if !t.complete {
+            t.n_open = true;
+            t.cap_open = true;
+        }
+        t
+    }
+
+    /// The facilities of the rule's kinds that count: qualified or maybe, with their
+    /// capacity, per unit and for the jurisdiction. Returns how many lie in no unit.
+    fn count_facilities(
+        &mut self,
+        an: &Analysis,
+        rule: &Rule,
+        in_area: &dyn Fn(UnitId) -> bool,
+    ) -> usize {
+        let t = self;
+        let ds = an.ds;
+        let marks = ds.has_central_urban_marks();
         let mut outside = 0;
         for f in &ds.facilities {
             if !an.counted[f.id.index()] || !rule.kinds.contains(&f.kind) {
@@ -159,6 +185,15 @@ impl Tally {
                 }
             }
         }
+        outside
+    }
+
+    /// Capacity of every counted facility of the kinds, qualified or not (the denominator
+    /// of shares), and nursing-type beds against beds.
+    fn count_capacity(&mut self, an: &Analysis, rule: &Rule, in_area: &dyn Fn(UnitId) -> bool) {
+        let t = self;
+        let ds = an.ds;
+        let marks = ds.has_central_urban_marks();
         // Capacity of every counted facility of the kinds, qualified or not: the
         // denominator of shares; and nursing-type beds against beds.
         for f in &ds.facilities {
@@ -189,11 +224,12 @@ impl Tally {
                 t.unit_nursing_open[u.index()] += open;
             }
         }
-        if outside > 0 {
-            t.notes.push(format!(
-                "{outside} facilities lie in no unit (e.g. city-level projects): they count in jurisdiction totals only"
-            ));
-        }
+    }
+
+    /// Known totals without locations: counted when all their kinds are the rule's, else
+    /// they leave the figures open; a total of a later year says nothing.
+    fn count_known_totals(&mut self, ds: &Dataset, rule: &Rule, year: Option<i32>, marks: bool) {
+        let t = self;
         for kt in &ds.known_totals {
             let touches = kt.kinds.iter().any(|k| rule.kinds.contains(k));
             if !touches {
@@ -247,11 +283,6 @@ impl Tally {
                 t.cap_open = true;
             }
         }
-        if !t.complete {
-            t.n_open = true;
-            t.cap_open = true;
-        }
-        t
     }
 
     /// Lower and upper bound of the rule's amount for the jurisdiction (facilities,
