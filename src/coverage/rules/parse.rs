@@ -280,28 +280,7 @@ fn parse_rule(
             r.test
         ))
     })?;
-    let scope = match &r.scope {
-        None => test.scopes()[0],
-        Some(sc) => {
-            let scope = Scope::parse(sc).ok_or_else(|| {
-                rerr(format!(
-                    "unknown scope '{sc}' (per_unit, share, aggregate, count)"
-                ))
-            })?;
-            if !test.scopes().contains(&scope) {
-                return Err(rerr(format!(
-                    "scope '{sc}' does not apply to test '{}' (it takes {})",
-                    r.test,
-                    test.scopes()
-                        .iter()
-                        .map(|s| s.key())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            scope
-        }
-    };
+    let scope = parse_scope(test, r).map_err(rerr)?;
     let levels = r
         .level
         .list()
@@ -317,58 +296,7 @@ fn parse_rule(
     if levels.is_empty() {
         return Err(rerr("needs at least one level".into()));
     }
-    let parse_kinds = |v: &[String]| {
-        v.iter()
-            .map(|k| {
-                FacilityKind::parse(k)
-                    .ok_or_else(|| rerr(format!("unknown facility kind '{k}' ({KINDS_HELP})")))
-            })
-            .collect::<Result<Vec<_>>>()
-    };
-    let kinds = parse_kinds(&r.kinds)?;
-    if kinds.is_empty() {
-        return Err(rerr("needs at least one facility kind in 'kinds'".into()));
-    }
-    let qualifiers = r
-        .qualifiers
-        .iter()
-        .map(|q| {
-            Qualifier::parse(q).ok_or_else(|| {
-                rerr(format!(
-                    "unknown qualifier '{q}' (standardised, public, public_benefit, comprehensive, demonstration)"
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let qualified_kinds = match &r.qualified_kinds {
-        Some(v) => {
-            let q = parse_kinds(v)?;
-            if let Some(k) = q.iter().find(|k| !kinds.contains(k)) {
-                return Err(rerr(format!(
-                    "qualified_kinds has '{}', which is not in kinds",
-                    k.key()
-                )));
-            }
-            q
-        }
-        None => kinds.clone(),
-    };
-    if test == Test::QualifiedShare && qualifiers.is_empty() && r.min_grade.is_none() {
-        // The old key public_benefit_share meant the 普惠 share.
-        if r.test != "public_benefit_share" {
-            return Err(rerr(
-                "qualified_share needs 'qualifiers' (the share of capacity meeting them)".into(),
-            ));
-        }
-    }
-    let qualifiers = if test == Test::QualifiedShare
-        && r.test == "public_benefit_share"
-        && qualifiers.is_empty()
-    {
-        vec![Qualifier::PublicBenefit]
-    } else {
-        qualifiers
-    };
+    let (kinds, qualifiers, qualified_kinds) = parse_kinds_and_qualifiers(test, r).map_err(rerr)?;
     if !(r.target.is_finite() && r.target >= 0.0) {
         return Err(rerr(format!(
             "target must be zero or positive, not {}",
@@ -412,32 +340,11 @@ fn parse_rule(
         None if childcare || test == Test::PopulationWithin => AgeGroup::for_kinds(&kinds),
         None => AgeGroup::Total,
     };
-    let mut follows_walk = false;
-    let distance = if test == Test::PopulationWithin {
-        let d = match (r.distance_m, r.minutes, r.speed_m_s) {
-            (Some(m), None, None) => Distance::radius(m),
-            (None, Some(t), s) => Distance::walk(t, s.unwrap_or(settings.walk_speed_m_s)),
-            (None, None, Some(s)) => Distance::walk(settings.walk_minutes, s),
-            (None, None, None) if childcare => Distance::radius(settings.nursery_radius_m),
-            (None, None, None) => {
-                follows_walk = true;
-                settings.walk()
-            }
-            _ => {
-                return Err(rerr(
-                    "give either distance_m or minutes (with optional speed_m_s), not both".into(),
-                ))
-            }
-        };
-        if !(d.metres.is_finite() && d.metres > 0.0) {
-            return Err(rerr(format!(
-                "distance must be positive, not {} m",
-                d.metres
-            )));
-        }
-        Some(d)
+    let (distance, follows_walk) = if test == Test::PopulationWithin {
+        let (d, follows) = parse_distance(r, settings, childcare).map_err(rerr)?;
+        (Some(d), follows)
     } else {
-        None
+        (None, false)
     };
     let citation = cite(document, number, &r.citation);
     if citation.document.trim().is_empty() || citation.clause.trim().is_empty() {
@@ -467,4 +374,119 @@ fn parse_rule(
         convention: r.convention,
         binding: r.binding,
     })
+}
+
+/// A rule's scope: the test's default, or the one given if the test takes it.
+fn parse_scope(test: Test, r: &FileRule) -> std::result::Result<Scope, String> {
+    Ok(match &r.scope {
+        None => test.scopes()[0],
+        Some(sc) => {
+            let scope = Scope::parse(sc).ok_or_else(|| {
+                format!("unknown scope '{sc}' (per_unit, share, aggregate, count)")
+            })?;
+            if !test.scopes().contains(&scope) {
+                return Err(format!(
+                    "scope '{sc}' does not apply to test '{}' (it takes {})",
+                    r.test,
+                    test.scopes()
+                        .iter()
+                        .map(|s| s.key())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            scope
+        }
+    })
+}
+
+/// A reach rule's distance: a radius, minutes at a speed, the nursery radius, or the
+/// preset's walk (then the rule follows later changes of the walk: `true`).
+fn parse_distance(
+    r: &FileRule,
+    settings: &Settings,
+    childcare: bool,
+) -> std::result::Result<(Distance, bool), String> {
+    let mut follows_walk = false;
+    let d = match (r.distance_m, r.minutes, r.speed_m_s) {
+        (Some(m), None, None) => Distance::radius(m),
+        (None, Some(t), s) => Distance::walk(t, s.unwrap_or(settings.walk_speed_m_s)),
+        (None, None, Some(s)) => Distance::walk(settings.walk_minutes, s),
+        (None, None, None) if childcare => Distance::radius(settings.nursery_radius_m),
+        (None, None, None) => {
+            follows_walk = true;
+            settings.walk()
+        }
+        _ => {
+            return Err(
+                "give either distance_m or minutes (with optional speed_m_s), not both".into(),
+            )
+        }
+    };
+    if !(d.metres.is_finite() && d.metres > 0.0) {
+        return Err(format!("distance must be positive, not {} m", d.metres));
+    }
+    Ok((d, follows_walk))
+}
+
+/// A rule's facility kinds, the qualifiers they need, and which kinds need them (the old
+/// `public_benefit_share` test means the 普惠 share).
+#[allow(clippy::type_complexity)]
+fn parse_kinds_and_qualifiers(
+    test: Test,
+    r: &FileRule,
+) -> std::result::Result<(Vec<FacilityKind>, Vec<Qualifier>, Vec<FacilityKind>), String> {
+    let parse_kinds = |v: &[String]| {
+        v.iter()
+            .map(|k| {
+                FacilityKind::parse(k)
+                    .ok_or_else(|| format!("unknown facility kind '{k}' ({KINDS_HELP})"))
+            })
+            .collect::<std::result::Result<Vec<_>, String>>()
+    };
+    let kinds = parse_kinds(&r.kinds)?;
+    if kinds.is_empty() {
+        return Err("needs at least one facility kind in 'kinds'".into());
+    }
+    let qualifiers = r
+        .qualifiers
+        .iter()
+        .map(|q| {
+            Qualifier::parse(q).ok_or_else(|| {
+                format!(
+                    "unknown qualifier '{q}' (standardised, public, public_benefit, comprehensive, demonstration)"
+                )
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let qualified_kinds = match &r.qualified_kinds {
+        Some(v) => {
+            let q = parse_kinds(v)?;
+            if let Some(k) = q.iter().find(|k| !kinds.contains(k)) {
+                return Err(format!(
+                    "qualified_kinds has '{}', which is not in kinds",
+                    k.key()
+                ));
+            }
+            q
+        }
+        None => kinds.clone(),
+    };
+    if test == Test::QualifiedShare && qualifiers.is_empty() && r.min_grade.is_none() {
+        // The old key public_benefit_share meant the 普惠 share.
+        if r.test != "public_benefit_share" {
+            return Err(
+                "qualified_share needs 'qualifiers' (the share of capacity meeting them)".into(),
+            );
+        }
+    }
+    let qualifiers = if test == Test::QualifiedShare
+        && r.test == "public_benefit_share"
+        && qualifiers.is_empty()
+    {
+        vec![Qualifier::PublicBenefit]
+    } else {
+        qualifiers
+    };
+    Ok((kinds, qualifiers, qualified_kinds))
 }
