@@ -116,194 +116,20 @@ impl CareCircleApp {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_rgb(246, 245, 240));
-        let Some(ds) = &self.dataset else { return };
+        let Some(ds_arc) = self.dataset.clone() else {
+            return;
+        };
+        let ds: &Dataset = &ds_arc;
         self.last_map_size = rect.width().min(rect.height()) as f64;
         self.last_map_rect = Some(rect);
-        let view = *self.view.get_or_insert_with(|| fit_view(ds, rect));
-        let mut view = view;
-        if response.dragged() {
-            let d = response.drag_delta();
-            view.center[0] -= d.x as f64 / view.scale;
-            view.center[1] += d.y as f64 / view.scale;
-        }
-        if response.hovered() {
-            let zoom = ui.input(|i| i.zoom_delta() * (i.smooth_scroll_delta.y / 300.0).exp());
-            if (zoom - 1.0).abs() > 1e-4 {
-                if let Some(p) = response.hover_pos() {
-                    // Keep the point under the cursor fixed.
-                    let mx = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
-                    let my = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
-                    view.scale *= zoom as f64;
-                    view.center[0] = mx - (p.x - rect.center().x) as f64 / view.scale;
-                    view.center[1] = my + (p.y - rect.center().y) as f64 / view.scale;
-                }
-            }
-        }
-        self.view = Some(view);
-        if response.clicked() {
-            if let Some(p) = response.interact_pointer_pos() {
-                let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
-                let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
-                self.spot = Some([x, y]);
-                if let Some(u) = self
-                    .index
-                    .as_ref()
-                    .and_then(|i| i.locate_finest(ds, geo::Point::new(x, y)))
-                {
-                    self.commands.push(Command::Inspect(u));
-                }
-                self.commands.push(Command::SpotQuery([x, y]));
-            }
-        }
+        let view = self.map_input(ui, rect, &response, ds);
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
         let visible = self
             .map
             .as_ref()
             .map(|m| m.visible(view, rect))
             .unwrap_or_default();
-        // Layers bottom to top, as the Layers panel orders them.
-        for style in self.layers.clone() {
-            if !style.visible {
-                continue;
-            }
-            match style.id {
-                layers::LayerId::Units => {
-                    // Choropleth: the finest units with shapes, coloured by their rule status.
-                    if let (Some(report), Some(cache)) = (&self.report, &self.map) {
-                        let finest = ds.finest_shaped_tier();
-                        let mesh = cache.fill_mesh(view, rect, &visible, |u| {
-                            if Some(ds.unit(u).level.tier()) != finest {
-                                return None;
-                            }
-                            crate::report::map::unit_fill(report, u, self.map_rule.as_deref())
-                                .map(|c| layers::fade(rgba(c), style.opacity))
-                        });
-                        painter.add(egui::Shape::mesh(mesh));
-                    }
-                }
-                layers::LayerId::Bands => {
-                    // Walking bands (network mode), outermost first so inner bands draw on top.
-                    for (k, band) in self.bands.iter().enumerate() {
-                        let color = [
-                            Color32::from_rgba_unmultiplied(70, 110, 220, 45),
-                            Color32::from_rgba_unmultiplied(70, 110, 220, 60),
-                            Color32::from_rgba_unmultiplied(70, 110, 220, 80),
-                        ][k.min(2)];
-                        let color = layers::fade(color, style.opacity);
-                        let mut mesh = egui::Mesh::default();
-                        for t in band.triangles.chunks_exact(3) {
-                            let base = mesh.vertices.len() as u32;
-                            for v in t {
-                                mesh.colored_vertex(tx(v[0], v[1]), color);
-                            }
-                            mesh.add_triangle(base, base + 1, base + 2);
-                        }
-                        painter.add(egui::Shape::mesh(mesh));
-                    }
-                }
-                layers::LayerId::Streets => {
-                    // Street network under everything, culled by bounding box.
-                    let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
-                    for l in &ds.network {
-                        let pts: Vec<Pos2> = l.geometry.0.iter().map(|c| tx(c.x, c.y)).collect();
-                        if pts.iter().any(|p| rect.contains(*p)) {
-                            painter.add(egui::Shape::line(pts, street));
-                        }
-                    }
-                }
-                layers::LayerId::Outlines => {
-                    // Unit boundaries: county level thick, township level thin; culled by the R-tree,
-                    // simplified to the scale.
-                    if let Some(cache) = &self.map {
-                        let mut shapes = Vec::new();
-                        cache.outlines(
-                            view,
-                            rect,
-                            &visible,
-                            |u| {
-                                Some(match ds.unit(u).level.tier() {
-                                    1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
-                                    2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
-                                    _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
-                                })
-                            },
-                            &mut shapes,
-                        );
-                        painter.extend(shapes);
-                    }
-                }
-                layers::LayerId::Uncovered => {
-                    // Uncovered demand of the map's rule: one dot per pixel.
-                    let pts = self.uncovered_points();
-                    if !pts.is_empty() {
-                        let [r, g, b, a] = crate::report::map::UNCOVERED_RGBA;
-                        painter.add(egui::Shape::mesh(map::dot_mesh(
-                            view,
-                            rect,
-                            pts,
-                            1.2 * style.size,
-                            Color32::from_rgba_unmultiplied(r, g, b, a),
-                        )));
-                    }
-                }
-                layers::LayerId::Facilities => {
-                    for f in &ds.facilities {
-                        let Some(p) = f.location else { continue };
-                        let pos = tx(p.x(), p.y());
-                        if !rect.contains(pos) {
-                            continue;
-                        }
-                        if self.hidden_kinds.contains(&f.kind) {
-                            continue;
-                        }
-                        let c = kind_color(f.kind);
-                        let z = style.size;
-                        if f.synthetic {
-                            painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
-                        } else if f.status == FacilityStatus::Existing {
-                            painter.circle_filled(pos, 4.0 * z, c);
-                        } else {
-                            painter.rect_filled(
-                                Rect::from_center_size(pos, Vec2::splat(7.0 * z)),
-                                0.0,
-                                c,
-                            );
-                        }
-                    }
-                }
-                layers::LayerId::Proposals => {
-                    // Proposals: diamonds, filled once accepted, hidden once rejected.
-                    if let Some(r) = &self.siting.result {
-                        for (k, p) in r.proposals.iter().enumerate() {
-                            let d = self.siting.decisions.get(k).copied().flatten();
-                            if d == Some(false) {
-                                continue;
-                            }
-                            let pos = tx(p.x, p.y);
-                            if !rect.contains(pos) {
-                                continue;
-                            }
-                            let pts = vec![
-                                pos + Vec2::new(0.0, -7.0 * style.size),
-                                pos + Vec2::new(7.0 * style.size, 0.0),
-                                pos + Vec2::new(0.0, 7.0 * style.size),
-                                pos + Vec2::new(-7.0 * style.size, 0.0),
-                            ];
-                            let c = Color32::from_rgb(230, 120, 0);
-                            if d == Some(true) {
-                                painter.add(egui::Shape::convex_polygon(
-                                    pts,
-                                    c,
-                                    Stroke::new(1.0, Color32::BLACK),
-                                ));
-                            } else {
-                                painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        self.paint_layers(&painter, rect, view, &visible);
         if let Some(u) = self.selected {
             if let Some(g) = &ds.unit(u).geometry {
                 for poly in &g.0 {
@@ -476,4 +302,210 @@ pub(super) fn scale_bar(painter: &egui::Painter, rect: Rect, scale: f64) {
         egui::FontId::proportional(12.0),
         Color32::BLACK,
     );
+}
+
+impl CareCircleApp {
+    /// The map's input: drag pans, scroll zooms about the cursor, a click selects the unit
+    /// under it and asks what covers the spot. Returns the view to paint with.
+    fn map_input(
+        &mut self,
+        ui: &egui::Ui,
+        rect: Rect,
+        response: &egui::Response,
+        ds: &Dataset,
+    ) -> View {
+        let view = *self.view.get_or_insert_with(|| fit_view(ds, rect));
+        let mut view = view;
+        if response.dragged() {
+            let d = response.drag_delta();
+            view.center[0] -= d.x as f64 / view.scale;
+            view.center[1] += d.y as f64 / view.scale;
+        }
+        if response.hovered() {
+            let zoom = ui.input(|i| i.zoom_delta() * (i.smooth_scroll_delta.y / 300.0).exp());
+            if (zoom - 1.0).abs() > 1e-4 {
+                if let Some(p) = response.hover_pos() {
+                    // Keep the point under the cursor fixed.
+                    let mx = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
+                    let my = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
+                    view.scale *= zoom as f64;
+                    view.center[0] = mx - (p.x - rect.center().x) as f64 / view.scale;
+                    view.center[1] = my + (p.y - rect.center().y) as f64 / view.scale;
+                }
+            }
+        }
+        self.view = Some(view);
+        if response.clicked() {
+            if let Some(p) = response.interact_pointer_pos() {
+                let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
+                let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
+                self.spot = Some([x, y]);
+                if let Some(u) = self
+                    .index
+                    .as_ref()
+                    .and_then(|i| i.locate_finest(ds, geo::Point::new(x, y)))
+                {
+                    self.commands.push(Command::Inspect(u));
+                }
+                self.commands.push(Command::SpotQuery([x, y]));
+            }
+        }
+        view
+    }
+
+    /// The layers bottom to top, as the Layers panel orders them: units by the chosen rule,
+    /// walking bands, streets, uncovered demand, facilities, proposals.
+    fn paint_layers(
+        &self,
+        painter: &egui::Painter,
+        rect: Rect,
+        view: View,
+        visible: &[crate::model::UnitId],
+    ) {
+        let Some(ds) = &self.dataset else { return };
+        let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        // Layers bottom to top, as the Layers panel orders them.
+        for style in self.layers.clone() {
+            if !style.visible {
+                continue;
+            }
+            match style.id {
+                layers::LayerId::Units => {
+                    // Choropleth: the finest units with shapes, coloured by their rule status.
+                    if let (Some(report), Some(cache)) = (&self.report, &self.map) {
+                        let finest = ds.finest_shaped_tier();
+                        let mesh = cache.fill_mesh(view, rect, visible, |u| {
+                            if Some(ds.unit(u).level.tier()) != finest {
+                                return None;
+                            }
+                            crate::report::map::unit_fill(report, u, self.map_rule.as_deref())
+                                .map(|c| layers::fade(rgba(c), style.opacity))
+                        });
+                        painter.add(egui::Shape::mesh(mesh));
+                    }
+                }
+                layers::LayerId::Bands => {
+                    // Walking bands (network mode), outermost first so inner bands draw on top.
+                    for (k, band) in self.bands.iter().enumerate() {
+                        let color = [
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 45),
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 60),
+                            Color32::from_rgba_unmultiplied(70, 110, 220, 80),
+                        ][k.min(2)];
+                        let color = layers::fade(color, style.opacity);
+                        let mut mesh = egui::Mesh::default();
+                        for t in band.triangles.chunks_exact(3) {
+                            let base = mesh.vertices.len() as u32;
+                            for v in t {
+                                mesh.colored_vertex(tx(v[0], v[1]), color);
+                            }
+                            mesh.add_triangle(base, base + 1, base + 2);
+                        }
+                        painter.add(egui::Shape::mesh(mesh));
+                    }
+                }
+                layers::LayerId::Streets => {
+                    // Street network under everything, culled by bounding box.
+                    let street = Stroke::new(0.6, Color32::from_rgb(190, 190, 190));
+                    for l in &ds.network {
+                        let pts: Vec<Pos2> = l.geometry.0.iter().map(|c| tx(c.x, c.y)).collect();
+                        if pts.iter().any(|p| rect.contains(*p)) {
+                            painter.add(egui::Shape::line(pts, street));
+                        }
+                    }
+                }
+                layers::LayerId::Outlines => {
+                    // Unit boundaries: county level thick, township level thin; culled by the R-tree,
+                    // simplified to the scale.
+                    if let Some(cache) = &self.map {
+                        let mut shapes = Vec::new();
+                        cache.outlines(
+                            view,
+                            rect,
+                            visible,
+                            |u| {
+                                Some(match ds.unit(u).level.tier() {
+                                    1 => Stroke::new(2.0, Color32::from_rgb(60, 60, 110)),
+                                    2 => Stroke::new(1.0, Color32::from_rgb(90, 110, 160)),
+                                    _ => Stroke::new(0.6, Color32::from_rgb(140, 150, 180)),
+                                })
+                            },
+                            &mut shapes,
+                        );
+                        painter.extend(shapes);
+                    }
+                }
+                layers::LayerId::Uncovered => {
+                    // Uncovered demand of the map's rule: one dot per pixel.
+                    let pts = self.uncovered_points();
+                    if !pts.is_empty() {
+                        let [r, g, b, a] = crate::report::map::UNCOVERED_RGBA;
+                        painter.add(egui::Shape::mesh(map::dot_mesh(
+                            view,
+                            rect,
+                            pts,
+                            1.2 * style.size,
+                            Color32::from_rgba_unmultiplied(r, g, b, a),
+                        )));
+                    }
+                }
+                layers::LayerId::Facilities => {
+                    for f in &ds.facilities {
+                        let Some(p) = f.location else { continue };
+                        let pos = tx(p.x(), p.y());
+                        if !rect.contains(pos) {
+                            continue;
+                        }
+                        if self.hidden_kinds.contains(&f.kind) {
+                            continue;
+                        }
+                        let c = kind_color(f.kind);
+                        let z = style.size;
+                        if f.synthetic {
+                            painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
+                        } else if f.status == FacilityStatus::Existing {
+                            painter.circle_filled(pos, 4.0 * z, c);
+                        } else {
+                            painter.rect_filled(
+                                Rect::from_center_size(pos, Vec2::splat(7.0 * z)),
+                                0.0,
+                                c,
+                            );
+                        }
+                    }
+                }
+                layers::LayerId::Proposals => {
+                    // Proposals: diamonds, filled once accepted, hidden once rejected.
+                    if let Some(r) = &self.siting.result {
+                        for (k, p) in r.proposals.iter().enumerate() {
+                            let d = self.siting.decisions.get(k).copied().flatten();
+                            if d == Some(false) {
+                                continue;
+                            }
+                            let pos = tx(p.x, p.y);
+                            if !rect.contains(pos) {
+                                continue;
+                            }
+                            let pts = vec![
+                                pos + Vec2::new(0.0, -7.0 * style.size),
+                                pos + Vec2::new(7.0 * style.size, 0.0),
+                                pos + Vec2::new(0.0, 7.0 * style.size),
+                                pos + Vec2::new(-7.0 * style.size, 0.0),
+                            ];
+                            let c = Color32::from_rgb(230, 120, 0);
+                            if d == Some(true) {
+                                painter.add(egui::Shape::convex_polygon(
+                                    pts,
+                                    c,
+                                    Stroke::new(1.0, Color32::BLACK),
+                                ));
+                            } else {
+                                painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
