@@ -96,6 +96,52 @@ pub(super) fn report(
     mut skipped: Vec<String>,
 ) -> Result<Report> {
     let ds = an.ds;
+    let summary = summary(an, rules, pops, &results, &units, &mut skipped);
+    let mut statuses_counted = rules.settings.statuses.clone();
+    if opts.include_planned && !statuses_counted.contains(&FacilityStatus::Planned) {
+        statuses_counted.push(FacilityStatus::Planned);
+    }
+    if opts.include_proposed && !statuses_counted.contains(&FacilityStatus::Proposed) {
+        statuses_counted.push(FacilityStatus::Proposed);
+    }
+    Ok(Report {
+        dataset: ds.name.clone(),
+        preset: rules.id.clone(),
+        preset_title: rules.title_zh.clone(),
+        year: opts.year,
+        preset_citation: rules.cite(),
+        not_checked: rules.not_modelled.clone(),
+        planned_year_unknown: ds
+            .facilities
+            .iter()
+            .filter(|f| {
+                an.counted[f.id.index()] && f.status == FacilityStatus::Planned && f.year.is_none()
+            })
+            .map(|f| format!("{} ({})", f.name, f.source_id))
+            .collect(),
+        mode: access.mode(),
+        statuses_counted,
+        rules: results,
+        units,
+        summary,
+        uncovered,
+        demand: demand_info(an),
+        skipped,
+    })
+}
+
+/// Whole-dataset figures: the coarsest tier with population (the city's districts and
+/// counties together) plus what lies in no unit, the elderly circle the report quotes, and
+/// nursery places per 1000 (a floor when existing places are not all in the data).
+fn summary(
+    an: &Analysis,
+    rules: &RuleSet,
+    pops: &[Resolved],
+    results: &[RuleResult],
+    units: &[UnitResult],
+    skipped: &mut Vec<String>,
+) -> Summary {
+    let ds = an.ds;
     // The elderly circle the summary quotes: the first 60+ reach rule with a figure.
     let elderly: Option<(f64, f64)> = results.iter().find_map(|r| {
         (r.test == Test::PopulationWithin.key()
@@ -184,6 +230,11 @@ pub(super) fn report(
             .filter(|f| f.synthetic && an.counted[f.id.index()])
             .count(),
     };
+    summary
+}
+
+/// The demand model in figures: points by source, people, 60+ and 0–3.
+fn demand_info(an: &Analysis) -> DemandInfo {
     let mut by_source: BTreeMap<&'static str, usize> = BTreeMap::new();
     for u in &an.demand.units {
         *by_source
@@ -196,42 +247,12 @@ pub(super) fn report(
             })
             .or_default() += u.points;
     }
-    let mut statuses_counted = rules.settings.statuses.clone();
-    if opts.include_planned && !statuses_counted.contains(&FacilityStatus::Planned) {
-        statuses_counted.push(FacilityStatus::Planned);
+    DemandInfo {
+        tier: an.demand.tier,
+        points: an.demand.points.len(),
+        by_source,
+        population: an.demand.total(AgeGroup::Total),
+        pop_60plus: an.demand.total(AgeGroup::Aged60plus),
+        pop_0_3: an.demand.total(AgeGroup::Aged0to3),
     }
-    if opts.include_proposed && !statuses_counted.contains(&FacilityStatus::Proposed) {
-        statuses_counted.push(FacilityStatus::Proposed);
-    }
-    Ok(Report {
-        dataset: ds.name.clone(),
-        preset: rules.id.clone(),
-        preset_title: rules.title_zh.clone(),
-        year: opts.year,
-        preset_citation: rules.cite(),
-        not_checked: rules.not_modelled.clone(),
-        planned_year_unknown: ds
-            .facilities
-            .iter()
-            .filter(|f| {
-                an.counted[f.id.index()] && f.status == FacilityStatus::Planned && f.year.is_none()
-            })
-            .map(|f| format!("{} ({})", f.name, f.source_id))
-            .collect(),
-        mode: access.mode(),
-        statuses_counted,
-        rules: results,
-        units,
-        summary,
-        uncovered,
-        demand: DemandInfo {
-            tier: an.demand.tier,
-            points: an.demand.points.len(),
-            by_source,
-            population: an.demand.total(AgeGroup::Total),
-            pop_60plus: an.demand.total(AgeGroup::Aged60plus),
-            pop_0_3: an.demand.total(AgeGroup::Aged0to3),
-        },
-        skipped,
-    })
 }
