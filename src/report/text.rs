@@ -143,6 +143,13 @@ fn rule_lines(s: &mut String, r: &RuleResult, english: bool) {
         r.deadline.map(|d| d.to_string()).unwrap_or("-".into()),
         verdict
     );
+    rule_details(s, r, english);
+}
+
+/// A rule's figures under its row: due or not, units, qualifiers, totals, base, area,
+/// distance, people in reach, why, citation and notes.
+fn rule_details(s: &mut String, r: &RuleResult, english: bool) {
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     if let Some(due) = r.due {
         if !due {
             let _ = writeln!(
