@@ -175,40 +175,17 @@ impl Proposals {
                 );
             }
         }
-        if self.places_added > 0.0 {
-            let _ = writeln!(
-                s,
-                "{} {:.0}",
-                if english {
-                    "nursery places added"
-                } else {
-                    "新增托位"
-                },
-                self.places_added
-            );
+        self.site_table(&mut s, english);
+        self.before_after(&mut s, english);
+        for n in &self.notes {
+            let _ = writeln!(s, "  ! {n}");
         }
-        let _ = writeln!(
-            s,
-            "{:>4}  {:<16} {:<20} {:>10} {:>7}  {}",
-            "#",
-            if english { "site" } else { "候选点" },
-            if english { "unit" } else { "所在单元" },
-            if english { "+people" } else { "新增覆盖" },
-            if english { "places" } else { "托位" },
-            if english { "fixes" } else { "补齐指标" }
-        );
-        for p in &self.proposals {
-            let _ = writeln!(
-                s,
-                "{:>4}  {:<16} {:<20} {:>10.0} {:>7}  {}",
-                p.rank,
-                p.candidate_id,
-                format!("{} {}", p.unit_name, p.unit_code),
-                p.marginal_people,
-                p.places.map(|x| format!("{x:.0}")).unwrap_or_default(),
-                p.fixes.join(", ")
-            );
-        }
+        s
+    }
+
+    /// Every rule about the kind, before → after.
+    fn before_after(&self, s: &mut String, english: bool) {
+        use std::fmt::Write;
         let _ = writeln!(
             s,
             "{}",
@@ -250,9 +227,45 @@ impl Proposals {
                 r.units_total
             );
         }
-        for n in &self.notes {
-            let _ = writeln!(s, "  ! {n}");
+    }
+
+    /// Places added, then one row per ranked site: candidate, unit, people gained,
+    /// places, the unit rules it brings to target.
+    fn site_table(&self, s: &mut String, english: bool) {
+        use std::fmt::Write;
+        if self.places_added > 0.0 {
+            let _ = writeln!(
+                s,
+                "{} {:.0}",
+                if english {
+                    "nursery places added"
+                } else {
+                    "新增托位"
+                },
+                self.places_added
+            );
         }
-        s
+        let _ = writeln!(
+            s,
+            "{:>4}  {:<16} {:<20} {:>10} {:>7}  {}",
+            "#",
+            if english { "site" } else { "候选点" },
+            if english { "unit" } else { "所在单元" },
+            if english { "+people" } else { "新增覆盖" },
+            if english { "places" } else { "托位" },
+            if english { "fixes" } else { "补齐指标" }
+        );
+        for p in &self.proposals {
+            let _ = writeln!(
+                s,
+                "{:>4}  {:<16} {:<20} {:>10.0} {:>7}  {}",
+                p.rank,
+                p.candidate_id,
+                format!("{} {}", p.unit_name, p.unit_code),
+                p.marginal_people,
+                p.places.map(|x| format!("{x:.0}")).unwrap_or_default(),
+                p.fixes.join(", ")
+            );
+        }
     }
 }
