@@ -44,52 +44,7 @@ pub(super) fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyho
             );
         }
     }
-    println!("Facilities:");
-    for kind in FacilityKind::ALL {
-        let fs: Vec<_> = ds.facilities.iter().filter(|f| f.kind == kind).collect();
-        if fs.is_empty() {
-            continue;
-        }
-        let planned = fs
-            .iter()
-            .filter(|f| f.status != carecircle::model::FacilityStatus::Existing)
-            .count();
-        let synthetic = fs.iter().filter(|f| f.synthetic).count();
-        let located = fs.iter().filter(|f| f.location.is_some()).count();
-        let joined = fs.iter().filter(|f| f.unit.is_some()).count();
-        let cap: f64 = fs.iter().filter_map(|f| f.capacity).fold(0.0, |a, b| a + b);
-        let est = fs.iter().filter(|f| f.capacity_estimated).count();
-        println!(
-            "  {:<21} {:>5} {}  (planned {planned}, synthetic {synthetic}, with point {located}, joined to unit {joined}; capacity {cap:.0}{})",
-            kind.key(),
-            fs.len(),
-            kind.zh(),
-            if est > 0 { format!(", {est} estimated") } else { String::new() }
-        );
-    }
-    if !ds.demand.is_empty() {
-        println!("Demand points: {}", ds.demand.len());
-    }
-    if !ds.network.is_empty() {
-        let stats = carecircle::io::graph::network_stats(&ds);
-        println!(
-            "Walk network: {} lines, {} graph edges, {} vertices, {:.0} km",
-            ds.network.len(),
-            stats.edges,
-            stats.vertices,
-            stats.length_m / 1000.0
-        );
-    }
-    if !ds.buildings.is_empty() {
-        use carecircle::model::BuildingKind;
-        let n = |k| ds.buildings.iter().filter(|b| b.kind == k).count();
-        println!(
-            "Buildings: {} residential, {} other, {} residential landuse areas",
-            n(BuildingKind::Residential),
-            n(BuildingKind::Other),
-            n(BuildingKind::ResidentialLanduse)
-        );
-    }
+    print_contents(&ds);
     if let Some(b) = ds.bounds() {
         let (w, s) = ds.projection.inverse(b.min().x, b.min().y);
         let (e, n) = ds.projection.inverse(b.max().x, b.max().y);
@@ -239,4 +194,54 @@ pub(super) fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::G
         t.elapsed().as_secs_f64() * 1000.0
     );
     Ok(g)
+}
+
+/// Facilities by kind, demand, the walking graph and buildings, as `info` prints them.
+fn print_contents(ds: &Dataset) {
+    println!("Facilities:");
+    for kind in FacilityKind::ALL {
+        let fs: Vec<_> = ds.facilities.iter().filter(|f| f.kind == kind).collect();
+        if fs.is_empty() {
+            continue;
+        }
+        let planned = fs
+            .iter()
+            .filter(|f| f.status != carecircle::model::FacilityStatus::Existing)
+            .count();
+        let synthetic = fs.iter().filter(|f| f.synthetic).count();
+        let located = fs.iter().filter(|f| f.location.is_some()).count();
+        let joined = fs.iter().filter(|f| f.unit.is_some()).count();
+        let cap: f64 = fs.iter().filter_map(|f| f.capacity).fold(0.0, |a, b| a + b);
+        let est = fs.iter().filter(|f| f.capacity_estimated).count();
+        println!(
+            "  {:<21} {:>5} {}  (planned {planned}, synthetic {synthetic}, with point {located}, joined to unit {joined}; capacity {cap:.0}{})",
+            kind.key(),
+            fs.len(),
+            kind.zh(),
+            if est > 0 { format!(", {est} estimated") } else { String::new() }
+        );
+    }
+    if !ds.demand.is_empty() {
+        println!("Demand points: {}", ds.demand.len());
+    }
+    if !ds.network.is_empty() {
+        let stats = carecircle::io::graph::network_stats(ds);
+        println!(
+            "Walk network: {} lines, {} graph edges, {} vertices, {:.0} km",
+            ds.network.len(),
+            stats.edges,
+            stats.vertices,
+            stats.length_m / 1000.0
+        );
+    }
+    if !ds.buildings.is_empty() {
+        use carecircle::model::BuildingKind;
+        let n = |k| ds.buildings.iter().filter(|b| b.kind == k).count();
+        println!(
+            "Buildings: {} residential, {} other, {} residential landuse areas",
+            n(BuildingKind::Residential),
+            n(BuildingKind::Other),
+            n(BuildingKind::ResidentialLanduse)
+        );
+    }
 }
