@@ -244,4 +244,20 @@ fn print_contents(ds: &Dataset) {
             n(BuildingKind::ResidentialLanduse)
         );
     }
+    if !ds.known_totals.is_empty() {
+        println!("Known totals (no locations; aggregate rules count them):");
+        for t in &ds.known_totals {
+            println!(
+                "  {}{}: {} facilities, capacity {}{} — {}",
+                if t.at_least { "at least " } else { "" },
+                t.label,
+                t.facilities
+                    .map(|x| format!("{x:.0}"))
+                    .unwrap_or("?".into()),
+                t.capacity.map(|x| format!("{x:.0}")).unwrap_or("?".into()),
+                t.year.map(|y| format!(" ({y})")).unwrap_or_default(),
+                t.source
+            );
+        }
+    }
 }
