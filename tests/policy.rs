@@ -565,3 +565,37 @@ fn shipped_presets_cite_as_a_bureau_does() {
         }
     }
 }
+
+#[test]
+fn reach_needs_located_facilities_not_totals() {
+    // The city reports 5 nurseries but none is located: whether children are within 300 m
+    // cannot be told — not "0 % within reach, fail", and no demand painted as uncovered.
+    let mut ds = fixture();
+    ds.known_totals.push(KnownTotal {
+        label: "托育机构".into(),
+        kinds: vec![FacilityKind::Nursery],
+        facilities: Some(5.0),
+        capacity: None,
+        nursing_beds: None,
+        qualifiers: Qualifiers::default(),
+        year: Some(2020),
+        at_least: false,
+        source: "《测试规划》一".into(),
+    });
+    let body = "[[rules]]\nid='r'\ntitle_zh='300米'\ntitle_en='r'\ntest='population_within'\nlevel='county'\nkinds=['nursery']\ngroup='aged_0_3'\ndistance_m=300\ntarget=1.0\nconvention=true\ncitation={document='城市居住区规划设计标准', number='GB 50180-2018', clause='附录B', quote='q'}\n";
+    let r = run(&ds, &rules(body));
+    assert_eq!(rule(&r, "r").status, Status::NotEvaluable);
+    assert!(r.uncovered.is_empty());
+    // One located nursery beside the 5 unlocated ones: the share is a floor, unknown.
+    add(&mut ds, FacilityKind::Nursery, 500.0, Some(30.0));
+    let r = run(&ds, &rules(body));
+    let x = rule(&r, "r");
+    assert_eq!(x.status, Status::Unknown);
+    assert!(x.value.unwrap() > 0.0 && x.value.unwrap() < 1.0);
+    assert!(r.uncovered.is_empty());
+    // With the list complete (no unlocated total), the same people out of reach fail.
+    ds.known_totals.clear();
+    let r = run(&ds, &rules(body));
+    assert_eq!(rule(&r, "r").status, Status::Fail);
+    assert!(!r.uncovered.is_empty());
+}

@@ -57,10 +57,18 @@ pub(super) fn population_within(
             "{pointless} facilities have no location (joined by name only): they cannot cover anyone"
         ));
     }
-    if pts.is_empty() && pointless > 0 {
-        notes.push(format!(
-            "none of the {pointless} facilities of these kinds has a location: reach cannot be measured"
-        ));
+    // Reach is known only when every existing facility of the kinds is in the data with
+    // its location: a total without locations (or no data at all) leaves it open.
+    let located_all =
+        tally.complete && tally.totals_used.is_empty() && tally.totals_mixed.is_empty();
+    if pts.is_empty() && (pointless > 0 || !located_all) {
+        notes.push(if pointless > 0 {
+            format!(
+                "none of the {pointless} facilities of these kinds has a location: reach cannot be measured"
+            )
+        } else {
+            "no facility of these kinds has a location in the data (existing ones are known only as totals, or not at all): reach cannot be measured".to_string()
+        });
         res.explain_en = Some("no facility of these kinds has a location".into());
         res.explain_zh = Some("这些类型的设施都没有位置".into());
         for u in units {
@@ -107,13 +115,22 @@ pub(super) fn population_within(
         c_sum,
         a_sum,
         over_sum,
-    } = people_in_reach(an, rule, in_area, &nearest, straight.as_deref(), uncovered);
+    } = people_in_reach(
+        an,
+        rule,
+        in_area,
+        &nearest,
+        straight.as_deref(),
+        // People out of reach of the listed facilities are "uncovered" only when the list
+        // is the whole stock; otherwise painting them would show missing data as a gap.
+        located_all.then_some(uncovered),
+    );
     // Without complete data on existing facilities, people out of reach of the listed
     // ones may be within reach of others: "unknown", never "fail".
     let judge = |share: f64| {
         if share + 1e-12 >= rule.target {
             Status::Pass
-        } else if tally.complete {
+        } else if located_all {
             Status::Fail
         } else {
             Status::Unknown
@@ -184,11 +201,11 @@ pub(super) fn population_within(
         if res.status == Status::Unknown {
             res.range = Some((share, Some(1.0)));
             res.explain_en = Some(format!(
-                "{:.1} % within reach of the listed facilities; existing ones are not in this dataset",
+                "{:.1} % within reach of the listed facilities; not every existing one is located in this dataset",
                 share * 100.0
             ));
             res.explain_zh = Some(format!(
-                "已列设施可达 {:.1}%；现有设施不在本数据中",
+                "已列设施可达 {:.1}%；并非所有现有设施都在本数据中有位置",
                 share * 100.0
             ));
         }
@@ -268,7 +285,7 @@ fn people_in_reach(
     in_area: &dyn Fn(UnitId) -> bool,
     nearest: &[Option<(u32, f64)>],
     straight: Option<&[Option<(u32, f64)>]>,
-    uncovered: &mut Vec<UncoveredPoint>,
+    mut uncovered: Option<&mut Vec<UncoveredPoint>>,
 ) -> Reached {
     let ds = an.ds;
     let n_units = ds.units.len();
@@ -286,7 +303,7 @@ fn people_in_reach(
         let hit = nearest[k].is_some();
         if hit {
             c_sum += w;
-        } else if w > 0.0 {
+        } else if let (true, Some(uncovered)) = (w > 0.0, uncovered.as_deref_mut()) {
             let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
             uncovered.push(UncoveredPoint {
                 rule: rule.id.clone(),
