@@ -199,41 +199,7 @@ impl CareCircleApp {
             }
         }
         scale_bar(&painter, rect, view.scale);
-        // Zoom buttons in the bottom-right corner (windows such as Inspect open at the top).
-        let b = |k: f32| {
-            Rect::from_min_size(
-                Pos2::new(rect.right() - 48.0, rect.bottom() - 132.0 + k * 30.0),
-                Vec2::new(38.0, 26.0),
-            )
-        };
-        if ui
-            .put(b(0.0), egui::Button::new("+"))
-            .on_hover_text(self.t("放大", "Zoom in"))
-            .clicked()
-        {
-            self.commands.push(Command::ZoomBy(1.5));
-        }
-        if ui
-            .put(b(1.0), egui::Button::new("−"))
-            .on_hover_text(self.t("缩小", "Zoom out"))
-            .clicked()
-        {
-            self.commands.push(Command::ZoomBy(1.0 / 1.5));
-        }
-        if ui
-            .put(b(2.0), egui::Button::new(self.t("全", "Fit")))
-            .on_hover_text(self.t("全图", "Fit all"))
-            .clicked()
-        {
-            self.commands.push(Command::FitView);
-        }
-        if ui
-            .put(b(3.0), egui::Button::new(self.t("选", "Sel")))
-            .on_hover_text(self.t("缩放至所选单元", "Zoom to selection"))
-            .clicked()
-        {
-            self.commands.push(Command::ZoomToSelection);
-        }
+        self.zoom_buttons(ui, rect);
     }
 }
 
@@ -305,6 +271,45 @@ pub(super) fn scale_bar(painter: &egui::Painter, rect: Rect, scale: f64) {
 }
 
 impl CareCircleApp {
+    /// The +, −, fit and zoom-to-selection buttons in the map's bottom-right corner
+    /// (windows such as Inspect open at the top).
+    fn zoom_buttons(&mut self, ui: &mut egui::Ui, rect: Rect) {
+        let b = |k: f32| {
+            Rect::from_min_size(
+                Pos2::new(rect.right() - 48.0, rect.bottom() - 132.0 + k * 30.0),
+                Vec2::new(38.0, 26.0),
+            )
+        };
+        if ui
+            .put(b(0.0), egui::Button::new("+"))
+            .on_hover_text(self.t("放大", "Zoom in"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomBy(1.5));
+        }
+        if ui
+            .put(b(1.0), egui::Button::new("−"))
+            .on_hover_text(self.t("缩小", "Zoom out"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomBy(1.0 / 1.5));
+        }
+        if ui
+            .put(b(2.0), egui::Button::new(self.t("全", "Fit")))
+            .on_hover_text(self.t("全图", "Fit all"))
+            .clicked()
+        {
+            self.commands.push(Command::FitView);
+        }
+        if ui
+            .put(b(3.0), egui::Button::new(self.t("选", "Sel")))
+            .on_hover_text(self.t("缩放至所选单元", "Zoom to selection"))
+            .clicked()
+        {
+            self.commands.push(Command::ZoomToSelection);
+        }
+    }
+
     /// The map's input: drag pans, scroll zooms about the cursor, a click selects the unit
     /// under it and asks what covers the spot. Returns the view to paint with.
     fn map_input(
@@ -450,60 +455,68 @@ impl CareCircleApp {
                     }
                 }
                 layers::LayerId::Facilities => {
-                    for f in &ds.facilities {
-                        let Some(p) = f.location else { continue };
-                        let pos = tx(p.x(), p.y());
-                        if !rect.contains(pos) {
-                            continue;
-                        }
-                        if self.hidden_kinds.contains(&f.kind) {
-                            continue;
-                        }
-                        let c = kind_color(f.kind);
-                        let z = style.size;
-                        if f.synthetic {
-                            painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
-                        } else if f.status == FacilityStatus::Existing {
-                            painter.circle_filled(pos, 4.0 * z, c);
-                        } else {
-                            painter.rect_filled(
-                                Rect::from_center_size(pos, Vec2::splat(7.0 * z)),
-                                0.0,
-                                c,
-                            );
-                        }
-                    }
+                    self.paint_facilities(painter, rect, view, style.size)
                 }
-                layers::LayerId::Proposals => {
-                    // Proposals: diamonds, filled once accepted, hidden once rejected.
-                    if let Some(r) = &self.siting.result {
-                        for (k, p) in r.proposals.iter().enumerate() {
-                            let d = self.siting.decisions.get(k).copied().flatten();
-                            if d == Some(false) {
-                                continue;
-                            }
-                            let pos = tx(p.x, p.y);
-                            if !rect.contains(pos) {
-                                continue;
-                            }
-                            let pts = vec![
-                                pos + Vec2::new(0.0, -7.0 * style.size),
-                                pos + Vec2::new(7.0 * style.size, 0.0),
-                                pos + Vec2::new(0.0, 7.0 * style.size),
-                                pos + Vec2::new(-7.0 * style.size, 0.0),
-                            ];
-                            let c = Color32::from_rgb(230, 120, 0);
-                            if d == Some(true) {
-                                painter.add(egui::Shape::convex_polygon(
-                                    pts,
-                                    c,
-                                    Stroke::new(1.0, Color32::BLACK),
-                                ));
-                            } else {
-                                painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
-                            }
-                        }
-                    }
+                layers::LayerId::Proposals => self.paint_proposals(painter, rect, view, style.size),
+            }
+        }
+    }
+
+    /// Facilities: existing filled, planned square, synthetic hollow; kinds the Layers
+    /// panel hides are left out.
+    fn paint_facilities(&self, painter: &egui::Painter, rect: Rect, view: View, size: f32) {
+        let Some(ds) = &self.dataset else { return };
+        let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        for f in &ds.facilities {
+            let Some(p) = f.location else { continue };
+            let pos = tx(p.x(), p.y());
+            if !rect.contains(pos) {
+                continue;
+            }
+            if self.hidden_kinds.contains(&f.kind) {
+                continue;
+            }
+            let c = kind_color(f.kind);
+            let z = size;
+            if f.synthetic {
+                painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
+            } else if f.status == FacilityStatus::Existing {
+                painter.circle_filled(pos, 4.0 * z, c);
+            } else {
+                painter.rect_filled(Rect::from_center_size(pos, Vec2::splat(7.0 * z)), 0.0, c);
+            }
+        }
+    }
+
+    /// Proposals: diamonds, filled once accepted, hidden once rejected.
+    fn paint_proposals(&self, painter: &egui::Painter, rect: Rect, view: View, size: f32) {
+        let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        // Proposals: diamonds, filled once accepted, hidden once rejected.
+        if let Some(r) = &self.siting.result {
+            for (k, p) in r.proposals.iter().enumerate() {
+                let d = self.siting.decisions.get(k).copied().flatten();
+                if d == Some(false) {
+                    continue;
+                }
+                let pos = tx(p.x, p.y);
+                if !rect.contains(pos) {
+                    continue;
+                }
+                let pts = vec![
+                    pos + Vec2::new(0.0, -7.0 * size),
+                    pos + Vec2::new(7.0 * size, 0.0),
+                    pos + Vec2::new(0.0, 7.0 * size),
+                    pos + Vec2::new(-7.0 * size, 0.0),
+                ];
+                let c = Color32::from_rgb(230, 120, 0);
+                if d == Some(true) {
+                    painter.add(egui::Shape::convex_polygon(
+                        pts,
+                        c,
+                        Stroke::new(1.0, Color32::BLACK),
+                    ));
+                } else {
+                    painter.add(egui::Shape::closed_line(pts, Stroke::new(2.0, c)));
                 }
             }
         }
