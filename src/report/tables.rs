@@ -91,117 +91,9 @@ pub(super) fn opt(x: Option<f64>) -> String {
 /// `uncovered_demand.csv` in `dir`. UTF-8 with BOM so Excel on Chinese Windows opens it.
 pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let rule_ids: Vec<&str> = report.rules.iter().map(|r| r.id.as_str()).collect();
-    let mut head: Vec<String> = [
-        "code",
-        "name",
-        "level",
-        "parent_code",
-        "population",
-        "pop_60plus",
-        "pop_0_3",
-        "nursery_places",
-        "nursery_places_per_1000",
-        "nursery_2sfca_per_1000",
-        "status",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for id in &rule_ids {
-        head.push(format!("{id}.status"));
-        head.push(format!("{id}.deficit"));
-    }
-    let mut rows = vec![head];
-    for u in &report.units {
-        let mut r = vec![
-            u.code.clone(),
-            u.name.clone(),
-            u.level.key().into(),
-            u.parent_code.clone().unwrap_or_default(),
-            opt(u.population),
-            opt(u.pop_60plus),
-            opt(u.pop_0_3),
-            opt(Some(u.nursery_places)),
-            opt(u.nursery_places_per_1000),
-            opt(u.nursery_2sfca_per_1000),
-            unit_status(u).into(),
-        ];
-        for id in &rule_ids {
-            match u.rules.get(*id) {
-                Some(s) => {
-                    r.push(s.status.key().into());
-                    r.push(opt(s.deficit));
-                }
-                None => {
-                    r.push(String::new());
-                    r.push(String::new());
-                }
-            }
-        }
-        rows.push(r);
-    }
-    let mut rrows = vec![[
-        "id",
-        "title",
-        "test",
-        "scope",
-        "level",
-        "kinds",
-        "qualifiers",
-        "target",
-        "value",
-        "value_upper",
-        "status",
-        "deadline",
-        "units_total",
-        "units_meeting",
-        "units_unknown",
-        "distance_m",
-        "citation",
-        "quote",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect::<Vec<_>>()];
-    for r in &report.rules {
-        rrows.push(vec![
-            r.id.clone(),
-            r.title.clone(),
-            r.test.into(),
-            r.scope.key().into(),
-            r.level.clone(),
-            r.kinds.join(";"),
-            r.qualifiers.join(";"),
-            r.target.to_string(),
-            opt(r.value),
-            opt(r.range.and_then(|x| x.1)),
-            r.status.key().into(),
-            r.deadline.map(|d| d.to_string()).unwrap_or_default(),
-            r.units_total.to_string(),
-            r.units_meeting.to_string(),
-            r.units_unknown.to_string(),
-            opt(r.distance_m),
-            r.citation.cite(),
-            r.citation.quote.clone(),
-        ]);
-    }
-    let mut urows = vec![vec![
-        "rule".to_string(),
-        "lon".into(),
-        "lat".into(),
-        "unit_code".into(),
-        "people".into(),
-    ]];
-    for p in &report.uncovered {
-        urows.push(vec![
-            p.rule.clone(),
-            format!("{:.6}", p.lon),
-            format!("{:.6}", p.lat),
-            p.unit_code.clone(),
-            opt(Some(p.people)),
-        ]);
-    }
+    let rows = unit_rows(report);
+    let rrows = rule_rows(report);
+    let urows = uncovered_rows(report);
     for (name, rows) in [
         ("units.csv", rows),
         ("rules.csv", rrows),
@@ -256,4 +148,130 @@ pub fn gaps_csv(report: &Report, english: bool) -> String {
     }
     let body = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
     format!("\u{feff}{body}")
+}
+
+/// `units.csv`: one row per unit, a status/deficit column pair per rule.
+fn unit_rows(report: &Report) -> Vec<Vec<String>> {
+    let rule_ids: Vec<&str> = report.rules.iter().map(|r| r.id.as_str()).collect();
+    let mut head: Vec<String> = [
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "population",
+        "pop_60plus",
+        "pop_0_3",
+        "nursery_places",
+        "nursery_places_per_1000",
+        "nursery_2sfca_per_1000",
+        "status",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for id in &rule_ids {
+        head.push(format!("{id}.status"));
+        head.push(format!("{id}.deficit"));
+    }
+    let mut rows = vec![head];
+    for u in &report.units {
+        let mut r = vec![
+            u.code.clone(),
+            u.name.clone(),
+            u.level.key().into(),
+            u.parent_code.clone().unwrap_or_default(),
+            opt(u.population),
+            opt(u.pop_60plus),
+            opt(u.pop_0_3),
+            opt(Some(u.nursery_places)),
+            opt(u.nursery_places_per_1000),
+            opt(u.nursery_2sfca_per_1000),
+            unit_status(u).into(),
+        ];
+        for id in &rule_ids {
+            match u.rules.get(*id) {
+                Some(s) => {
+                    r.push(s.status.key().into());
+                    r.push(opt(s.deficit));
+                }
+                None => {
+                    r.push(String::new());
+                    r.push(String::new());
+                }
+            }
+        }
+        rows.push(r);
+    }
+    rows
+}
+
+/// `rules.csv`: one row per rule with scope, value, status, deadline and citation.
+fn rule_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rrows = vec![[
+        "id",
+        "title",
+        "test",
+        "scope",
+        "level",
+        "kinds",
+        "qualifiers",
+        "target",
+        "value",
+        "value_upper",
+        "status",
+        "deadline",
+        "units_total",
+        "units_meeting",
+        "units_unknown",
+        "distance_m",
+        "citation",
+        "quote",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect::<Vec<_>>()];
+    for r in &report.rules {
+        rrows.push(vec![
+            r.id.clone(),
+            r.title.clone(),
+            r.test.into(),
+            r.scope.key().into(),
+            r.level.clone(),
+            r.kinds.join(";"),
+            r.qualifiers.join(";"),
+            r.target.to_string(),
+            opt(r.value),
+            opt(r.range.and_then(|x| x.1)),
+            r.status.key().into(),
+            r.deadline.map(|d| d.to_string()).unwrap_or_default(),
+            r.units_total.to_string(),
+            r.units_meeting.to_string(),
+            r.units_unknown.to_string(),
+            opt(r.distance_m),
+            r.citation.cite(),
+            r.citation.quote.clone(),
+        ]);
+    }
+    rrows
+}
+
+/// `uncovered_demand.csv`: every demand point out of reach, WGS84.
+fn uncovered_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut urows = vec![vec![
+        "rule".to_string(),
+        "lon".into(),
+        "lat".into(),
+        "unit_code".into(),
+        "people".into(),
+    ]];
+    for p in &report.uncovered {
+        urows.push(vec![
+            p.rule.clone(),
+            format!("{:.6}", p.lon),
+            format!("{:.6}", p.lat),
+            p.unit_code.clone(),
+            opt(Some(p.people)),
+        ]);
+    }
+    urows
 }
