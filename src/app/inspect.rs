@@ -109,39 +109,44 @@ impl CareCircleApp {
                     }
                 }
                 if self.spot.is_some() {
-                    ui.separator();
-                    ui.label(self.t(
-                        "点击位置最近的设施",
-                        "Nearest facilities to the clicked spot",
-                    ));
-                    let speed = self.scenario.rules().settings.walk_speed_m_s;
-                    for fact in self.spot_facts.iter().flatten() {
-                        let f = ds.facility(fact.facility);
-                        let mut line = format!(
-                            "{}: {} · {} {:.0} m",
-                            if en { f.kind.en() } else { f.kind.zh() },
-                            f.name,
-                            self.t("直线", "straight"),
-                            fact.straight_m
-                        );
-                        match fact.walk_m {
-                            Some(c) => line.push_str(&format!(
-                                " · {} {:.0} m = {:.1} min",
-                                self.t("步行", "walk"),
-                                c,
-                                c / speed / 60.0
-                            )),
-                            None if self.graph.is_some() => line.push_str(
-                                self.t(" · 步行5公里内不可达", " · not reachable within 5 km walk"),
-                            ),
-                            None => {}
-                        }
-                        ui.label(line);
-                    }
+                    self.spot_lines(ui, &ds);
                 }
             });
         if !open {
             self.selected = None;
+        }
+    }
+
+    /// The clicked spot: the nearest facility of each kind, straight-line and walking.
+    fn spot_lines(&self, ui: &mut egui::Ui, ds: &Dataset) {
+        let en = self.lang == Lang::En;
+        ui.separator();
+        ui.label(self.t(
+            "点击位置最近的设施",
+            "Nearest facilities to the clicked spot",
+        ));
+        let speed = self.scenario.rules().settings.walk_speed_m_s;
+        for fact in self.spot_facts.iter().flatten() {
+            let f = ds.facility(fact.facility);
+            let mut line = format!(
+                "{}: {} · {} {:.0} m",
+                if en { f.kind.en() } else { f.kind.zh() },
+                f.name,
+                self.t("直线", "straight"),
+                fact.straight_m
+            );
+            match fact.walk_m {
+                Some(c) => line.push_str(&format!(
+                    " · {} {:.0} m = {:.1} min",
+                    self.t("步行", "walk"),
+                    c,
+                    c / speed / 60.0
+                )),
+                None if self.graph.is_some() => line
+                    .push_str(self.t(" · 步行5公里内不可达", " · not reachable within 5 km walk")),
+                None => {}
+            }
+            ui.label(line);
         }
     }
 }
