@@ -148,6 +148,13 @@ impl CareCircleApp {
         {
             self.commands.push(Command::Propose);
         }
+        self.proposal_results(ui);
+    }
+
+    /// A proposal's answer: its objective and proof, before → after of each rule, and one
+    /// row per site to accept or reject.
+    fn proposal_results(&mut self, ui: &mut egui::Ui) {
+        let en = self.lang == Lang::En;
         let Some(r) = &self.siting.result else {
             return;
         };
