@@ -27,36 +27,11 @@ pub(super) fn population_within(
     unit_rules: &mut [BTreeMap<String, UnitRuleStatus>],
     uncovered: &mut Vec<UncoveredPoint>,
 ) -> Result<()> {
-    let ds = an.ds;
     let dist = rule
         .distance
         .expect("population rules have a distance")
         .metres;
-    let fac: Vec<FacilityId> = an
-        .facilities_of(&rule.kinds)
-        .into_iter()
-        .filter(|f| {
-            let f = ds.facility(*f);
-            qualify_with(rule, &[f.kind], |w| f.qualifiers.get(w), f.qualifiers.grade) == Q::Yes
-        })
-        .collect();
-    if tally.facilities_maybe > 0 && !rule.qualifiers.is_empty() {
-        notes.push(format!(
-            "{} facilities do not say whether they are {}: they cover no one here",
-            tally.facilities_maybe,
-            rule.qualifier_words(true)
-        ));
-    }
-    let pts: Vec<geo::Point<f64>> = fac
-        .iter()
-        .filter_map(|f| ds.facility(*f).location)
-        .collect();
-    let pointless = fac.len() - pts.len();
-    if pointless > 0 && !pts.is_empty() {
-        notes.push(format!(
-            "{pointless} facilities have no location (joined by name only): they cannot cover anyone"
-        ));
-    }
+    let (fac, pts, pointless) = qualified_points(an, rule, tally, notes);
     // Reach is known only when every existing facility of the kinds is in the data with
     // its location: a total without locations (or no data at all) leaves it open.
     let located_all =
@@ -79,28 +54,7 @@ pub(super) fn population_within(
         }
         return Ok(());
     }
-    let located: Vec<FacilityId> = fac
-        .iter()
-        .copied()
-        .filter(|f| ds.facility(*f).location.is_some())
-        .collect();
-    let mut about: Vec<String> = Vec::new();
-    for (target, msg) in access.diagnose(demand_pts, &pts) {
-        match target {
-            None => notes.push(msg),
-            Some(j) => {
-                let f = ds.facility(located[j]);
-                about.push(format!("{} ({}): {msg}", f.name, f.source_id));
-            }
-        }
-    }
-    if !about.is_empty() {
-        notes.push(format!(
-            "{} facilities may be misplaced — check their locations: {}",
-            about.len(),
-            about.join("; ")
-        ));
-    }
+    misplaced_notes(an, &fac, &pts, demand_pts, access, notes);
     let nearest = access.nearest_within(demand_pts, &pts, dist, progress)?;
     // Network mode: what a straight-line circle of the same distance would claim.
     let straight = if access.mode() != "euclidean" {
@@ -136,41 +90,15 @@ pub(super) fn population_within(
             Status::Unknown
         }
     };
-    let (mut total, mut meeting, mut unknown, mut failing) = (0, 0, 0, 0);
-    for u in units {
-        let i = u.index();
-        let status = if all[i] > 0.0 {
-            let share = cov[i] / all[i];
-            let st = judge(share);
-            total += 1;
-            match st {
-                Status::Pass => meeting += 1,
-                Status::Fail => failing += 1,
-                _ => unknown += 1,
-            }
-            UnitRuleStatus {
-                status: st,
-                pass: st.pass(),
-                deficit: Some(all[i] - cov[i]),
-                value: Some(share),
-                reason: (st == Status::Unknown)
-                    .then(|| "existing facilities not in the data".to_string()),
-                euclidean_overclaim: straight.as_ref().map(|_| over[i]),
-            }
-        } else {
-            UnitRuleStatus::open(
-                Status::NotEvaluable,
-                &if ds.unit(*u).geometry.is_none()
-                    && an.demand.tier.is_none_or(|t| t < ds.unit(*u).level.tier())
-                {
-                    "no shape: people cannot be placed".to_string()
-                } else {
-                    format!("no {} placed in it", rule.group.en())
-                },
-            )
-        };
-        unit_rules[i].insert(rule.id.clone(), status);
-    }
+    let (total, meeting, unknown, failing) = unit_shares(
+        an,
+        rule,
+        units,
+        &judge,
+        (&cov, &all),
+        straight.is_some().then_some(&over[..]),
+        unit_rules,
+    );
     if total < units.len() {
         notes.push(format!(
             "{} of {} units not evaluated spatially (no shape or no population)",
@@ -336,4 +264,126 @@ fn people_in_reach(
         a_sum,
         over_sum,
     }
+}
+
+/// The located facilities of the rule's kinds that meet its qualifiers (those that may
+/// are noted: they cover no one), with how many have no location.
+fn qualified_points(
+    an: &Analysis,
+    rule: &Rule,
+    tally: &Tally,
+    notes: &mut Vec<String>,
+) -> (Vec<FacilityId>, Vec<geo::Point<f64>>, usize) {
+    let ds = an.ds;
+    let fac: Vec<FacilityId> = an
+        .facilities_of(&rule.kinds)
+        .into_iter()
+        .filter(|f| {
+            let f = ds.facility(*f);
+            qualify_with(rule, &[f.kind], |w| f.qualifiers.get(w), f.qualifiers.grade) == Q::Yes
+        })
+        .collect();
+    if tally.facilities_maybe > 0 && !rule.qualifiers.is_empty() {
+        notes.push(format!(
+            "{} facilities do not say whether they are {}: they cover no one here",
+            tally.facilities_maybe,
+            rule.qualifier_words(true)
+        ));
+    }
+    let pts: Vec<geo::Point<f64>> = fac
+        .iter()
+        .filter_map(|f| ds.facility(*f).location)
+        .collect();
+    let pointless = fac.len() - pts.len();
+    if pointless > 0 && !pts.is_empty() {
+        notes.push(format!(
+            "{pointless} facilities have no location (joined by name only): they cannot cover anyone"
+        ));
+    }
+    (fac, pts, pointless)
+}
+
+/// The distance model's doubts about the facilities (far from any street …), named.
+fn misplaced_notes(
+    an: &Analysis,
+    fac: &[FacilityId],
+    pts: &[geo::Point<f64>],
+    demand_pts: &[geo::Point<f64>],
+    access: &dyn Accessibility,
+    notes: &mut Vec<String>,
+) {
+    let ds = an.ds;
+    let located: Vec<FacilityId> = fac
+        .iter()
+        .copied()
+        .filter(|f| ds.facility(*f).location.is_some())
+        .collect();
+    let mut about: Vec<String> = Vec::new();
+    for (target, msg) in access.diagnose(demand_pts, pts) {
+        match target {
+            None => notes.push(msg),
+            Some(j) => {
+                let f = ds.facility(located[j]);
+                about.push(format!("{} ({}): {msg}", f.name, f.source_id));
+            }
+        }
+    }
+    if !about.is_empty() {
+        notes.push(format!(
+            "{} facilities may be misplaced — check their locations: {}",
+            about.len(),
+            about.join("; ")
+        ));
+    }
+}
+
+/// Each unit's share within reach and its status; returns how many units were judged,
+/// pass, are unknown, fail.
+#[allow(clippy::type_complexity)]
+fn unit_shares(
+    an: &Analysis,
+    rule: &Rule,
+    units: &[UnitId],
+    judge: &dyn Fn(f64) -> Status,
+    (cov, all): (&[f64], &[f64]),
+    over: Option<&[f64]>,
+    unit_rules: &mut [BTreeMap<String, UnitRuleStatus>],
+) -> (usize, usize, usize, usize) {
+    let ds = an.ds;
+    let (mut total, mut meeting, mut unknown, mut failing) = (0, 0, 0, 0);
+    for u in units {
+        let i = u.index();
+        let status = if all[i] > 0.0 {
+            let share = cov[i] / all[i];
+            let st = judge(share);
+            total += 1;
+            match st {
+                Status::Pass => meeting += 1,
+                Status::Fail => failing += 1,
+                _ => unknown += 1,
+            }
+            UnitRuleStatus {
+                status: st,
+                pass: st.pass(),
+                deficit: Some(all[i] - cov[i]),
+                value: Some(share),
+                reason: (st == Status::Unknown)
+                    .then(|| "existing facilities not in the data".to_string()),
+                euclidean_overclaim: over.map(|o| o[i]),
+            }
+        } else {
+            UnitRuleStatus::open(
+                Status::NotEvaluable,
+                &if ds.unit(*u).geometry.is_none()
+                    && an.demand.tier.is_none_or(|t| t < ds.unit(*u).level.tier())
+                {
+                    "no shape: people cannot be placed".to_string()
+                } else {
+                    format!("no {} placed in it", rule.group.en())
+                },
+            )
+        };
+        unit_rules[i].insert(rule.id.clone(), status);
+    }
+    (total, meeting, unknown, failing)
 }
