@@ -36,42 +36,7 @@ pub(super) fn facility_of(
         fwd,
     } = *ctx;
     let mut w = |field: Option<&str>, msg: Said| w(field, msg);
-    let kind = match mapping.get(&props, "kind") {
-        Some((key, v)) => {
-            let t = crate::io::fields::value_text(v);
-            match FacilityKind::parse(&t) {
-                Some(k) => k,
-                None => {
-                    w(
-                        Some(key),
-                        Said::new(
-                            format!("'{t}' is not a care facility kind; skipped"),
-                            format!("“{t}”不是养老托育设施类型；已跳过"),
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
-        None => match layer_kind.or_else(|| {
-            mapping
-                .text(&props, "name")
-                .as_deref()
-                .and_then(FacilityKind::parse)
-        }) {
-            Some(k) => k,
-            None => {
-                w(
-                    Some("kind"),
-                    Said::new(
-                        "no facility kind (set kind in the manifest or a 'kind' property); skipped",
-                        "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
-                    ),
-                );
-                return None;
-            }
-        },
-    };
+    let kind = facility_kind(mapping, &props, layer_kind, &mut w)?;
     let capacity_field = if kind.is_childcare() {
         "nursery_places"
     } else {
@@ -105,30 +70,7 @@ pub(super) fn facility_of(
         }
         None => layer_default_status(role, layer_status),
     };
-    let location = match geometry {
-        None => None,
-        Some(Geometry::Point(pt)) => Some(pt),
-        Some(Geometry::MultiPoint(mp)) if !mp.0.is_empty() => {
-            if mp.0.len() > 1 {
-                w(
-                    Some("geometry"),
-                    Said::new(
-                        format!("{} points; using the first", mp.0.len()),
-                        format!("{} 个点，取第一个", mp.0.len()),
-                    ),
-                );
-            }
-            Some(mp.0[0])
-        }
-        Some(g) => match g.centroid() {
-            Some(c) => Some(c),
-            None => {
-                w(Some("geometry"), Said::new("empty geometry", "几何为空"));
-                None
-            }
-        },
-    }
-    .map(|pt| Point(fwd(pt.0)));
+    let location = point_of(geometry, &mut w).map(|pt| Point(fwd(pt.0)));
     let unit_ref = UnitRef {
         code: mapping.text(&props, "unit_code"),
         town: mapping.text(&props, "town"),
@@ -153,23 +95,7 @@ pub(super) fn facility_of(
         .get(&props, "year")
         .and_then(|(_, v)| parse_count(v).ok())
         .map(|y| y as i32);
-    let mut qualifiers = Qualifiers::default();
-    for q in Qualifier::ALL {
-        qualifiers.set(q, flag(mapping, &props, q.key(), &mut w));
-    }
-    if let Some((key, v)) = mapping.get(&props, "grade") {
-        qualifiers.grade = crate::io::fields::parse_grade(v);
-        if qualifiers.grade.is_none() {
-            let t = crate::io::fields::value_text(v);
-            w(
-                Some(key),
-                Said::new(
-                    format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
-                    format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
-                ),
-            );
-        }
-    }
+    let qualifiers = qualifiers_of(mapping, &props, &mut w);
     let nursing_beds = num(mapping, &props, "nursing_beds", &mut w);
     let renovation = flag(mapping, &props, "renovation", &mut w).unwrap_or(false);
     Some(Facility {
@@ -346,4 +272,106 @@ pub(super) fn unit_of(
         layer: layer_id,
         attributes: props,
     })
+}
+
+/// A facility's kind: its own column, else the layer's, else guessed from its name.
+fn facility_kind(
+    mapping: &FieldMapping,
+    props: &Map<String, Value>,
+    layer_kind: Option<FacilityKind>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<FacilityKind> {
+    Some(match mapping.get(props, "kind") {
+        Some((key, v)) => {
+            let t = crate::io::fields::value_text(v);
+            match FacilityKind::parse(&t) {
+                Some(k) => k,
+                None => {
+                    w(
+                        Some(key),
+                        Said::new(
+                            format!("'{t}' is not a care facility kind; skipped"),
+                            format!("“{t}”不是养老托育设施类型；已跳过"),
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        None => match layer_kind.or_else(|| {
+            mapping
+                .text(props, "name")
+                .as_deref()
+                .and_then(FacilityKind::parse)
+        }) {
+            Some(k) => k,
+            None => {
+                w(
+                    Some("kind"),
+                    Said::new(
+                        "no facility kind (set kind in the manifest or a 'kind' property); skipped",
+                        "没有设施类型（请在清单中设置 kind，或提供 'kind' 属性）；已跳过",
+                    ),
+                );
+                return None;
+            }
+        },
+    })
+}
+
+/// The point a facility stands at: its point, the first of several, or a shape's centroid.
+fn point_of(
+    geometry: Option<Geometry<f64>>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<geo::Point<f64>> {
+    match geometry {
+        None => None,
+        Some(Geometry::Point(pt)) => Some(pt),
+        Some(Geometry::MultiPoint(mp)) if !mp.0.is_empty() => {
+            if mp.0.len() > 1 {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        format!("{} points; using the first", mp.0.len()),
+                        format!("{} 个点，取第一个", mp.0.len()),
+                    ),
+                );
+            }
+            Some(mp.0[0])
+        }
+        Some(g) => match g.centroid() {
+            Some(c) => Some(c),
+            None => {
+                w(Some("geometry"), Said::new("empty geometry", "几何为空"));
+                None
+            }
+        },
+    }
+}
+
+/// The qualifiers a facility's columns state (标准化, 公办, 普惠 …) and its grade; a value
+/// that is not yes/no or a grade stays unknown, with a warning.
+fn qualifiers_of(
+    mapping: &FieldMapping,
+    props: &Map<String, Value>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Qualifiers {
+    let mut qualifiers = Qualifiers::default();
+    for q in Qualifier::ALL {
+        qualifiers.set(q, flag(mapping, props, q.key(), w));
+    }
+    if let Some((key, v)) = mapping.get(props, "grade") {
+        qualifiers.grade = crate::io::fields::parse_grade(v);
+        if qualifiers.grade.is_none() {
+            let t = crate::io::fields::value_text(v);
+            w(
+                Some(key),
+                Said::new(
+                    format!("'{t}' is not a grade (1, 一级, 三星 …); kept as unknown"),
+                    format!("“{t}”不是等级（1、一级、三星 …）；按未知处理"),
+                ),
+            );
+        }
+    }
+    qualifiers
 }
