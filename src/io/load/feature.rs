@@ -218,39 +218,7 @@ pub(super) fn unit_of(
         return None;
     }
     seen_codes.insert(key, name.clone());
-    let geometry = match geometry {
-        None => None,
-        Some(g) => match polygons_of(g) {
-            Some(mp) => {
-                let (mp, problems) = clean_polygons(mp);
-                for pr in problems {
-                    w(Some("geometry"), pr);
-                }
-                if mp.0.is_empty() {
-                    w(
-                        Some("geometry"),
-                        Said::new(
-                            "empty polygon; the unit is kept without a shape",
-                            "空多边形：保留该单元，但没有边界",
-                        ),
-                    );
-                    None
-                } else {
-                    Some(mp.map_coords(fwd))
-                }
-            }
-            None => {
-                w(
-                    Some("geometry"),
-                    Said::new(
-                        "not a polygon; the unit is kept without a shape",
-                        "不是多边形：保留该单元，但没有边界",
-                    ),
-                );
-                None
-            }
-        },
-    };
+    let geometry = unit_shape(geometry, fwd, &mut w);
     let population = Population {
         total: num(mapping, &props, "population", &mut w),
         aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
@@ -374,4 +342,46 @@ fn qualifiers_of(
         }
     }
     qualifiers
+}
+
+/// A unit's shape in local metres, repaired where it can be (problems said); a unit
+/// without a usable polygon is kept without a shape.
+fn unit_shape(
+    geometry: Option<Geometry<f64>>,
+    fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<MultiPolygon<f64>> {
+    match geometry {
+        None => None,
+        Some(g) => match polygons_of(g) {
+            Some(mp) => {
+                let (mp, problems) = clean_polygons(mp);
+                for pr in problems {
+                    w(Some("geometry"), pr);
+                }
+                if mp.0.is_empty() {
+                    w(
+                        Some("geometry"),
+                        Said::new(
+                            "empty polygon; the unit is kept without a shape",
+                            "空多边形：保留该单元，但没有边界",
+                        ),
+                    );
+                    None
+                } else {
+                    Some(mp.map_coords(fwd))
+                }
+            }
+            None => {
+                w(
+                    Some("geometry"),
+                    Said::new(
+                        "not a polygon; the unit is kept without a shape",
+                        "不是多边形：保留该单元，但没有边界",
+                    ),
+                );
+                None
+            }
+        },
+    }
 }
