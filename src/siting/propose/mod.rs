@@ -182,47 +182,19 @@ pub fn propose(
 
     // Coverage sets: the R-tree in straight-line mode, the walking network otherwise.
     let cand_pts: Vec<Point<f64>> = cands.iter().map(|c| c.location).collect();
-    let cover = if !walking {
-        None
+    let cover = if walking {
+        Some(walking_cover(
+            access,
+            &demand_pts,
+            &cand_pts,
+            &nearest_existing,
+            &by_existing,
+            (radius, cutoff, pmedian),
+            &mut notes,
+            progress,
+        )?)
     } else {
-        progress.stage("candidate catchments", None);
-        let reach = access.all_within(&demand_pts, &cand_pts, cutoff, progress)?;
-        let mut sets: Vec<Vec<(u32, f32)>> = vec![Vec::new(); cands.len()];
-        for i in 0..demand_pts.len() {
-            for (j, m) in reach.of(i) {
-                sets[j as usize].push((i as u32, m));
-            }
-        }
-        for s in sets.iter_mut() {
-            s.sort_unstable_by_key(|(i, _)| *i);
-        }
-        let existing_m = if pmedian {
-            let far = |m: &Option<f64>| m.unwrap_or(f64::INFINITY);
-            nearest_existing.iter().map(far).collect()
-        } else {
-            vec![f64::INFINITY; demand_pts.len()]
-        };
-        if pmedian {
-            notes.push(format!(
-                "p-median on walking distances: searches stop at {cutoff:.0} m ({PMEDIAN_REACH} × the {radius:.0} m circle); demand farther than that from every open site counts as {cutoff:.0} m"
-            ));
-        }
-        Some(Cover {
-            metres: if pmedian {
-                sets.iter()
-                    .map(|s| s.iter().map(|(_, m)| *m).collect())
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            sets: sets
-                .into_iter()
-                .map(|s| s.into_iter().map(|(i, _)| i).collect())
-                .collect(),
-            by_existing: by_existing.clone(),
-            existing_m,
-            cutoff,
-        })
+        None
     };
 
     // Quotas. A candidate counts for the units above the finest unit it lies in: the same
@@ -492,5 +464,58 @@ pub fn propose(
         before,
         after,
         dataset_after: after_ds,
+    })
+}
+
+/// Walking coverage sets: per candidate, the demand points within the cutoff along the
+/// streets (with metres for the p-median, whose farther demand counts as the cutoff).
+#[allow(clippy::too_many_arguments)]
+fn walking_cover(
+    access: &dyn Accessibility,
+    demand_pts: &[Point<f64>],
+    cand_pts: &[Point<f64>],
+    nearest_existing: &[Option<f64>],
+    by_existing: &[bool],
+    (radius, cutoff, pmedian): (f64, f64, bool),
+    notes: &mut Vec<String>,
+    progress: &dyn Progress,
+) -> Result<Cover> {
+    progress.stage("candidate catchments", None);
+    let reach = access.all_within(demand_pts, cand_pts, cutoff, progress)?;
+    let mut sets: Vec<Vec<(u32, f32)>> = vec![Vec::new(); cand_pts.len()];
+    for i in 0..demand_pts.len() {
+        for (j, m) in reach.of(i) {
+            sets[j as usize].push((i as u32, m));
+        }
+    }
+    for s in sets.iter_mut() {
+        s.sort_unstable_by_key(|(i, _)| *i);
+    }
+    let existing_m = if pmedian {
+        let far = |m: &Option<f64>| m.unwrap_or(f64::INFINITY);
+        nearest_existing.iter().map(far).collect()
+    } else {
+        vec![f64::INFINITY; demand_pts.len()]
+    };
+    if pmedian {
+        notes.push(format!(
+            "p-median on walking distances: searches stop at {cutoff:.0} m ({PMEDIAN_REACH} × the {radius:.0} m circle); demand farther than that from every open site counts as {cutoff:.0} m"
+        ));
+    }
+    Ok(Cover {
+        metres: if pmedian {
+            sets.iter()
+                .map(|s| s.iter().map(|(_, m)| *m).collect())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        sets: sets
+            .into_iter()
+            .map(|s| s.into_iter().map(|(i, _)| i).collect())
+            .collect(),
+        by_existing: by_existing.to_vec(),
+        existing_m,
+        cutoff,
     })
 }
