@@ -197,106 +197,8 @@ pub fn propose(
         None
     };
 
-    // Quotas. A candidate counts for the units above the finest unit it lies in: the same
-    // rule the coverage engine uses when it counts the proposals afterwards.
-    let inside = |u: UnitId| -> Vec<usize> {
-        (0..cands.len())
-            .filter(|j| {
-                cands[*j]
-                    .unit
-                    .is_some_and(|c| ds.ancestors(c).any(|a| a == u))
-            })
-            .collect()
-    };
-    let mut quotas: Vec<Quota> = Vec::new();
-    // Places short per quota (capacitated model), parallel to `quotas`.
-    let mut shorts: Vec<f64> = Vec::new();
-    let mut quota_units_in: Vec<(UnitId, u32, f64)> = Vec::new();
     let max_module = opts.modules.iter().copied().fold(0.0, f64::max);
-    if opts.model == ProposeModel::Capacitated {
-        if opts.modules.is_empty() || opts.modules.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
-            return Err(Error::Analysis(
-                "nursery modules must be positive place counts, e.g. --modules 80,150".into(),
-            ));
-        }
-        for (u, short) in places_deficits(&before, rules) {
-            let unit = ds.unit(u);
-            let sites = inside(u);
-            // Sites already required inside this unit by finer units' quotas.
-            let (inner_need, inner_short) = quota_units_in
-                .iter()
-                .filter(|(c, _, _)| *c != u && ds.ancestors(*c).any(|a| a == u))
-                .fold((0u32, 0.0), |(n, s), (_, k, d)| (n + k, s + d));
-            let extra = ((short - inner_short).max(0.0) / max_module).ceil() as u32;
-            if extra == 0 {
-                continue;
-            }
-            let need = inner_need + extra;
-            let label = format!(
-                "{} {} ({}), {:.0} places short",
-                unit.level.zh(),
-                unit.name,
-                unit.code,
-                short
-            );
-            if sites.is_empty() {
-                return Err(Error::input(
-                    format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
-                    format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
-                ));
-            }
-            if sites.len() < need as usize {
-                return Err(Error::input(
-                    format!(
-                        "{label}: needs {need} sites of at most {max_module:.0} places but only {} candidate sites lie in it — add candidates or a larger module (--modules)",
-                        sites.len()
-                    ),
-                    format!(
-                        "{label}：需要 {need} 处（每处至多 {max_module:.0} 个托位），但单元内只有 {} 个候选点——请增加候选点或采用更大的规模",
-                        sites.len()
-                    ),
-                ));
-            }
-            quotas.push(Quota {
-                sites,
-                at_least: need,
-                label,
-            });
-            shorts.push(short);
-            quota_units_in.push((u, need, short));
-        }
-        if quotas.is_empty() {
-            notes.push("every unit already reaches its places-per-1000 target: sites are placed for 0–3 coverage only".into());
-        }
-    } else if opts.quotas {
-        let mut unmet = 0;
-        for (u, rule_id) in quota_units(ds, &before, rules, opts.kind) {
-            let unit = ds.unit(u);
-            let sites = inside(u);
-            if sites.is_empty() {
-                unmet += 1;
-                continue;
-            }
-            quotas.push(Quota {
-                sites,
-                at_least: 1,
-                label: format!(
-                    "{} {} ({}): {}",
-                    unit.level.zh(),
-                    unit.name,
-                    unit.code,
-                    rule_id
-                ),
-            });
-        }
-        if unmet > 0 {
-            notes.push(format!(
-                "{unmet} units lack a {} but no candidate site lies in them: the quota cannot be applied there",
-                opts.kind.zh()
-            ));
-        }
-    }
-
+    let (quotas, shorts) = quotas_for(ds, &cands, opts, rules, &before, max_module, &mut notes)?;
     let quota_sites = super::quota_minimum(&quotas);
     let model = match opts.model {
         ProposeModel::Mclp | ProposeModel::Capacitated => Model::Mclp,
@@ -518,4 +420,120 @@ fn walking_cover(
         existing_m,
         cutoff,
     })
+}
+
+/// The policy quotas: with the capacitated model, every unit short of places gets enough
+/// sites of at most `max_module` places (nested gaps counted once), with the places short
+/// per quota; with `--quota`, one site in every unit failing the kind's presence rule.
+/// A candidate counts for the units above the finest unit it lies in, as the coverage
+/// engine counts the proposals afterwards.
+fn quotas_for(
+    ds: &Dataset,
+    cands: &[Candidate],
+    opts: &ProposeOptions,
+    rules: &RuleSet,
+    before: &Report,
+    max_module: f64,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Quota>, Vec<f64>)> {
+    // Quotas. A candidate counts for the units above the finest unit it lies in: the same
+    // rule the coverage engine uses when it counts the proposals afterwards.
+    let inside = |u: UnitId| -> Vec<usize> {
+        (0..cands.len())
+            .filter(|j| {
+                cands[*j]
+                    .unit
+                    .is_some_and(|c| ds.ancestors(c).any(|a| a == u))
+            })
+            .collect()
+    };
+    let mut quotas: Vec<Quota> = Vec::new();
+    // Places short per quota (capacitated model), parallel to `quotas`.
+    let mut shorts: Vec<f64> = Vec::new();
+    let mut quota_units_in: Vec<(UnitId, u32, f64)> = Vec::new();
+    if opts.model == ProposeModel::Capacitated {
+        if opts.modules.is_empty() || opts.modules.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+            return Err(Error::Analysis(
+                "nursery modules must be positive place counts, e.g. --modules 80,150".into(),
+            ));
+        }
+        for (u, short) in places_deficits(before, rules) {
+            let unit = ds.unit(u);
+            let sites = inside(u);
+            // Sites already required inside this unit by finer units' quotas.
+            let (inner_need, inner_short) = quota_units_in
+                .iter()
+                .filter(|(c, _, _)| *c != u && ds.ancestors(*c).any(|a| a == u))
+                .fold((0u32, 0.0), |(n, s), (_, k, d)| (n + k, s + d));
+            let extra = ((short - inner_short).max(0.0) / max_module).ceil() as u32;
+            if extra == 0 {
+                continue;
+            }
+            let need = inner_need + extra;
+            let label = format!(
+                "{} {} ({}), {:.0} places short",
+                unit.level.zh(),
+                unit.name,
+                unit.code,
+                short
+            );
+            if sites.is_empty() {
+                return Err(Error::input(
+                    format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
+                    format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
+                ));
+            }
+            if sites.len() < need as usize {
+                return Err(Error::input(
+                    format!(
+                        "{label}: needs {need} sites of at most {max_module:.0} places but only {} candidate sites lie in it — add candidates or a larger module (--modules)",
+                        sites.len()
+                    ),
+                    format!(
+                        "{label}：需要 {need} 处（每处至多 {max_module:.0} 个托位），但单元内只有 {} 个候选点——请增加候选点或采用更大的规模",
+                        sites.len()
+                    ),
+                ));
+            }
+            quotas.push(Quota {
+                sites,
+                at_least: need,
+                label,
+            });
+            shorts.push(short);
+            quota_units_in.push((u, need, short));
+        }
+        if quotas.is_empty() {
+            notes.push("every unit already reaches its places-per-1000 target: sites are placed for 0–3 coverage only".into());
+        }
+    } else if opts.quotas {
+        let mut unmet = 0;
+        for (u, rule_id) in quota_units(ds, before, rules, opts.kind) {
+            let unit = ds.unit(u);
+            let sites = inside(u);
+            if sites.is_empty() {
+                unmet += 1;
+                continue;
+            }
+            quotas.push(Quota {
+                sites,
+                at_least: 1,
+                label: format!(
+                    "{} {} ({}): {}",
+                    unit.level.zh(),
+                    unit.name,
+                    unit.code,
+                    rule_id
+                ),
+            });
+        }
+        if unmet > 0 {
+            notes.push(format!(
+                "{unmet} units lack a {} but no candidate site lies in them: the quota cannot be applied there",
+                opts.kind.zh()
+            ));
+        }
+    }
+
+    Ok((quotas, shorts))
 }
