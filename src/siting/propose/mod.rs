@@ -114,48 +114,10 @@ pub fn propose(
     let idx = UnitIndexes::new(ds);
     let spacing = opts.spacing_m.unwrap_or(radius / 4.0).max(1.0);
     let mut cands = match given {
-        Some(c) => {
-            if c.is_empty() {
-                return Err(Error::Analysis(
-                    "the candidate file has no sites: give points, or leave out --candidates to generate them".into(),
-                ));
-            }
-            let outside = c.iter().filter(|c| c.unit.is_none()).count();
-            if outside == c.len() {
-                return Err(Error::input(
-                    format!(
-                        "none of the {} candidate sites lies inside the dataset's units: is the file in another CRS? (declare it with --candidates-crs)",
-                        c.len()
-                    ),
-                    format!(
-                        "{} 个候选点都不在数据集的行政单元内：候选点文件是否为其他坐标系？请声明其坐标系",
-                        c.len()
-                    ),
-                ));
-            }
-            if outside > 0 {
-                notes.push(format!(
-                    "{outside} of {} candidate sites lie outside every unit: they are used but belong to no unit",
-                    c.len()
-                ));
-            }
-            c
-        }
+        Some(c) => checked_given(c, &mut notes)?,
         None => {
             progress.stage("candidate sites", None);
-            let deficit_units = if opts.model == ProposeModel::Capacitated {
-                places_deficits(&before, rules)
-                    .into_iter()
-                    .map(|(u, _)| u)
-                    .collect()
-            } else if opts.quotas {
-                quota_units(ds, &before, rules, opts.kind)
-                    .into_iter()
-                    .map(|(u, _)| u)
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let deficit_units = deficit_units(ds, &before, rules, opts);
             generate(
                 ds,
                 &idx,
@@ -536,4 +498,57 @@ fn quotas_for(
     }
 
     Ok((quotas, shorts))
+}
+
+/// A candidate file's sites, refused when empty or entirely outside the units (another
+/// CRS?), noted when some lie outside.
+fn checked_given(c: Vec<Candidate>, notes: &mut Vec<String>) -> Result<Vec<Candidate>> {
+    if c.is_empty() {
+        return Err(Error::Analysis(
+            "the candidate file has no sites: give points, or leave out --candidates to generate them".into(),
+        ));
+    }
+    let outside = c.iter().filter(|c| c.unit.is_none()).count();
+    if outside == c.len() {
+        return Err(Error::input(
+            format!(
+                "none of the {} candidate sites lies inside the dataset's units: is the file in another CRS? (declare it with --candidates-crs)",
+                c.len()
+            ),
+            format!(
+                "{} 个候选点都不在数据集的行政单元内：候选点文件是否为其他坐标系？请声明其坐标系",
+                c.len()
+            ),
+        ));
+    }
+    if outside > 0 {
+        notes.push(format!(
+            "{outside} of {} candidate sites lie outside every unit: they are used but belong to no unit",
+            c.len()
+        ));
+    }
+    Ok(c)
+}
+
+/// Units whose gap generated candidates must reach: places short (capacitated model) or
+/// the kind's presence rule failing (quotas).
+fn deficit_units(
+    ds: &Dataset,
+    before: &Report,
+    rules: &RuleSet,
+    opts: &ProposeOptions,
+) -> Vec<UnitId> {
+    if opts.model == ProposeModel::Capacitated {
+        places_deficits(before, rules)
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect()
+    } else if opts.quotas {
+        quota_units(ds, before, rules, opts.kind)
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect()
+    } else {
+        Vec::new()
+    }
 }
