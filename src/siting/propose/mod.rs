@@ -167,23 +167,7 @@ pub fn propose(
         ProposeModel::Lscp => Model::Lscp,
         ProposeModel::Pmedian => Model::Pmedian,
     };
-    let p = match (opts.model, opts.p) {
-        (ProposeModel::Capacitated, None) => Some(quota_sites.max(1)),
-        (ProposeModel::Capacitated, Some(p)) if p < quota_sites => {
-            return Err(Error::input(
-                format!("closing every unit's places gap needs at least {quota_sites} sites of at most {max_module:.0} places, but p = {p}: raise p to {quota_sites} or larger modules (--modules)"),
-                format!("补足各单元托位缺口至少需要 {quota_sites} 处（每处至多 {max_module:.0} 个托位），但 p = {p}：请将 p 提高到 {quota_sites}，或采用更大的规模"),
-            ));
-        }
-        (ProposeModel::Lscp, _) => None,
-        (_, None) => {
-            return Err(Error::input(
-                "give the number of new sites with --p (or use --model lscp to find the fewest)",
-                "请给出新增数量 p（或选用最少设施模型 LSCP 求最少需要几处）",
-            ))
-        }
-        (_, p) => p,
-    };
+    let p = sites_to_open(opts, quota_sites, max_module)?;
     let pb = Problem {
         model,
         demand: demand_pts.iter().map(|p| [p.x(), p.y()]).collect(),
@@ -235,53 +219,15 @@ pub fn propose(
         .collect();
     let rule_deltas = deltas(&relevant, &before, &after);
 
-    // Which failing unit rules each proposal fixes.
-    let unit_pos: HashMap<UnitId, usize> = before
-        .units
-        .iter()
-        .enumerate()
-        .map(|(k, u)| (u.id, k))
-        .collect();
-    let proposals: Vec<Proposal> = ranked
-        .iter()
-        .enumerate()
-        .map(|(k, (j, g))| {
-            let c = &cands[*j];
-            let (lon, lat) = ds.projection.inverse(c.location.x(), c.location.y());
-            let mut fixes = Vec::new();
-            if let Some(u) = c.unit {
-                // Per rule, the finest unit around the site where the rule has a verdict.
-                for r in &relevant {
-                    let at = ds.ancestors(u).find_map(|anc| {
-                        let pos = *unit_pos.get(&anc)?;
-                        let b = before.units[pos].rules.get(&r.id)?.pass?;
-                        let a = after.units[pos].rules.get(&r.id)?.pass?;
-                        Some((anc, b, a))
-                    });
-                    if let Some((anc, false, true)) = at {
-                        fixes.push(format!("{}@{}", r.id, ds.unit(anc).code));
-                    }
-                }
-            }
-            let unit = c.unit.map(|u| ds.unit(u));
-            Proposal {
-                rank: k + 1,
-                candidate_id: c.id.clone(),
-                name: c.name.clone(),
-                origin: c.origin.into(),
-                lon,
-                lat,
-                x: c.location.x(),
-                y: c.location.y(),
-                unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
-                unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
-                marginal_people: *g,
-                places: places.as_ref().and_then(|p| p.get(j).copied()),
-                fixes,
-                candidate: *j,
-            }
-        })
-        .collect();
+    let proposals = proposal_list(
+        ds,
+        &cands,
+        &ranked,
+        places.as_ref(),
+        &relevant,
+        &before,
+        &after,
+    );
     let people_total: f64 = weight.iter().sum();
     let covered_before: f64 = by_existing
         .iter()
@@ -551,4 +497,91 @@ fn deficit_units(
     } else {
         Vec::new()
     }
+}
+
+/// How many sites to open: p as given, at least the quotas' minimum for the capacitated
+/// model (p defaults to it), none for the LSCP (it finds the fewest).
+fn sites_to_open(
+    opts: &ProposeOptions,
+    quota_sites: usize,
+    max_module: f64,
+) -> Result<Option<usize>> {
+    Ok(match (opts.model, opts.p) {
+        (ProposeModel::Capacitated, None) => Some(quota_sites.max(1)),
+        (ProposeModel::Capacitated, Some(p)) if p < quota_sites => {
+            return Err(Error::input(
+                format!("closing every unit's places gap needs at least {quota_sites} sites of at most {max_module:.0} places, but p = {p}: raise p to {quota_sites} or larger modules (--modules)"),
+                format!("补足各单元托位缺口至少需要 {quota_sites} 处（每处至多 {max_module:.0} 个托位），但 p = {p}：请将 p 提高到 {quota_sites}，或采用更大的规模"),
+            ));
+        }
+        (ProposeModel::Lscp, _) => None,
+        (_, None) => {
+            return Err(Error::input(
+                "give the number of new sites with --p (or use --model lscp to find the fewest)",
+                "请给出新增数量 p（或选用最少设施模型 LSCP 求最少需要几处）",
+            ))
+        }
+        (_, p) => p,
+    })
+}
+
+/// The ranked proposals as planners read them: place, unit, people gained, places, and
+/// which failing unit rules each brings to target (the finest unit around the site where
+/// the rule has a verdict before and after).
+fn proposal_list(
+    ds: &Dataset,
+    cands: &[Candidate],
+    ranked: &[(usize, f64)],
+    places: Option<&HashMap<usize, f64>>,
+    relevant: &[&coverage::rules::Rule],
+    before: &Report,
+    after: &Report,
+) -> Vec<Proposal> {
+    // Which failing unit rules each proposal fixes.
+    let unit_pos: HashMap<UnitId, usize> = before
+        .units
+        .iter()
+        .enumerate()
+        .map(|(k, u)| (u.id, k))
+        .collect();
+    ranked
+        .iter()
+        .enumerate()
+        .map(|(k, (j, g))| {
+            let c = &cands[*j];
+            let (lon, lat) = ds.projection.inverse(c.location.x(), c.location.y());
+            let mut fixes = Vec::new();
+            if let Some(u) = c.unit {
+                // Per rule, the finest unit around the site where the rule has a verdict.
+                for r in relevant {
+                    let at = ds.ancestors(u).find_map(|anc| {
+                        let pos = *unit_pos.get(&anc)?;
+                        let b = before.units[pos].rules.get(&r.id)?.pass?;
+                        let a = after.units[pos].rules.get(&r.id)?.pass?;
+                        Some((anc, b, a))
+                    });
+                    if let Some((anc, false, true)) = at {
+                        fixes.push(format!("{}@{}", r.id, ds.unit(anc).code));
+                    }
+                }
+            }
+            let unit = c.unit.map(|u| ds.unit(u));
+            Proposal {
+                rank: k + 1,
+                candidate_id: c.id.clone(),
+                name: c.name.clone(),
+                origin: c.origin.into(),
+                lon,
+                lat,
+                x: c.location.x(),
+                y: c.location.y(),
+                unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
+                unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
+                marginal_people: *g,
+                places: places.and_then(|p| p.get(j).copied()),
+                fixes,
+                candidate: *j,
+            }
+        })
+        .collect()
 }
