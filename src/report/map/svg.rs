@@ -178,7 +178,7 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let sources = source_lines(ds, spec);
     let f = layout(ds, spec);
-    let (x0, y0, x1, y1, scale) = (f.x0, f.y0, f.x1, f.y1, f.scale);
+    let (x0, y0, x1, y1) = (f.x0, f.y0, f.x1, f.y1);
     let mut s = String::with_capacity(1 << 20);
     let _ = write!(
         s,
@@ -492,6 +492,15 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
             );
         }
     }
+    furniture(&mut s, &f, spec, &sources);
+    s.push_str("</svg>");
+    s
+}
+
+/// What every map carries around the data: the scale bar, the north arrow, the title and
+/// subtitle, and the sources under the frame.
+fn furniture(s: &mut String, f: &Frame, spec: &MapSpec, sources: &[String]) {
+    let (x0, y0, x1, y1, scale) = (f.x0, f.y0, f.x1, f.y1, f.scale);
     // Scale bar: a round length of about a fifth of the frame.
     let (nice, label) = scale_bar_length((x1 - x0) / 5.0 / scale);
     let len = nice * scale;
@@ -538,8 +547,6 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
             esc(line)
         );
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Rasterises an SVG made by [`map_svg`] with the bundled font.
