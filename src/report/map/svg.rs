@@ -174,8 +174,6 @@ pub(super) fn kind_name(kind: FacilityKind, english: bool) -> &'static str {
 /// legend, scale bar and north arrow inside it, and the data sources underneath.
 pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String {
     let (w, h) = (spec.width.max(200) as f64, spec.height.max(200) as f64);
-    let english = spec.english;
-    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let sources = source_lines(ds, spec);
     let f = layout(ds, spec);
     let (x0, y0, x1, y1) = (f.x0, f.y0, f.x1, f.y1);
@@ -385,6 +383,45 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
         }
     }
     s.push_str("</g>");
+    let drawn = Drawn {
+        kinds: &kinds_drawn,
+        uncovered: n_uncovered,
+        planned: planned_drawn,
+        synthetic: synthetic_drawn,
+        proposals: proposals_drawn,
+    };
+    legend(&mut s, &f, spec, report, drawn);
+    furniture(&mut s, &f, spec, &sources);
+    s.push_str("</svg>");
+    s
+}
+
+/// What the map drew, for the legend to list only what is there.
+#[derive(Clone, Copy)]
+struct Drawn<'a> {
+    kinds: &'a [FacilityKind],
+    uncovered: usize,
+    planned: bool,
+    synthetic: bool,
+    proposals: bool,
+}
+
+/// The legend, inside the frame's top-left corner on a white card: the choropleth's
+/// classes, bands, uncovered demand, each facility kind drawn, planned, synthetic,
+/// proposals.
+fn legend(s: &mut String, f: &Frame, spec: &MapSpec, report: Option<&Report>, drawn: Drawn) {
+    let english = spec.english;
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
+    let rule = spec.rule.as_deref();
+    let (x0, y0) = (f.x0, f.y0);
+    let orange = rgb(PROPOSAL_RGB);
+    let Drawn {
+        kinds: kinds_drawn,
+        uncovered: n_uncovered,
+        planned: planned_drawn,
+        synthetic: synthetic_drawn,
+        proposals: proposals_drawn,
+    } = drawn;
     // Legend, inside the frame's top-left corner on a white card.
     let mut rows: Vec<(String, String)> = Vec::new(); // (symbol svg at 0,0, label)
     let mut legend_title = None;
@@ -492,9 +529,6 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
             );
         }
     }
-    furniture(&mut s, &f, spec, &sources);
-    s.push_str("</svg>");
-    s
 }
 
 /// What every map carries around the data: the scale bar, the north arrow, the title and
