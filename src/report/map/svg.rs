@@ -492,42 +492,54 @@ fn legend(s: &mut String, f: &Frame, spec: &MapSpec, report: Option<&Report>, dr
             t("建议新增选址（空心 = 待定）", "Proposed site (hollow = undecided)").to_owned(),
         ));
     }
-    if !rows.is_empty() {
-        let title_w = legend_title.as_deref().map_or(0.0, |t| text_width(t, 14.0));
-        let lw = rows
-            .iter()
-            .map(|(_, l)| 24.0 + text_width(l, 12.0))
-            .fold(title_w, f64::max)
-            + 20.0;
-        let lh = 14.0 + rows.len() as f64 * 18.0 + if legend_title.is_some() { 22.0 } else { 0.0 };
-        let (lx, ly) = (x0 + 10.0, y0 + 10.0);
+    legend_card(s, x0, y0, legend_title.as_deref(), &rows);
+}
+
+/// The legend's white card at the frame's corner: its title and one row per symbol.
+fn legend_card(
+    s: &mut String,
+    x0: f64,
+    y0: f64,
+    legend_title: Option<&str>,
+    rows: &[(String, String)],
+) {
+    if rows.is_empty() {
+        return;
+    }
+    let title_w = legend_title.map_or(0.0, |t| text_width(t, 14.0));
+    let lw = rows
+        .iter()
+        .map(|(_, l)| 24.0 + text_width(l, 12.0))
+        .fold(title_w, f64::max)
+        + 20.0;
+    let lh = 14.0 + rows.len() as f64 * 18.0 + if legend_title.is_some() { 22.0 } else { 0.0 };
+    let (lx, ly) = (x0 + 10.0, y0 + 10.0);
+    let _ = write!(
+        s,
+        "<rect x=\"{lx}\" y=\"{ly}\" width=\"{lw:.0}\" height=\"{lh:.0}\" rx=\"4\" fill=\"#ffffff\" \
+         fill-opacity=\"0.9\" stroke=\"#999999\" stroke-width=\"0.6\"/>"
+    );
+    let mut y = ly + 8.0;
+    if let Some(title) = legend_title {
+        y += 16.0;
         let _ = write!(
             s,
-            "<rect x=\"{lx}\" y=\"{ly}\" width=\"{lw:.0}\" height=\"{lh:.0}\" rx=\"4\" fill=\"#ffffff\" \
-             fill-opacity=\"0.9\" stroke=\"#999999\" stroke-width=\"0.6\"/>"
+            "<text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"14\" font-weight=\"bold\" fill=\"#000000\">{}</text>",
+            lx + 10.0,
+            esc(title)
         );
-        let mut y = ly + 8.0;
-        if let Some(title) = &legend_title {
-            y += 16.0;
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"14\" font-weight=\"bold\" fill=\"#000000\">{}</text>",
-                lx + 10.0,
-                esc(title)
-            );
-            y += 6.0;
-        }
-        for (sym, label) in &rows {
-            y += 18.0;
-            let _ = write!(
-                s,
-                "<g transform=\"translate({:.1} {y:.1})\">{sym}</g>\
-                 <text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"12\" fill=\"#000000\">{}</text>",
-                lx + 10.0,
-                lx + 34.0,
-                esc(label)
-            );
-        }
+        y += 6.0;
+    }
+    for (sym, label) in rows {
+        y += 18.0;
+        let _ = write!(
+            s,
+            "<g transform=\"translate({:.1} {y:.1})\">{sym}</g>\
+             <text x=\"{:.1}\" y=\"{y:.1}\" font-size=\"12\" fill=\"#000000\">{}</text>",
+            lx + 10.0,
+            lx + 34.0,
+            esc(label)
+        );
     }
 }
 
