@@ -179,31 +179,7 @@ impl CareCircleApp {
             )),
             None => ui.label(self.t("启发式解（未证明）", "Heuristic (no bound)")),
         };
-        for d in &r.rules {
-            if !d.evaluable() {
-                ui.weak(format!(
-                    "{}: {}",
-                    if en { &d.title_en } else { &d.title },
-                    RuleDelta::not_evaluable_text(en)
-                ));
-                continue;
-            }
-            let f = |v: Option<f64>| match v {
-                Some(v) if d.test == "places_per_1000" => format!("{v:.2}"),
-                Some(v) => format!("{:.1}%", v * 100.0),
-                None => "–".into(),
-            };
-            ui.label(format!(
-                "{}: {} → {} ({}/{} → {}/{})",
-                if en { &d.title_en } else { &d.title },
-                f(d.before),
-                f(d.after),
-                d.units_meeting_before,
-                d.units_total,
-                d.units_meeting_after,
-                d.units_total
-            ));
-        }
+        self.deltas_ui(ui, r);
         let accepted = self
             .siting
             .decisions
@@ -274,6 +250,36 @@ impl CareCircleApp {
             }
         });
         self.commands.extend(cmds);
+    }
+
+    /// Before → after of each rule about the proposed kind.
+    fn deltas_ui(&self, ui: &mut egui::Ui, r: &crate::siting::propose::Proposals) {
+        let en = self.lang == Lang::En;
+        for d in &r.rules {
+            if !d.evaluable() {
+                ui.weak(format!(
+                    "{}: {}",
+                    if en { &d.title_en } else { &d.title },
+                    RuleDelta::not_evaluable_text(en)
+                ));
+                continue;
+            }
+            let f = |v: Option<f64>| match v {
+                Some(v) if d.test == "places_per_1000" => format!("{v:.2}"),
+                Some(v) => format!("{:.1}%", v * 100.0),
+                None => "–".into(),
+            };
+            ui.label(format!(
+                "{}: {} → {} ({}/{} → {}/{})",
+                if en { &d.title_en } else { &d.title },
+                f(d.before),
+                f(d.after),
+                d.units_meeting_before,
+                d.units_total,
+                d.units_meeting_after,
+                d.units_total
+            ));
+        }
     }
 
     pub(super) fn gaps_ui(&mut self, ui: &mut egui::Ui) {
