@@ -112,6 +112,27 @@ pub(super) fn population_within(
     res.people_covered = Some(c_sum);
     res.people_total = Some(a_sum);
     res.people_overclaimed = straight.as_ref().map(|_| over_sum);
+    reach_verdict(
+        rule,
+        res,
+        notes,
+        (c_sum, a_sum),
+        (total, unknown, failing),
+        &judge,
+    );
+    Ok(())
+}
+
+/// The rule's verdict from the people within reach (share of the area's group) and the
+/// units' own verdicts (per_unit scope); unknown when the list is not the whole stock.
+fn reach_verdict(
+    rule: &Rule,
+    res: &mut RuleResult,
+    notes: &mut Vec<String>,
+    (c_sum, a_sum): (f64, f64),
+    (total, unknown, failing): (usize, usize, usize),
+    judge: &dyn Fn(f64) -> Status,
+) {
     if a_sum > 0.0 {
         let share = c_sum / a_sum;
         res.value = Some(share);
@@ -145,7 +166,6 @@ pub(super) fn population_within(
         res.explain_en = Some(format!("no {} placed", rule.group.en()));
         res.explain_zh = Some(format!("没有可布设的{}", rule.group.zh()));
     }
-    Ok(())
 }
 
 /// Two-step floating catchment area for nurseries (Luo & Wang 2003): each nursery's places
