@@ -162,36 +162,8 @@ pub fn build_demand(
             from_points[u.index()] = true;
         }
     }
-    let mut bld: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
-    let mut landuse: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
     let cell = settings.grid_cell_m;
-    for b in &ds.buildings {
-        match b.kind {
-            BuildingKind::Residential => {
-                if let Some(c) = b.footprint.centroid() {
-                    if let Some(u) = idx.locate(ds, c) {
-                        let w = b.footprint.unsigned_area() * b.levels.unwrap_or(1.0).max(1.0);
-                        bld[u.index()].push((c, w.max(1.0)));
-                    }
-                }
-            }
-            BuildingKind::ResidentialLanduse => {
-                let mp = MultiPolygon(vec![b.footprint.clone()]);
-                let mut samples = grid_in(&mp, cell);
-                if samples.is_empty() {
-                    samples.extend(b.footprint.interior_point());
-                }
-                let w = b.footprint.unsigned_area() / samples.len().max(1) as f64;
-                for s in samples {
-                    if let Some(u) = idx.locate(ds, s) {
-                        landuse[u.index()].push((s, w.max(1.0)));
-                    }
-                }
-            }
-            BuildingKind::Other => {}
-        }
-    }
-
+    let (mut bld, mut landuse) = building_carriers(ds, &idx, cell);
     for (i, u) in ds.units.iter().enumerate() {
         if i % 64 == 0 {
             check(progress)?;
@@ -321,6 +293,47 @@ pub fn grid_in(mp: &MultiPolygon<f64>, cell: f64) -> Vec<Point<f64>> {
 /// Area-weighted helper for tests and tools: the polygon's grid count at `cell`.
 pub fn grid_count(p: &Polygon<f64>, cell: f64) -> usize {
     grid_in(&MultiPolygon(vec![p.clone()]), cell).len()
+}
+
+/// Demand carriers from buildings, per unit: residential footprints weighted by area ×
+/// floors, and residential landuse sampled on the grid (area shared among its samples).
+#[allow(clippy::type_complexity)]
+fn building_carriers(
+    ds: &Dataset,
+    idx: &UnitIndex,
+    cell: f64,
+) -> (Vec<Vec<(Point<f64>, f64)>>, Vec<Vec<(Point<f64>, f64)>>) {
+    let n_units = ds.units.len();
+    let mut bld: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    let mut landuse: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    for b in &ds.buildings {
+        match b.kind {
+            BuildingKind::Residential => {
+                if let Some(c) = b.footprint.centroid() {
+                    if let Some(u) = idx.locate(ds, c) {
+                        let w = b.footprint.unsigned_area() * b.levels.unwrap_or(1.0).max(1.0);
+                        bld[u.index()].push((c, w.max(1.0)));
+                    }
+                }
+            }
+            BuildingKind::ResidentialLanduse => {
+                let mp = MultiPolygon(vec![b.footprint.clone()]);
+                let mut samples = grid_in(&mp, cell);
+                if samples.is_empty() {
+                    samples.extend(b.footprint.interior_point());
+                }
+                let w = b.footprint.unsigned_area() / samples.len().max(1) as f64;
+                for s in samples {
+                    if let Some(u) = idx.locate(ds, s) {
+                        landuse[u.index()].push((s, w.max(1.0)));
+                    }
+                }
+            }
+            BuildingKind::Other => {}
+        }
+    }
+
+    (bld, landuse)
 }
 
 #[cfg(test)]
