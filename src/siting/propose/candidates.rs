@@ -113,6 +113,18 @@ pub fn generate(
                 .map(|p| (p, "grid")),
         );
     }
+    thin(ds, idx, raw, spacing, (must_end, capped_end))
+}
+
+/// Thins the raw points to `spacing` in priority order, keeping points inside some unit;
+/// the generated ones between `must_end` and `capped_end` stop at [`MAX_GENERATED`].
+fn thin(
+    ds: &Dataset,
+    idx: &UnitIndexes,
+    raw: Vec<(Point<f64>, &'static str)>,
+    spacing: f64,
+    (must_end, capped_end): (usize, usize),
+) -> Vec<Candidate> {
     // Thin to the spacing in priority order; keep points inside some unit.
     let mut kept: Vec<Candidate> = Vec::new();
     let mut tree: rstar::RTree<[f64; 2]> = rstar::RTree::new();
