@@ -194,96 +194,7 @@ pub(super) fn resolve_facility_joins(ds: &mut Dataset) {
     };
     let mut results = Vec::new();
     for f in &ds.facilities {
-        if f.unit_ref.is_empty() {
-            results.push((None, None, None));
-            continue;
-        }
-        let file = ds.layers[f.layer.index()].path.clone();
-        let label = format!("{} ({})", f.name, f.source_id);
-        let warn = |msg: Said| LoadWarning::new(file.clone(), Some(label.clone()), None, msg);
-        if let Some(code) = &f.unit_ref.code {
-            let found = UnitLevel::ALL
-                .iter()
-                .find_map(|l| by_code.get(&canonical_code(code, *l)).copied());
-            match found {
-                Some(id) => {
-                    results.push((Some(id), Some(UnitJoin::Code), None));
-                    continue;
-                }
-                None => {
-                    results.push((
-                        None,
-                        None,
-                        Some(warn(Said::new(
-                            format!("unit code {code} is not a unit of this dataset"),
-                            format!("单元代码 {code} 不是本数据集中的单元"),
-                        ))),
-                    ));
-                    continue;
-                }
-            }
-        }
-        let county = match &f.unit_ref.county {
-            Some(c) => {
-                let ids = find_name(c, 1, None);
-                match ids.as_slice() {
-                    [one] => Some(*one),
-                    [] => {
-                        if f.unit_ref.town.is_none() {
-                            results.push((
-                                None,
-                                None,
-                                Some(warn(Said::new(
-                                    format!("'{c}' is not a county-level unit of this dataset (city-level or a special zone?): counted in dataset totals only"),
-                                    format!("“{c}”不是本数据集中的区县级单元（地级市或特殊区域？）：只计入数据集总数"),
-                                ))),
-                            ));
-                            continue;
-                        }
-                        None
-                    }
-                    _ => None,
-                }
-            }
-            None => None,
-        };
-        let mut unit = county;
-        let mut note = None;
-        if let Some(town) = &f.unit_ref.town {
-            match find_name(town, 2, county).as_slice() {
-                [one] => unit = Some(*one),
-                [] => {
-                    let county = f.unit_ref.county.as_deref();
-                    note = Some(warn(Said::new(
-                        format!(
-                            "town '{town}' not found{}; attached to the county",
-                            county.map(|c| format!(" in {c}")).unwrap_or_default()
-                        ),
-                        format!(
-                            "{}未找到乡镇“{town}”；归入区县",
-                            county.map(|c| format!("在“{c}”中")).unwrap_or_default()
-                        ),
-                    )))
-                }
-                many => {
-                    note = Some(warn(Said::new(
-                        format!(
-                            "town '{town}' is ambiguous ({} matches); attached to the county",
-                            many.len()
-                        ),
-                        format!("乡镇“{town}”有歧义（{} 个匹配）；归入区县", many.len()),
-                    )))
-                }
-            }
-            if let (Some(village), Some(t)) = (&f.unit_ref.village, unit) {
-                if ds.units[t.index()].level.tier() == 2 {
-                    if let [one] = find_name(village, 3, Some(t)).as_slice() {
-                        unit = Some(*one);
-                    }
-                }
-            }
-        }
-        results.push((unit, unit.map(|_| UnitJoin::Name), note));
+        results.push(join_one(ds, f, &by_code, &find_name));
     }
     for (f, (unit, join, warn)) in ds.facilities.iter_mut().zip(results) {
         if f.location.is_none() || join.is_some() {
@@ -305,4 +216,101 @@ pub(super) fn strip_level_suffix(n: &str) -> String {
         }
     }
     n.to_owned()
+}
+
+/// One facility's unit by attribute: its unit code, else its town (or village) name within
+/// its county; with a warning where the name or code does not match.
+#[allow(clippy::type_complexity)]
+fn join_one(
+    ds: &Dataset,
+    f: &Facility,
+    by_code: &HashMap<String, UnitId>,
+    find_name: &dyn Fn(&str, u8, Option<UnitId>) -> Vec<UnitId>,
+) -> (Option<UnitId>, Option<UnitJoin>, Option<LoadWarning>) {
+    if f.unit_ref.is_empty() {
+        return (None, None, None);
+    }
+    let file = ds.layers[f.layer.index()].path.clone();
+    let label = format!("{} ({})", f.name, f.source_id);
+    let warn = |msg: Said| LoadWarning::new(file.clone(), Some(label.clone()), None, msg);
+    if let Some(code) = &f.unit_ref.code {
+        let found = UnitLevel::ALL
+            .iter()
+            .find_map(|l| by_code.get(&canonical_code(code, *l)).copied());
+        match found {
+            Some(id) => {
+                return (Some(id), Some(UnitJoin::Code), None);
+            }
+            None => {
+                return (
+                    None,
+                    None,
+                    Some(warn(Said::new(
+                        format!("unit code {code} is not a unit of this dataset"),
+                        format!("单元代码 {code} 不是本数据集中的单元"),
+                    ))),
+                );
+            }
+        }
+    }
+    let county = match &f.unit_ref.county {
+        Some(c) => {
+            let ids = find_name(c, 1, None);
+            match ids.as_slice() {
+                [one] => Some(*one),
+                [] => {
+                    if f.unit_ref.town.is_none() {
+                        return (
+                            None,
+                            None,
+                            Some(warn(Said::new(
+                                format!("'{c}' is not a county-level unit of this dataset (city-level or a special zone?): counted in dataset totals only"),
+                                format!("“{c}”不是本数据集中的区县级单元（地级市或特殊区域？）：只计入数据集总数"),
+                            ))),
+                        );
+                    }
+                    None
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let mut unit = county;
+    let mut note = None;
+    if let Some(town) = &f.unit_ref.town {
+        match find_name(town, 2, county).as_slice() {
+            [one] => unit = Some(*one),
+            [] => {
+                let county = f.unit_ref.county.as_deref();
+                note = Some(warn(Said::new(
+                    format!(
+                        "town '{town}' not found{}; attached to the county",
+                        county.map(|c| format!(" in {c}")).unwrap_or_default()
+                    ),
+                    format!(
+                        "{}未找到乡镇“{town}”；归入区县",
+                        county.map(|c| format!("在“{c}”中")).unwrap_or_default()
+                    ),
+                )))
+            }
+            many => {
+                note = Some(warn(Said::new(
+                    format!(
+                        "town '{town}' is ambiguous ({} matches); attached to the county",
+                        many.len()
+                    ),
+                    format!("乡镇“{town}”有歧义（{} 个匹配）；归入区县", many.len()),
+                )))
+            }
+        }
+        if let (Some(village), Some(t)) = (&f.unit_ref.village, unit) {
+            if ds.units[t.index()].level.tier() == 2 {
+                if let [one] = find_name(village, 3, Some(t)).as_slice() {
+                    unit = Some(*one);
+                }
+            }
+        }
+    }
+    (unit, unit.map(|_| UnitJoin::Name), note)
 }
