@@ -169,106 +169,21 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 }
             }
             LayerRole::Demand => {
-                let Some(Geometry::Point(pt)) = f.geometry else {
-                    w(
-                        Some("geometry"),
-                        Said::new(
-                            "demand must be a point; skipped",
-                            "需求点必须是点要素；已跳过",
-                        ),
-                    );
+                if !add_demand(ds, f.geometry, props, &mapping, &fwd, layer_id, &mut w) {
                     continue;
-                };
-                let population = Population {
-                    total: num(&mapping, &props, "population", &mut w),
-                    aged_60plus: num(&mapping, &props, "pop_60plus", &mut w),
-                    aged_0_3: num(&mapping, &props, "pop_0_3", &mut w),
-                };
-                if population == Population::default() {
-                    w(
-                        Some("population"),
-                        Said::new(
-                            "no population figure; the point carries no demand",
-                            "没有人口数：该点不计需求",
-                        ),
-                    );
                 }
-                ds.demand.push(DemandPoint {
-                    id: DemandId(ds.demand.len() as u32),
-                    location: Point(fwd(pt.0)),
-                    population,
-                    layer: layer_id,
-                    attributes: props,
-                });
             }
             LayerRole::Network => {
-                let lines: Vec<LineString<f64>> = match f.geometry {
-                    Some(Geometry::LineString(l)) => vec![l],
-                    Some(Geometry::MultiLineString(m)) => m.0,
-                    _ => {
-                        w(
-                            Some("geometry"),
-                            Said::new("not a line; skipped", "不是线要素；已跳过"),
-                        );
-                        continue;
-                    }
-                };
-                let single = lines.len() == 1;
-                let mut node_ids = f.node_ids;
-                for l in lines {
-                    if l.0.len() < 2 {
-                        w(
-                            Some("geometry"),
-                            Said::new(
-                                "line with fewer than 2 vertices; skipped",
-                                "少于 2 个顶点的线；已跳过",
-                            ),
-                        );
-                        continue;
-                    }
-                    ds.network.push(NetworkLine {
-                        id: LineId(ds.network.len() as u32),
-                        geometry: l.map_coords(fwd),
-                        node_ids: if single { node_ids.take() } else { None },
-                        highway: props
-                            .get("highway")
-                            .map(crate::io::fields::value_text)
-                            .filter(|s| !s.is_empty()),
-                        name: mapping.text(&props, "name"),
-                        layer: layer_id,
-                    });
+                let geom = f.geometry;
+                if !add_lines(
+                    ds, geom, f.node_ids, &props, &mapping, &fwd, layer_id, &mut w,
+                ) {
+                    continue;
                 }
             }
             LayerRole::Buildings => {
-                let Some(mp) = f.geometry.and_then(polygons_of) else {
-                    w(
-                        Some("geometry"),
-                        Said::new("not a polygon; skipped", "不是多边形；已跳过"),
-                    );
+                if !add_buildings(ds, f.geometry, &props, &fwd, layer_id, &mut w) {
                     continue;
-                };
-                let kind = match props
-                    .get("carrier")
-                    .map(crate::io::fields::value_text)
-                    .as_deref()
-                {
-                    Some("residential_landuse") => BuildingKind::ResidentialLanduse,
-                    Some("other") => BuildingKind::Other,
-                    _ => BuildingKind::Residential,
-                };
-                let levels = props
-                    .get("building:levels")
-                    .or_else(|| props.get("levels"))
-                    .and_then(|v| parse_count(v).ok())
-                    .filter(|l| *l > 0.0);
-                for poly in mp.0 {
-                    ds.buildings.push(Building {
-                        id: BuildingId(ds.buildings.len() as u32),
-                        footprint: poly.map_coords(fwd),
-                        kind,
-                        levels,
-                        layer: layer_id,
-                    });
                 }
             }
         }
@@ -295,6 +210,144 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
     });
     ds.warnings.extend(warns);
     Ok(())
+}
+
+/// A demand point: its point and population figures (a point without any carries none).
+fn add_demand(
+    ds: &mut Dataset,
+    geometry: Option<Geometry<f64>>,
+    props: Map<String, Value>,
+    mapping: &FieldMapping,
+    fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    layer_id: LayerId,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> bool {
+    let mut w = |field: Option<&str>, msg: Said| w(field, msg);
+    let Some(Geometry::Point(pt)) = geometry else {
+        w(
+            Some("geometry"),
+            Said::new(
+                "demand must be a point; skipped",
+                "需求点必须是点要素；已跳过",
+            ),
+        );
+        return false;
+    };
+    let population = Population {
+        total: num(mapping, &props, "population", &mut w),
+        aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
+        aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
+    };
+    if population == Population::default() {
+        w(
+            Some("population"),
+            Said::new(
+                "no population figure; the point carries no demand",
+                "没有人口数：该点不计需求",
+            ),
+        );
+    }
+    ds.demand.push(DemandPoint {
+        id: DemandId(ds.demand.len() as u32),
+        location: Point(fwd(pt.0)),
+        population,
+        layer: layer_id,
+        attributes: props,
+    });
+    true
+}
+
+/// Street lines (one per part of a multi-line; OSM node ids kept for single lines).
+#[allow(clippy::too_many_arguments)]
+fn add_lines(
+    ds: &mut Dataset,
+    geometry: Option<Geometry<f64>>,
+    node_ids: Option<Vec<i64>>,
+    props: &Map<String, Value>,
+    mapping: &FieldMapping,
+    fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    layer_id: LayerId,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> bool {
+    let lines: Vec<LineString<f64>> = match geometry {
+        Some(Geometry::LineString(l)) => vec![l],
+        Some(Geometry::MultiLineString(m)) => m.0,
+        _ => {
+            w(
+                Some("geometry"),
+                Said::new("not a line; skipped", "不是线要素；已跳过"),
+            );
+            return false;
+        }
+    };
+    let single = lines.len() == 1;
+    let mut node_ids = node_ids;
+    for l in lines {
+        if l.0.len() < 2 {
+            w(
+                Some("geometry"),
+                Said::new(
+                    "line with fewer than 2 vertices; skipped",
+                    "少于 2 个顶点的线；已跳过",
+                ),
+            );
+            return false;
+        }
+        ds.network.push(NetworkLine {
+            id: LineId(ds.network.len() as u32),
+            geometry: l.map_coords(fwd),
+            node_ids: if single { node_ids.take() } else { None },
+            highway: props
+                .get("highway")
+                .map(crate::io::fields::value_text)
+                .filter(|s| !s.is_empty()),
+            name: mapping.text(props, "name"),
+            layer: layer_id,
+        });
+    }
+    true
+}
+
+/// Building footprints or residential landuse (the `carrier` property says which).
+fn add_buildings(
+    ds: &mut Dataset,
+    geometry: Option<Geometry<f64>>,
+    props: &Map<String, Value>,
+    fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    layer_id: LayerId,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> bool {
+    let Some(mp) = geometry.and_then(polygons_of) else {
+        w(
+            Some("geometry"),
+            Said::new("not a polygon; skipped", "不是多边形；已跳过"),
+        );
+        return false;
+    };
+    let kind = match props
+        .get("carrier")
+        .map(crate::io::fields::value_text)
+        .as_deref()
+    {
+        Some("residential_landuse") => BuildingKind::ResidentialLanduse,
+        Some("other") => BuildingKind::Other,
+        _ => BuildingKind::Residential,
+    };
+    let levels = props
+        .get("building:levels")
+        .or_else(|| props.get("levels"))
+        .and_then(|v| parse_count(v).ok())
+        .filter(|l| *l > 0.0);
+    for poly in mp.0 {
+        ds.buildings.push(Building {
+            id: BuildingId(ds.buildings.len() as u32),
+            footprint: poly.map_coords(fwd),
+            kind,
+            levels,
+            layer: layer_id,
+        });
+    }
+    true
 }
 
 pub(super) fn layer_default_status(
