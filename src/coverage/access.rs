@@ -4,6 +4,7 @@
 
 use geo::Point;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::progress::Progress;
@@ -36,10 +37,29 @@ impl Reach {
     }
 }
 
+/// Straight-line distance or walking distance along streets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistanceMode {
+    #[default]
+    Euclidean,
+    Network,
+}
+
+impl DistanceMode {
+    /// The key reports and JSON use ("euclidean", "network").
+    pub fn key(self) -> &'static str {
+        match self {
+            DistanceMode::Euclidean => "euclidean",
+            DistanceMode::Network => "network",
+        }
+    }
+}
+
 /// A way of measuring reach from demand points to facilities.
 pub trait Accessibility: Sync {
-    /// "euclidean" or "network": shown in reports.
-    fn mode(&self) -> &'static str;
+    /// Which distance this is (reports show its key).
+    fn mode(&self) -> DistanceMode;
 
     /// For each origin, the nearest target within `max_m` and its distance.
     fn nearest_within(
@@ -92,8 +112,8 @@ fn tree_of(targets: &[Point<f64>]) -> PointTree {
 }
 
 impl Accessibility for Euclidean {
-    fn mode(&self) -> &'static str {
-        "euclidean"
+    fn mode(&self) -> DistanceMode {
+        DistanceMode::Euclidean
     }
 
     fn nearest_within(

@@ -9,9 +9,9 @@ pub mod network_access;
 pub mod rules;
 pub mod scenario;
 
-pub use access::{Accessibility, Euclidean, Reach};
+pub use access::{Accessibility, DistanceMode, Euclidean, Reach};
 pub use analysis::{analyze, Options, Report, RuleResult, UnitResult};
 pub use demand::{build_demand, DemandModel};
 pub use network_access::NetworkAccess;
 pub use rules::{Rule, RuleSet, Settings, Test};
-pub use scenario::{DistanceMode, Scenario, WalkSpeed};
+pub use scenario::{Scenario, WalkSpeed};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use geo::Point;
 use rayon::prelude::*;
 
-use crate::coverage::access::{Accessibility, Reach};
+use crate::coverage::access::{Accessibility, DistanceMode, Reach};
 use crate::network::{Graph, Snap};
 use crate::progress::Progress;
 use crate::{Error, Result};
@@ -27,8 +27,8 @@ impl NetworkAccess<'_> {
 }
 
 impl Accessibility for NetworkAccess<'_> {
-    fn mode(&self) -> &'static str {
-        "network"
+    fn mode(&self) -> DistanceMode {
+        DistanceMode::Network
     }
 
     fn network_nodes(&self) -> Option<Vec<Point<f64>>> {

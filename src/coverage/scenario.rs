@@ -4,7 +4,7 @@
 //! arguments into a [`Scenario`]; the app edits one; neither recomputes what it knows.
 //!
 //! ```
-//! use carecircle::coverage::scenario::{DistanceMode, Scenario, WalkSpeed};
+//! use carecircle::coverage::{DistanceMode, Scenario, WalkSpeed};
 //! let mut s = Scenario::new("heilongjiang-2021").unwrap();
 //! s.set_walk(10.0, WalkSpeed::Elderly.m_s()).unwrap();
 //! assert_eq!(s.walk().describe(), "10 min × 0.8 m/s = 480 m");
@@ -12,41 +12,13 @@
 //! assert!(s.rules().rules.iter().any(|r| r.distance == Some(s.walk())));
 //! ```
 
-use serde::{Deserialize, Serialize};
-
-use super::access::{Accessibility, Euclidean};
+use super::access::{Accessibility, DistanceMode, Euclidean};
 use super::analysis::Options;
 use super::network_access::NetworkAccess;
 use super::rules::{Distance, RuleSet, Test};
 use crate::error::{Error, Result};
 use crate::model::{Facility, FacilityStatus};
 use crate::network::{catchment_bands, Band, Graph, DEFAULT_BUFFER_M, DEFAULT_CELL_M};
-
-/// Straight-line distance or walking distance along streets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DistanceMode {
-    #[default]
-    Euclidean,
-    Network,
-}
-
-impl DistanceMode {
-    /// The key reports and JSON use ("euclidean", "network").
-    pub fn key(self) -> &'static str {
-        match self {
-            DistanceMode::Euclidean => "euclidean",
-            DistanceMode::Network => "network",
-        }
-    }
-    pub fn from_key(key: &str) -> Self {
-        if key == "network" {
-            DistanceMode::Network
-        } else {
-            DistanceMode::Euclidean
-        }
-    }
-}
 
 /// Named walking speeds (studies of older pedestrians use about 0.8–1.0 m/s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::tally::{qualify_with, Tally, Q};
 use super::{Analysis, RuleResult, Status, UncoveredPoint, UnitRuleStatus};
-use crate::coverage::access::{Accessibility, Euclidean};
+use crate::coverage::access::{Accessibility, DistanceMode, Euclidean};
 use crate::coverage::rules::{Rule, Scope};
 use crate::model::{FacilityId, FacilityKind, UnitId};
 use crate::progress::Progress;
@@ -57,7 +57,7 @@ pub(super) fn population_within(
     misplaced_notes(an, &fac, &pts, demand_pts, access, notes);
     let nearest = access.nearest_within(demand_pts, &pts, dist, progress)?;
     // Network mode: what a straight-line circle of the same distance would claim.
-    let straight = if access.mode() != "euclidean" {
+    let straight = if access.mode() == DistanceMode::Network {
         Some(Euclidean.nearest_within(demand_pts, &pts, dist, progress)?)
     } else {
         None

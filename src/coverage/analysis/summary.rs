@@ -119,7 +119,7 @@ pub(super) fn report(
             })
             .map(|f| format!("{} ({})", f.name, f.source_id))
             .collect(),
-        mode: access.mode(),
+        mode: access.mode().key(),
         statuses_counted,
         rules: results,
         units,

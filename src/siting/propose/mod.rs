@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::{Cover, Model, Problem, Quota};
 use crate::coverage::analysis::Analysis;
 use crate::coverage::rules::AgeGroup;
-use crate::coverage::{self, Accessibility, Report, RuleSet, Test};
+use crate::coverage::{self, Accessibility, DistanceMode, Report, RuleSet, Test};
 use crate::model::{
     Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, LayerId, Qualifiers, UnitId,
     UnitRef,
@@ -87,7 +87,7 @@ pub fn propose(
     // p-median needs distances beyond the circle: walking searches go to PMEDIAN_REACH ×
     // the radius, and farther demand counts as that far.
     let pmedian = opts.model == ProposeModel::Pmedian;
-    let walking = access.mode() != "euclidean";
+    let walking = access.mode() == DistanceMode::Network;
     let cutoff = if pmedian && walking {
         radius * PMEDIAN_REACH
     } else {
@@ -248,7 +248,7 @@ pub fn propose(
             preset: rules.id.clone(),
             kind: opts.kind.key().into(),
             model: opts.model,
-            mode: access.mode().into(),
+            mode: access.mode().key().into(),
             rule: rule
                 .filter(|_| opts.radius_m.is_none())
                 .map(|r| r.id.clone()),
