@@ -138,19 +138,8 @@ impl CareCircleApp {
                 ui.label(
                     egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
                 );
-                let fmt = |v: f64| match rule.test {
-                    "places_per_1000" | "beds_per_1000" => format!("{v:.2}/1000"),
-                    "capacity_total" | "count" => crate::coverage::analysis::thousands(v),
-                    _ => format!("{:.1}%", v * 100.0),
-                };
-                let value = match (rule.value, rule.range) {
-                    (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
-                        format!("{}–{}", fmt(v), fmt(h))
-                    }
-                    (Some(v), Some((_, None))) => format!("≥ {}", fmt(v)),
-                    (Some(v), _) => fmt(v),
-                    (None, _) => "-".into(),
-                };
+                let fmt = |v: f64| rule.value_text(v, en);
+                let value = rule.value_with_range(en);
                 let target = match (rule.test, rule.scope) {
                     ("presence", crate::coverage::rules::Scope::PerUnit) => {
                         format!("≥{} {}", rule.target, self.t("每单元", "each unit"))

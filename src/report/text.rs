@@ -7,17 +7,6 @@ pub(super) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// A rule's value as a reader expects it: "4.52/千人", "62.0%", "5,200".
-pub(super) fn value_text(r: &RuleResult, v: f64, english: bool) -> String {
-    match r.test {
-        "places_per_1000" | "beds_per_1000" => {
-            format!("{v:.2}{}", if english { "/1000" } else { "/千人" })
-        }
-        "capacity_total" | "count" => thousands(v),
-        _ => pct(v),
-    }
-}
-
 /// The readable report the CLI prints: rules with verdicts and clauses, the worst units, the
 /// summary and what was skipped. Chinese unless `english`.
 pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
@@ -104,21 +93,14 @@ fn rule_lines(s: &mut String, r: &RuleResult, english: bool) {
     } else {
         r.status.zh()
     };
-    let fmt_v = |v: f64| value_text(r, v, english);
+    let fmt_v = |v: f64| r.value_text(v, english);
     let target = match r.test {
         "presence" if r.scope == crate::coverage::rules::Scope::PerUnit => {
             format!("≥{} {}", r.target, t("每单元", "each"))
         }
         _ => fmt_v(r.target),
     };
-    let value = match (r.value, r.range) {
-        (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => {
-            format!("{}–{}", fmt_v(v), fmt_v(h))
-        }
-        (Some(v), Some((_, None))) => format!("≥{}", fmt_v(v)),
-        (Some(v), _) => fmt_v(v),
-        (None, _) => "-".into(),
-    };
+    let value = r.value_with_range(english);
     let title = if english { &r.title_en } else { &r.title };
     let _ = writeln!(
         s,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::coverage::access::Accessibility;
 use crate::coverage::demand::{build_demand, resolve_population, DemandModel, Resolved};
-use crate::coverage::rules::{AgeGroup, Citation, NotModelled, Rule, RuleSet, Scope, Test};
+use crate::coverage::rules::{AgeGroup, Citation, NotModelled, RuleSet, Scope};
 use crate::model::{
     Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, UnitId, UnitLevel,
 };
@@ -415,12 +415,29 @@ pub fn thousands(x: f64) -> String {
     }
 }
 
-/// A rule's value as people read it: "4.52/1000", "62.0 %", "5,200".
-pub fn fmt_value(rule: &Rule, x: f64) -> String {
-    match rule.test {
-        Test::PlacesPer1000 | Test::BedsPer1000 => format!("{x:.2}/1000"),
-        Test::CapacityTotal | Test::Count => thousands(x),
-        _ => format!("{:.1} %", x * 100.0),
+impl RuleResult {
+    /// A figure of this rule as people read it: "4.52/千人" ("4.52/1000"), "62.0%",
+    /// "5,200". Every front end and export uses it.
+    pub fn value_text(&self, v: f64, english: bool) -> String {
+        match self.test {
+            "places_per_1000" | "beds_per_1000" => {
+                format!("{v:.2}{}", if english { "/1000" } else { "/千人" })
+            }
+            "capacity_total" | "count" => thousands(v),
+            _ => format!("{:.1}%", v * 100.0),
+        }
+    }
+
+    /// The rule's value with what the data leaves open: "37.5%–75.0%", "≥ 3.86/千人"
+    /// (no upper bound), "4.55/千人", or "-" when there is none.
+    pub fn value_with_range(&self, english: bool) -> String {
+        let t = |v: f64| self.value_text(v, english);
+        match (self.value, self.range) {
+            (Some(v), Some((_, Some(h)))) if (h - v).abs() > 1e-9 => format!("{}–{}", t(v), t(h)),
+            (Some(v), Some((_, None))) => format!("≥ {}", t(v)),
+            (Some(v), _) => t(v),
+            (None, _) => "-".into(),
+        }
     }
 }
 

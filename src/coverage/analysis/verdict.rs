@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 use super::reach::population_within;
 use super::tally::Tally;
-use super::{
-    fmt_value, thousands, Analysis, Options, RuleResult, Status, UncoveredPoint, UnitRuleStatus,
-};
+use super::{thousands, Analysis, Options, RuleResult, Status, UncoveredPoint, UnitRuleStatus};
 use crate::coverage::access::Accessibility;
 use crate::coverage::demand::Resolved;
 use crate::coverage::rules::{AgeGroup, Area, Rule, Scope, Test};
@@ -361,15 +359,7 @@ fn jurisdiction(
     }
     if res.status == Status::Unknown {
         let (en, zh) = tally.why(rule, kinds_en, kinds_zh);
-        let fmt = |x: f64| fmt_value(rule, x);
-        let range_en = match vhi {
-            Some(h) => format!("{}–{}", fmt(vlo), fmt(h)),
-            None => format!("at least {}", fmt(vlo)),
-        };
-        let range_zh = match vhi {
-            Some(h) => format!("{}–{}", fmt(vlo), fmt(h)),
-            None => format!("至少 {}", fmt(vlo)),
-        };
+        let (range_en, range_zh) = (res.value_with_range(true), res.value_with_range(false));
         res.explain_en = Some(format!("{range_en}: {en}"));
         res.explain_zh = Some(format!("{range_zh}：{zh}"));
     }

@@ -298,19 +298,8 @@ pub fn analysis_titles(report: &Report, rule: Option<&str>, english: bool) -> (S
                 crate::coverage::rules::Scope::Aggregate | crate::coverage::rules::Scope::Count
             ) =>
         {
-            let v = |x: f64| match r.test {
-                "places_per_1000" | "beds_per_1000" => format!("{x:.2}/1000"),
-                "capacity_total" | "count" => crate::coverage::analysis::thousands(x),
-                _ => format!("{:.1}%", x * 100.0),
-            };
-            let value = match (r.value, r.range) {
-                (Some(x), Some((_, None))) => format!("≥{}", v(x)),
-                (Some(x), Some((_, Some(h)))) if (h - x).abs() > 1e-9 => {
-                    format!("{}–{}", v(x), v(h))
-                }
-                (Some(x), _) => v(x),
-                (None, _) => "-".into(),
-            };
+            let v = |x: f64| r.value_text(x, english);
+            let value = r.value_with_range(english);
             if english {
                 format!(
                     "jurisdiction {value} vs {}: {} (units: diagnostics)",
