@@ -110,7 +110,6 @@ impl Tally {
         };
         t.any_data = rule.kinds.iter().any(|k| ds.has_existing_data_in(*k, year));
         let outside = t.count_facilities(an, rule, &in_area);
-        t.count_capacity(an, rule, &in_area);
         if outside > 0 {
             t.notes.push(format!(
                 "{outside} facilities lie in no unit (e.g. city-level projects): they count in jurisdiction totals only"
@@ -124,8 +123,9 @@ impl Tally {
         t
     }
 
-    /// The facilities of the rule's kinds that count: qualified or maybe, with their
-    /// capacity, per unit and for the jurisdiction. Returns how many lie in no unit.
+    /// The facilities of the rule's kinds that count, in one pass: all their capacity (the
+    /// denominator of shares, nursing-type beds), and those qualified or maybe, per unit
+    /// and for the jurisdiction. Returns how many lie in no unit.
     fn count_facilities(
         &mut self,
         an: &Analysis,
@@ -144,6 +144,30 @@ impl Tally {
             let units = an.assignment.units_of(f.id);
             if rule.area == Area::CentralUrban && marks && !units.iter().any(|u| in_area(*u)) {
                 continue;
+            }
+            // Capacity of every counted facility of the kinds, qualified or not: the
+            // denominator of shares; and nursing-type beds against beds.
+            match f.capacity {
+                None => {
+                    t.cap_open = true;
+                    for u in units {
+                        t.unit_cap_missing[u.index()] = true;
+                    }
+                }
+                Some(cap) => {
+                    let (nk, open) = match f.nursing_beds {
+                        Some(x) => (x.min(cap), 0.0),
+                        None => (0.0, cap),
+                    };
+                    t.cap_all += cap;
+                    t.nursing += nk;
+                    t.nursing_open_beds += open;
+                    for u in units {
+                        t.unit_cap_all[u.index()] += cap;
+                        t.unit_nursing[u.index()] += nk;
+                        t.unit_nursing_open[u.index()] += open;
+                    }
+                }
             }
             let q = qualify_with(rule, &[f.kind], |w| f.qualifiers.get(w), f.qualifiers.grade);
             if q == Q::No {
@@ -166,7 +190,6 @@ impl Tally {
             }
             if cap.is_none() {
                 t.capacity_missing += 1;
-                t.cap_open = true;
             }
             for u in units {
                 let i = u.index();
@@ -180,50 +203,9 @@ impl Tally {
                         t.unit_cap_maybe[i] += cap.unwrap_or(0.0);
                     }
                 }
-                if cap.is_none() {
-                    t.unit_cap_missing[i] = true;
-                }
             }
         }
         outside
-    }
-
-    /// Capacity of every counted facility of the kinds, qualified or not (the denominator
-    /// of shares), and nursing-type beds against beds.
-    fn count_capacity(&mut self, an: &Analysis, rule: &Rule, in_area: &dyn Fn(UnitId) -> bool) {
-        let t = self;
-        let ds = an.ds;
-        let marks = ds.has_central_urban_marks();
-        // Capacity of every counted facility of the kinds, qualified or not: the
-        // denominator of shares; and nursing-type beds against beds.
-        for f in &ds.facilities {
-            if !an.counted[f.id.index()] || !rule.kinds.contains(&f.kind) {
-                continue;
-            }
-            let units = an.assignment.units_of(f.id);
-            if rule.area == Area::CentralUrban && marks && !units.iter().any(|u| in_area(*u)) {
-                continue;
-            }
-            let Some(cap) = f.capacity else {
-                t.cap_open = true;
-                for u in units {
-                    t.unit_cap_missing[u.index()] = true;
-                }
-                continue;
-            };
-            t.cap_all += cap;
-            let (nk, open) = match f.nursing_beds {
-                Some(x) => (x.min(cap), 0.0),
-                None => (0.0, cap),
-            };
-            t.nursing += nk;
-            t.nursing_open_beds += open;
-            for u in units {
-                t.unit_cap_all[u.index()] += cap;
-                t.unit_nursing[u.index()] += nk;
-                t.unit_nursing_open[u.index()] += open;
-            }
-        }
     }
 
     /// Known totals without locations: counted when all their kinds are the rule's, else
