@@ -96,6 +96,21 @@ fn add(ds: &mut Dataset, kind: FacilityKind, x: f64, cap: Option<f64>) -> Facili
     id
 }
 
+/// A known total of one kind without locations, from the test plan; tests set the figures.
+fn known(label: &str, kind: FacilityKind) -> KnownTotal {
+    KnownTotal {
+        label: label.into(),
+        kinds: vec![kind],
+        facilities: None,
+        capacity: None,
+        nursing_beds: None,
+        qualifiers: Qualifiers::default(),
+        year: None,
+        at_least: false,
+        source: "《测试规划》一".into(),
+    }
+}
+
 fn rules(body: &str) -> RuleSet {
     RuleSet::parse(
         &format!(
@@ -337,15 +352,11 @@ fn known_totals_count_in_aggregates_and_bound_per_unit_verdicts() {
     // 2020: 3 day-care rooms known citywide without locations (the whole stock).
     let mut ds = fixture();
     ds.known_totals.push(KnownTotal {
-        label: "日间照料室".into(),
-        kinds: vec![FacilityKind::DayCare],
         facilities: Some(3.0),
         capacity: None,
         nursing_beds: None,
-        qualifiers: Qualifiers::default(),
         year: Some(2020),
-        at_least: false,
-        source: "《测试规划》一".into(),
+        ..known("日间照料室", FacilityKind::DayCare)
     });
     let presence = "[[rules]]\nid='dc'\ntitle_zh='每个乡镇1处'\ntitle_en='dc'\ntest='presence'\nscope='per_unit'\nlevel='township'\nkinds=['day_care']\ntarget=1\ncitation={clause='一', quote='q'}\n";
     // Two townships, three rooms somewhere: each township unknown, the rule unknown.
@@ -387,15 +398,11 @@ fn beds_per_1000_elderly_and_nursing_share_by_hand() {
     add(&mut ds, FacilityKind::CareHome, 1500.0, Some(90.0));
     ds.facilities[a.index()].nursing_beds = Some(40.0);
     ds.known_totals.push(KnownTotal {
-        label: "其他养老机构".into(),
-        kinds: vec![FacilityKind::CareHome],
         facilities: Some(1.0),
         capacity: Some(20.0),
         nursing_beds: Some(10.0),
-        qualifiers: Qualifiers::default(),
         year: None,
-        at_least: false,
-        source: "《测试规划》一".into(),
+        ..known("其他养老机构", FacilityKind::CareHome)
     });
     let body = "
 [[rules]]
@@ -572,15 +579,11 @@ fn reach_needs_located_facilities_not_totals() {
     // cannot be told — not "0 % within reach, fail", and no demand painted as uncovered.
     let mut ds = fixture();
     ds.known_totals.push(KnownTotal {
-        label: "托育机构".into(),
-        kinds: vec![FacilityKind::Nursery],
         facilities: Some(5.0),
         capacity: None,
         nursing_beds: None,
-        qualifiers: Qualifiers::default(),
         year: Some(2020),
-        at_least: false,
-        source: "《测试规划》一".into(),
+        ..known("托育机构", FacilityKind::Nursery)
     });
     let body = "[[rules]]\nid='r'\ntitle_zh='300米'\ntitle_en='r'\ntest='population_within'\nlevel='county'\nkinds=['nursery']\ngroup='aged_0_3'\ndistance_m=300\ntarget=1.0\nconvention=true\ncitation={document='城市居住区规划设计标准', number='GB 50180-2018', clause='附录B', quote='q'}\n";
     let r = run(&ds, &rules(body));

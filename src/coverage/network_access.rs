@@ -213,15 +213,7 @@ impl Accessibility for NetworkAccess<'_> {
 mod tests {
     use super::*;
     use crate::network::LineInput;
-    use geo::{line_string, LineString};
-
-    fn li(l: &LineString<f64>) -> LineInput<'_> {
-        LineInput {
-            coords: l,
-            node_ids: None,
-            highway: None,
-        }
-    }
+    use geo::line_string;
 
     #[test]
     fn access_matches_euclidean_on_a_straight_street_and_is_longer_around_a_block() {
@@ -230,7 +222,11 @@ mod tests {
         let a = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
         let b = line_string![(x: 0.0, y: 200.0), (x: 1000.0, y: 200.0)];
         let c = line_string![(x: 0.0, y: 0.0), (x: 0.0, y: 200.0)];
-        let g = Graph::build(&[li(&a), li(&b), li(&c)]);
+        let g = Graph::build(&[
+            LineInput::plain(&a),
+            LineInput::plain(&b),
+            LineInput::plain(&c),
+        ]);
         let acc = NetworkAccess {
             graph: &g,
             max_snap: 300.0,

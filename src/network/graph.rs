@@ -20,6 +20,17 @@ pub struct LineInput<'a> {
     pub highway: Option<&'a str>,
 }
 
+impl<'a> LineInput<'a> {
+    /// A line with no OSM node ids or highway tag: lines join where vertices coincide.
+    pub fn plain(coords: &'a LineString<f64>) -> Self {
+        LineInput {
+            coords,
+            node_ids: None,
+            highway: None,
+        }
+    }
+}
+
 /// One street edge: its end nodes, length and shape (metres).
 #[derive(Clone, Debug)]
 pub struct Edge {

@@ -11,7 +11,7 @@
 //! use carecircle::network::{Graph, LineInput};
 //! use geo::{line_string, Point};
 //! // An L-shaped street: 300 m east, then 400 m north.
-//! let g = Graph::build(&[LineInput { coords: &line_string![(x: 0.0, y: 0.0), (x: 300.0, y: 0.0), (x: 300.0, y: 400.0)], node_ids: None, highway: None }]);
+//! let g = Graph::build(&[LineInput::plain(&line_string![(x: 0.0, y: 0.0), (x: 300.0, y: 0.0), (x: 300.0, y: 400.0)])]);
 //! let d = g.distances_from(&[g.snap(Point::new(0.0, 10.0), 300.0).unwrap()], 10_000.0);
 //! let end = g.snap(Point::new(300.0, 400.0), 300.0).unwrap();
 //! // 10 m onto the street, 700 m along it.
@@ -38,15 +38,7 @@ pub struct EdgeId(pub u32);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{line_string, LineString, Point};
-
-    fn li(l: &LineString<f64>) -> LineInput<'_> {
-        LineInput {
-            coords: l,
-            node_ids: None,
-            highway: None,
-        }
-    }
+    use geo::{line_string, Point};
 
     /// A square block 0..100 with a diagonal shortcut missing: costs by hand.
     #[test]
@@ -61,7 +53,7 @@ mod tests {
             line_string![(x: 0.0, y: 0.0), (x: -10.0, y: -10.0), (x: 0.0, y: 0.0)],
             line_string![(x: 1000.0, y: 0.0), (x: 1010.0, y: 0.0)],
         ];
-        let inputs: Vec<_> = ls.iter().map(li).collect();
+        let inputs: Vec<_> = ls.iter().map(LineInput::plain).collect();
         let g = Graph::build(&inputs);
         // Nodes: (0,0) (100,0) (100,100) (0,100)? (0,100) is an interior vertex used once: not
         // a node. So nodes (0,0), (100,0), (100,100), (150,0), (1000,0), (1010,0).
@@ -117,7 +109,7 @@ mod tests {
         use geo::{Area, Contains};
         // A straight 1000 m street; source at its west end; band of 300 m, 20 m buffer.
         let l = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
-        let g = Graph::build(&[li(&l)]);
+        let g = Graph::build(&[LineInput::plain(&l)]);
         let lab = g.distances_from(&[g.snap(Point::new(0.0, 0.0), 10.0).unwrap()], 5000.0);
         let band = g.band_polygon(&lab, 300.0, 20.0, 5.0);
         assert_eq!(band.0.len(), 1, "one dissolved polygon");
@@ -134,7 +126,7 @@ mod tests {
     fn cache_round_trip_and_corrupt_files() {
         let a = line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 50.0)];
         let b = line_string![(x: 100.0, y: 0.0), (x: 200.0, y: 0.0)];
-        let g = Graph::build(&[li(&a), li(&b)]);
+        let g = Graph::build(&[LineInput::plain(&a), LineInput::plain(&b)]);
         let bytes = g.to_bytes();
         let h = Graph::from_bytes(&bytes).unwrap();
         assert_eq!(h.nodes, g.nodes);
@@ -152,7 +144,7 @@ mod tests {
     fn multi_source_labels_the_nearest_source() {
         let l = line_string![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0)];
         let m = line_string![(x: 500.0, y: 0.0), (x: 500.0, y: 10.0)];
-        let g = Graph::build(&[li(&l), li(&m)]);
+        let g = Graph::build(&[LineInput::plain(&l), LineInput::plain(&m)]);
         let s = [
             g.snap(Point::new(0.0, 0.0), 10.0).unwrap(),
             g.snap(Point::new(1000.0, 0.0), 10.0).unwrap(),
