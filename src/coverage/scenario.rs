@@ -51,10 +51,6 @@ impl WalkSpeed {
             WalkSpeed::Wheelchair => "wheelchair",
         }
     }
-    /// The named speed `m_s` is, if any ("custom" otherwise).
-    pub fn of(m_s: f64) -> Option<Self> {
-        Self::ALL.into_iter().find(|w| (w.m_s() - m_s).abs() < 1e-9)
-    }
 }
 
 /// Points farther than this from any street are unreachable on the walking network.
@@ -89,18 +85,6 @@ impl Scenario {
         })
     }
 
-    /// A scenario on rules already parsed (tests, edited presets).
-    pub fn with_rules(preset: &str, rules: RuleSet) -> Self {
-        Scenario {
-            preset: preset.to_owned(),
-            rules,
-            mode: DistanceMode::default(),
-            max_snap_m: DEFAULT_MAX_SNAP_M,
-            include_planned: false,
-            year: None,
-        }
-    }
-
     /// The rules, with the walk applied to every rule that follows it.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
@@ -132,11 +116,6 @@ impl Scenario {
             include_proposed: false,
             year: self.year,
         }
-    }
-
-    /// Whether facility `f` counts as built in this scenario.
-    pub fn counts(&self, f: &Facility) -> bool {
-        self.options().counts(&self.rules.settings.statuses, f)
     }
 
     /// The distance the coverage engine uses. Network mode needs the walking graph;
