@@ -297,12 +297,7 @@ impl Dataset {
     /// Whether the dataset says anything about the *existing* facilities of `kind`: an
     /// existing or closed facility of it, a layer declaring it, or a known total. Without
     /// any, "none found" means "no data", never "there are none".
-    pub fn has_existing_data(&self, kind: FacilityKind) -> bool {
-        self.has_existing_data_in(kind, None)
-    }
-
-    /// [`Dataset::has_existing_data`] in a scenario year: a known total describing a
-    /// later year says nothing about this one.
+    /// In a scenario year, a known total describing a later year says nothing about it.
     pub fn has_existing_data_in(&self, kind: FacilityKind, year: Option<i32>) -> bool {
         self.declared_kinds.contains(&kind)
             || self.known_totals.iter().any(|t| {

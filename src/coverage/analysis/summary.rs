@@ -96,7 +96,7 @@ pub(super) fn report(
     mut skipped: Vec<String>,
 ) -> Result<Report> {
     let ds = an.ds;
-    let summary = summary(an, rules, pops, &results, &units, &mut skipped);
+    let summary = summary(an, rules, opts.year, pops, &results, &units, &mut skipped);
     let mut statuses_counted = rules.settings.statuses.clone();
     if opts.include_planned && !statuses_counted.contains(&FacilityStatus::Planned) {
         statuses_counted.push(FacilityStatus::Planned);
@@ -136,12 +136,15 @@ pub(super) fn report(
 fn summary(
     an: &Analysis,
     rules: &RuleSet,
+    year: Option<i32>,
     pops: &[Resolved],
     results: &[RuleResult],
     units: &[UnitResult],
     skipped: &mut Vec<String>,
 ) -> Summary {
     let ds = an.ds;
+    // Existing nursery places are data only if the scenario year has some (as the rules see it).
+    let nursery_data = ds.has_existing_data_in(FacilityKind::Nursery, year);
     // The elderly circle the summary quotes: the first 60+ reach rule with a figure.
     let elderly: Option<(f64, f64)> = results.iter().find_map(|r| {
         (r.test == Test::PopulationWithin.key()
@@ -208,10 +211,7 @@ fn summary(
         elderly_covered_share: elderly.map(|e| e.0),
         elderly_distance_m: elderly.map(|e| e.1),
         nursery_places_per_1000: per_1000,
-        nursery_places_short: match (
-            nursery_target,
-            pop_top > 0.0 && ds.has_existing_data(FacilityKind::Nursery),
-        ) {
+        nursery_places_short: match (nursery_target, pop_top > 0.0 && nursery_data) {
             (Some(t), true) => Some((t * pop_top / 1000.0 - places_top).max(0.0)),
             _ => None,
         },
@@ -223,7 +223,7 @@ fn summary(
             .iter()
             .find(|r| r.test == Test::PlacesPer1000.key())
             .is_some_and(|r| r.status == Status::Unknown && r.amount_upper.is_none())
-            || !ds.has_existing_data(FacilityKind::Nursery),
+            || !nursery_data,
         synthetic_facilities: ds
             .facilities
             .iter()
