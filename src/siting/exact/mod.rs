@@ -28,9 +28,13 @@ use crate::progress::{check, NoProgress, Progress};
 use crate::{Error, Result};
 
 mod highs_run;
+mod milp;
 mod relax;
+mod tree;
 use highs_run::*;
+use milp::*;
 use relax::*;
+use tree::*;
 
 /// An exact run's answer.
 #[derive(Clone, Debug, Serialize)]
@@ -77,6 +81,10 @@ pub fn solve_exact_with(
 
 /// [`solve_exact_with`] with the MCLP tree's effort given (`None`: a share of the time
 /// limit), so that tests can stop the tree early and check what HiGHS does after it.
+///
+/// The steps: build the MILP; let a relaxation try first (the p-median's Lagrangian, the
+/// MCLP's branch-and-bound), which may prove the optimum alone or hand HiGHS the sites
+/// it fixed; run HiGHS; state the answer with its bound.
 pub fn solve_exact_with_tree(
     pb: &Problem,
     time_limit: f64,
@@ -101,248 +109,72 @@ pub fn solve_exact_with_tree(
         t0,
         shown: AtomicU64::new(0),
     };
-    let m = pb.candidates.len();
-    let n = pb.demand.len();
-    let mut rp = RowProblem::default();
-    let x: Vec<highs::Col> = (0..m)
-        .map(|_| rp.add_integer_column(if pb.model == Model::Lscp { 1.0 } else { 0.0 }, 0..=1))
-        .collect();
-    let mut constant = 0.0;
-    // MCLP: merged coverage rows (weight, sites); the HiGHS model's coverage column for
-    // row k is column m + k, and the Lagrangian branch-and-bound works on the same rows.
-    let mut cover_rows: Vec<(f64, Vec<usize>)> = Vec::new();
-    // Integer weights make every MCLP objective an integer: a bound less than one above
-    // the incumbent already proves it (both the tree and HiGHS use this).
-    let integral = pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0);
+    let mut milp = Milp::new(pb);
     let mut warm = warm.cloned();
-    // p-median: what the Lagrangian relaxation handed HiGHS, if it ran.
+    // What a relaxation handed HiGHS, if one ran and could not prove the optimum.
     let mut handoff: Option<Handoff> = None;
-    let sense;
     match pb.model {
-        Model::Mclp | Model::Lscp => {
-            let r = pb.radius.expect("validated");
-            let sets = pb.coverage_sets(r);
-            let base = pb.covered_by_existing(r);
-            let mut by_demand: Vec<Vec<usize>> = vec![Vec::new(); n];
-            for (j, s) in sets.iter().enumerate() {
-                for i in s {
-                    by_demand[*i as usize].push(j);
-                }
-            }
-            // Demand points reached by exactly the same candidates are one row (weights
-            // summed): an exact reduction that shrinks dense city demand several-fold.
-            let mut rows: std::collections::HashMap<&[usize], f64> =
-                std::collections::HashMap::new();
-            let mut order: Vec<&[usize]> = Vec::new();
-            for i in 0..n {
-                if base[i] {
-                    constant += pb.weight[i];
-                    continue;
-                }
-                if by_demand[i].is_empty() {
-                    continue;
-                }
-                let key = by_demand[i].as_slice();
-                match rows.get_mut(key) {
-                    Some(w) => *w += pb.weight[i],
-                    None => {
-                        rows.insert(key, pb.weight[i]);
-                        order.push(key);
-                    }
-                }
-            }
-            if pb.model == Model::Mclp {
-                sense = Sense::Maximise;
-                cover_rows = order
-                    .iter()
-                    .map(|k| (rows[k], k.to_vec()))
-                    .filter(|(w, _)| *w > 0.0)
-                    .collect();
-                add_mclp(&mut rp, &x, &cover_rows, pb.p.expect("validated"));
-            } else {
-                sense = Sense::Minimise;
-                for key in &order {
-                    rp.add_row(1.0.., key.iter().map(|j| (x[*j], 1.0)));
-                }
-            }
-        }
+        Model::Mclp | Model::Lscp => milp.add_coverage(pb),
         Model::Pmedian => {
-            sense = Sense::Minimise;
-            let n_pairs = match &pb.cover {
-                Some(cv) => cv.sets.iter().map(|s| s.len()).sum(),
-                None => n * m,
-            };
-            let cap = if pb.quotas.is_empty() {
-                MAX_RELAXED_PMEDIAN
-            } else {
-                MAX_DENSE_PMEDIAN
-            };
-            if n_pairs > cap {
-                return Err(Error::input(
-                    format!("exact p-median needs {n_pairs} assignment pairs ({n} demand points, {m} candidates), more than {cap}: use the heuristic (drop --exact) or fewer candidates"),
-                    format!("精确求解 p-中位需要 {n_pairs} 个分配对（{n} 个需求点 × {m} 个候选点），超过 {cap}：请取消精确求解（用启发式），或减少候选点"),
-                ));
-            }
+            let n_pairs = pmedian_size(pb)?;
             let pairs = pmedian_pairs(pb);
             if pb.quotas.is_empty() {
-                let warm_ref = warm.as_ref();
-                match relax_pmedian(pb, &pairs, n_pairs, time_limit, warm_ref, &watch)? {
+                match relax_pmedian(pb, &pairs, n_pairs, time_limit, warm.as_ref(), &watch)? {
                     Relaxed::Proven(ex) => return Ok(ex),
-                    Relaxed::Handoff(h) => {
-                        warm = Some(h.incumbent.clone());
-                        handoff = Some(h);
-                    }
+                    Relaxed::Handoff(h) => handoff = Some(h),
                 }
             }
-            let fix = match &handoff {
-                Some(h) => h.fix.clone(),
-                None => vec![Fix::Free; m],
-            };
-            // Sites fixed closed get no assignment columns (their x is fixed below).
-            let mut assign: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); n];
-            for (j, (f, s)) in fix.iter().zip(&pairs.by_site).enumerate() {
-                if *f == Fix::Closed {
-                    continue;
-                }
-                for (i, c) in s {
-                    let z = rp.add_column(*c, 0.0..=1.0);
-                    assign[*i as usize].push((z, 1.0));
-                    rp.add_row(..=0.0, [(z, 1.0), (x[j], -1.0)]);
-                }
-            }
-            for (a, stay) in assign.iter_mut().zip(&pairs.stay) {
-                if let Some(c) = stay {
-                    a.push((rp.add_column(*c, 0.0..=1.0), 1.0));
-                }
-                rp.add_row(1.0..=1.0, &*a);
-            }
-            let p = pb.p.expect("validated") as f64;
-            rp.add_row(p..=p, x.iter().map(|c| (*c, 1.0)));
+            milp.add_assignment(pb, &pairs, handoff.as_ref());
         }
     }
-    for q in &pb.quotas {
-        rp.add_row(q.at_least as f64.., q.sites.iter().map(|j| (x[*j], 1.0)));
-    }
+    milp.add_quotas(pb);
     // MCLP without quotas: the Lagrangian branch-and-bound first (a short look); HiGHS
     // takes over from its incumbent if it cannot prove the optimum.
-    if pb.model == Model::Mclp && pb.quotas.is_empty() && !cover_rows.is_empty() {
-        let start = match &warm {
-            Some(w) => w.clone(),
-            None => pb.solve_heuristic()?,
+    if pb.model == Model::Mclp && pb.quotas.is_empty() && !milp.cover_rows.is_empty() {
+        let look = TreeLook {
+            time_limit,
+            tree_work,
+            t0,
         };
-        let rows = super::bnb::Rows::new(cover_rows.clone(), m);
-        let p = pb.p.expect("validated");
-        let proven = |out: super::bnb::Outcome| {
-            let objective = pb.objective(&out.selected);
-            Exact {
-                objective,
-                bound: objective,
-                selected: out.selected,
-                gap: 0.0,
-                status: "Optimal".into(),
-                method: format!("Lagrangian branch-and-bound ({} nodes)", out.nodes),
-                seconds: t0.elapsed().as_secs_f64(),
-            }
-        };
-        // A root that closes without the LP's multipliers (tiny_mclp_p4: one node) would
-        // otherwise spend most of its time on HiGHS setting up for them (1.6 of 2.3 ms): a
-        // short root first, about 50 subgradient steps (2 units per coverage entry each).
-        let entries: u64 = cover_rows.iter().map(|(_, s)| s.len() as u64).sum();
-        let quick = super::bnb::solve(
-            &rows,
-            p,
-            &start.selected,
-            None,
-            super::bnb::Work {
-                root: 100 * entries,
-                tree: 0,
-            },
-            &|_| {
-                watch.tick();
-                progress.is_cancelled()
-            },
-            integral,
-        );
-        check(progress)?;
-        if quick.proven {
-            return Ok(proven(quick));
+        match mclp_tree(pb, &milp, warm.as_ref(), look, &watch)? {
+            Relaxed::Proven(ex) => return Ok(ex),
+            Relaxed::Handoff(h) => handoff = Some(h),
         }
-        // The tree, having no cuts, proves an optimum quickly only when the LP bound is
-        // tight (city_mclp_p10: 23 nodes, 0.2 s after the LP); where it is not, HiGHS's
-        // cuts are needed and every second the tree holds is lost (city_mclp_p25 in
-        // total: 6.3-7.2 s with a 0.25-1 s tree, 8.0 s with 1.5 s, 11.7 s with ~4.5 s).
-        // So: a short look, which also hands HiGHS the tree's better incumbent.
-        let lp_budget = (time_limit / 6.0).min(2.0);
-        let duals = lp_duals(&cover_rows, m, p, lp_budget, &watch);
-        check(progress)?;
-        // The root (bound near the LP, local search from its relaxed choices) may take up
-        // to a third of the limit, at most 5 s, on large problems; the tree after it a
-        // second at most. (50k × 2k, p = 100: a 3.3 s root lifts the 10 s answer from a
-        // 2.7 % to a 1.6 % gap, but a 20 s root costs HiGHS more than it gives at 60 s.)
-        // The shares are counted in work units, not seconds, so that the same problem gets
-        // the same tree — and the same answer — on any machine under any load; the clock
-        // (half the limit) only guards against a much slower machine.
-        let seconds = |s: f64| (s * WORK_PER_SECOND) as u64;
-        let work = tree_work.unwrap_or(super::bnb::Work {
-            root: seconds((time_limit / 3.0).min(5.0)),
-            tree: seconds((time_limit / 3.0).min(1.0)),
-        });
-        let guard = Instant::now() + std::time::Duration::from_secs_f64(time_limit / 2.0);
-        let out = super::bnb::solve(
-            &rows,
-            p,
-            &start.selected,
-            duals,
-            work,
-            &|_| {
-                watch.tick();
-                Instant::now() >= guard || progress.is_cancelled()
-            },
-            integral,
-        );
-        check(progress)?;
-        if out.proven {
-            return Ok(proven(out));
-        }
-        let objective = pb.objective(&out.selected);
-        // The tree starts from `start`, so its incumbent is never worse; its fixings are
-        // priced against it, and HiGHS searches only what might beat it. Fixings the
-        // incumbent breaks (a site of it that no better selection uses) are dropped, or
-        // HiGHS would reject the incumbent as its start and search without a cutoff.
-        let mut fix = out.fix;
-        for (j, f) in fix.iter_mut().enumerate() {
-            let kept = out.selected.binary_search(&j).is_ok();
-            if (*f == Fix::Closed && kept) || (*f == Fix::Open && !kept) {
-                *f = Fix::Free;
-            }
-        }
-        handoff = Some(Handoff {
-            method: format!(
-                "Lagrangian branch-and-bound ({} nodes, {} of {m} sites fixed)",
-                out.nodes,
-                fixed_count(&fix)
-            ),
-            fix,
-            bound: out.bound + constant,
-            incumbent: Solution {
-                selected: out.selected,
-                objective,
-                ..start
-            },
-        });
-        warm = handoff.as_ref().map(|h| h.incumbent.clone());
     }
-    let warm = warm.as_ref();
-    let time_limit = time_limit - t0.elapsed().as_secs_f64();
-    // Fixed sites, as column bounds.
+    if let Some(h) = &handoff {
+        warm = Some(h.incumbent.clone());
+    }
+    let left = time_limit - t0.elapsed().as_secs_f64();
+    let facts = MilpFacts {
+        constant: milp.constant,
+        integral: milp.integral,
+        time_limit: left,
+    };
+    let run = run_highs(pb, milp, handoff.as_ref(), warm.as_ref(), left, &watch)?;
+    let mut ex = conclude(pb, run, handoff.as_ref(), warm.as_ref(), facts)?;
+    ex.seconds = t0.elapsed().as_secs_f64();
+    Ok(ex)
+}
+
+/// HiGHS on the built model, with the relaxation's fixings as column bounds and the
+/// warm start (site choice and, for MCLP, the coverage it implies: a start with y = 0 is
+/// feasible but worth nothing, and HiGHS would not improve it).
+fn run_highs(
+    pb: &Problem,
+    milp: Milp,
+    handoff: Option<&Handoff>,
+    warm: Option<&Solution>,
+    time_limit: f64,
+    watch: &Watch,
+) -> Result<MilpRun> {
+    let m = pb.candidates.len();
     let fixed: Vec<(highs::Col, Fix)> = handoff
         .iter()
         .flat_map(|h| h.fix.iter().enumerate())
         .filter(|(_, f)| **f != Fix::Free)
-        .map(|(j, f)| (x[j], *f))
+        .map(|(j, f)| (milp.x[j], *f))
         .collect();
-    // The site choice and, for MCLP, the coverage it implies: a start with y = 0 is
-    // feasible but worth nothing, and HiGHS would not improve it.
+    let cover_rows = &milp.cover_rows;
     let start = warm.filter(|_| pb.model != Model::Pmedian).map(|w| {
         let mut cols = vec![0.0; m + cover_rows.len()];
         for j in &w.selected {
@@ -356,9 +188,10 @@ pub fn solve_exact_with_tree(
         cols
     });
     let maximise = pb.model == Model::Mclp;
-    let run = solve_milp(
-        rp,
-        sense,
+    let integral = milp.integral;
+    solve_milp(
+        milp.rp,
+        milp.sense,
         move |model| {
             for (col, f) in &fixed {
                 let v = if *f == Fix::Open { 1.0 } else { 0.0 };
@@ -369,19 +202,43 @@ pub fn solve_exact_with_tree(
                 let _ = model.try_set_solution(Some(cols), None, None, None);
             }
         },
-        &watch,
-    )?;
+        watch,
+    )
+}
+
+/// What the answer needs to know of the model HiGHS solved.
+#[derive(Clone, Copy)]
+struct MilpFacts {
+    constant: f64,
+    integral: bool,
+    /// The seconds HiGHS had, for the message when it found nothing.
+    time_limit: f64,
+}
+
+/// The answer from HiGHS's run: the better of its solution and the warm start, and the
+/// tightest valid bound (HiGHS's, the relaxation's, or the incumbent's when the fixed
+/// model is infeasible). `seconds` is left for the caller.
+fn conclude(
+    pb: &Problem,
+    run: MilpRun,
+    handoff: Option<&Handoff>,
+    warm: Option<&Solution>,
+    facts: MilpFacts,
+) -> Result<Exact> {
+    let m = pb.candidates.len();
+    let maximise = pb.model == Model::Mclp;
     let status = run.status;
     let cols = &run.columns;
     let found: Vec<usize> = (0..m).filter(|j| cols[*j] > 0.5).collect();
-    let (selected, objective) = match &handoff {
+    let (selected, objective) = match handoff {
         // With sites fixed, HiGHS searched only what might beat the incumbent; finding
         // nothing there proves it.
         Some(h) if found.is_empty() => (h.incumbent.selected.clone(), h.incumbent.objective),
         _ if found.is_empty() && pb.model != Model::Lscp => {
+            let t = facts.time_limit;
             return Err(Error::input(
-                format!("HiGHS found no solution within {time_limit:.1} s ({status:?}): raise --time-limit"),
-                format!("精确求解在 {time_limit:.1} 秒内未找到解（{status:?}）：请延长时限"),
+                format!("HiGHS found no solution within {t:.1} s ({status:?}): raise --time-limit"),
+                format!("精确求解在 {t:.1} 秒内未找到解（{status:?}）：请延长时限"),
             ));
         }
         // The objective is recomputed from the chosen sites (the reference's definition).
@@ -390,10 +247,9 @@ pub fn solve_exact_with_tree(
             (found, o)
         }
     };
-    let bound_raw = run.dual_bound;
     let bound = match pb.model {
-        Model::Mclp => bound_raw + constant,
-        _ => bound_raw,
+        Model::Mclp => run.dual_bound + facts.constant,
+        _ => run.dual_bound,
     };
     let bound = if bound.is_finite() {
         bound
@@ -402,7 +258,7 @@ pub fn solve_exact_with_tree(
     } else {
         f64::NAN
     };
-    let bound = match &handoff {
+    let bound = match handoff {
         Some(h) => {
             let milp = if status == HighsModelStatus::Infeasible {
                 h.incumbent.objective
@@ -414,7 +270,7 @@ pub fn solve_exact_with_tree(
         None => bound,
     };
     // With integer weights no objective lies strictly between two integers.
-    let bound = if integral && bound.is_finite() {
+    let bound = if facts.integral && bound.is_finite() {
         (bound + 1e-6).floor()
     } else {
         bound
@@ -431,7 +287,7 @@ pub fn solve_exact_with_tree(
         f64::INFINITY
     };
     // Proven infeasible after fixing: nothing beats the incumbent, which is optimal.
-    let status = match (&handoff, status) {
+    let status = match (handoff, status) {
         (Some(_), HighsModelStatus::Infeasible) => "Optimal".to_string(),
         (_, s) => format!("{s:?}"),
     };
@@ -441,11 +297,11 @@ pub fn solve_exact_with_tree(
         bound,
         gap,
         status,
-        method: match &handoff {
+        method: match handoff {
             Some(h) => format!("{}, then HiGHS MILP", h.method),
             None => "HiGHS MILP".into(),
         },
-        seconds: t0.elapsed().as_secs_f64(),
+        seconds: 0.0,
     })
 }
 
