@@ -21,6 +21,7 @@ use crate::coverage::Report;
 use crate::error::{Error, Result};
 use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
 
+mod layers;
 mod svg;
 pub use svg::*;
 

@@ -191,203 +191,37 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
         x1 - x0,
         y1 - y0
     );
-    let finest = ds.finest_shaped_tier();
     let rule = spec.rule.as_deref();
-    // Units: one path per unit, holes by the even-odd rule.
-    if let (true, Some(report)) = (spec.layers.units, report) {
-        for u in &ds.units {
-            let (Some(g), true) = (&u.geometry, Some(u.level.tier()) == finest) else {
-                continue;
-            };
-            let Some(c) = unit_fill(report, u.id, rule) else {
-                continue;
-            };
-            let mut d = String::new();
-            let mut any = false;
-            for p in &g.0 {
-                any |= ring_path(&mut d, &f, p.exterior());
-                for r in p.interiors() {
-                    ring_path(&mut d, &f, r);
-                }
-            }
-            if any {
-                let _ = write!(
-                    s,
-                    "<path d=\"{d}\" {} fill-rule=\"evenodd\"/>",
-                    fill_attr(c)
-                );
-            }
-        }
+    let on = &spec.layers;
+    if let (true, Some(report)) = (on.units, report) {
+        layers::units(&mut s, &f, ds, report, rule);
     }
-    if spec.layers.bands {
-        let colours = [45u8, 60, 80];
-        for (k, b) in spec.bands.iter().enumerate() {
-            let mut d = String::new();
-            for t in b.triangles.chunks_exact(3) {
-                let p: Vec<_> = t.iter().map(|v| f.px(v[0], v[1])).collect();
-                if p.iter().all(|q| !f.inside(*q, 50.0)) {
-                    continue;
-                }
-                let _ = write!(
-                    d,
-                    "M{:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z",
-                    p[0].0, p[0].1, p[1].0, p[1].1, p[2].0, p[2].1
-                );
-            }
-            if !d.is_empty() {
-                let _ = write!(
-                    s,
-                    "<path d=\"{d}\" {}/>",
-                    fill_attr([70, 110, 220, colours[k.min(2)]])
-                );
-            }
-        }
+    if on.bands {
+        layers::bands(&mut s, &f, spec);
     }
-    if spec.layers.streets && !ds.network.is_empty() {
-        let mut d = String::new();
-        for l in &ds.network {
-            let pts: Vec<_> = l.geometry.0.iter().map(|c| f.px(c.x, c.y)).collect();
-            if !pts.iter().any(|p| f.inside(*p, 0.0)) {
-                continue;
-            }
-            let _ = write!(d, "M{:.1} {:.1}", pts[0].0, pts[0].1);
-            for p in &pts[1..] {
-                let _ = write!(d, "L{:.1} {:.1}", p.0, p.1);
-            }
-        }
-        let _ = write!(
-            s,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"#bebebe\" stroke-width=\"0.6\"/>"
-        );
+    if on.streets && !ds.network.is_empty() {
+        layers::streets(&mut s, &f, ds);
     }
-    if spec.layers.outlines {
-        for tier in 1..=4u8 {
-            let mut d = String::new();
-            for u in ds.units.iter().filter(|u| u.level.tier() == tier) {
-                if let Some(g) = &u.geometry {
-                    for p in &g.0 {
-                        ring_path(&mut d, &f, p.exterior());
-                    }
-                }
-            }
-            if d.is_empty() {
-                continue;
-            }
-            let (width, colour) = match tier {
-                1 => (2.0, "#3c3c6e"),
-                2 => (1.0, "#5a6ea0"),
-                _ => (0.6, "#8c96b4"),
-            };
-            let _ = write!(
-                s,
-                "<path d=\"{d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{width}\" \
-                 stroke-linejoin=\"round\"/>"
-            );
-        }
+    if on.outlines {
+        layers::outlines(&mut s, &f, ds);
     }
     let uncovered_rule = rule.filter(|_| report.is_some_and(|r| is_share_rule(r, rule)));
-    let mut n_uncovered = 0;
-    if let (true, Some(report), Some(id)) = (spec.layers.uncovered, report, uncovered_rule) {
-        // One dot per pixel: thousands of grid points in one pixel add nothing visible.
-        let mut seen = HashSet::new();
-        let mut d = String::new();
-        for [x, y] in uncovered_points(ds, report, id) {
-            let p = f.px(x, y);
-            if f.inside(p, 0.0) && seen.insert((p.0 as i64, p.1 as i64)) {
-                let _ = write!(d, "M{:.1} {:.1}h1.6v1.6h-1.6Z", p.0 - 0.8, p.1 - 0.8);
-                n_uncovered += 1;
-            }
-        }
-        if !d.is_empty() {
-            let _ = write!(s, "<path d=\"{d}\" {}/>", fill_attr(UNCOVERED_RGBA));
-        }
-    }
-    let mut kinds_drawn: Vec<FacilityKind> = Vec::new();
-    let mut synthetic_drawn = false;
-    let mut planned_drawn = false;
-    if spec.layers.facilities {
-        for fac in &ds.facilities {
-            let Some(p) = fac.location else { continue };
-            let q = f.px(p.x(), p.y());
-            if !f.inside(q, 5.0) {
-                continue;
-            }
-            let c = rgb(kind_rgb(fac.kind));
-            if !kinds_drawn.contains(&fac.kind) {
-                kinds_drawn.push(fac.kind);
-            }
-            if fac.synthetic {
-                synthetic_drawn = true;
-                let _ = write!(
-                    s,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"none\" stroke=\"{c}\" \
-                     stroke-width=\"1.5\"/>",
-                    q.0, q.1
-                );
-            } else if fac.status == FacilityStatus::Existing {
-                let _ = write!(
-                    s,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{c}\" stroke=\"#ffffff\" \
-                     stroke-width=\"0.8\"/>",
-                    q.0, q.1
-                );
-            } else {
-                planned_drawn = true;
-                let _ = write!(
-                    s,
-                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"7\" height=\"7\" fill=\"{c}\"/>",
-                    q.0 - 3.5,
-                    q.1 - 3.5
-                );
-            }
-        }
-    }
-    let orange = rgb(PROPOSAL_RGB);
-    let mut proposals_drawn = false;
-    if spec.layers.proposals {
-        for p in &spec.proposals {
-            let q = f.px(p.x, p.y);
-            if !f.inside(q, 8.0) {
-                continue;
-            }
-            proposals_drawn = true;
-            let pts = format!(
-                "{:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
-                q.0,
-                q.1 - 7.0,
-                q.0 + 7.0,
-                q.1,
-                q.0,
-                q.1 + 7.0,
-                q.0 - 7.0,
-                q.1
-            );
-            if p.accepted {
-                let _ = write!(
-                    s,
-                    "<polygon points=\"{pts}\" fill=\"{orange}\" stroke=\"#000000\" stroke-width=\"1\"/>"
-                );
-            } else {
-                let _ = write!(
-                    s,
-                    "<polygon points=\"{pts}\" fill=\"#ffffff\" fill-opacity=\"0.6\" stroke=\"{orange}\" stroke-width=\"2\"/>"
-                );
-            }
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#000000\">{}</text>",
-                q.0 + 8.0,
-                q.1 - 6.0,
-                p.rank
-            );
-        }
-    }
+    let n_uncovered = match (on.uncovered, report, uncovered_rule) {
+        (true, Some(report), Some(id)) => layers::uncovered(&mut s, &f, ds, report, id),
+        _ => 0,
+    };
+    let facilities = if on.facilities {
+        layers::facilities(&mut s, &f, ds)
+    } else {
+        layers::FacilitiesDrawn::default()
+    };
+    let proposals_drawn = on.proposals && layers::proposals(&mut s, &f, spec);
     s.push_str("</g>");
     let drawn = Drawn {
-        kinds: &kinds_drawn,
+        kinds: &facilities.kinds,
         uncovered: n_uncovered,
-        planned: planned_drawn,
-        synthetic: synthetic_drawn,
+        planned: facilities.planned,
+        synthetic: facilities.synthetic,
         proposals: proposals_drawn,
     };
     legend(&mut s, &f, spec, report, drawn);
