@@ -163,6 +163,9 @@ fn manifest_err(path: &Path, msg: String) -> Error {
     }
 }
 
+/// Loads a manifest's layers: each read and its CRS settled, all converted to WGS84, one
+/// local projection chosen for them, then interpreted into the dataset by role, joined,
+/// and the plan context (known totals, declared kinds) applied.
 pub(crate) fn load_manifest(
     manifest: &Manifest,
     base: &Path,
@@ -182,10 +185,59 @@ pub(crate) fn load_manifest(
     let mut pending = Vec::new();
     for (li, spec) in manifest.layers.iter().enumerate() {
         check(progress)?;
-        let path = base.join(&spec.path);
+        let mut reader = LayerReader {
+            base,
+            source,
+            pbf_cache: &mut pbf_cache,
+            warnings: &mut warnings,
+            progress,
+        };
+        pending.extend(reader.read(li, spec)?);
+    }
+
+    // Convert all coordinates to WGS84.
+    for p in &mut pending {
+        check(progress)?;
+        to_wgs84(p)?;
+    }
+    let projection = projection_for(&pending, source, &mut warnings);
+
+    let name = manifest
+        .name
+        .clone()
+        .unwrap_or_else(|| source.display().to_string());
+    let mut ds = Dataset::new(&name, source.to_owned(), projection);
+    ds.warnings = warnings;
+    ds.attribution = manifest.attribution.clone();
+    for p in pending {
+        check(progress)?;
+        interpret(&mut ds, p)?;
+    }
+    resolve_parents(&mut ds);
+    resolve_facility_joins(&mut ds);
+    apply_plan_context(&mut ds, manifest, source)?;
+    Ok(ds)
+}
+
+/// Reads a manifest's layers into pending layers, collecting warnings; an OSM PBF is read
+/// once however many layers name it.
+struct LayerReader<'a> {
+    base: &'a Path,
+    source: &'a Path,
+    pbf_cache: &'a mut HashMap<PathBuf, OsmLayers>,
+    warnings: &'a mut Vec<LoadWarning>,
+    progress: &'a dyn Progress,
+}
+
+impl LayerReader<'_> {
+    /// Layer `li` (0-based) of the manifest: one pending layer, or for an OSM PBF without
+    /// a role its network, buildings and facilities.
+    fn read(&mut self, li: usize, spec: &LayerSpec) -> Result<Vec<Pending>> {
+        let source = self.source;
+        let path = self.base.join(&spec.path);
         let label = format!("layer {} ({})", li + 1, spec.path);
         for k in spec.extra.keys() {
-            warnings.push(LoadWarning::new(
+            self.warnings.push(LoadWarning::new(
                 source,
                 Some(label.clone()),
                 Some(k.clone()),
@@ -209,7 +261,7 @@ pub(crate) fn load_manifest(
         };
         let mapping = FieldMapping::new(spec.fields.clone());
         for f in mapping.unknown_fields() {
-            warnings.push(LoadWarning::new(
+            self.warnings.push(LoadWarning::new(
                 source,
                 Some(label.clone()),
                 Some(f),
@@ -226,60 +278,91 @@ pub(crate) fn load_manifest(
             .transpose()
             .map_err(|e| manifest_err(source, format!("{label}: {e}")))?;
         if format == Format::OsmPbf {
-            if !pbf_cache.contains_key(&path) {
-                let osm = crate::io::osm::read(&path, progress)?;
-                pbf_cache.insert(path.clone(), osm);
-            }
-            let osm = &pbf_cache[&path];
-            let roles: Vec<LayerRole> = match declared_role {
-                Some(r @ (LayerRole::Network | LayerRole::Buildings | LayerRole::Facilities)) => {
-                    vec![r]
-                }
-                Some(r) => {
-                    return Err(manifest_err(
-                        source,
-                        format!(
-                            "{label}: an OSM PBF provides network, buildings or facilities, not {}",
-                            r.key()
-                        ),
-                    ))
-                }
-                None => vec![
-                    LayerRole::Network,
-                    LayerRole::Buildings,
-                    LayerRole::Facilities,
-                ],
-            };
-            for role in roles {
-                let raw = match role {
-                    LayerRole::Network => osm.network.clone(),
-                    LayerRole::Buildings => osm.buildings.clone(),
-                    _ => osm.facilities.clone(),
-                };
-                pending.push(Pending {
-                    spec: spec.clone(),
-                    role,
-                    raw,
-                    crs: Crs::Wgs84,
-                    crs_source: "OSM (always WGS84)".into(),
-                });
-            }
-            continue;
+            return self.osm(&path, &label, spec, declared_role);
         }
+        let progress = self.progress;
         let raw = match format {
             Format::GeoJson => crate::io::geojson::read(&path, progress)?,
             Format::Shapefile => crate::io::shp::read(&path, spec.encoding.as_deref(), progress)?,
             Format::Csv => crate::io::csv::read(&path, &mapping, progress)?,
             Format::OsmPbf => unreachable!("handled above"),
         };
-        let (crs, crs_source) = match (&declared_crs, &raw.embedded_crs) {
+        let (crs, crs_source) = self.crs_of(&path, format, declared_crs, &raw.embedded_crs);
+        let role = declared_role.unwrap_or_else(|| guess_role(&raw));
+        Ok(vec![Pending {
+            spec: spec.clone(),
+            role,
+            raw,
+            crs,
+            crs_source,
+        }])
+    }
+
+    /// The layers an OSM PBF gives for the declared role (or all three).
+    fn osm(
+        &mut self,
+        path: &Path,
+        label: &str,
+        spec: &LayerSpec,
+        declared_role: Option<LayerRole>,
+    ) -> Result<Vec<Pending>> {
+        if !self.pbf_cache.contains_key(path) {
+            let osm = crate::io::osm::read(path, self.progress)?;
+            self.pbf_cache.insert(path.to_owned(), osm);
+        }
+        let osm = &self.pbf_cache[path];
+        let roles: Vec<LayerRole> = match declared_role {
+            Some(r @ (LayerRole::Network | LayerRole::Buildings | LayerRole::Facilities)) => {
+                vec![r]
+            }
+            Some(r) => {
+                return Err(manifest_err(
+                    self.source,
+                    format!(
+                        "{label}: an OSM PBF provides network, buildings or facilities, not {}",
+                        r.key()
+                    ),
+                ))
+            }
+            None => vec![
+                LayerRole::Network,
+                LayerRole::Buildings,
+                LayerRole::Facilities,
+            ],
+        };
+        Ok(roles
+            .into_iter()
+            .map(|role| Pending {
+                spec: spec.clone(),
+                role,
+                raw: match role {
+                    LayerRole::Network => osm.network.clone(),
+                    LayerRole::Buildings => osm.buildings.clone(),
+                    _ => osm.facilities.clone(),
+                },
+                crs: Crs::Wgs84,
+                crs_source: "OSM (always WGS84)".into(),
+            })
+            .collect())
+    }
+
+    /// The layer's CRS and where it was learnt: the manifest wins over the file (with a
+    /// warning when they disagree beyond WGS84 ≈ CGCS2000), WGS84 when neither says.
+    fn crs_of(
+        &mut self,
+        path: &Path,
+        format: Format,
+        declared: Option<Crs>,
+        embedded: &Option<Crs>,
+    ) -> (Crs, String) {
+        match (declared, embedded) {
             (Some(d), Some(e)) => {
-                if d != e
+                if d != *e
                     && !(matches!(d, Crs::Wgs84 | Crs::Cgcs2000)
                         && matches!(e, Crs::Wgs84 | Crs::Cgcs2000))
                 {
-                    warnings.push(LoadWarning::new(
-                        path.clone(),
+                    self.warnings.push(LoadWarning::new(
+                        path.to_owned(),
                         None,
                         None,
                         Said::new(
@@ -288,9 +371,9 @@ pub(crate) fn load_manifest(
                         ),
                     ));
                 }
-                (d.clone(), "manifest".to_owned())
+                (d, "manifest".to_owned())
             }
-            (Some(d), None) => (d.clone(), "manifest".to_owned()),
+            (Some(d), None) => (d, "manifest".to_owned()),
             (None, Some(e)) => (
                 e.clone(),
                 if format == Format::Shapefile {
@@ -301,26 +384,19 @@ pub(crate) fn load_manifest(
                 .to_owned(),
             ),
             (None, None) => (Crs::Wgs84, "default (WGS84)".to_owned()),
-        };
-        let role = declared_role.unwrap_or_else(|| guess_role(&raw));
-        pending.push(Pending {
-            spec: spec.clone(),
-            role,
-            raw,
-            crs,
-            crs_source,
-        });
+        }
     }
+}
 
-    // Convert all coordinates to WGS84.
-    for p in &mut pending {
-        check(progress)?;
-        to_wgs84(p)?;
-    }
-
-    // One local projection for everything: the 3° zone of the data's centre.
+/// One local projection for everything: the 3° zone of the data's centre, with a
+/// warning when the data spans so much longitude that distances stretch.
+fn projection_for(
+    pending: &[Pending],
+    source: &Path,
+    warnings: &mut Vec<LoadWarning>,
+) -> LocalProjection {
     let mut bbox: Option<Rect<f64>> = None;
-    for p in &pending {
+    for p in pending {
         for f in &p.raw.features {
             if let Some(r) = f.geometry.as_ref().and_then(|g| g.bounding_rect()) {
                 bbox = Some(match bbox {
@@ -354,22 +430,7 @@ pub(crate) fn load_manifest(
             ),
         ));
     }
-
-    let name = manifest
-        .name
-        .clone()
-        .unwrap_or_else(|| source.display().to_string());
-    let mut ds = Dataset::new(&name, source.to_owned(), projection);
-    ds.warnings = warnings;
-    ds.attribution = manifest.attribution.clone();
-    for p in pending {
-        check(progress)?;
-        interpret(&mut ds, p)?;
-    }
-    resolve_parents(&mut ds);
-    resolve_facility_joins(&mut ds);
-    apply_plan_context(&mut ds, manifest, source)?;
-    Ok(ds)
+    projection
 }
 
 /// A candidate-site layer (GeoJSON, Shapefile or CSV points) as a dataset of its own, its
