@@ -135,151 +135,22 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
     let reader = ElementReader::from_path(path)
         .map_err(|e| Error::format(path, format!("cannot open PBF: {e}")))?;
     progress.stage(&super::geojson::display_name(path), None);
-    let mut coords: HashMap<i64, (f64, f64)> = HashMap::new();
-    let mut ways: Vec<(i64, Vec<i64>, Tags)> = Vec::new();
-    let mut care_nodes: Vec<(i64, f64, f64, Tags)> = Vec::new();
-    let mut n_ways = 0usize;
-    let mut building_relations = 0usize;
-    let mut cancelled = false;
-    reader
-        .for_each(|el| {
-            if cancelled {
-                return;
-            }
-            match el {
-                Element::DenseNode(n) => {
-                    coords.insert(n.id(), (n.lon(), n.lat()));
-                    if n.tags().next().is_some() {
-                        let t = owned(n.tags());
-                        if care_kind(&t).is_some() {
-                            care_nodes.push((n.id(), n.lon(), n.lat(), t));
-                        }
-                    }
-                }
-                Element::Node(n) => {
-                    coords.insert(n.id(), (n.lon(), n.lat()));
-                    let t = owned(n.tags());
-                    if care_kind(&t).is_some() {
-                        care_nodes.push((n.id(), n.lon(), n.lat(), t));
-                    }
-                }
-                Element::Way(w) => {
-                    n_ways += 1;
-                    if n_ways.is_multiple_of(4096) {
-                        progress.advance(n_ways as u64);
-                        cancelled = progress.is_cancelled();
-                    }
-                    let t = owned(w.tags());
-                    let keep = is_walkable(&t)
-                        || tag(&t, "building").is_some()
-                        || tag(&t, "landuse") == Some("residential")
-                        || care_kind(&t).is_some();
-                    if keep {
-                        ways.push((w.id(), w.refs().collect(), t));
-                    }
-                }
-                Element::Relation(r) => {
-                    let t = owned(r.tags());
-                    if tag(&t, "building").is_some() || tag(&t, "landuse") == Some("residential") {
-                        building_relations += 1;
-                    }
-                }
-            }
-        })
-        .map_err(|e| Error::format(path, format!("corrupt PBF: {e}")))?;
-    if cancelled || progress.is_cancelled() {
-        return Err(Error::Cancelled);
-    }
+    let scan = Scan::read(reader, path, progress)?;
     let mut out = OsmLayers {
         network: RawLayer::new(path),
         buildings: RawLayer::new(path),
         facilities: RawLayer::new(path),
-        nodes: coords.len(),
-        ways: n_ways,
+        nodes: scan.coords.len(),
+        ways: scan.n_ways,
     };
-    let mut clipped_ways = 0usize;
-    let mut clipped_polygons = 0usize;
-    for (id, refs, tags) in ways {
-        if is_walkable(&tags) {
-            // Split at missing nodes; keep runs of ≥ 2 nodes.
-            let mut run: Vec<(i64, Coord<f64>)> = Vec::new();
-            let mut pieces = Vec::new();
-            let mut missing = false;
-            for r in &refs {
-                match coords.get(r) {
-                    Some(&(x, y)) => run.push((*r, Coord { x, y })),
-                    None => {
-                        missing = true;
-                        if run.len() >= 2 {
-                            pieces.push(std::mem::take(&mut run));
-                        }
-                        run.clear();
-                    }
-                }
-            }
-            if run.len() >= 2 {
-                pieces.push(run);
-            }
-            clipped_ways += missing as usize;
-            for piece in pieces {
-                let (ids, cs): (Vec<i64>, Vec<Coord<f64>>) = piece.into_iter().unzip();
-                let index = out.network.features.len();
-                out.network.features.push(RawFeature {
-                    index,
-                    geometry: Some(Geometry::LineString(LineString::new(cs))),
-                    properties: props(&tags, id, "way"),
-                    node_ids: Some(ids),
-                });
-            }
+    let mut clipped = Clipped::default();
+    for (id, refs, tags) in &scan.ways {
+        if is_walkable(tags) {
+            clipped.ways += add_walkable(&mut out.network, *id, refs, tags, &scan.coords) as usize;
         }
-        let is_building = tag(&tags, "building").is_some();
-        let is_landuse = tag(&tags, "landuse") == Some("residential");
-        let care = care_kind(&tags);
-        if is_building || is_landuse || care.is_some() {
-            let cs: Option<Vec<Coord<f64>>> = refs
-                .iter()
-                .map(|r| coords.get(r).map(|&(x, y)| Coord { x, y }))
-                .collect();
-            let Some(cs) = cs else {
-                clipped_polygons += 1;
-                continue;
-            };
-            if cs.len() < 4 || cs.first() != cs.last() {
-                continue;
-            }
-            let poly = Polygon::new(LineString::new(cs), vec![]);
-            if is_building || is_landuse {
-                let index = out.buildings.features.len();
-                let mut p = props(&tags, id, "way");
-                let class = match tag(&tags, "building") {
-                    Some(b) if is_residential_building(b) => "residential",
-                    Some(_) => "other",
-                    None => "residential_landuse",
-                };
-                p.insert("carrier".into(), Value::String(class.into()));
-                out.buildings.features.push(RawFeature {
-                    index,
-                    geometry: Some(Geometry::Polygon(poly.clone())),
-                    properties: p,
-                    node_ids: None,
-                });
-            }
-            if let Some(kind) = care {
-                if let Some(c) = poly.centroid() {
-                    let index = out.facilities.features.len();
-                    let mut p = props(&tags, id, "way");
-                    p.insert("kind".into(), Value::String(kind.into()));
-                    out.facilities.features.push(RawFeature {
-                        index,
-                        geometry: Some(Geometry::Point(c)),
-                        properties: p,
-                        node_ids: None,
-                    });
-                }
-            }
-        }
+        clipped.polygons += add_outline(&mut out, *id, refs, tags, &scan.coords) as usize;
     }
-    for (id, lon, lat, tags) in care_nodes {
+    for (id, lon, lat, tags) in scan.care_nodes {
         let index = out.facilities.features.len();
         let mut p = props(&tags, id, "node");
         p.insert(
@@ -293,6 +164,204 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
             node_ids: None,
         });
     }
+    clipped.building_relations = scan.building_relations;
+    warn_gaps(&mut out, &clipped);
+    Ok(out)
+}
+
+/// The PBF's first and only pass: every node's coordinates, the ways worth keeping
+/// (walkable, building, residential land, care facility) and tagged care nodes.
+struct Scan {
+    coords: HashMap<i64, (f64, f64)>,
+    ways: Vec<(i64, Vec<i64>, Tags)>,
+    care_nodes: Vec<(i64, f64, f64, Tags)>,
+    n_ways: usize,
+    building_relations: usize,
+}
+
+impl Scan {
+    fn read(
+        reader: ElementReader<std::io::BufReader<std::fs::File>>,
+        path: &Path,
+        progress: &dyn Progress,
+    ) -> Result<Scan> {
+        let mut scan = Scan {
+            coords: HashMap::new(),
+            ways: Vec::new(),
+            care_nodes: Vec::new(),
+            n_ways: 0,
+            building_relations: 0,
+        };
+        let mut cancelled = false;
+        reader
+            .for_each(|el| {
+                if cancelled {
+                    return;
+                }
+                match el {
+                    Element::DenseNode(n) => {
+                        scan.coords.insert(n.id(), (n.lon(), n.lat()));
+                        if n.tags().next().is_some() {
+                            let t = owned(n.tags());
+                            if care_kind(&t).is_some() {
+                                scan.care_nodes.push((n.id(), n.lon(), n.lat(), t));
+                            }
+                        }
+                    }
+                    Element::Node(n) => {
+                        scan.coords.insert(n.id(), (n.lon(), n.lat()));
+                        let t = owned(n.tags());
+                        if care_kind(&t).is_some() {
+                            scan.care_nodes.push((n.id(), n.lon(), n.lat(), t));
+                        }
+                    }
+                    Element::Way(w) => {
+                        scan.n_ways += 1;
+                        if scan.n_ways.is_multiple_of(4096) {
+                            progress.advance(scan.n_ways as u64);
+                            cancelled = progress.is_cancelled();
+                        }
+                        let t = owned(w.tags());
+                        let keep = is_walkable(&t)
+                            || tag(&t, "building").is_some()
+                            || tag(&t, "landuse") == Some("residential")
+                            || care_kind(&t).is_some();
+                        if keep {
+                            scan.ways.push((w.id(), w.refs().collect(), t));
+                        }
+                    }
+                    Element::Relation(r) => {
+                        let t = owned(r.tags());
+                        if tag(&t, "building").is_some()
+                            || tag(&t, "landuse") == Some("residential")
+                        {
+                            scan.building_relations += 1;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| Error::format(path, format!("corrupt PBF: {e}")))?;
+        if cancelled || progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        Ok(scan)
+    }
+}
+
+/// What the extract's edge cut off, for the warnings.
+#[derive(Default)]
+struct Clipped {
+    ways: usize,
+    polygons: usize,
+    building_relations: usize,
+}
+
+/// A walkable way as street pieces, split at nodes missing from the extract (runs of ≥ 2
+/// nodes kept). Returns whether any node was missing.
+fn add_walkable(
+    network: &mut RawLayer,
+    id: i64,
+    refs: &[i64],
+    tags: &Tags,
+    coords: &HashMap<i64, (f64, f64)>,
+) -> bool {
+    let mut run: Vec<(i64, Coord<f64>)> = Vec::new();
+    let mut pieces = Vec::new();
+    let mut missing = false;
+    for r in refs {
+        match coords.get(r) {
+            Some(&(x, y)) => run.push((*r, Coord { x, y })),
+            None => {
+                missing = true;
+                if run.len() >= 2 {
+                    pieces.push(std::mem::take(&mut run));
+                }
+                run.clear();
+            }
+        }
+    }
+    if run.len() >= 2 {
+        pieces.push(run);
+    }
+    for piece in pieces {
+        let (ids, cs): (Vec<i64>, Vec<Coord<f64>>) = piece.into_iter().unzip();
+        let index = network.features.len();
+        network.features.push(RawFeature {
+            index,
+            geometry: Some(Geometry::LineString(LineString::new(cs))),
+            properties: props(tags, id, "way"),
+            node_ids: Some(ids),
+        });
+    }
+    missing
+}
+
+/// A closed way as a building or residential-land outline and/or a care facility at its
+/// centroid. Returns whether the outline was skipped for nodes missing from the extract.
+fn add_outline(
+    out: &mut OsmLayers,
+    id: i64,
+    refs: &[i64],
+    tags: &Tags,
+    coords: &HashMap<i64, (f64, f64)>,
+) -> bool {
+    let is_building = tag(tags, "building").is_some();
+    let is_landuse = tag(tags, "landuse") == Some("residential");
+    let care = care_kind(tags);
+    if !(is_building || is_landuse || care.is_some()) {
+        return false;
+    }
+    let cs: Option<Vec<Coord<f64>>> = refs
+        .iter()
+        .map(|r| coords.get(r).map(|&(x, y)| Coord { x, y }))
+        .collect();
+    let Some(cs) = cs else {
+        return true;
+    };
+    if cs.len() < 4 || cs.first() != cs.last() {
+        return false;
+    }
+    let poly = Polygon::new(LineString::new(cs), vec![]);
+    if is_building || is_landuse {
+        let index = out.buildings.features.len();
+        let mut p = props(tags, id, "way");
+        let class = match tag(tags, "building") {
+            Some(b) if is_residential_building(b) => "residential",
+            Some(_) => "other",
+            None => "residential_landuse",
+        };
+        p.insert("carrier".into(), Value::String(class.into()));
+        out.buildings.features.push(RawFeature {
+            index,
+            geometry: Some(Geometry::Polygon(poly.clone())),
+            properties: p,
+            node_ids: None,
+        });
+    }
+    if let Some(kind) = care {
+        if let Some(c) = poly.centroid() {
+            let index = out.facilities.features.len();
+            let mut p = props(tags, id, "way");
+            p.insert("kind".into(), Value::String(kind.into()));
+            out.facilities.features.push(RawFeature {
+                index,
+                geometry: Some(Geometry::Point(c)),
+                properties: p,
+                node_ids: None,
+            });
+        }
+    }
+    false
+}
+
+/// Warnings for what the extract lacks: clipped ways and outlines, unread relations, no
+/// streets at all.
+fn warn_gaps(out: &mut OsmLayers, clipped: &Clipped) {
+    let Clipped {
+        ways: clipped_ways,
+        polygons: clipped_polygons,
+        building_relations,
+    } = *clipped;
     if clipped_ways > 0 {
         out.network.warn(
             None,
@@ -330,7 +399,6 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
             crate::model::Said::new("the PBF contains no walkable ways", "PBF 中没有可步行道路"),
         );
     }
-    Ok(out)
 }
 
 #[cfg(test)]
