@@ -8,6 +8,7 @@ use super::text::encoding_from_label;
 use super::{RawFeature, RawLayer};
 use crate::error::{Error, Result};
 use crate::progress::{check, Progress};
+use encoding_rs::Encoding;
 
 pub fn read(
     path: &Path,
@@ -15,9 +16,7 @@ pub fn read(
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
     let mut layer = RawLayer::new(path);
-    let dbf_path = sibling(path, "dbf");
-    let shx_path = sibling(path, "shx");
-    let Some(dbf_path) = dbf_path else {
+    let Some(dbf_path) = sibling(path, "dbf") else {
         return Err(Error::format_zh(
             path,
             "the attribute table (.dbf) is missing: a shapefile needs its .shp, .shx and .dbf side by side",
@@ -29,36 +28,7 @@ pub fn read(
             layer.embedded_crs = Some(Crs::from_prj(&wkt));
         }
     }
-    let declared = match encoding_override {
-        Some(l) => Some(encoding_from_label(l).ok_or_else(|| {
-            Error::format_zh(
-                path,
-                format!("unknown encoding '{l}'"),
-                format!("未知编码“{l}”（可用 UTF-8、GBK、GB18030 等）"),
-            )
-        })?),
-        None => match sibling(path, "cpg") {
-            Some(cpg) => {
-                let label = std::fs::read_to_string(&cpg).unwrap_or_default();
-                let enc = encoding_from_label(&label);
-                if enc.is_none() {
-                    layer.warn(
-                        None,
-                        None,
-                        crate::model::Said::new(
-                            format!(
-                                "unknown encoding '{}' in .cpg; guessing per field",
-                                label.trim()
-                            ),
-                            format!(".cpg 中的编码“{}”未知；逐字段推测", label.trim()),
-                        ),
-                    );
-                }
-                enc
-            }
-            None => None,
-        },
-    };
+    let declared = declared_encoding(path, encoding_override, &mut layer)?;
     let dbf_bytes = std::fs::read(&dbf_path).map_err(|e| Error::io(&dbf_path, e))?;
     let table = super::dbf::parse(&dbf_bytes, declared).map_err(|m| Error::format(&dbf_path, m))?;
     if table.used_gbk_fallback {
@@ -71,28 +41,7 @@ pub fn read(
             ),
         );
     }
-    let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = match &shx_path {
-        Some(shx) => {
-            let shx_file = std::fs::File::open(shx).map_err(|e| Error::io(shx, e))?;
-            shapefile::ShapeReader::with_shx(
-                std::io::BufReader::new(shp_file),
-                std::io::BufReader::new(shx_file),
-            )
-        }
-        None => {
-            layer.warn(
-                None,
-                None,
-                crate::model::Said::new(
-                    "the index (.shx) is missing; reading shapes sequentially",
-                    "缺少索引文件（.shx）；按顺序读取图形",
-                ),
-            );
-            shapefile::ShapeReader::new(std::io::BufReader::new(shp_file))
-        }
-    }
-    .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))?;
+    let mut reader = open_shapes(path, &mut layer)?;
     progress.stage(
         &super::geojson::display_name(path),
         Some(table.records.len() as u64),
@@ -115,33 +64,8 @@ pub fn read(
             break;
         };
         let label = super::feature_label(index, &properties);
-        let geometry = match shape {
-            Ok(shapefile::Shape::NullShape) => None,
-            Ok(s) => match geo::Geometry::<f64>::try_from(s) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    layer.warn(
-                        Some(label),
-                        Some("geometry"),
-                        crate::model::Said::new(
-                            format!("unsupported shape: {e:?}; geometry dropped"),
-                            format!("不支持的图形：{e:?}；几何已丢弃"),
-                        ),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                layer.warn(
-                    Some(label),
-                    Some("geometry"),
-                    crate::model::Said::new(
-                        format!("unreadable shape: {e}; skipped"),
-                        format!("无法读取图形：{e}；已跳过"),
-                    ),
-                );
-                continue;
-            }
+        let Some(geometry) = geometry_of(shape, label, &mut layer) else {
+            continue;
         };
         if deleted {
             continue;
@@ -164,6 +88,109 @@ pub fn read(
         );
     }
     Ok(layer)
+}
+
+/// The attribute encoding: the caller's override, else the .cpg's (warning when it names
+/// none we know), else `None` (guessed per field).
+fn declared_encoding(
+    path: &Path,
+    encoding_override: Option<&str>,
+    layer: &mut RawLayer,
+) -> Result<Option<&'static Encoding>> {
+    if let Some(l) = encoding_override {
+        return encoding_from_label(l).map(Some).ok_or_else(|| {
+            Error::format_zh(
+                path,
+                format!("unknown encoding '{l}'"),
+                format!("未知编码“{l}”（可用 UTF-8、GBK、GB18030 等）"),
+            )
+        });
+    }
+    let Some(cpg) = sibling(path, "cpg") else {
+        return Ok(None);
+    };
+    let label = std::fs::read_to_string(&cpg).unwrap_or_default();
+    let enc = encoding_from_label(&label);
+    if enc.is_none() {
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                format!(
+                    "unknown encoding '{}' in .cpg; guessing per field",
+                    label.trim()
+                ),
+                format!(".cpg 中的编码“{}”未知；逐字段推测", label.trim()),
+            ),
+        );
+    }
+    Ok(enc)
+}
+
+type Shapes = shapefile::ShapeReader<std::io::BufReader<std::fs::File>>;
+
+/// The shape reader, indexed by the .shx when there is one (sequential otherwise, with a
+/// warning).
+fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<Shapes> {
+    let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    match sibling(path, "shx") {
+        Some(shx) => {
+            let shx_file = std::fs::File::open(&shx).map_err(|e| Error::io(&shx, e))?;
+            shapefile::ShapeReader::with_shx(
+                std::io::BufReader::new(shp_file),
+                std::io::BufReader::new(shx_file),
+            )
+        }
+        None => {
+            layer.warn(
+                None,
+                None,
+                crate::model::Said::new(
+                    "the index (.shx) is missing; reading shapes sequentially",
+                    "缺少索引文件（.shx）；按顺序读取图形",
+                ),
+            );
+            shapefile::ShapeReader::new(std::io::BufReader::new(shp_file))
+        }
+    }
+    .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))
+}
+
+/// A shape's geometry: `Some(None)` for a null or unsupported shape (kept without
+/// geometry), `None` for an unreadable one (skipped); both warned about.
+fn geometry_of(
+    shape: std::result::Result<shapefile::Shape, shapefile::Error>,
+    label: String,
+    layer: &mut RawLayer,
+) -> Option<Option<geo::Geometry<f64>>> {
+    match shape {
+        Ok(shapefile::Shape::NullShape) => Some(None),
+        Ok(s) => match geo::Geometry::<f64>::try_from(s) {
+            Ok(g) => Some(Some(g)),
+            Err(e) => {
+                layer.warn(
+                    Some(label),
+                    Some("geometry"),
+                    crate::model::Said::new(
+                        format!("unsupported shape: {e:?}; geometry dropped"),
+                        format!("不支持的图形：{e:?}；几何已丢弃"),
+                    ),
+                );
+                Some(None)
+            }
+        },
+        Err(e) => {
+            layer.warn(
+                Some(label),
+                Some("geometry"),
+                crate::model::Said::new(
+                    format!("unreadable shape: {e}; skipped"),
+                    format!("无法读取图形：{e}；已跳过"),
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// The side-car file with extension `ext` (any case), if it exists.
