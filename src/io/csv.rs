@@ -51,26 +51,7 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
             "CSV 为空：没有表头行",
         ));
     }
-    let lon_col = mapping
-        .header(&headers, "lon")
-        .and_then(|h| headers.iter().position(|x| x == h));
-    let lat_col = mapping
-        .header(&headers, "lat")
-        .and_then(|h| headers.iter().position(|x| x == h));
-    let coords = match (lon_col, lat_col) {
-        (Some(a), Some(b)) => Some((a, b)),
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(Error::format_zh(
-                path,
-                format!(
-                    "found only one of the longitude/latitude columns among: {}",
-                    headers.join(", ")
-                ),
-                format!("经度、纬度两列只找到一列，现有列：{}", headers.join("、")),
-            ))
-        }
-        (None, None) => None,
-    };
+    let coords = coordinate_columns(path, mapping, &headers)?;
     layer.has_coordinates = coords.is_some();
     progress.stage(&super::geojson::display_name(path), None);
     for (index, rec) in rdr.records().enumerate() {
@@ -91,41 +72,7 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
                 continue;
             }
         };
-        let mut properties = Map::new();
-        for (i, h) in headers.iter().enumerate() {
-            if Some(i) == coords.map(|c| c.0) || Some(i) == coords.map(|c| c.1) {
-                continue;
-            }
-            let v = rec.get(i).unwrap_or("");
-            properties.insert(
-                h.clone(),
-                if v.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(v.to_owned())
-                },
-            );
-        }
-        let mut geometry = None;
-        if let Some((lo, la)) = coords {
-            let (sx, sy) = (rec.get(lo).unwrap_or(""), rec.get(la).unwrap_or(""));
-            match (sx.parse::<f64>(), sy.parse::<f64>()) {
-                (Ok(x), Ok(y)) => geometry = Some(Geometry::Point(Point::new(x, y))),
-                _ if sx.is_empty() && sy.is_empty() => {}
-                _ => layer.warn(
-                    Some(format!(
-                        "row {} {}",
-                        index + 2,
-                        super::feature_label(index, &properties)
-                    )),
-                    Some(&headers[lo]),
-                    crate::model::Said::new(
-                        format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
-                        format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
-                    ),
-                ),
-            }
-        }
+        let (geometry, properties) = row_feature(&rec, index, &headers, coords, &mut layer);
         layer.features.push(RawFeature {
             index,
             geometry,
@@ -135,4 +82,78 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
     }
     layer.headers = Some(headers);
     Ok(layer)
+}
+
+/// The longitude and latitude columns, if the mapping finds both; an error naming the
+/// headers if it finds only one.
+fn coordinate_columns(
+    path: &Path,
+    mapping: &FieldMapping,
+    headers: &[String],
+) -> Result<Option<(usize, usize)>> {
+    let lon_col = mapping
+        .header(headers, "lon")
+        .and_then(|h| headers.iter().position(|x| x == h));
+    let lat_col = mapping
+        .header(headers, "lat")
+        .and_then(|h| headers.iter().position(|x| x == h));
+    match (lon_col, lat_col) {
+        (Some(a), Some(b)) => Ok(Some((a, b))),
+        (Some(_), None) | (None, Some(_)) => Err(Error::format_zh(
+            path,
+            format!(
+                "found only one of the longitude/latitude columns among: {}",
+                headers.join(", ")
+            ),
+            format!("经度、纬度两列只找到一列，现有列：{}", headers.join("、")),
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// One row as a feature: its point (a warning naming the row when the coordinates are
+/// not numbers) and every other column as a property, empty cells null.
+fn row_feature(
+    rec: &csv::StringRecord,
+    index: usize,
+    headers: &[String],
+    coords: Option<(usize, usize)>,
+    layer: &mut RawLayer,
+) -> (Option<Geometry<f64>>, Map<String, Value>) {
+    let mut properties = Map::new();
+    for (i, h) in headers.iter().enumerate() {
+        if Some(i) == coords.map(|c| c.0) || Some(i) == coords.map(|c| c.1) {
+            continue;
+        }
+        let v = rec.get(i).unwrap_or("");
+        properties.insert(
+            h.clone(),
+            if v.is_empty() {
+                Value::Null
+            } else {
+                Value::String(v.to_owned())
+            },
+        );
+    }
+    let mut geometry = None;
+    if let Some((lo, la)) = coords {
+        let (sx, sy) = (rec.get(lo).unwrap_or(""), rec.get(la).unwrap_or(""));
+        match (sx.parse::<f64>(), sy.parse::<f64>()) {
+            (Ok(x), Ok(y)) => geometry = Some(Geometry::Point(Point::new(x, y))),
+            _ if sx.is_empty() && sy.is_empty() => {}
+            _ => layer.warn(
+                Some(format!(
+                    "row {} {}",
+                    index + 2,
+                    super::feature_label(index, &properties)
+                )),
+                Some(&headers[lo]),
+                crate::model::Said::new(
+                    format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                    format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
+                ),
+            ),
+        }
+    }
+    (geometry, properties)
 }
