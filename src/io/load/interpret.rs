@@ -92,23 +92,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         ))
     };
 
-    let layer_level = match spec.level.as_deref() {
-        Some(l) => Some(UnitLevel::parse(l).ok_or_else(|| {
-            Error::Manifest {
-                path: ds.source.clone(),
-                message: format!("layer {}: unknown level '{l}' (district|county|sub_district|township|community|village)", spec.path),
-            }
-        })?),
-        None => None,
-    };
-    let layer_kind = match spec.kind.as_deref() {
-        Some(k) => Some(FacilityKind::parse(k).ok_or_else(|| Error::Manifest {
-            path: ds.source.clone(),
-            message: format!("layer {}: unknown facility kind '{k}'", spec.path),
-        })?),
-        None => None,
-    };
-    let layer_status = spec.status.as_deref().and_then(FacilityStatus::parse);
+    let (layer_level, layer_kind, layer_status) = layer_defaults(ds, &spec)?;
 
     if role == LayerRole::Demand && raw.headers.is_some() && !raw.has_coordinates {
         let headers = raw.headers.as_deref().unwrap_or_default();
@@ -132,62 +116,23 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         .map(|u| ((u.level, canonical_code(&u.code, u.level)), u.name.clone()))
         .collect();
 
+    let lc = LayerCtx {
+        mapping: &mapping,
+        spec: &spec,
+        role,
+        layer_level,
+        layer_kind,
+        layer_status,
+        synthetic_layer,
+        layer_id,
+        fwd: &fwd,
+    };
     for f in raw.features {
         let label = feature_label(f.index, &f.properties);
         let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
-        let props = f.properties;
-        match role {
-            LayerRole::Units => {
-                let id = UnitId(ds.units.len() as u32);
-                let ctx = UnitCtx {
-                    mapping: &mapping,
-                    spec: &spec,
-                    layer_level,
-                    layer_id,
-                    fwd: &fwd,
-                };
-                match unit_of(&ctx, id, f.geometry, props, &mut seen_codes, &mut w) {
-                    Some(u) => ds.units.push(u),
-                    None => continue,
-                }
-            }
-            LayerRole::Facilities | LayerRole::Planned => {
-                let ctx = FacilityCtx {
-                    mapping: &mapping,
-                    spec: &spec,
-                    role,
-                    layer_kind,
-                    layer_status,
-                    synthetic_layer,
-                    layer_id,
-                    fwd: &fwd,
-                };
-                let id = FacilityId(ds.facilities.len() as u32);
-                match facility_of(&ctx, id, f.index, f.geometry, props, &mut w) {
-                    Some(fac) => ds.facilities.push(fac),
-                    None => continue,
-                }
-            }
-            LayerRole::Demand => {
-                if !add_demand(ds, f.geometry, props, &mapping, &fwd, layer_id, &mut w) {
-                    continue;
-                }
-            }
-            LayerRole::Network => {
-                let geom = f.geometry;
-                if !add_lines(
-                    ds, geom, f.node_ids, &props, &mapping, &fwd, layer_id, &mut w,
-                ) {
-                    continue;
-                }
-            }
-            LayerRole::Buildings => {
-                if !add_buildings(ds, f.geometry, &props, &fwd, layer_id, &mut w) {
-                    continue;
-                }
-            }
+        if add_feature(ds, &lc, f, &mut seen_codes, &mut w) {
+            loaded += 1;
         }
-        loaded += 1;
     }
     if let Some(a) = &spec.attribution {
         if !ds.attribution.contains(a) {
@@ -210,6 +155,111 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
     });
     ds.warnings.extend(warns);
     Ok(())
+}
+
+/// What every feature of a layer shares while it is interpreted.
+struct LayerCtx<'a> {
+    mapping: &'a FieldMapping,
+    spec: &'a LayerSpec,
+    role: LayerRole,
+    layer_level: Option<UnitLevel>,
+    layer_kind: Option<FacilityKind>,
+    layer_status: Option<FacilityStatus>,
+    synthetic_layer: bool,
+    layer_id: LayerId,
+    fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+}
+
+/// One feature added to the dataset by the layer's role; false when it was left out
+/// (with a warning).
+fn add_feature(
+    ds: &mut Dataset,
+    lc: &LayerCtx,
+    f: crate::io::RawFeature,
+    seen_codes: &mut HashMap<(UnitLevel, String), String>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> bool {
+    let props = f.properties;
+    match lc.role {
+        LayerRole::Units => {
+            let id = UnitId(ds.units.len() as u32);
+            let ctx = UnitCtx {
+                mapping: lc.mapping,
+                spec: lc.spec,
+                layer_level: lc.layer_level,
+                layer_id: lc.layer_id,
+                fwd: lc.fwd,
+            };
+            match unit_of(&ctx, id, f.geometry, props, seen_codes, w) {
+                Some(u) => {
+                    ds.units.push(u);
+                    true
+                }
+                None => false,
+            }
+        }
+        LayerRole::Facilities | LayerRole::Planned => {
+            let ctx = FacilityCtx {
+                mapping: lc.mapping,
+                spec: lc.spec,
+                role: lc.role,
+                layer_kind: lc.layer_kind,
+                layer_status: lc.layer_status,
+                synthetic_layer: lc.synthetic_layer,
+                layer_id: lc.layer_id,
+                fwd: lc.fwd,
+            };
+            let id = FacilityId(ds.facilities.len() as u32);
+            match facility_of(&ctx, id, f.index, f.geometry, props, w) {
+                Some(fac) => {
+                    ds.facilities.push(fac);
+                    true
+                }
+                None => false,
+            }
+        }
+        LayerRole::Demand => add_demand(ds, f.geometry, props, lc.mapping, lc.fwd, lc.layer_id, w),
+        LayerRole::Network => add_lines(
+            ds,
+            f.geometry,
+            f.node_ids,
+            &props,
+            lc.mapping,
+            lc.fwd,
+            lc.layer_id,
+            w,
+        ),
+        LayerRole::Buildings => add_buildings(ds, f.geometry, &props, lc.fwd, lc.layer_id, w),
+    }
+}
+
+/// The level, facility kind and status the manifest gives a whole layer.
+fn layer_defaults(
+    ds: &Dataset,
+    spec: &LayerSpec,
+) -> Result<(
+    Option<UnitLevel>,
+    Option<FacilityKind>,
+    Option<FacilityStatus>,
+)> {
+    let layer_level = match spec.level.as_deref() {
+        Some(l) => Some(UnitLevel::parse(l).ok_or_else(|| {
+            Error::Manifest {
+                path: ds.source.clone(),
+                message: format!("layer {}: unknown level '{l}' (district|county|sub_district|township|community|village)", spec.path),
+            }
+        })?),
+        None => None,
+    };
+    let layer_kind = match spec.kind.as_deref() {
+        Some(k) => Some(FacilityKind::parse(k).ok_or_else(|| Error::Manifest {
+            path: ds.source.clone(),
+            message: format!("layer {}: unknown facility kind '{k}'", spec.path),
+        })?),
+        None => None,
+    };
+    let layer_status = spec.status.as_deref().and_then(FacilityStatus::parse);
+    Ok((layer_level, layer_kind, layer_status))
 }
 
 /// A demand point: its point and population figures (a point without any carries none).
