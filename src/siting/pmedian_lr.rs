@@ -97,25 +97,7 @@ pub fn root(
     let done = |bound: f64, ub: f64| bound >= ub - rel_tol * ub.abs().max(1.0);
     while spent < work && !stop() {
         steps += 1;
-        // ρⱼ for the sites not closed; the constant Σ λᵢ + Σ min(0, sᵢ − λᵢ).
-        let mut constant = 0.0;
-        for i in 0..n {
-            let l = lambda[i];
-            constant += l;
-            if let Some(s) = pairs.stay[i] {
-                constant += (s - l).min(0.0);
-            }
-        }
-        for j in 0..m {
-            rho[j] = if fix[j] == Fix::Closed {
-                0.0
-            } else {
-                pairs.by_site[j]
-                    .iter()
-                    .map(|(i, c)| (c - lambda[*i as usize]).min(0.0))
-                    .sum()
-            };
-        }
+        let constant = prices(pairs, &lambda, &fix, &mut rho);
         spent += nnz;
         // The open sites, then the cheapest free ones (ties to the lower index).
         let n_open = fix.iter().filter(|f| **f == Fix::Open).count();
@@ -146,39 +128,12 @@ pub fn root(
         if done(best_bound, ub) {
             break;
         }
-        // Fixing: forcing a free site in (out) swaps it with the last chosen (first
-        // unchosen) free site; if that alone reaches the incumbent, no better selection
-        // has it open (closed).
-        let last = (k > 0).then(|| rho[order[k - 1]]);
-        let next = order.get(k).map(|j| rho[*j]);
         let target = ub - rel_tol * ub.abs().max(1.0);
-        for (pos, &j) in order.iter().enumerate() {
-            if pos >= k {
-                let forced = last.map_or(f64::INFINITY, |l| bound + rho[j] - l);
-                if forced >= target {
-                    fix[j] = Fix::Closed;
-                }
-            } else {
-                let forced = next.map_or(f64::INFINITY, |nx| bound - rho[j] + nx);
-                if forced >= target {
-                    fix[j] = Fix::Open;
-                }
-            }
-        }
+        fix_by_price(&order, k, &rho, bound, target, &mut fix);
         if !fix.contains(&Fix::Free) {
             break;
         }
-        // Subgradient of the relaxed assignment rows: 1 − (assignments made for i).
-        for i in 0..n {
-            g[i] = 1.0 - pairs.stay[i].map_or(0.0, |s| if s < lambda[i] { 1.0 } else { 0.0 });
-        }
-        for j in &chosen {
-            for (i, c) in &pairs.by_site[*j] {
-                if *c < lambda[*i as usize] {
-                    g[*i as usize] -= 1.0;
-                }
-            }
-        }
+        subgradient(pairs, &lambda, &chosen, &mut g);
         spent += nnz;
         let norm: f64 = g.iter().map(|x| x * x).sum();
         if norm == 0.0 {
@@ -220,5 +175,68 @@ pub fn root(
         proven,
         steps,
         work: spent,
+    }
+}
+
+/// The site prices ρⱼ = Σᵢ min(0, cᵢⱼ − λᵢ) for the sites not closed (0 for closed ones),
+/// and the relaxation's constant Σ λᵢ + Σ min(0, sᵢ − λᵢ).
+fn prices(pairs: &Pairs, lambda: &[f64], fix: &[Fix], rho: &mut [f64]) -> f64 {
+    let (m, n) = (pairs.by_site.len(), pairs.stay.len());
+    let mut constant = 0.0;
+    for i in 0..n {
+        let l = lambda[i];
+        constant += l;
+        if let Some(s) = pairs.stay[i] {
+            constant += (s - l).min(0.0);
+        }
+    }
+    for j in 0..m {
+        rho[j] = if fix[j] == Fix::Closed {
+            0.0
+        } else {
+            pairs.by_site[j]
+                .iter()
+                .map(|(i, c)| (c - lambda[*i as usize]).min(0.0))
+                .sum()
+        };
+    }
+    constant
+}
+
+/// Fixing: forcing a free site in (out) swaps it with the last chosen (first unchosen)
+/// free site; if that alone reaches `target` (the incumbent, less the tolerance), no
+/// better selection has it open (closed). `order` holds the free sites cheapest first,
+/// the first `k` chosen.
+fn fix_by_price(order: &[usize], k: usize, rho: &[f64], bound: f64, target: f64, fix: &mut [Fix]) {
+    let last = (k > 0).then(|| rho[order[k - 1]]);
+    let next = order.get(k).map(|j| rho[*j]);
+    for (pos, &j) in order.iter().enumerate() {
+        if pos >= k {
+            let forced = last.map_or(f64::INFINITY, |l| bound + rho[j] - l);
+            if forced >= target {
+                fix[j] = Fix::Closed;
+            }
+        } else {
+            let forced = next.map_or(f64::INFINITY, |nx| bound - rho[j] + nx);
+            if forced >= target {
+                fix[j] = Fix::Open;
+            }
+        }
+    }
+}
+
+/// The subgradient of the relaxed assignment rows into `g`: 1 − (assignments made for i)
+/// under the chosen sites.
+fn subgradient(pairs: &Pairs, lambda: &[f64], chosen: &[usize], g: &mut [f64]) {
+    let n = pairs.stay.len();
+    for i in 0..n {
+        g[i] = 1.0 - pairs.stay[i].map_or(0.0, |s| if s < lambda[i] { 1.0 } else { 0.0 });
+    }
+    for j in chosen {
+        for (i, c) in &pairs.by_site[*j] {
+            if *c < lambda[*i as usize] {
+                g[*i as usize] -= 1.0;
+            }
+        }
     }
 }
