@@ -173,46 +173,97 @@ pub(super) fn mclp(pb: &Problem) -> Solution {
 /// demand point's nearest and second-nearest open site.
 pub(super) fn pmedian(pb: &Problem) -> Solution {
     let p = pb.p.expect("validated");
-    let n = pb.demand.len();
-    let m = pb.candidates.len();
-    // Walking distances (a cover) go into a dense matrix, unreached pairs at the cutoff;
-    // straight-line ones are computed on the fly.
-    let dense: Option<Vec<f32>> = pb.cover.as_ref().map(|cv| {
-        let mut v = vec![cv.cutoff as f32; n * m];
-        for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
-            for (i, d) in s.iter().zip(ms) {
-                v[*i as usize * m + j] = d.min(cv.cutoff as f32);
+    let dist = Distances::new(pb);
+    let mut quotas = Quotas::new(pb);
+    let mut open = vec![false; pb.candidates.len()];
+    let mut selected = greedy_pmedian(pb, &dist, p, &mut open, &mut quotas);
+    let greedy_objective = dist.total(&selected);
+    let swaps = interchange(
+        pb,
+        &dist,
+        &mut selected,
+        &mut open,
+        &mut quotas,
+        greedy_objective,
+    );
+    Solution {
+        // From the problem's own definition (the matrix holds walking metres as f32).
+        objective: pb.objective(&selected),
+        selected,
+        greedy_objective,
+        swaps,
+    }
+}
+
+/// Candidate-to-demand metres for the p-median heuristics, and each point's metres to the
+/// nearest existing facility. Walking distances (a cover) go into a dense matrix,
+/// unreached pairs at the cutoff; straight-line ones are computed on the fly.
+struct Distances<'a> {
+    pb: &'a Problem,
+    dense: Option<Vec<f32>>,
+    /// Metres from each demand point to the nearest existing facility (∞ if none).
+    ex: Vec<f64>,
+}
+
+impl<'a> Distances<'a> {
+    fn new(pb: &'a Problem) -> Distances<'a> {
+        let (n, m) = (pb.demand.len(), pb.candidates.len());
+        let dense: Option<Vec<f32>> = pb.cover.as_ref().map(|cv| {
+            let mut v = vec![cv.cutoff as f32; n * m];
+            for (j, (s, ms)) in cv.sets.iter().zip(&cv.metres).enumerate() {
+                for (i, d) in s.iter().zip(ms) {
+                    v[*i as usize * m + j] = d.min(cv.cutoff as f32);
+                }
             }
+            v
+        });
+        let ex: Vec<f64> = match &pb.cover {
+            Some(cv) => cv.existing_m.iter().map(|e| e.min(cv.cutoff)).collect(),
+            None => (0..n)
+                .map(|i| {
+                    pb.existing
+                        .iter()
+                        .map(|e| dist(e, &pb.demand[i]))
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .collect(),
+        };
+        Distances { pb, dense, ex }
+    }
+
+    /// Metres from candidate `c` to demand point `i`.
+    #[inline]
+    fn d(&self, c: usize, i: usize) -> f64 {
+        match &self.dense {
+            Some(v) => v[i * self.pb.candidates.len() + c] as f64,
+            None => dist(&self.pb.candidates[c], &self.pb.demand[i]),
         }
-        v
-    });
-    let d = |c: usize, i: usize| match &dense {
-        Some(v) => v[i * m + c] as f64,
-        None => dist(&pb.candidates[c], &pb.demand[i]),
-    };
-    let ex: Vec<f64> = match &pb.cover {
-        Some(cv) => cv.existing_m.iter().map(|e| e.min(cv.cutoff)).collect(),
-        None => (0..n)
+    }
+
+    /// The weighted distance of every point to its nearest open site or existing facility.
+    fn total(&self, sel: &[usize]) -> f64 {
+        (0..self.pb.demand.len())
             .map(|i| {
-                pb.existing
-                    .iter()
-                    .map(|e| dist(e, &pb.demand[i]))
-                    .fold(f64::INFINITY, f64::min)
-            })
-            .collect(),
-    };
-    let total = |sel: &[usize]| -> f64 {
-        (0..n)
-            .map(|i| {
-                let b = sel.iter().map(|c| d(*c, i)).fold(ex[i], f64::min);
-                pb.weight[i] * b
+                let b = sel.iter().map(|c| self.d(*c, i)).fold(self.ex[i], f64::min);
+                self.pb.weight[i] * b
             })
             .sum()
-    };
+    }
+}
+
+/// Greedy adding: quota groups first (each filled with its best sites), then the site
+/// that lowers the total most, until p are open.
+fn greedy_pmedian(
+    pb: &Problem,
+    dist: &Distances,
+    p: usize,
+    open: &mut [bool],
+    quotas: &mut Quotas,
+) -> Vec<usize> {
+    let (n, m) = (pb.demand.len(), pb.candidates.len());
+    let d = |c: usize, i: usize| dist.d(c, i);
     let mut selected: Vec<usize> = Vec::new();
-    let mut open = vec![false; m];
-    let mut cur: Vec<f64> = ex.clone();
-    let mut quotas = Quotas::new(pb);
+    let mut cur: Vec<f64> = dist.ex.clone();
     for g in 0..quotas.groups.len() {
         // Higher is better: minus the total weighted distance with `c` open.
         let saving = |c: usize, cur: &[f64]| -> f64 {
@@ -220,7 +271,7 @@ pub(super) fn pmedian(pb: &Problem) -> Solution {
                 .map(|i| pb.weight[i] * cur[i].min(d(c, i)))
                 .sum::<f64>()
         };
-        while let Some(c) = quotas.best_for(g, &open, |c| saving(c, &cur)) {
+        while let Some(c) = quotas.best_for(g, open, |c| saving(c, &cur)) {
             open[c] = true;
             quotas.set(c, true);
             selected.push(c);
@@ -248,13 +299,25 @@ pub(super) fn pmedian(pb: &Problem) -> Solution {
             *x = x.min(d(c, i));
         }
     }
-    let greedy_objective = total(&selected);
-    let mut obj = greedy_objective;
+    selected
+}
+
+/// Fast interchange (Whitaker 1983; Resende & Werneck 2003): each pass prices every swap
+/// (open site k out, candidate c in) in one sweep over the (candidate, point) pairs, from
+/// each point's nearest and second-nearest open site, instead of one sweep per open site.
+/// Existing facilities are an alternative nobody can close. Returns the swaps made.
+fn interchange(
+    pb: &Problem,
+    dist: &Distances,
+    selected: &mut [usize],
+    open: &mut [bool],
+    quotas: &mut Quotas,
+    mut obj: f64,
+) -> usize {
+    let (n, m) = (pb.demand.len(), pb.candidates.len());
+    let d = |c: usize, i: usize| dist.d(c, i);
+    let ex = &dist.ex;
     let mut swaps = 0;
-    // Fast interchange (Whitaker 1983; Resende & Werneck 2003): each pass prices every
-    // swap (open site k out, candidate c in) in one sweep over the (candidate, point)
-    // pairs, from each point's nearest and second-nearest open site, instead of one sweep
-    // per open site. Existing facilities are an alternative nobody can close.
     let q = selected.len();
     let (mut d1, mut d2, mut f1) = (vec![0.0f64; n], vec![0.0f64; n], vec![usize::MAX; n]);
     let mut adj = vec![0.0f64; q];
@@ -303,7 +366,7 @@ pub(super) fn pmedian(pb: &Problem) -> Solution {
         // stops rather than cycle should rounding ever price a swap as an improvement.
         let before = selected[k];
         selected[k] = c;
-        let v = total(&selected);
+        let v = dist.total(selected);
         if v >= obj - 1e-9 * obj.max(1.0) {
             selected[k] = before;
             break;
@@ -315,11 +378,5 @@ pub(super) fn pmedian(pb: &Problem) -> Solution {
         obj = v;
         swaps += 1;
     }
-    Solution {
-        // From the problem's own definition (the matrix holds walking metres as f32).
-        objective: pb.objective(&selected),
-        selected,
-        greedy_objective,
-        swaps,
-    }
+    swaps
 }
