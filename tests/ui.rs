@@ -360,3 +360,35 @@ fn a_cancelled_job_says_so_without_an_error() {
     assert!(said.starts_with("已取消"), "{said}");
     assert!(h.query_by_label_contains("已取消").is_some());
 }
+
+/// A second load replaces everything the first one knew: its analysis, selection and
+/// proposals never show against the new data (the state of the open data is one value,
+/// replaced whole, not fifteen fields reset by hand).
+#[test]
+fn a_new_load_leaves_nothing_of_the_old_data() {
+    let mut h = harness();
+    h.step();
+    wait_idle(&mut h, "first load");
+    let first = h.state().dataset().unwrap().name.clone();
+    let unit = h.state().dataset().unwrap().units[0].id;
+    h.state_mut().push(Command::Inspect(unit));
+    h.step();
+    assert_eq!(h.state().selected(), Some(unit));
+    h.state_mut().push(Command::Propose);
+    h.step();
+    wait_idle(&mut h, "proposal");
+    assert!(!h.state().proposal_decisions().is_empty());
+
+    let heihe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/heihe");
+    h.state_mut().push(Command::Load(heihe));
+    h.step();
+    // While the new data loads, the old stays on screen; once it lands nothing of it does.
+    wait_idle(&mut h, "second load + analysis");
+    let ds = h.state().dataset().unwrap();
+    assert_ne!(ds.name, first);
+    assert_eq!(h.state().selected(), None);
+    assert!(h.state().proposal_decisions().is_empty());
+    let report = h.state().report().expect("the new data is analysed");
+    assert_eq!(report.dataset, ds.name, "the report is the new data's");
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}

@@ -5,15 +5,15 @@ use super::*;
 
 impl CareCircleApp {
     pub fn dataset(&self) -> Option<&Dataset> {
-        self.dataset.as_deref()
+        self.data.dataset.as_deref()
     }
 
     pub fn report(&self) -> Option<&Report> {
-        self.report.as_ref()
+        self.data.report.as_ref()
     }
 
     pub fn selected(&self) -> Option<UnitId> {
-        self.selected
+        self.data.selected
     }
 
     /// Queue a command, as the UI's widgets do (for tests and scripted use).
@@ -77,6 +77,6 @@ impl CareCircleApp {
 
     /// A job or a spot query is running off the UI thread.
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || self.spot_query.is_some()
+        self.job.is_some() || self.data.spot_query.is_some()
     }
 }

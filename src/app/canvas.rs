@@ -6,7 +6,7 @@ use super::*;
 impl CareCircleApp {
     /// The uncovered demand of the map's rule (local metres), cached per rule.
     pub(super) fn uncovered_points(&self) -> &[[f64; 2]] {
-        match &self.uncovered {
+        match &self.data.uncovered {
             Some((rule, pts)) if *rule == self.map_rule => pts,
             _ => &[],
         }
@@ -14,17 +14,18 @@ impl CareCircleApp {
 
     pub(super) fn refresh_uncovered(&mut self) {
         if self
+            .data
             .uncovered
             .as_ref()
             .is_some_and(|(r, _)| *r == self.map_rule)
         {
             return;
         }
-        let pts = match (&self.dataset, &self.report, &self.map_rule) {
+        let pts = match (&self.data.dataset, &self.data.report, &self.map_rule) {
             (Some(ds), Some(r), Some(rule)) => crate::report::map::uncovered_points(ds, r, rule),
             _ => Vec::new(),
         };
-        self.uncovered = Some((self.map_rule.clone(), pts));
+        self.data.uncovered = Some((self.map_rule.clone(), pts));
     }
 
     pub(super) fn zoom_to_box(&mut self, lo: [f64; 2], hi: [f64; 2]) {
@@ -36,8 +37,8 @@ impl CareCircleApp {
     }
 
     pub(super) fn zoom_to_selection(&mut self) {
-        let Some(u) = self.selected else { return };
-        let b = self.dataset.as_ref().and_then(|ds| {
+        let Some(u) = self.data.selected else { return };
+        let b = self.data.dataset.as_ref().and_then(|ds| {
             ds.unit(u)
                 .geometry
                 .as_ref()
@@ -49,7 +50,7 @@ impl CareCircleApp {
     }
 
     pub(super) fn legend_ui(&self, ui: &mut egui::Ui) {
-        let Some(ds) = &self.dataset else {
+        let Some(ds) = &self.data.dataset else {
             ui.label(self.t("未加载数据", "No data loaded"));
             return;
         };
@@ -116,7 +117,7 @@ impl CareCircleApp {
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::from_rgb(246, 245, 240));
-        let Some(ds_arc) = self.dataset.clone() else {
+        let Some(ds_arc) = self.data.dataset.clone() else {
             return;
         };
         let ds: &Dataset = &ds_arc;
@@ -125,12 +126,13 @@ impl CareCircleApp {
         let view = self.map_input(ui, rect, &response, ds);
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
         let visible = self
+            .data
             .map
             .as_ref()
             .map(|m| m.visible(view, rect))
             .unwrap_or_default();
         self.paint_layers(&painter, rect, view, &visible);
-        if let Some(u) = self.selected {
+        if let Some(u) = self.data.selected {
             if let Some(g) = &ds.unit(u).geometry {
                 for poly in &g.0 {
                     let pts: Vec<Pos2> = poly.exterior().0.iter().map(|c| tx(c.x, c.y)).collect();
@@ -141,7 +143,7 @@ impl CareCircleApp {
                 }
             }
         }
-        if let Some([x, y]) = self.spot {
+        if let Some([x, y]) = self.data.spot {
             let p = tx(x, y);
             painter.circle_stroke(p, 6.0, Stroke::new(2.0, Color32::BLACK));
             painter.line_segment(
@@ -153,7 +155,7 @@ impl CareCircleApp {
                 Stroke::new(1.0, Color32::BLACK),
             );
         }
-        if let Some(report) = &self.report {
+        if let Some(report) = &self.data.report {
             let (title, items) = crate::report::map::choropleth_legend(
                 report,
                 self.map_rule.as_deref(),
@@ -162,7 +164,7 @@ impl CareCircleApp {
             let items: Vec<(Color32, String)> =
                 items.into_iter().map(|(c, l)| (rgba(c), l)).collect();
             let mut items = items;
-            for b in &self.bands {
+            for b in &self.data.bands {
                 items.push((
                     Color32::from_rgba_unmultiplied(70, 110, 220, 110),
                     format!(
@@ -344,8 +346,9 @@ impl CareCircleApp {
             if let Some(p) = response.interact_pointer_pos() {
                 let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
                 let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
-                self.spot = Some([x, y]);
+                self.data.spot = Some([x, y]);
                 if let Some(u) = self
+                    .data
                     .index
                     .as_ref()
                     .and_then(|i| i.locate_finest(ds, geo::Point::new(x, y)))
@@ -367,7 +370,7 @@ impl CareCircleApp {
         view: View,
         visible: &[crate::model::UnitId],
     ) {
-        let Some(ds) = &self.dataset else { return };
+        let Some(ds) = &self.data.dataset else { return };
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
         // Layers bottom to top, as the Layers panel orders them.
         for style in self.layers.clone() {
@@ -377,7 +380,7 @@ impl CareCircleApp {
             match style.id {
                 layers::LayerId::Units => {
                     // Choropleth: the finest units with shapes, coloured by their rule status.
-                    if let (Some(report), Some(cache)) = (&self.report, &self.map) {
+                    if let (Some(report), Some(cache)) = (&self.data.report, &self.data.map) {
                         let finest = ds.finest_shaped_tier();
                         let mesh = cache.fill_mesh(view, rect, visible, |u| {
                             if Some(ds.unit(u).level.tier()) != finest {
@@ -391,7 +394,7 @@ impl CareCircleApp {
                 }
                 layers::LayerId::Bands => {
                     // Walking bands (network mode), outermost first so inner bands draw on top.
-                    for (k, band) in self.bands.iter().enumerate() {
+                    for (k, band) in self.data.bands.iter().enumerate() {
                         let color = [
                             Color32::from_rgba_unmultiplied(70, 110, 220, 45),
                             Color32::from_rgba_unmultiplied(70, 110, 220, 60),
@@ -422,7 +425,7 @@ impl CareCircleApp {
                 layers::LayerId::Outlines => {
                     // Unit boundaries: county level thick, township level thin; culled by the R-tree,
                     // simplified to the scale.
-                    if let Some(cache) = &self.map {
+                    if let Some(cache) = &self.data.map {
                         let mut shapes = Vec::new();
                         cache.outlines(
                             view,
@@ -465,7 +468,7 @@ impl CareCircleApp {
     /// Facilities: existing filled, planned square, synthetic hollow; kinds the Layers
     /// panel hides are left out.
     fn paint_facilities(&self, painter: &egui::Painter, rect: Rect, view: View, size: f32) {
-        let Some(ds) = &self.dataset else { return };
+        let Some(ds) = &self.data.dataset else { return };
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
         for f in &ds.facilities {
             let Some(p) = f.location else { continue };

@@ -95,7 +95,7 @@ impl eframe::App for CareCircleApp {
                 .default_width(600.0)
                 .show(&ctx, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        if let Some(ds) = &self.dataset {
+                        if let Some(ds) = &self.data.dataset {
                             for w in &ds.warnings {
                                 ui.label(match self.lang {
                                     Lang::Zh => w.zh(),
@@ -119,7 +119,7 @@ impl eframe::App for CareCircleApp {
                         "Font: WenQuanYi Micro Hei (Apache-2.0 / GPLv3)",
                     ));
                     ui.separator();
-                    if let Some(ds) = &self.dataset {
+                    if let Some(ds) = &self.data.dataset {
                         for a in &ds.attribution {
                             ui.label(a);
                         }

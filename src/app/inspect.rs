@@ -5,7 +5,7 @@ use super::*;
 
 impl CareCircleApp {
     pub(super) fn inspect_ui(&mut self, ctx: &egui::Context) {
-        let (Some(ds), Some(u)) = (self.dataset.clone(), self.selected) else {
+        let (Some(ds), Some(u)) = (self.data.dataset.clone(), self.data.selected) else {
             return;
         };
         let unit = ds.unit(u);
@@ -28,7 +28,7 @@ impl CareCircleApp {
                     unit.name,
                     unit.code
                 ));
-                if let Some(r) = &self.report {
+                if let Some(r) = &self.data.report {
                     let ur = &r.units[u.index()];
                     let num = |x: Option<f64>| x.map(|v| format!("{v:.0}")).unwrap_or("-".into());
                     ui.label(format!(
@@ -108,12 +108,12 @@ impl CareCircleApp {
                         ));
                     }
                 }
-                if self.spot.is_some() {
+                if self.data.spot.is_some() {
                     self.spot_lines(ui, &ds);
                 }
             });
         if !open {
-            self.selected = None;
+            self.data.selected = None;
         }
     }
 
@@ -126,7 +126,7 @@ impl CareCircleApp {
             "Nearest facilities to the clicked spot",
         ));
         let speed = self.scenario.rules().settings.walk_speed_m_s;
-        for fact in self.spot_facts.iter().flatten() {
+        for fact in self.data.spot_facts.iter().flatten() {
             let f = ds.facility(fact.facility);
             let mut line = format!(
                 "{}: {} · {} {:.0} m",
@@ -142,7 +142,7 @@ impl CareCircleApp {
                     c,
                     c / speed / 60.0
                 )),
-                None if self.graph.is_some() => line
+                None if self.data.graph.is_some() => line
                     .push_str(self.t(" · 步行5公里内不可达", " · not reachable within 5 km walk")),
                 None => {}
             }

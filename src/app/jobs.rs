@@ -1,6 +1,6 @@
 //! The job runner: every slow step (load, analyse, propose) runs on one worker thread
-//! with progress and cancel; its result lands through `poll_job`, the one place results
-//! are applied to the app state.
+//! with progress and cancel; its result lands through `apply` (state.rs), the one place
+//! results are applied to the app state.
 
 use super::*;
 
@@ -26,7 +26,9 @@ pub(super) enum JobResult {
     Exported(PathBuf),
     Proposed(Box<crate::siting::propose::Proposals>),
     Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
-    Failed(String),
+    /// What covers a clicked spot: the spot and the nearest facility of each kind.
+    Spot([f64; 2], Vec<SpotFact>),
+    Failed(JobError),
 }
 
 pub(super) struct Job {
@@ -78,52 +80,38 @@ impl CareCircleApp {
     /// kind, straight-line and walking (one Dijkstra from the spot on the cached graph). The
     /// answer lands in `poll_job`; an answer for an older click is dropped.
     pub(super) fn start_spot_query(&mut self, ctx: &egui::Context, spot: [f64; 2]) {
-        let Some(ds) = self.dataset.clone() else {
+        let Some(ds) = self.data.dataset.clone() else {
             return;
         };
-        let graph = self.graph.clone();
+        let graph = self.data.graph.clone();
         let max_snap = self.scenario.max_snap_m;
         let (tx, rx) = mpsc::sync_channel(1);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
             .name("carecircle-spot".into())
             .spawn(move || {
-                let _ = tx.send(spot_facts(&ds, graph.as_deref(), spot, max_snap));
+                let facts = spot_facts(&ds, graph.as_deref(), spot, max_snap);
+                let _ = tx.send(JobResult::Spot(spot, facts));
                 ctx.request_repaint();
             });
         match spawned {
-            Ok(_) => self.spot_query = Some((spot, rx)),
+            Ok(_) => self.data.spot_query = Some((spot, rx)),
             Err(e) => self
                 .errors
                 .push(format!("cannot start a worker thread: {e}")),
         }
     }
 
-    /// A spot query's answer, when it has arrived and still answers the current spot.
-    fn poll_spot(&mut self) {
-        let Some((spot, rx)) = &self.spot_query else {
-            return;
-        };
-        match rx.try_recv() {
-            Ok(facts) => {
-                if self.spot == Some(*spot) {
-                    self.spot_facts = Some(facts);
-                }
-                self.spot_query = None;
-            }
-            Err(mpsc::TryRecvError::Empty) => {}
-            Err(mpsc::TryRecvError::Disconnected) => self.spot_query = None,
-        }
-    }
-
     pub(super) fn start_load(&mut self, ctx: &egui::Context, path: PathBuf) {
         self.last_load = Some(path.clone());
         self.last_import = None;
-        let lang = self.lang;
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_path_with(&path, p) {
                 Ok(ds) => loaded(ds),
-                Err(e) => JobResult::Failed(load_failure(lang, &path, &e)),
+                Err(error) => JobResult::Failed(JobError::Load {
+                    path,
+                    error: Box::new(error),
+                }),
             }
         });
     }
@@ -158,15 +146,14 @@ impl CareCircleApp {
     /// What every job starts from: the dataset and the scenario as the Rules panel has it;
     /// `None` when there is no dataset.
     pub(super) fn job_inputs(&mut self) -> Option<(Arc<Dataset>, Scenario)> {
-        Some((self.dataset.clone()?, self.scenario.clone()))
+        Some((self.data.dataset.clone()?, self.scenario.clone()))
     }
 
     pub(super) fn start_analysis(&mut self, ctx: &egui::Context) {
         let Some((ds, sc)) = self.job_inputs() else {
             return;
         };
-        let lang = self.lang;
-        let cached = self.graph.clone();
+        let cached = self.data.graph.clone();
         self.spawn(ctx, "analyze", move |p| {
             let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
@@ -195,99 +182,12 @@ impl CareCircleApp {
             }
             match result {
                 Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
-                Err(e) => JobResult::Failed(failure_text(lang, ("分析", "analysis"), &e)),
+                Err(error) => JobResult::Failed(JobError::In {
+                    what: ("分析", "analysis"),
+                    error: Box::new(error),
+                }),
             }
         });
-    }
-
-    pub(super) fn poll_job(&mut self, ctx: &egui::Context) {
-        self.poll_spot();
-        let Some(job) = &self.job else { return };
-        match job.rx.try_recv() {
-            Ok(JobResult::Loaded(l)) => {
-                let l = *l;
-                self.dataset = Some(l.dataset);
-                self.map = Some(Arc::new(l.map));
-                self.index = Some(l.index);
-                self.report = None;
-                self.graph = None;
-                self.bands.clear();
-                self.selected = None;
-                self.spot = None;
-                self.spot_facts = None;
-                self.spot_query = None;
-                self.view = None;
-                self.uncovered = None;
-                self.siting.result = None;
-                self.siting.decisions.clear();
-                self.job = None;
-                self.import = None;
-                self.last_import = None;
-                self.apply_pending_project();
-                // A planner opens data to see the gaps: analyse right away.
-                self.commands.push(Command::Analyze);
-            }
-            Ok(JobResult::Inspected(st)) => {
-                self.import = Some(*st);
-                self.job = None;
-            }
-            Ok(JobResult::Exported(p)) => {
-                self.notices
-                    .push(format!("{} {}", self.t("已导出", "Exported"), p.display()));
-                self.job = None;
-            }
-            Ok(JobResult::Analyzed(r, g, bands)) => {
-                self.report = Some(*r);
-                self.uncovered = None;
-                self.bands = bands;
-                if g.is_some() {
-                    self.graph = g;
-                    // Walking distances are now available for the clicked spot.
-                    if let Some(spot) = self.spot {
-                        self.start_spot_query(ctx, spot);
-                    }
-                }
-                self.job = None;
-            }
-            Ok(JobResult::Proposed(p)) => {
-                self.siting.decisions = vec![None; p.proposals.len()];
-                self.siting.result = Some(*p);
-                self.job = None;
-            }
-            Ok(JobResult::Failed(_))
-                if self.job.as_ref().is_some_and(|j| j.progress.is_cancelled()) =>
-            {
-                // The user stopped it: say so, without an error or the import dialog.
-                let (_, noun) = self.job_words();
-                self.cancelled = Some(match self.lang {
-                    Lang::Zh => format!("已取消{noun}"),
-                    Lang::En => format!("Cancelled: {noun}"),
-                });
-                self.job = None;
-            }
-            Ok(JobResult::Failed(e)) => {
-                // The loader could not read the data as given: offer the import dialog
-                // (role, CRS, fields) with the reason, unless the path itself is missing.
-                if self.job_label == "load" {
-                    if let Some(mut st) = self.last_import.take() {
-                        // Reopen with the user's edits, not the file's defaults.
-                        st.problem = Some(e.clone());
-                        self.import = Some(st);
-                    } else if let Some(src) = self.last_load.clone().filter(|p| p.exists()) {
-                        self.commands
-                            .push(Command::InspectImport(src, Some(e.clone())));
-                    }
-                }
-                self.errors.push(e);
-                self.job = None;
-            }
-            Err(mpsc::TryRecvError::Empty) => {}
-            Err(mpsc::TryRecvError::Disconnected) => {
-                self.errors
-                    .push("the loader stopped without a result".into());
-                self.job = None;
-            }
-        }
     }
 
     /// What the running job does, for its progress line ("Analysing") and as a noun
@@ -314,12 +214,10 @@ pub(super) fn walking_graph(
     mode: DistanceMode,
     ds: &Dataset,
     cached: Option<Arc<Graph>>,
-) -> Result<Option<Arc<Graph>>, String> {
+) -> Result<Option<Arc<Graph>>, JobError> {
     match mode {
         DistanceMode::Euclidean => Ok(None),
-        DistanceMode::Network if ds.network.is_empty() => {
-            Err("no walkable streets in this dataset: use straight-line mode".into())
-        }
+        DistanceMode::Network if ds.network.is_empty() => Err(JobError::NoStreets),
         DistanceMode::Network => Ok(Some(cached.unwrap_or_else(|| {
             Arc::new(crate::io::graph::load_or_build(ds, &crate::io::graph::cache_dir(ds)).0)
         }))),

@@ -116,7 +116,7 @@ impl CareCircleApp {
 
     /// The extent of a layer in local metres, for zoom-to-layer.
     fn layer_bounds(&self, id: LayerId) -> Option<([f64; 2], [f64; 2])> {
-        let ds = self.dataset.as_ref()?;
+        let ds = self.data.dataset.as_ref()?;
         let mut pts: Vec<[f64; 2]> = Vec::new();
         match id {
             LayerId::Units | LayerId::Outlines => {
@@ -129,7 +129,7 @@ impl CareCircleApp {
                 }
             }
             LayerId::Bands => {
-                for b in &self.bands {
+                for b in &self.data.bands {
                     pts.extend(b.triangles.iter().copied());
                 }
             }
@@ -228,7 +228,8 @@ impl CareCircleApp {
                 let kinds: Vec<FacilityKind> = FacilityKind::ALL
                     .into_iter()
                     .filter(|k| {
-                        self.dataset
+                        self.data
+                            .dataset
                             .as_ref()
                             .is_some_and(|d| d.facilities.iter().any(|f| f.kind == *k))
                     })

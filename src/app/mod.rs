@@ -30,6 +30,7 @@ pub mod map;
 mod panels;
 mod rules_panel;
 mod settings;
+mod state;
 mod targets;
 
 use canvas::*;
@@ -39,6 +40,7 @@ use jobs::*;
 use map::View;
 pub use settings::install_fonts;
 use settings::*;
+use state::JobError;
 
 /// The CJK font shipped with the app (WenQuanYi Micro Hei, GB2312 subset; Apache-2.0).
 pub use crate::report::map::CJK_FONT;
@@ -89,22 +91,10 @@ pub enum Command {
 }
 
 pub struct CareCircleApp {
-    dataset: Option<Arc<Dataset>>,
-    map: Option<Arc<map::MapCache>>,
-    index: Option<UnitIndexes>,
-    report: Option<Report>,
-    graph: Option<Arc<Graph>>,
-    bands: Vec<Band>,
+    /// What the app knows of the open data; replaced whole when new data loads.
+    data: state::Session,
     /// Plan, walk, distance mode, planned projects and year: the library's one type.
     scenario: Scenario,
-    selected: Option<UnitId>,
-    /// The spot last clicked on the map (local metres): "is this spot covered?".
-    spot: Option<[f64; 2]>,
-    /// Nearest facility of each kind to `spot`, computed once per click (not per frame).
-    spot_facts: Option<Vec<SpotFact>>,
-    /// The spot query running off the UI thread (a Dijkstra on a big graph takes time):
-    /// the spot it answers and where its answer arrives.
-    spot_query: Option<([f64; 2], mpsc::Receiver<Vec<SpotFact>>)>,
     /// The rule the choropleth shows; `None` = overall status over all rules.
     map_rule: Option<String>,
     job_label: &'static str,
@@ -128,8 +118,6 @@ pub struct CareCircleApp {
     layers: Vec<layers::LayerStyle>,
     /// Facility kinds switched off in the Layers panel.
     hidden_kinds: Vec<FacilityKind>,
-    /// Uncovered demand of the map's rule in local metres, computed once per rule.
-    uncovered: Option<(Option<String>, Vec<[f64; 2]>)>,
     dialog: Option<data::FileDialog>,
     import: Option<data::ImportState>,
     /// What the last load tried to open (for the import dialog when it fails).
@@ -161,17 +149,8 @@ impl CareCircleApp {
         // Light theme: maps and reports are read on white, and projected in meeting rooms.
         ctx.set_visuals(egui::Visuals::light());
         let mut app = CareCircleApp {
-            dataset: None,
-            map: None,
-            index: None,
-            report: None,
-            graph: None,
-            bands: Vec::new(),
+            data: state::Session::default(),
             scenario: Scenario::new(PRESETS[0].0).expect("shipped presets parse (tested)"),
-            selected: None,
-            spot: None,
-            spot_facts: None,
-            spot_query: None,
             map_rule: Some("elderly_15min_circle".into()),
             job_label: "",
             job: None,
@@ -188,7 +167,6 @@ impl CareCircleApp {
             last_map_rect: None,
             layers: layers::default_layers(),
             hidden_kinds: Vec::new(),
-            uncovered: None,
             dialog: None,
             import: None,
             last_load: None,
@@ -220,7 +198,7 @@ impl CareCircleApp {
             match cmd {
                 Command::Load(path) => self.start_load(ctx, path),
                 Command::Analyze => self.start_analysis(ctx),
-                Command::Inspect(u) => self.selected = Some(u),
+                Command::Inspect(u) => self.data.selected = Some(u),
                 Command::SpotQuery(spot) => self.start_spot_query(ctx, spot),
                 Command::CancelJob => {
                     if let Some(j) = &self.job {
@@ -238,7 +216,7 @@ impl CareCircleApp {
                     }
                 }
                 Command::ZoomTo(u) => {
-                    self.selected = Some(u);
+                    self.data.selected = Some(u);
                     self.zoom_to_selection();
                 }
                 Command::ZoomToSelection => self.zoom_to_selection(),

@@ -2,6 +2,7 @@
 //! proposal, before/after figures) and the Gaps table (failing units by rule, sortable,
 //! click to zoom).
 
+use crate::app::state::JobError;
 use egui::{Color32, RichText};
 
 use super::{walking_graph, CareCircleApp, Command, JobResult, Lang};
@@ -66,8 +67,7 @@ impl CareCircleApp {
             year: sc.year,
             ..Default::default()
         };
-        let lang = self.lang;
-        let cached = self.graph.clone();
+        let cached = self.data.graph.clone();
         self.spawn(ctx, "propose", move |p| {
             let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
@@ -78,7 +78,10 @@ impl CareCircleApp {
                 .and_then(|acc| propose(&ds, sc.rules(), &opts, None, acc.as_ref(), p));
             match result {
                 Ok(o) => JobResult::Proposed(Box::new(o.proposals)),
-                Err(e) => JobResult::Failed(super::failure_text(lang, ("选址", "proposal"), &e)),
+                Err(error) => JobResult::Failed(JobError::In {
+                    what: ("选址", "proposal"),
+                    error: Box::new(error),
+                }),
             }
         });
     }
@@ -141,7 +144,7 @@ impl CareCircleApp {
         let busy = self.job.is_some();
         if ui
             .add_enabled(
-                !busy && self.dataset.is_some(),
+                !busy && self.data.dataset.is_some(),
                 egui::Button::new(self.t("运行选址", "Run proposal")),
             )
             .clicked()
@@ -285,7 +288,7 @@ impl CareCircleApp {
     pub(super) fn gaps_ui(&mut self, ui: &mut egui::Ui) {
         let en = self.lang == Lang::En;
         ui.heading(self.t("缺口清单", "Gaps"));
-        let Some(report) = &self.report else {
+        let Some(report) = &self.data.report else {
             return;
         };
         // Rows: (unit, rule title, value, deficit).

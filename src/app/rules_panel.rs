@@ -26,7 +26,7 @@ impl CareCircleApp {
             if ui.button(label).clicked() {
                 self.commands.push(Command::SetLang(next));
             }
-            let n_warn = self.dataset.as_ref().map_or(0, |d| d.warnings.len());
+            let n_warn = self.data.dataset.as_ref().map_or(0, |d| d.warnings.len());
             if ui
                 .button(format!("{} ({n_warn})", self.t("加载警告", "Warnings")))
                 .clicked()
@@ -151,7 +151,7 @@ impl CareCircleApp {
         });
         if ui
             .add_enabled(
-                self.dataset.is_some() && self.job.is_none(),
+                self.data.dataset.is_some() && self.job.is_none(),
                 egui::Button::new(self.t("运行分析", "Run analysis")),
             )
             .clicked()

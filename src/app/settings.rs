@@ -78,7 +78,7 @@ impl CareCircleApp {
     /// The settings to remember.
     pub(super) fn saved(&self) -> Saved {
         Saved {
-            dataset: self.dataset.as_ref().map(|d| d.source.clone()),
+            dataset: self.data.dataset.as_ref().map(|d| d.source.clone()),
             preset: self.scenario.preset.clone(),
             minutes: self.scenario.rules().settings.walk_minutes,
             speed: self.scenario.rules().settings.walk_speed_m_s,

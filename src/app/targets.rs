@@ -6,7 +6,7 @@ use super::*;
 impl CareCircleApp {
     pub(super) fn dashboard_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading(self.t("达标情况", "Targets"));
-        let Some(r) = &self.report else {
+        let Some(r) = &self.data.report else {
             ui.label(self.t("尚未分析", "Not analysed yet"));
             return;
         };

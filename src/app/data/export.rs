@@ -1,11 +1,12 @@
 //! Exports: map PNG/SVG, gaps and proposals as GeoJSON/CSV.
 
 use super::*;
+use crate::app::state::JobError;
 
 impl CareCircleApp {
     /// Runs an export on the worker: the map (rasterising takes a moment) and the tables.
     pub(in crate::app) fn export(&mut self, ctx: &egui::Context, kind: ExportKind, path: PathBuf) {
-        let Some(ds) = self.dataset.clone() else {
+        let Some(ds) = self.data.dataset.clone() else {
             return;
         };
         let en = self.lang == Lang::En;
@@ -27,7 +28,7 @@ impl CareCircleApp {
         // Every export writes on the worker: a big table or a map must not stall a frame.
         match kind {
             ExportKind::Map => {
-                let Some(report) = self.report.clone() else {
+                let Some(report) = self.data.report.clone() else {
                     return;
                 };
                 let spec = self.map_spec();
@@ -38,25 +39,38 @@ impl CareCircleApp {
                     &path,
                 ) {
                     Ok(()) => JobResult::Exported(path),
-                    Err(e) => JobResult::Failed(e.to_string()),
+                    Err(error) => JobResult::Failed(JobError::Export {
+                        path,
+                        error: Box::new(error),
+                    }),
                 });
             }
             ExportKind::GapsGeoJson => {
-                let Some(r) = self.report.clone() else { return };
+                let Some(r) = self.data.report.clone() else {
+                    return;
+                };
                 self.spawn(ctx, "export", move |_| {
                     match crate::report::write_geojson(&r, &ds, &path) {
                         Ok(()) => JobResult::Exported(path),
-                        Err(e) => JobResult::Failed(e.to_string()),
+                        Err(error) => JobResult::Failed(JobError::Export {
+                            path,
+                            error: Box::new(error),
+                        }),
                     }
                 });
             }
             ExportKind::GapsCsv => {
-                let Some(r) = self.report.clone() else { return };
+                let Some(r) = self.data.report.clone() else {
+                    return;
+                };
                 self.spawn(ctx, "export", move |_| {
                     let text = crate::report::gaps_csv(&r, en);
                     match crate::io::geojson::write_atomic(&path, text.as_bytes()) {
                         Ok(()) => JobResult::Exported(path),
-                        Err(e) => JobResult::Failed(e.to_string()),
+                        Err(error) => JobResult::Failed(JobError::Export {
+                            path,
+                            error: Box::new(error),
+                        }),
                     }
                 });
             }
@@ -68,7 +82,10 @@ impl CareCircleApp {
                     let bytes = proposals_bytes(&r, &decisions, kind == ExportKind::ProposalsCsv);
                     match crate::io::geojson::write_atomic(&path, &bytes) {
                         Ok(()) => JobResult::Exported(path),
-                        Err(e) => JobResult::Failed(e.to_string()),
+                        Err(error) => JobResult::Failed(JobError::Export {
+                            path,
+                            error: Box::new(error),
+                        }),
                     }
                 });
             }
@@ -88,11 +105,12 @@ impl CareCircleApp {
         let (w, h) = ((rect.width() * k) as u32, (rect.height() * k) as u32 + 100);
         let en = self.lang == Lang::En;
         let name = self
+            .data
             .dataset
             .as_ref()
             .map(|d| d.name.clone())
             .unwrap_or_default();
-        let (rule_title, subtitle) = match &self.report {
+        let (rule_title, subtitle) = match &self.data.report {
             Some(r) => crate::report::map::analysis_titles(r, self.map_rule.as_deref(), en),
             None => (String::new(), String::new()),
         };
@@ -127,6 +145,7 @@ impl CareCircleApp {
                 .collect();
         }
         spec.bands = self
+            .data
             .bands
             .iter()
             .map(|b| BandMark {

@@ -2,6 +2,7 @@
 //! level, kind, encoding and field mapping, then load or save the manifest.
 
 use super::*;
+use crate::app::state::JobError;
 
 /// The import dialog: the manifest being edited and, per layer, the file's columns.
 #[derive(Clone)]
@@ -19,9 +20,14 @@ pub struct ImportState {
 
 /// Reads what the import dialog needs (on the worker: shapefiles can be large); a failure
 /// is said in `lang`.
-pub fn inspect(source: &Path, problem: Option<String>, lang: Lang) -> Result<ImportState, String> {
-    let (manifest, base) = crate::io::manifest_for(source)
-        .map_err(|e| super::super::load_failure(lang, source, &e))?;
+pub(in crate::app) fn inspect(
+    source: &Path,
+    problem: Option<String>,
+) -> Result<ImportState, JobError> {
+    let (manifest, base) = crate::io::manifest_for(source).map_err(|error| JobError::Load {
+        path: source.to_owned(),
+        error: Box::new(error),
+    })?;
     let columns = manifest
         .layers
         .iter()
@@ -390,12 +396,9 @@ impl CareCircleApp {
         path: PathBuf,
         problem: Option<String>,
     ) {
-        let lang = self.lang;
-        self.spawn(ctx, "inspect", move |_| {
-            match inspect(&path, problem, lang) {
-                Ok(st) => JobResult::Inspected(Box::new(st)),
-                Err(e) => JobResult::Failed(e),
-            }
+        self.spawn(ctx, "inspect", move |_| match inspect(&path, problem) {
+            Ok(st) => JobResult::Inspected(Box::new(st)),
+            Err(e) => JobResult::Failed(e),
         });
     }
 
@@ -409,11 +412,13 @@ impl CareCircleApp {
             manifest,
             ..
         } = st;
-        let lang = self.lang;
         self.spawn(ctx, "load", move |p| {
             match crate::io::load_manifest_with(&manifest, &base, &source, p) {
                 Ok(ds) => super::super::loaded(ds),
-                Err(e) => JobResult::Failed(super::super::load_failure(lang, &source, &e)),
+                Err(error) => JobResult::Failed(JobError::Load {
+                    path: source,
+                    error: Box::new(error),
+                }),
             }
         });
     }

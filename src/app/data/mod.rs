@@ -73,7 +73,8 @@ impl ExportKind {
 impl CareCircleApp {
     /// Where dialogs start: the dataset's folder, else the working directory.
     fn start_dir(&self) -> PathBuf {
-        self.dataset
+        self.data
+            .dataset
             .as_ref()
             .map(|d| {
                 if d.source.is_dir() {
@@ -89,6 +90,7 @@ impl CareCircleApp {
 
     pub(in crate::app) fn open_dialog(&mut self, purpose: Purpose) {
         let stem = self
+            .data
             .dataset
             .as_ref()
             .map(|d| d.name.replace([' ', '/', '\\'], "_"))
@@ -116,7 +118,7 @@ impl CareCircleApp {
                 self.commands.push(Command::OpenDialog(Purpose::OpenData));
             }
             if ui.button(self.t("导入设置…", "Import settings…")).clicked() {
-                if let Some(src) = self.dataset.as_ref().map(|d| d.source.clone()) {
+                if let Some(src) = self.data.dataset.as_ref().map(|d| d.source.clone()) {
                     self.commands.push(Command::InspectImport(src, None));
                 }
             }
@@ -128,7 +130,7 @@ impl CareCircleApp {
             ))
             .small(),
         );
-        if let Some(ds) = &self.dataset {
+        if let Some(ds) = &self.data.dataset {
             let field_warnings = ds.warnings.iter().filter(|w| w.field.is_some()).count();
             if field_warnings > 0 {
                 ui.colored_label(
@@ -175,7 +177,7 @@ impl CareCircleApp {
         }
         ui.separator();
         ui.label(self.t("导出", "Export"));
-        let has_report = self.report.is_some();
+        let has_report = self.data.report.is_some();
         let has_props = self.siting.result.is_some();
         ui.horizontal_wrapped(|ui| {
             let items = [

@@ -45,7 +45,11 @@ impl CareCircleApp {
         let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         Project {
             version: 1,
-            dataset: self.dataset.as_ref().map(|d| relative_to(&d.source, &dir)),
+            dataset: self
+                .data
+                .dataset
+                .as_ref()
+                .map(|d| relative_to(&d.source, &dir)),
             preset: self.scenario.preset.clone(),
             minutes: self.scenario.rules().settings.walk_minutes,
             speed: self.scenario.rules().settings.walk_speed_m_s,
