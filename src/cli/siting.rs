@@ -142,11 +142,11 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         } else {
             serde_json::to_vec_pretty(&out.proposals.to_geojson())?
         };
-        carecircle::io::geojson::write_atomic(p, &bytes)?;
+        carecircle::io::write::write_atomic(p, &bytes)?;
         println!("proposals: {}", p.display());
     }
     if let Some(p) = &a.json {
-        carecircle::io::geojson::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
+        carecircle::io::write::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
         println!("JSON: {}", p.display());
     }
     if let Some(p) = &a.reports {

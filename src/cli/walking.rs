@@ -78,7 +78,7 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
         ])?;
     }
     let bytes = w.into_inner()?;
-    carecircle::io::geojson::write_atomic(&a.csv, &bytes)?;
+    carecircle::io::write::write_atomic(&a.csv, &bytes)?;
     println!(
         "{} demand points, {reached} reach a {} within {} min at {} m/s ({:.0} m, {}); written to {}",
         demand.points.len(),
@@ -181,7 +181,7 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
         prev = Some(cum);
     }
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
-    carecircle::io::geojson::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
+    carecircle::io::write::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
     println!("GeoJSON: {}", a.geojson.display());
     Ok(())
 }

@@ -53,7 +53,7 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
     }
     let coords = coordinate_columns(path, mapping, &headers)?;
     layer.has_coordinates = coords.is_some();
-    progress.stage(&super::geojson::display_name(path), None);
+    progress.stage(&super::display_name(path), None);
     for (index, rec) in rdr.records().enumerate() {
         if index.is_multiple_of(4096) {
             check(progress)?;

@@ -67,7 +67,7 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
             ))
         }
     };
-    progress.stage(&display_name(path), Some(features.len() as u64));
+    progress.stage(&super::display_name(path), Some(features.len() as u64));
     for (index, f) in features.into_iter().enumerate() {
         if index.is_multiple_of(1024) {
             check(progress)?;
@@ -129,12 +129,6 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
     }
     progress.advance(layer.features.len() as u64);
     Ok(layer)
-}
-
-pub(crate) fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn is_geometry_type(t: &str) -> bool {
@@ -287,32 +281,5 @@ pub fn geometry_value(g: &Geometry<f64>) -> Value {
 pub fn write_feature_collection(path: &Path, features: Vec<Value>) -> Result<()> {
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
     let text = serde_json::to_string(&fc).map_err(|e| Error::format(path, e.to_string()))?;
-    write_atomic(path, text.as_bytes())
-}
-
-/// Writes bytes to `path` via a temporary file in the same directory and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        display_name(path),
-        std::process::id()
-    ));
-    // Errors name the file the user asked for, not our temporary one; a failed write
-    // leaves the old file untouched and removes the partial temporary.
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    super::write::write_atomic(path, text.as_bytes())
 }

@@ -58,7 +58,7 @@ pub fn load_or_build(ds: &Dataset, cache_dir: &Path) -> (Graph, bool) {
     }
     let g = graph_of(ds);
     if std::fs::create_dir_all(cache_dir).is_ok() {
-        let _ = super::geojson::write_atomic(&path, &g.to_bytes());
+        let _ = super::write::write_atomic(&path, &g.to_bytes());
     }
     (g, false)
 }

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod osm;
 pub mod shp;
 pub mod text;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
@@ -86,4 +87,11 @@ pub fn feature_label(index: usize, props: &Map<String, Value>) -> String {
         }
     }
     format!("#{index}")
+}
+
+/// A path's file name for messages and progress stages (the whole path if it has none).
+pub(crate) fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }

@@ -134,7 +134,7 @@ fn props(tags: &Tags, id: i64, osm_type: &str) -> Map<String, Value> {
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
     let reader = ElementReader::from_path(path)
         .map_err(|e| Error::format(path, format!("cannot open PBF: {e}")))?;
-    progress.stage(&super::geojson::display_name(path), None);
+    progress.stage(&super::display_name(path), None);
     let scan = Scan::read(reader, path, progress)?;
     let mut out = OsmLayers {
         network: RawLayer::new(path),

@@ -42,10 +42,7 @@ pub fn read(
         );
     }
     let mut reader = open_shapes(path, &mut layer)?;
-    progress.stage(
-        &super::geojson::display_name(path),
-        Some(table.records.len() as u64),
-    );
+    progress.stage(&super::display_name(path), Some(table.records.len() as u64));
     let mut records = table.records.into_iter().zip(table.deleted);
     for (index, shape) in reader.iter_shapes().enumerate() {
         if index.is_multiple_of(1024) {

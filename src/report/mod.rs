@@ -8,7 +8,8 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use crate::coverage::analysis::{thousands, Report, RuleResult, Status, UnitResult};
-use crate::io::geojson::{geometry_value, write_atomic};
+use crate::io::geojson::geometry_value;
+use crate::io::write::write_atomic;
 use crate::model::Dataset;
 use crate::{Error, Result};
 

@@ -65,7 +65,7 @@ impl CareCircleApp {
                 };
                 self.spawn(ctx, "export", move |_| {
                     let text = crate::report::gaps_csv(&r, en);
-                    match crate::io::geojson::write_atomic(&path, text.as_bytes()) {
+                    match crate::io::write::write_atomic(&path, text.as_bytes()) {
                         Ok(()) => JobResult::Exported(path),
                         Err(error) => JobResult::Failed(JobError::Export {
                             path,
@@ -80,7 +80,7 @@ impl CareCircleApp {
                 let r = kept(r, &decisions);
                 self.spawn(ctx, "export", move |_| {
                     let bytes = proposals_bytes(&r, &decisions, kind == ExportKind::ProposalsCsv);
-                    match crate::io::geojson::write_atomic(&path, &bytes) {
+                    match crate::io::write::write_atomic(&path, &bytes) {
                         Ok(()) => JobResult::Exported(path),
                         Err(error) => JobResult::Failed(JobError::Export {
                             path,

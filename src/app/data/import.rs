@@ -382,7 +382,7 @@ impl CareCircleApp {
             );
         }
         match toml::to_string_pretty(&st.manifest) {
-            Ok(text) => match crate::io::geojson::write_atomic(&target, text.as_bytes()) {
+            Ok(text) => match crate::io::write::write_atomic(&target, text.as_bytes()) {
                 Ok(()) => format!("{} {}", self.t("已保存", "Saved"), target.display()),
                 Err(e) => e.to_string(),
             },

@@ -83,7 +83,7 @@ impl CareCircleApp {
         let project = self.project(&path);
         let result = serde_json::to_vec_pretty(&project)
             .map_err(|e| e.to_string())
-            .and_then(|b| crate::io::geojson::write_atomic(&path, &b).map_err(|e| e.to_string()));
+            .and_then(|b| crate::io::write::write_atomic(&path, &b).map_err(|e| e.to_string()));
         match result {
             Ok(()) => {
                 self.notices.push(format!(

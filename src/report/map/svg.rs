@@ -458,5 +458,5 @@ pub fn write_map(ds: &Dataset, report: Option<&Report>, spec: &MapSpec, path: &P
     } else {
         svg_to_png(&svg).map_err(|e| Error::format(path, e))?
     };
-    crate::io::geojson::write_atomic(path, &bytes)
+    crate::io::write::write_atomic(path, &bytes)
 }
