@@ -97,27 +97,53 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     use carecircle::coverage;
     let sc = a.scenario.scenario()?;
     let ds = load(&a.dataset)?;
+    {
+        use carecircle::io::write::OutputFormat as F;
+        let csv_files: Vec<PathBuf> = a
+            .csv
+            .iter()
+            .flat_map(|d| carecircle::report::CSV_FILES.iter().map(|f| d.join(f)))
+            .collect();
+        let mut outs: Vec<(&Path, F)> = Vec::new();
+        outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
+        outs.extend(a.geojson.as_deref().map(|p| (p, F::GeoJson)));
+        outs.extend(csv_files.iter().map(|p| (p.as_path(), F::Csv)));
+        let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
+        check_outputs(&ds, &extra, &outs)?;
+    }
     let bar = BarProgress::new();
     let report = a.scenario.with_access(&sc, &ds, |access| {
         coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
     })?;
     bar.finish();
     let report = report.context("analysis")?;
-    print!(
-        "{}",
-        carecircle::report::to_text(&report, a.scenario.english(), a.top)
-    );
+    // An output written to standard output (`-`) owns it: the table goes to stderr.
+    let piped = [&a.json, &a.geojson]
+        .iter()
+        .any(|p| p.as_deref() == Some(Path::new("-")));
+    let say = |text: &str| {
+        if piped {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
+    say(&carecircle::report::to_text(
+        &report,
+        a.scenario.english(),
+        a.top,
+    ));
     if let Some(p) = &a.json {
         carecircle::report::write_json(&report, p)?;
-        println!("JSON: {}", p.display());
+        say(&format!("JSON: {}\n", p.display()));
     }
     if let Some(p) = &a.geojson {
         carecircle::report::write_geojson(&report, &ds, p)?;
-        println!("GeoJSON: {}", p.display());
+        say(&format!("GeoJSON: {}\n", p.display()));
     }
     if let Some(d) = &a.csv {
         carecircle::report::write_csv_dir(&report, d)?;
-        println!("CSV: {}", d.display());
+        say(&format!("CSV: {}\n", d.display()));
     }
     Ok(())
 }
@@ -137,6 +163,8 @@ pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
         })?;
     let sc = a.scenario.scenario()?;
     let ds = load(&a.dataset)?;
+    let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
+    check_outputs(&ds, &extra, &[(&a.out, map_format(&a.out))])?;
     let bar = BarProgress::new();
     let report = a.scenario.with_access(&sc, &ds, |access| {
         carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)

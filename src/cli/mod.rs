@@ -1,9 +1,10 @@
 //! Headless commands. Thin: parse arguments, call the library, print.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use carecircle::coverage::scenario::MAX_SNAP_M;
 use carecircle::model::{Dataset, FacilityKind, LayerRole, UnitLevel};
 use carecircle::progress::Progress;
 use clap::{Parser, Subcommand};
@@ -233,10 +234,16 @@ impl ScenarioArgs {
         if self.minutes.is_some() || self.speed.is_some() {
             let m = self.minutes.unwrap_or(sc.rules().settings.walk_minutes);
             let s = self.speed.unwrap_or(sc.rules().settings.walk_speed_m_s);
-            sc.set_walk(m, s)
-                .map_err(|_| anyhow::anyhow!("--minutes and --speed must be positive"))?;
+            sc.set_walk(m, s).context("--minutes / --speed")?;
         }
         sc.mode = self.mode.into();
+        in_range(
+            "--max-snap",
+            self.max_snap,
+            0.0,
+            MAX_SNAP_M,
+            "metres to the nearest street; farther is off the network",
+        )?;
         sc.max_snap_m = self.max_snap;
         sc.include_planned = self.with_planned;
         sc.year = self.year;
@@ -370,4 +377,48 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Dataset> {
         .with_context(|| format!("loading {}", path.display()));
     bar.finish();
     ds
+}
+
+/// Checks a command's outputs before any work is done: none may overwrite a file the run
+/// read (the dataset's files and graph cache, `extra` inputs such as candidates or a rule
+/// file), and each must carry its format's extension.
+pub(crate) fn check_outputs(
+    ds: &Dataset,
+    extra: &[&std::path::Path],
+    outs: &[(&std::path::Path, carecircle::io::write::OutputFormat)],
+) -> anyhow::Result<()> {
+    let mut inputs = carecircle::io::write::Inputs::of_dataset(ds);
+    for p in extra {
+        inputs.add(p);
+    }
+    for (path, format) in outs {
+        format.check(path)?;
+        inputs.check(path)?;
+    }
+    Ok(())
+}
+
+/// A map's format from its file name: SVG for .svg, PNG for .png, nothing else.
+pub(crate) fn map_format(path: &std::path::Path) -> carecircle::io::write::OutputFormat {
+    use carecircle::io::write::OutputFormat;
+    match path.extension().map(|e| e.to_string_lossy().to_lowercase()) {
+        Some(e) if e == "svg" => OutputFormat::Svg,
+        _ => OutputFormat::Png,
+    }
+}
+
+/// A rule preset given as a file (not a shipped name) is an input of the run.
+pub(crate) fn rules_file(rules: &str) -> Option<&std::path::Path> {
+    let p = std::path::Path::new(rules);
+    p.is_file().then_some(p)
+}
+
+/// Refuses a numeric argument that is not finite or lies outside [lo, hi], naming it, its
+/// value and why the bound is there.
+pub(crate) fn in_range(name: &str, v: f64, lo: f64, hi: f64, why: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        v.is_finite() && v >= lo && v <= hi,
+        "{name} {v}: must be between {lo} and {hi} ({why})"
+    );
+    Ok(())
 }

@@ -108,6 +108,27 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
     let ds = load(&a.dataset)?;
+    let reports = a.reports.as_ref().map(|p| {
+        let stem = p.with_extension("");
+        [
+            PathBuf::from(format!("{}-before.json", stem.display())),
+            PathBuf::from(format!("{}-after.json", stem.display())),
+        ]
+    });
+    {
+        use carecircle::io::write::OutputFormat as F;
+        let mut outs: Vec<(&Path, F)> = Vec::new();
+        if let Some(p) = &a.out {
+            let csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            outs.push((p, if csv { F::Csv } else { F::GeoJson }));
+        }
+        outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
+        outs.extend(reports.iter().flatten().map(|p| (p.as_path(), F::Json)));
+        outs.extend(a.map.as_deref().map(|p| (p, map_format(p))));
+        let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
+        extra.extend(a.candidates.as_deref());
+        check_outputs(&ds, &extra, &outs)?;
+    }
     let given = match &a.candidates {
         Some(p) => {
             let layer =
@@ -135,7 +156,16 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
     })?;
     bar.finish();
     let out = out.context("proposal")?;
-    print!("{}", out.proposals.to_text(a.scenario.english()));
+    // An output written to standard output (`-`) owns it: the summary goes to stderr.
+    let piped = [&a.out, &a.json]
+        .iter()
+        .any(|p| p.as_deref() == Some(Path::new("-")));
+    let text = out.proposals.to_text(a.scenario.english());
+    if piped {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     if let Some(p) = &a.out {
         let bytes = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
             out.proposals.to_csv().into_bytes()
@@ -143,18 +173,15 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
             serde_json::to_vec_pretty(&out.proposals.to_geojson())?
         };
         carecircle::io::write::write_atomic(p, &bytes)?;
-        println!("proposals: {}", p.display());
+        eprintln!("proposals: {}", p.display());
     }
     if let Some(p) = &a.json {
         carecircle::io::write::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
-        println!("JSON: {}", p.display());
+        eprintln!("JSON: {}", p.display());
     }
-    if let Some(p) = &a.reports {
-        let stem = p.with_extension("");
-        let b = PathBuf::from(format!("{}-before.json", stem.display()));
-        let af = PathBuf::from(format!("{}-after.json", stem.display()));
-        carecircle::report::write_json(&out.before, &b)?;
-        carecircle::report::write_json(&out.after, &af)?;
+    if let Some([b, af]) = &reports {
+        carecircle::report::write_json(&out.before, b)?;
+        carecircle::report::write_json(&out.after, af)?;
         println!("reports: {} {}", b.display(), af.display());
     }
     if let Some(p) = &a.map {

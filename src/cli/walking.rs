@@ -6,13 +6,34 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
     use carecircle::coverage::{self, Accessibility, RuleSet};
     let kind = FacilityKind::parse(&a.kind)
         .with_context(|| format!("unknown facility kind '{}' (day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery)", a.kind))?;
-    anyhow::ensure!(
-        a.speed > 0.0,
-        "--speed must be positive (elderly 0.8, adult 1.2, wheelchair 0.6 m/s)"
-    );
-    anyhow::ensure!(a.max_minutes > 0.0, "--max-minutes must be positive");
+    in_range(
+        "--speed",
+        a.speed,
+        0.01,
+        5.0,
+        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
+    )?;
+    in_range(
+        "--max-minutes",
+        a.max_minutes,
+        0.01,
+        1440.0,
+        "a day's walk at most",
+    )?;
+    in_range(
+        "--max-snap",
+        a.max_snap,
+        0.0,
+        MAX_SNAP_M,
+        "metres to the nearest street",
+    )?;
     let rules = RuleSet::load(&a.rules)?;
     let ds = load(&a.dataset)?;
+    {
+        let extra: Vec<&Path> = rules_file(&a.rules).into_iter().collect();
+        use carecircle::io::write::OutputFormat as F;
+        check_outputs(&ds, &extra, &[(&a.csv, F::Csv)])?;
+    }
     let bar = BarProgress::new();
     let demand = coverage::build_demand(&ds, &rules.settings, &bar)?;
     let facs: Vec<&carecircle::model::Facility> = ds
@@ -111,16 +132,44 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     bands.sort_by(f64::total_cmp);
-    anyhow::ensure!(
-        bands.iter().all(|b| *b > 0.0),
-        "--bands must be positive minutes"
-    );
-    anyhow::ensure!(
-        a.speed > 0.0 && a.buffer > 0.0 && a.cell > 0.0,
-        "--speed, --buffer and --cell must be positive"
-    );
+    for b in &bands {
+        in_range("--bands", *b, 0.01, 1440.0, "minutes; a day's walk at most")?;
+    }
+    in_range(
+        "--speed",
+        a.speed,
+        0.01,
+        5.0,
+        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
+    )?;
+    in_range(
+        "--buffer",
+        a.buffer,
+        1.0,
+        2000.0,
+        "metres either side of a street",
+    )?;
+    in_range(
+        "--cell",
+        a.cell,
+        1.0,
+        1000.0,
+        "metres; finer than 1 m adds nothing a map can show and costs memory",
+    )?;
+    in_range(
+        "--max-snap",
+        a.max_snap,
+        0.0,
+        MAX_SNAP_M,
+        "metres to the nearest street",
+    )?;
     let ds = load(&a.dataset)?;
+    {
+        use carecircle::io::write::OutputFormat as F;
+        check_outputs(&ds, &[], &[(&a.geojson, F::GeoJson)])?;
+    }
     let graph = build_graph(&ds)?;
+    check_raster(&graph, a.buffer, a.cell)?;
     let facs: Vec<_> = ds
         .facilities
         .iter()
@@ -183,5 +232,35 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
     carecircle::io::write::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
     println!("GeoJSON: {}", a.geojson.display());
+    Ok(())
+}
+
+/// The largest band raster `catchments` builds, in cells (one byte each).
+const MAX_RASTER_CELLS: f64 = carecircle::network::MAX_BAND_CELLS;
+
+/// Refuses a cell so fine that the band raster over the graph's extent would not fit in
+/// memory, before allocating it, and says the finest cell that fits.
+fn check_raster(graph: &carecircle::network::Graph, buffer: f64, cell: f64) -> anyhow::Result<()> {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for n in &graph.nodes {
+        x0 = x0.min(n[0]);
+        y0 = y0.min(n[1]);
+        x1 = x1.max(n[0]);
+        y1 = y1.max(n[1]);
+    }
+    // Bands can reach anywhere on the graph: its extent, and the buffer beyond.
+    let w = (x1 - x0).max(0.0) + 2.0 * buffer;
+    let h = (y1 - y0).max(0.0) + 2.0 * buffer;
+    let cells = (w / cell).ceil() * (h / cell).ceil();
+    if cells > MAX_RASTER_CELLS {
+        let finest = ((w * h) / MAX_RASTER_CELLS).sqrt().ceil();
+        anyhow::bail!(
+            "--cell {cell}: the band raster would need {:.0} million cells ({:.0} MB) over {:.1} × {:.1} km; use --cell {finest} or more",
+            cells / 1e6,
+            cells / 1e6,
+            w / 1000.0,
+            h / 1000.0
+        );
+    }
     Ok(())
 }

@@ -54,6 +54,13 @@ impl WalkSpeed {
 }
 
 /// Points farther than this from any street are unreachable on the walking network.
+/// The longest walk a scenario takes, minutes.
+pub const MAX_WALK_MINUTES: f64 = 240.0;
+/// The fastest walking speed a scenario takes, m/s.
+pub const MAX_WALK_SPEED_M_S: f64 = 5.0;
+/// The farthest snap to a street a scenario takes, metres.
+pub const MAX_SNAP_M: f64 = 5000.0;
+
 pub const DEFAULT_MAX_SNAP_M: f64 = 300.0;
 
 /// A plan checked under one set of assumptions.
@@ -92,12 +99,15 @@ impl Scenario {
 
     /// Changes the walking time and speed (both positive).
     pub fn set_walk(&mut self, minutes: f64, speed_m_s: f64) -> Result<()> {
-        if !(minutes.is_finite() && minutes > 0.0 && speed_m_s.is_finite() && speed_m_s > 0.0) {
+        // Upper bounds with a reason: a "circle" of more than 4 hours' walk is no service
+        // circle, and 5 m/s is a runner's pace, not a walk.
+        let ok = |v: f64, hi: f64| v.is_finite() && v > 0.0 && v <= hi;
+        if !(ok(minutes, MAX_WALK_MINUTES) && ok(speed_m_s, MAX_WALK_SPEED_M_S)) {
             return Err(Error::Input {
                 en: format!(
-                    "walking time {minutes} min and speed {speed_m_s} m/s must be positive"
+                    "walking time {minutes} min and speed {speed_m_s} m/s must be positive, at most {MAX_WALK_MINUTES} min (a service circle, not a journey) and {MAX_WALK_SPEED_M_S} m/s (a walk, not a run)"
                 ),
-                zh: format!("步行时间 {minutes} 分钟和速度 {speed_m_s} 米/秒必须为正数"),
+                zh: format!("步行时间 {minutes} 分钟和速度 {speed_m_s} 米/秒必须为正数，且不超过 {MAX_WALK_MINUTES} 分钟（服务圈而非长途）和 {MAX_WALK_SPEED_M_S} 米/秒（步行而非跑步）"),
             });
         }
         self.rules.set_walk(minutes, speed_m_s);

@@ -15,6 +15,11 @@ impl Graph {
         buffer: f64,
         cell: f64,
     ) -> geo::MultiPolygon<f64> {
+        let cell = if cell.is_finite() && cell > 0.0 {
+            cell
+        } else {
+            DEFAULT_CELL_M
+        };
         // Extent: reached nodes and on-edge sources, grown by the buffer.
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         let mut grow = |p: [f64; 2]| {
@@ -36,6 +41,15 @@ impl Graph {
         if edges.is_empty() {
             return geo::MultiPolygon(Vec::new());
         }
+        // Never allocate an unbounded raster (a 0.01 m cell on a city asked for a terabyte):
+        // past MAX_BAND_CELLS the cell is coarsened. Front ends refuse such cells up front.
+        let (w, h) = (x1 - x0 + 2.0 * buffer + cell, y1 - y0 + 2.0 * buffer + cell);
+        let cells = (w / cell) * (h / cell);
+        let cell = if cells > MAX_BAND_CELLS {
+            cell * (cells / MAX_BAND_CELLS).sqrt()
+        } else {
+            cell
+        };
         let gx = ((x0 - buffer) / cell).floor() as i64;
         let gy = ((y0 - buffer) / cell).floor() as i64;
         let nx = (((x1 + buffer) / cell).ceil() as i64 - gx + 1) as usize;
@@ -117,6 +131,8 @@ impl Graph {
 pub const DEFAULT_BUFFER_M: f64 = 50.0;
 /// Raster cell for dissolving bands, metres.
 pub const DEFAULT_CELL_M: f64 = 20.0;
+/// The most raster cells one band polygon allocates (a byte each).
+pub const MAX_BAND_CELLS: f64 = 50_000_000.0;
 
 /// One cumulative walking band: everything within `limit_m` of the nearest source.
 #[derive(Clone, Debug)]

@@ -89,16 +89,15 @@ pub(super) fn opt(x: Option<f64>) -> String {
 
 /// `units.csv` (one row per unit, a pass/deficit column pair per rule), `rules.csv` and
 /// `uncovered_demand.csv` in `dir`. UTF-8 with BOM so Excel on Chinese Windows opens it.
+/// The files `write_csv_dir` writes into its folder.
+pub const CSV_FILES: [&str; 3] = ["units.csv", "rules.csv", "uncovered_demand.csv"];
+
 pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let rows = unit_rows(report);
     let rrows = rule_rows(report);
     let urows = uncovered_rows(report);
-    for (name, rows) in [
-        ("units.csv", rows),
-        ("rules.csv", rrows),
-        ("uncovered_demand.csv", urows),
-    ] {
+    for (name, rows) in CSV_FILES.into_iter().zip([rows, rrows, urows]) {
         let path = dir.join(name);
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         bytes.extend(csv_bytes(rows, &path)?);

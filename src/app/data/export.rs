@@ -15,6 +15,17 @@ impl CareCircleApp {
         } else {
             path
         };
+        // Never over a file this dataset was read from (its layers, manifest, graph cache).
+        if let Err(error) = crate::io::write::Inputs::of_dataset(&ds).check(&path) {
+            self.apply(
+                ctx,
+                JobResult::Failed(JobError::Export {
+                    path,
+                    error: Box::new(error),
+                }),
+            );
+            return;
+        }
         let kept = |r: &Proposals, d: &[Option<bool>]| {
             let mut r = r.clone();
             let mut k = 0;

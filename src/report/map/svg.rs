@@ -449,10 +449,17 @@ pub fn svg_to_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
 
 /// Writes the map to `path` atomically: `.svg` as SVG, anything else as PNG.
 pub fn write_map(ds: &Dataset, report: Option<&Report>, spec: &MapSpec, path: &Path) -> Result<()> {
-    let svg = map_svg(ds, report, spec);
+    use crate::io::write::OutputFormat;
     let is_svg = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    // PNG bytes never go under a .jpg name.
+    if is_svg {
+        OutputFormat::Svg.check(path)?;
+    } else {
+        OutputFormat::Png.check(path)?;
+    }
+    let svg = map_svg(ds, report, spec);
     let bytes = if is_svg {
         svg.into_bytes()
     } else {

@@ -1,0 +1,411 @@
+//! Data safety and trust, tried as a hostile-but-realistic user would: outputs never land
+//! on inputs, `write_atomic` keeps what a path is (symlink, device, FIFO, permissions, hard
+//! links, `-`), bad numbers are refused with their name, and nothing aborts.
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use carecircle::io::write::{write_atomic, Inputs, OutputFormat};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_carecircle"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A copy of the Heihe demo in a temporary folder (a failed refusal must not destroy the
+/// repository's files).
+fn heihe_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/heihe");
+    let dst = dir.path().join("heihe");
+    std::fs::create_dir(&dst).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+    (dir, dst)
+}
+
+/// Runs `args` (with `{}` replaced by the dataset copy) and checks it fails, says `why`,
+/// and leaves `victim` byte-identical.
+fn refuses_over(args: &[&str], victim: &str, why: &str) {
+    let (_tmp, ds) = heihe_copy();
+    let victim = ds.join(victim);
+    let before = std::fs::read(&victim).unwrap();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{}", &ds.display().to_string()))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&args);
+    let t = text(&o);
+    assert!(!o.status.success(), "{args:?} succeeded: {t}");
+    assert!(t.contains(why), "{t}");
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        before,
+        "{args:?} changed the input"
+    );
+}
+
+const OVER_INPUT: &str = "refusing to write the output over an input";
+
+#[test]
+fn outputs_never_overwrite_inputs() {
+    refuses_over(
+        &["analyze", "{}", "--json", "{}/../heihe/dataset.toml"],
+        "dataset.toml",
+        "this output is Json",
+    );
+    refuses_over(
+        &["analyze", "{}", "--geojson", "{}/counties_gcj02.geojson"],
+        "counties_gcj02.geojson",
+        OVER_INPUT,
+    );
+    refuses_over(
+        &[
+            "reach",
+            "{}",
+            "--kind",
+            "day_care",
+            "--csv",
+            "{}/villages.csv",
+        ],
+        "villages.csv",
+        OVER_INPUT,
+    );
+    refuses_over(
+        &[
+            "propose",
+            "{}",
+            "--kind",
+            "day_care",
+            "--out",
+            "{}/townships.csv",
+        ],
+        "townships.csv",
+        OVER_INPUT,
+    );
+    refuses_over(
+        &[
+            "propose",
+            "{}",
+            "--kind",
+            "day_care",
+            "--json",
+            "{}/./planned_projects.csv",
+        ],
+        "planned_projects.csv",
+        "this output is Json",
+    );
+    refuses_over(
+        &["map", "{}", "--out", "{}/counties_gcj02.geojson"],
+        "counties_gcj02.geojson",
+        ".png",
+    );
+}
+
+#[test]
+fn candidates_are_inputs_too() {
+    let (_tmp, ds) = heihe_copy();
+    let cands = ds.join("cands.geojson");
+    std::fs::write(
+        &cands,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"c1"},"geometry":{"type":"Point","coordinates":[127.5,50.2]}}]}"#,
+    )
+    .unwrap();
+    let before = std::fs::read(&cands).unwrap();
+    let c = cands.display().to_string();
+    let o = run(&[
+        "propose",
+        &ds.display().to_string(),
+        "--kind",
+        "day_care",
+        "--candidates",
+        &c,
+        "--out",
+        &c,
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains(OVER_INPUT), "{}", text(&o));
+    assert_eq!(std::fs::read(&cands).unwrap(), before);
+}
+
+#[test]
+fn a_symlinked_input_is_still_an_input() {
+    let (_tmp, ds) = heihe_copy();
+    let link = ds.join("out.json");
+    std::os::unix::fs::symlink(ds.join("dataset.toml"), &link).unwrap();
+    let before = std::fs::read(ds.join("dataset.toml")).unwrap();
+    let o = run(&[
+        "analyze",
+        &ds.display().to_string(),
+        "--json",
+        &link.display().to_string(),
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(ds.join("dataset.toml")).unwrap(), before);
+}
+
+#[test]
+fn the_graph_cache_is_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = carecircle::io::load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/heihe"))
+        .unwrap();
+    let inputs = Inputs::of_dataset(&ds);
+    let cache = carecircle::io::graph::cache_dir(&ds).join("graph-0123.bin");
+    assert!(inputs.check(&cache).is_err());
+    assert!(inputs.check(&dir.path().join("fine.json")).is_ok());
+    assert!(inputs.check(Path::new("-")).is_ok());
+}
+
+#[test]
+fn an_extension_must_match_the_format() {
+    let (_tmp, ds) = heihe_copy();
+    let out = ds.join("map.jpg");
+    let o = run(&[
+        "map",
+        &ds.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains(".png"), "{}", text(&o));
+    assert!(!out.exists(), "PNG bytes were written under a .jpg name");
+    assert!(OutputFormat::Csv.check(Path::new("a.json")).is_err());
+    assert!(OutputFormat::GeoJson.check(Path::new("a.GeoJSON")).is_ok());
+    assert!(OutputFormat::Json.check(Path::new("-")).is_ok());
+    assert!(OutputFormat::Json.check(Path::new("/dev/null")).is_ok());
+}
+
+#[test]
+fn dash_is_standard_output() {
+    let (tmp, ds) = heihe_copy();
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["analyze", &ds.display().to_string(), "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is the JSON alone");
+    assert!(v.get("rules").is_some());
+    assert!(
+        !tmp.path().join("-").exists(),
+        "a file named '-' was written"
+    );
+}
+
+#[test]
+fn a_symlink_is_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.json");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink("real.json", &link).unwrap();
+    write_atomic(&link, b"new").unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    // A dangling link creates its target.
+    let dangling = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink("made.json", &dangling).unwrap();
+    write_atomic(&dangling, b"x").unwrap();
+    assert_eq!(std::fs::read(dir.path().join("made.json")).unwrap(), b"x");
+    assert!(std::fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn devices_are_written_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    for dev in ["/dev/null", "/dev/full"] {
+        let p = Path::new(dev);
+        if !p.exists() {
+            continue;
+        }
+        let r = write_atomic(p, b"bytes");
+        let t = std::fs::metadata(p).unwrap().file_type();
+        assert!(t.is_char_device(), "{dev} was replaced");
+        if dev == "/dev/full" {
+            let e = r.expect_err("/dev/full is full");
+            assert!(e.to_string().contains("/dev/full"), "{e}");
+        } else {
+            r.unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_fifo_is_written_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: skipped");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    write_atomic(&fifo, b"a,b\n").unwrap();
+    assert_eq!(reader.join().unwrap(), b"a,b\n");
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn permissions_and_hard_links_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("private.csv");
+    std::fs::write(&f, b"old").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write_atomic(&f, b"new").unwrap();
+    let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    assert_eq!(std::fs::read(&f).unwrap(), b"new");
+
+    let other = dir.path().join("other-name.csv");
+    std::fs::hard_link(&f, &other).unwrap();
+    write_atomic(&f, b"newer").unwrap();
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        b"newer",
+        "the hard link broke"
+    );
+    // Nothing of ours is left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn stale_temporaries_are_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("gaps.csv");
+    // PIDs above the kernel's maximum never run; PID 1 always does.
+    let stale = dir.path().join(".gaps.csv.tmp-4194399");
+    let live = dir.path().join(".gaps.csv.tmp-1");
+    std::fs::write(&stale, b"half").unwrap();
+    std::fs::write(&live, b"someone else's").unwrap();
+    write_atomic(&f, b"x").unwrap();
+    assert!(!stale.exists(), "the dead run's temporary is still there");
+    assert!(live.exists(), "a running process's temporary was removed");
+}
+
+#[test]
+fn a_folder_is_not_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = write_atomic(dir.path(), b"x").unwrap_err();
+    assert!(e.to_string().contains(&dir.path().display().to_string()));
+}
+
+#[test]
+fn numbers_out_of_range_are_refused_by_name() {
+    let ds = Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let ds = ds.display().to_string();
+    for (args, name) in [
+        (vec!["analyze", &ds, "--minutes", "inf"], "--minutes"),
+        (
+            vec!["analyze", &ds, "--speed", "inf"],
+            "--minutes / --speed",
+        ),
+        (vec!["analyze", &ds, "--speed", "0"], "--minutes / --speed"),
+        (vec!["analyze", &ds, "--max-snap=-1"], "--max-snap"),
+        (vec!["analyze", &ds, "--max-snap", "NaN"], "--max-snap"),
+        (
+            vec![
+                "reach",
+                &ds,
+                "--kind",
+                "day_care",
+                "--max-minutes",
+                "inf",
+                "--csv",
+                "/tmp/x.csv",
+            ],
+            "--max-minutes",
+        ),
+        (
+            vec![
+                "catchments",
+                &ds,
+                "--kind",
+                "day_care",
+                "--bands",
+                "1e9",
+                "--geojson",
+                "/tmp/x.geojson",
+            ],
+            "--bands",
+        ),
+        (
+            vec![
+                "catchments",
+                &ds,
+                "--kind",
+                "day_care",
+                "--cell",
+                "0.01",
+                "--geojson",
+                "/tmp/x.geojson",
+            ],
+            "--cell",
+        ),
+    ] {
+        let o = run(&args);
+        let t = text(&o);
+        assert!(!o.status.success(), "{args:?} was accepted: {t}");
+        assert!(t.contains(name), "{args:?}: {t}");
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{args:?} did not exit cleanly: {t}"
+        );
+    }
+}
+
+#[test]
+fn a_cell_too_fine_for_the_extent_is_refused_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bands.geojson");
+    let ds = Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let t0 = std::time::Instant::now();
+    let o = run(&[
+        "catchments",
+        &ds.display().to_string(),
+        "--kind",
+        "day_care",
+        "--cell",
+        "1",
+        "--geojson",
+        &out.display().to_string(),
+    ]);
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(t.contains("--cell 1: the band raster would need"), "{t}");
+    assert!(t0.elapsed().as_secs() < 30, "took {:?}", t0.elapsed());
+}
