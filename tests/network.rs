@@ -71,3 +71,49 @@ fn harbin_distances_match_networkx() {
     assert_eq!(reached_here, 11_358);
     eprintln!("networkx vs carecircle: {compared} nodes, worst difference {worst:.2e} m");
 }
+
+/// A cached graph whose edge lengths were rewritten (÷10, as a tampering user did) is not
+/// used: `load_or_build` says why and builds the true graph.
+#[test]
+fn a_tampered_graph_cache_is_rebuilt_not_trusted() {
+    use carecircle::io::graph::{cache_bytes, load_or_build, CacheUse};
+    let ds = carecircle::io::load_path(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (g, how) = load_or_build(&ds, dir.path());
+    assert_eq!(how, CacheUse::Built);
+    let (_, how) = load_or_build(&ds, dir.path());
+    assert_eq!(how, CacheUse::Read);
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "bin"))
+        .unwrap();
+    // Rewrite every edge 10 times shorter and write it back with the old header.
+    let edges = g
+        .edges
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.length /= 10.0;
+            e
+        })
+        .collect();
+    let short = carecircle::network::Graph::from_parts(g.nodes.clone(), edges, g.stats.clone());
+    let honest = cache_bytes(&g);
+    let mut forged = cache_bytes(&short);
+    // Keep the honest checksum: the payload no longer matches it.
+    let head = honest.len() - g.to_bytes().len();
+    forged[..head].copy_from_slice(&honest[..head]);
+    carecircle::io::write::write_atomic(&file, &forged).unwrap();
+    let (again, how) = load_or_build(&ds, dir.path());
+    assert!(
+        matches!(&how, CacheUse::Rebuilt(why) if why.contains("checksum")),
+        "{how:?}"
+    );
+    assert_eq!(again.edges_csv(), g.edges_csv());
+    // The rebuilt graph was written back and reads cleanly.
+    assert_eq!(load_or_build(&ds, dir.path()).1, CacheUse::Read);
+}

@@ -210,15 +210,22 @@ pub(super) fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::G
         ds.source.display()
     );
     let t = std::time::Instant::now();
-    let (g, cached) =
+    let (g, how) =
         carecircle::io::graph::load_or_build(ds, &carecircle::io::graph::cache_dir(ds));
+    let how = match how {
+        carecircle::io::graph::CacheUse::Read => "read from cache".to_string(),
+        carecircle::io::graph::CacheUse::Built => "built".to_string(),
+        carecircle::io::graph::CacheUse::Rebuilt(why) => {
+            format!("rebuilt (the cached graph was not used: {why})")
+        }
+    };
     eprintln!(
         "walking graph: {} nodes, {} edges, {} components (largest {} nodes), {} in {:.0} ms",
         g.node_count(),
         g.edge_count(),
         g.component_sizes.len(),
         g.component_sizes.first().copied().unwrap_or(0),
-        if cached { "read from cache" } else { "built" },
+        how,
         t.elapsed().as_secs_f64() * 1000.0
     );
     Ok(g)
