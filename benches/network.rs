@@ -131,7 +131,9 @@ fn main() {
     // The cache as load_or_build reads it: checksum verified, then parsed.
     let bytes = carecircle::io::graph::cache_bytes(&g);
     let (t_fp, _) = time(5, || carecircle::io::graph::fingerprint(&ds));
-    let (t_cache, _) = time(5, || carecircle::io::graph::from_cache_bytes(&bytes).unwrap());
+    let (t_cache, _) = time(5, || {
+        carecircle::io::graph::from_cache_bytes(&bytes).unwrap()
+    });
     println!(
         "  graph cache: fingerprint {:.1} ms + checked read {:.1} ms ({:.1} MB) vs build {:.1} ms",
         t_fp * 1000.0,

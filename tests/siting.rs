@@ -789,3 +789,126 @@ proptest! {
         }
     }
 }
+
+/// A generated city-sized instance: `n` demand points and `m` candidates scattered over
+/// 20 × 20 km, weights 1–100.
+fn big(
+    model: Model,
+    n: usize,
+    m: usize,
+    radius: f64,
+    p: Option<usize>,
+) -> carecircle::siting::Problem {
+    let mut rnd = xorshift(0x5851_F42D_4C95_7F2D);
+    let mut pt = || [rnd() * 20_000.0, rnd() * 20_000.0];
+    let demand: Vec<[f64; 2]> = (0..n).map(|_| pt()).collect();
+    let candidates: Vec<[f64; 2]> = (0..m).map(|_| pt()).collect();
+    let mut w = xorshift(7);
+    carecircle::siting::Problem {
+        model,
+        weight: (0..n).map(|_| 1.0 + (w() * 99.0).floor()).collect(),
+        demand_ids: (0..n).map(|i| format!("d{i}")).collect(),
+        candidate_ids: (0..m).map(|j| format!("c{j}")).collect(),
+        demand,
+        candidates,
+        existing: Vec::new(),
+        radius: Some(radius),
+        p,
+        cover: None,
+        quotas: Vec::new(),
+    }
+}
+
+/// Every heuristic keeps its time limit on an instance it cannot finish within it: the
+/// answer comes back within limit + 10 % + 0.5 s, marked stopped, and still feasible (p
+/// sites; a cover for the LSCP).
+#[test]
+fn heuristics_keep_their_time_limit() {
+    use carecircle::siting::Deadline;
+    let limit = 1.0;
+    for pb in [
+        big(Model::Pmedian, 20_000, 3_000, 1000.0, Some(60)),
+        big(Model::Mclp, 20_000, 4_000, 1000.0, Some(400)),
+        big(Model::Lscp, 30_000, 6_000, 400.0, None),
+    ] {
+        let t = std::time::Instant::now();
+        let sol = pb.solve_heuristic_until(Deadline::after(limit)).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(
+            secs <= limit * 1.1 + 0.5,
+            "{:?} took {secs:.2} s with a {limit} s limit",
+            pb.model
+        );
+        assert!(
+            sol.stopped,
+            "{:?}: the limit was not binding ({secs:.2} s)",
+            pb.model
+        );
+        match pb.p {
+            Some(p) => {
+                assert_eq!(sol.selected.len(), p, "{:?}", pb.model);
+                let mut s = sol.selected.clone();
+                s.sort_unstable();
+                s.dedup();
+                assert_eq!(s.len(), p, "{:?}: a site chosen twice", pb.model);
+            }
+            None => {
+                // Every demand point some candidate reaches is covered.
+                let r = pb.radius.unwrap();
+                let sets = pb.coverage_sets(r);
+                let mut reach = vec![false; pb.demand.len()];
+                let mut covered = vec![false; pb.demand.len()];
+                for (j, s) in sets.iter().enumerate() {
+                    for i in s {
+                        reach[*i as usize] = true;
+                        if sol.selected.contains(&j) {
+                            covered[*i as usize] = true;
+                        }
+                    }
+                }
+                assert_eq!(reach, covered, "the stopped LSCP is not a cover");
+            }
+        }
+        // The objective is the problem's own for the selection returned.
+        assert!(
+            (pb.objective(&sol.selected) - sol.objective).abs()
+                <= 1e-6 * sol.objective.abs().max(1.0)
+        );
+    }
+}
+
+/// The exact p-median refuses a problem too large before the heuristic runs, not after.
+#[test]
+fn exact_size_is_checked_first() {
+    let pb = big(Model::Pmedian, 20_000, 3_000, 1000.0, Some(60));
+    let t = std::time::Instant::now();
+    let e = carecircle::siting::exact::check_size(&pb).unwrap_err();
+    assert!(t.elapsed().as_secs_f64() < 0.5);
+    assert!(e.to_string().contains("assignment pairs"), "{e}");
+}
+
+/// The exact solvers keep the limit too: MCLP (tree, then HiGHS) and p-median (relaxation,
+/// then HiGHS) on instances they cannot prove within it.
+#[test]
+fn exact_solvers_keep_their_time_limit() {
+    use carecircle::siting::exact::solve_exact;
+    let limit = 2.0;
+    for pb in [
+        big(Model::Mclp, 30_000, 2_000, 1000.0, Some(80)),
+        big(Model::Pmedian, 2_000, 600, 1000.0, Some(40)),
+    ] {
+        let t = std::time::Instant::now();
+        let warm = pb
+            .solve_heuristic_until(carecircle::siting::Deadline::after(limit * 0.25))
+            .unwrap();
+        let left = limit - t.elapsed().as_secs_f64();
+        let ex = solve_exact(&pb, left.max(0.1), Some(&warm)).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert!(
+            secs <= limit * 1.1 + 0.5,
+            "{:?} exact took {secs:.2} s with a {limit} s limit ({})",
+            pb.model,
+            ex.status
+        );
+    }
+}

@@ -210,8 +210,7 @@ pub(super) fn build_graph(ds: &Dataset) -> anyhow::Result<carecircle::network::G
         ds.source.display()
     );
     let t = std::time::Instant::now();
-    let (g, how) =
-        carecircle::io::graph::load_or_build(ds, &carecircle::io::graph::cache_dir(ds));
+    let (g, how) = carecircle::io::graph::load_or_build(ds, &carecircle::io::graph::cache_dir(ds));
     let how = match how {
         carecircle::io::graph::CacheUse::Read => "read from cache".to_string(),
         carecircle::io::graph::CacheUse::Built => "built".to_string(),

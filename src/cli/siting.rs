@@ -4,8 +4,26 @@ use super::*;
 
 pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
+    in_range(
+        "--time-limit",
+        a.time_limit,
+        0.01,
+        86_400.0,
+        "seconds; a day at most",
+    )?;
     let pb = carecircle::siting::read_instance(&a.instance)?;
-    let sol = pb.solve_heuristic()?;
+    use carecircle::siting::{exact, Deadline};
+    if a.exact {
+        // Too big for the exact solver: say so now, not after the heuristic.
+        exact::check_size(&pb)?;
+    }
+    // With --exact the heuristic is the warm start and gets a share of the limit.
+    let share = if a.exact {
+        exact::WARM_START_SHARE
+    } else {
+        1.0
+    };
+    let sol = pb.solve_heuristic_until(Deadline::after(a.time_limit * share))?;
     let check = pb.objective(&sol.selected);
     anyhow::ensure!(
         (check - sol.objective).abs() <= 1e-6 * check.abs().max(1.0),
@@ -51,7 +69,15 @@ pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
             sol.objective,
             None,
             None,
-            format!("{} (heuristic; no bound)", pb.heuristic_name()),
+            format!(
+                "{} (heuristic; no bound){}",
+                pb.heuristic_name(),
+                if sol.stopped {
+                    "; stopped at the time limit: the best found by then"
+                } else {
+                    ""
+                }
+            ),
         )
     };
     let secs = t.elapsed().as_secs_f64();
@@ -66,6 +92,7 @@ pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
                 "objective": objective, "selected_ids": ids, "bound": bound, "gap": gap,
                 "seconds": secs, "heuristic_objective": sol.objective,
                 "greedy_objective": sol.greedy_objective, "solver": solver,
+                "heuristic_stopped": sol.stopped,
             })
         );
     } else {
@@ -107,6 +134,13 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         .map(|s| s.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
+    in_range(
+        "--time-limit",
+        a.time_limit,
+        0.01,
+        86_400.0,
+        "seconds; a day at most",
+    )?;
     let ds = load(&a.dataset)?;
     let reports = a.reports.as_ref().map(|p| {
         let stem = p.with_extension("");

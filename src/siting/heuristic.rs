@@ -78,7 +78,7 @@ impl Quotas {
 }
 
 /// MCLP: greedy by marginal covered weight, then best-improvement swaps.
-pub(super) fn mclp(pb: &Problem) -> Solution {
+pub(super) fn mclp(pb: &Problem, deadline: Deadline) -> Solution {
     let r = pb.radius.expect("validated");
     let p = pb.p.expect("validated");
     let sets = pb.coverage_sets(r);
@@ -110,7 +110,17 @@ pub(super) fn mclp(pb: &Problem) -> Solution {
             }
         }
     }
+    let mut stopped = false;
     while selected.len() < p {
+        if deadline.passed() {
+            stopped = true;
+            fill(&mut selected, &mut open, &mut quotas, p, |c| {
+                for i in &sets[c] {
+                    count[*i as usize] += 1;
+                }
+            });
+            break;
+        }
         let mut best: Option<(f64, usize)> = None;
         for c in 0..pb.candidates.len() {
             if open[c] {
@@ -148,13 +158,19 @@ pub(super) fn mclp(pb: &Problem) -> Solution {
         pb.candidates.len(),
     );
     let any_quota = !quotas.groups.is_empty();
-    let swaps = bnb::swap_search(
-        &rows,
-        &mut selected,
-        &|_| true,
-        any_quota.then_some(&mut quotas),
-        &std::cell::Cell::new(0),
-    );
+    let swaps = if stopped {
+        0
+    } else {
+        bnb::swap_search(
+            &rows,
+            &mut selected,
+            &|_| true,
+            any_quota.then_some(&mut quotas),
+            &std::cell::Cell::new(0),
+            &|| deadline.passed(),
+        )
+    };
+    let stopped = stopped || deadline.passed();
     let mut count: Vec<u32> = base.iter().map(|b| *b as u32).collect();
     for c in &selected {
         for i in &sets[*c] {
@@ -166,32 +182,61 @@ pub(super) fn mclp(pb: &Problem) -> Solution {
         selected,
         greedy_objective,
         swaps,
+        stopped,
     }
 }
 
 /// p-median: greedy by total weighted distance, then best-improvement swaps, using each
 /// demand point's nearest and second-nearest open site.
-pub(super) fn pmedian(pb: &Problem) -> Solution {
+pub(super) fn pmedian(pb: &Problem, deadline: Deadline) -> Solution {
     let p = pb.p.expect("validated");
     let dist = Distances::new(pb);
     let mut quotas = Quotas::new(pb);
     let mut open = vec![false; pb.candidates.len()];
-    let mut selected = greedy_pmedian(pb, &dist, p, &mut open, &mut quotas);
+    let mut selected = greedy_pmedian(pb, &dist, p, &mut open, &mut quotas, deadline);
     let greedy_objective = dist.total(&selected);
-    let swaps = interchange(
-        pb,
-        &dist,
-        &mut selected,
-        &mut open,
-        &mut quotas,
-        greedy_objective,
-    );
+    let swaps = if deadline.passed() {
+        0
+    } else {
+        interchange(
+            pb,
+            &dist,
+            &mut selected,
+            &mut open,
+            &mut quotas,
+            greedy_objective,
+            deadline,
+        )
+    };
     Solution {
         // From the problem's own definition (the matrix holds walking metres as f32).
         objective: pb.objective(&selected),
         selected,
         greedy_objective,
         swaps,
+        stopped: deadline.passed(),
+    }
+}
+
+/// Completes a selection stopped by the time limit to `p` sites cheaply: the lowest-index
+/// candidates still closed (`opened` is told of each). Quota sites were taken first, so
+/// the quotas hold.
+fn fill(
+    selected: &mut Vec<usize>,
+    open: &mut [bool],
+    quotas: &mut Quotas,
+    p: usize,
+    mut opened: impl FnMut(usize),
+) {
+    let mut c = 0;
+    while selected.len() < p && c < open.len() {
+        if !open[c] {
+            open[c] = true;
+            quotas.set(c, true);
+            selected.push(c);
+            opened(c);
+        }
+        c += 1;
     }
 }
 
@@ -259,6 +304,7 @@ fn greedy_pmedian(
     p: usize,
     open: &mut [bool],
     quotas: &mut Quotas,
+    deadline: Deadline,
 ) -> Vec<usize> {
     let (n, m) = (pb.demand.len(), pb.candidates.len());
     let d = |c: usize, i: usize| dist.d(c, i);
@@ -280,9 +326,15 @@ fn greedy_pmedian(
             }
         }
     }
-    while selected.len() < p {
+    'steps: while selected.len() < p {
         let mut best: Option<(f64, usize)> = None;
         for c in 0..m {
+            // A step costs m × n distance evaluations: look at the clock every 32
+            // candidates; out of time, the rest is filled cheaply.
+            if c % 32 == 0 && deadline.passed() {
+                fill(&mut selected, open, quotas, p, |_| {});
+                break 'steps;
+            }
             if open[c] {
                 continue;
             }
@@ -313,6 +365,7 @@ fn interchange(
     open: &mut [bool],
     quotas: &mut Quotas,
     mut obj: f64,
+    deadline: Deadline,
 ) -> usize {
     let (n, m) = (pb.demand.len(), pb.candidates.len());
     let d = |c: usize, i: usize| dist.d(c, i);
@@ -338,6 +391,11 @@ fn interchange(
         for c in 0..m {
             if open[c] {
                 continue;
+            }
+            // A pass costs m × n distance evaluations: look at the clock every 32 candidates
+            // and drop the unfinished pass (the selection stays as it was).
+            if c % 32 == 0 && deadline.passed() {
+                return swaps;
             }
             // Change of the total if c opens: `common` for every point, plus for the
             // points whose nearest site is k what closing k instead costs them.

@@ -7,7 +7,7 @@
 // Row and column loops index several parallel arrays.
 #![allow(clippy::needless_range_loop)]
 
-use super::{Problem, Quotas, Solution};
+use super::{Deadline, Problem, Quotas, Solution};
 
 /// Demand points to cover and the sites that reach them.
 struct Cover<'a> {
@@ -16,6 +16,8 @@ struct Cover<'a> {
     sets: Vec<Vec<u32>>,
     /// Demand that must be covered: reachable by a candidate and not by an existing site.
     coverable: Vec<bool>,
+    /// The time limit every phase checks.
+    deadline: Deadline,
 }
 
 /// A selection with the coverage counts and quota state that local search updates.
@@ -75,7 +77,7 @@ impl<'a> State<'a> {
     fn improve(&mut self) -> usize {
         let mut swaps = 0;
         let mut changed = true;
-        while changed {
+        while changed && !self.cv.deadline.passed() {
             changed = false;
             let mut k = self.selected.len();
             while k > 0 {
@@ -101,6 +103,10 @@ impl<'a> State<'a> {
     fn two_for_one(&self) -> Option<(usize, usize, usize)> {
         let (sets, cov) = (&self.cv.sets, &self.cv.coverable);
         for a in 0..self.selected.len() {
+            // Quadratic in the cover's size: look at the clock for every first site.
+            if self.cv.deadline.passed() {
+                return None;
+            }
             for b in a + 1..self.selected.len() {
                 let (sa, sb) = (self.selected[a], self.selected[b]);
                 let mut need: Vec<u32> = Vec::new();
@@ -131,7 +137,7 @@ impl<'a> State<'a> {
     }
 }
 
-pub(super) fn solve(pb: &Problem) -> Solution {
+pub(super) fn solve(pb: &Problem, deadline: Deadline) -> Solution {
     let r = pb.radius.expect("validated");
     let sets = pb.coverage_sets(r);
     let n = pb.demand.len();
@@ -147,6 +153,7 @@ pub(super) fn solve(pb: &Problem) -> Solution {
         pb,
         sets,
         coverable,
+        deadline,
     };
     // Greedy: quota sites first (each the best for its group), then the site covering the
     // most uncovered demand until every coverable point is covered.
@@ -157,6 +164,14 @@ pub(super) fn solve(pb: &Problem) -> Solution {
         }
     }
     loop {
+        if deadline.passed() {
+            // Out of time: any site reaching each point still uncovered completes the
+            // cover (a cover, if not a small one).
+            for c in complete_cover(&cv, &st) {
+                st.add(c);
+            }
+            break;
+        }
         let mut best: Option<(usize, usize)> = None;
         for c in 0..cv.sets.len() {
             if st.open[c] {
@@ -182,7 +197,32 @@ pub(super) fn solve(pb: &Problem) -> Solution {
         selected: best,
         greedy_objective,
         swaps,
+        stopped: deadline.passed(),
     }
+}
+
+/// For each coverable point no open site reaches, the lowest-index candidate reaching it
+/// (each added once): completes a cover in one pass when greedy is out of time.
+fn complete_cover(cv: &Cover, st: &State) -> Vec<usize> {
+    let mut reach: Vec<Option<usize>> = vec![None; cv.coverable.len()];
+    for (j, s) in cv.sets.iter().enumerate() {
+        for i in s {
+            reach[*i as usize].get_or_insert(j);
+        }
+    }
+    let mut covered: Vec<bool> = st.count.iter().map(|c| *c > 0).collect();
+    let mut add = Vec::new();
+    for i in 0..cv.coverable.len() {
+        if !cv.coverable[i] || covered[i] {
+            continue;
+        }
+        let j = reach[i].expect("coverable points have a site");
+        add.push(j);
+        for k in &cv.sets[j] {
+            covered[*k as usize] = true;
+        }
+    }
+    add
 }
 
 /// Beasley's Lagrangian heuristic for set covering: multipliers `λ` on the coverage rows
@@ -235,6 +275,9 @@ fn lagrangian(cv: &Cover, upper: usize) -> Option<(Vec<usize>, usize)> {
     let mut cost = vec![0.0f64; m];
     let mut g = vec![0.0f64; nr];
     for _ in 0..2_000 {
+        if cv.deadline.passed() {
+            break;
+        }
         // Reduced costs C_j = 1 − Σ_{k∈j} λ_k; the relaxation opens every C_j < 0.
         for j in 0..m {
             cost[j] = 1.0 - cols[j].iter().map(|k| lambda[*k as usize]).sum::<f64>();

@@ -119,6 +119,45 @@ pub struct Solution {
     /// Objective after greedy alone, for comparison.
     pub greedy_objective: f64,
     pub swaps: usize,
+    /// The time limit stopped the search: the best answer found by then (still feasible:
+    /// p sites, or a complete cover), not a local optimum.
+    pub stopped: bool,
+}
+
+/// When a solver must stop: the user's time limit. Heuristics check it between passes
+/// (and within long ones), so they overshoot by a fraction of a pass at most.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Deadline(Option<std::time::Instant>);
+
+impl Deadline {
+    /// No limit.
+    pub fn none() -> Self {
+        Deadline(None)
+    }
+
+    /// `seconds` from now (a non-finite or non-positive value means now).
+    pub fn after(seconds: f64) -> Self {
+        let s = if seconds.is_finite() {
+            seconds.max(0.0)
+        } else {
+            0.0
+        };
+        Deadline(Some(
+            std::time::Instant::now() + std::time::Duration::from_secs_f64(s.min(1e9)),
+        ))
+    }
+
+    pub fn passed(&self) -> bool {
+        self.0.is_some_and(|t| std::time::Instant::now() >= t)
+    }
+
+    /// Seconds left (`None`: no limit).
+    pub fn remaining(&self) -> Option<f64> {
+        self.0.map(|t| {
+            t.saturating_duration_since(std::time::Instant::now())
+                .as_secs_f64()
+        })
+    }
 }
 
 impl Problem {
@@ -335,11 +374,19 @@ impl Problem {
     }
 
     pub fn solve_heuristic(&self) -> Result<Solution> {
+        self.solve_heuristic_until(Deadline::none())
+    }
+
+    /// The heuristic, stopped at `deadline` with the best answer found by then (marked
+    /// `stopped`). Greedy stopped early completes its selection cheaply (the next sites by
+    /// index; for a cover, any site reaching each point still uncovered), so the answer is
+    /// always feasible.
+    pub fn solve_heuristic_until(&self, deadline: Deadline) -> Result<Solution> {
         self.validate()?;
         Ok(match self.model {
-            Model::Mclp => mclp(self),
-            Model::Lscp => lscp::solve(self),
-            Model::Pmedian => pmedian(self),
+            Model::Mclp => mclp(self, deadline),
+            Model::Lscp => lscp::solve(self, deadline),
+            Model::Pmedian => pmedian(self, deadline),
         })
     }
 }

@@ -377,7 +377,14 @@ fn improve(
     spent: &std::cell::Cell<u64>,
 ) -> (Vec<usize>, f64) {
     let mut sel = start.to_vec();
-    swap_search(rows, &mut sel, &|j| fix[j] == Fix::Free, None, spent);
+    swap_search(
+        rows,
+        &mut sel,
+        &|j| fix[j] == Fix::Free,
+        None,
+        spent,
+        &|| false,
+    );
     let mut open = vec![false; rows.of.len()];
     sel.iter().for_each(|j| open[*j] = true);
     let v = rows.covered(&open);

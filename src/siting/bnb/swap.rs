@@ -5,7 +5,7 @@ use super::*;
 /// Best-improvement swaps on `rows` from `sel` (changed in place) while one gains: only
 /// sites `free` says may move are closed or opened, and with `quotas` only swaps that keep
 /// every quota (their counts follow the swaps). Returns the number of swaps; adds its
-/// effort to `spent`. Shared by the MCLP heuristic and the branch-and-bound.
+/// effort to `spent`; stops between passes once `stop` says so. Shared by the MCLP heuristic and the branch-and-bound.
 ///
 /// Each pass prices every swap at once (the fast interchange): opening `c` gains the rows
 /// nobody covers, closing `s` loses the rows only `s` covers, and `c` wins back those of
@@ -16,6 +16,7 @@ pub(in crate::siting) fn swap_search(
     free: &dyn Fn(usize) -> bool,
     mut quotas: Option<&mut super::super::Quotas>,
     spent: &std::cell::Cell<u64>,
+    stop: &dyn Fn() -> bool,
 ) -> usize {
     let nnz: u64 = rows.of.iter().map(|r| r.len() as u64).sum();
     let m = rows.of.len();
@@ -38,7 +39,7 @@ pub(in crate::siting) fn swap_search(
     let mut extra = vec![0.0f64; sel.len()];
     let mut touched: Vec<usize> = Vec::new();
     let mut swaps = 0;
-    loop {
+    while !stop() {
         // What closing each open site loses: the rows only it covers.
         loss.iter_mut().for_each(|l| *l = 0.0);
         for k in 0..n_rows {

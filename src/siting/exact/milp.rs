@@ -22,6 +22,8 @@ pub(super) struct Milp {
     /// Integer weights make every MCLP objective an integer: a bound less than one above
     /// the incumbent already proves it (both the tree and HiGHS use this).
     pub(super) integral: bool,
+    /// Nonzeros in the model: what HiGHS's setup and presolve time grows with.
+    pub(super) nonzeros: usize,
 }
 
 impl Milp {
@@ -41,6 +43,7 @@ impl Milp {
             constant: 0.0,
             cover_rows: Vec::new(),
             integral: pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0),
+            nonzeros: 0,
         }
     }
 
@@ -83,6 +86,11 @@ impl Milp {
                 .map(|k| (rows[k], k.to_vec()))
                 .filter(|(w, _)| *w > 0.0)
                 .collect();
+            self.nonzeros += self
+                .cover_rows
+                .iter()
+                .map(|(_, s)| s.len() + 1)
+                .sum::<usize>();
             add_mclp(
                 &mut self.rp,
                 &self.x,
@@ -91,6 +99,7 @@ impl Milp {
             );
         } else {
             for key in &order {
+                self.nonzeros += key.len();
                 self.rp
                     .add_row(1.0.., key.iter().map(|j| (self.x[*j], 1.0)));
             }
@@ -139,6 +148,7 @@ impl Milp {
             }
             for (i, c) in s {
                 let z = self.rp.add_column(*c, 0.0..=1.0);
+                self.nonzeros += 3;
                 assign[*i as usize].push((z, 1.0));
                 self.rp.add_row(..=0.0, [(z, 1.0), (self.x[j], -1.0)]);
             }

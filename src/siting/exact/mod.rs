@@ -62,6 +62,19 @@ pub const MAX_DENSE_PMEDIAN: usize = 2_000_000;
 /// Largest p-median (assignment pairs) the relaxation takes on: 16 bytes a pair.
 pub const MAX_RELAXED_PMEDIAN: usize = 16_000_000;
 
+/// Refuses a problem too large for the exact solver before any work is spent on it (the
+/// heuristic warm start included): today the p-median's assignment pairs.
+pub fn check_size(pb: &Problem) -> Result<()> {
+    pb.validate()?;
+    if pb.model == Model::Pmedian {
+        pmedian_size(pb)?;
+    }
+    Ok(())
+}
+
+/// The share of a time limit the heuristic warm start may use before the exact solver.
+pub const WARM_START_SHARE: f64 = 0.25;
+
 /// [`solve_exact_with`] with nobody watching.
 pub fn solve_exact(pb: &Problem, time_limit: f64, warm: Option<&Solution>) -> Result<Exact> {
     solve_exact_with(pb, time_limit, warm, &NoProgress)
@@ -145,6 +158,15 @@ pub fn solve_exact_with_tree(
         warm = Some(h.incumbent.clone());
     }
     let left = time_limit - t0.elapsed().as_secs_f64();
+    // HiGHS sets up and presolves before it first looks at its clock (about a second for
+    // a million assignment pairs, 3 nonzeros each): with less time left than that, or
+    // than a tenth of the limit, the relaxation's answer and bound stand.
+    let setup = milp.nonzeros as f64 * 0.35e-6;
+    if let Some(h) = &handoff {
+        if left < (0.1 * time_limit).max(0.2).max(setup) {
+            return Ok(out_of_time(h, pb.model == Model::Mclp, t0));
+        }
+    }
     let facts = MilpFacts {
         constant: milp.constant,
         integral: milp.integral,
@@ -204,6 +226,26 @@ fn run_highs(
         },
         watch,
     )
+}
+
+/// The answer when the time limit leaves HiGHS no time: the relaxation's incumbent and
+/// its bound.
+fn out_of_time(h: &Handoff, maximise: bool, t0: Instant) -> Exact {
+    let objective = h.incumbent.objective;
+    let bound = if maximise {
+        h.bound.max(objective)
+    } else {
+        h.bound.min(objective)
+    };
+    Exact {
+        selected: h.incumbent.selected.clone(),
+        objective,
+        bound,
+        gap: rel_gap(objective, bound),
+        status: format!("{:?}", HighsModelStatus::ReachedTimeLimit),
+        method: format!("{}; the time limit left no time for HiGHS", h.method),
+        seconds: t0.elapsed().as_secs_f64(),
+    }
 }
 
 /// What the answer needs to know of the model HiGHS solved.

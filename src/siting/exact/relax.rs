@@ -86,7 +86,9 @@ pub(super) fn relax_pmedian(
     let m = pb.candidates.len();
     let start = match warm {
         Some(w) => w.clone(),
-        None => pb.solve_heuristic()?,
+        None => pb.solve_heuristic_until(crate::siting::Deadline::after(
+            time_limit * super::WARM_START_SHARE,
+        ))?,
     };
     // Too many pairs for a MILP as built: the relaxation is likely the whole answer and
     // gets most of the limit. Counted in work units, not the seconds left after the
@@ -97,10 +99,16 @@ pub(super) fn relax_pmedian(
         (time_limit / 6.0).min(1.0)
     };
     let work = (seconds * WORK_PER_SECOND) as u64;
-    // The clock only guards against a much slower machine.
+    // The clock only guards against a much slower machine (or a debug build): the
+    // relaxation's share of the limit, and HiGHS's turn after it.
+    let guard = if n_pairs > MAX_DENSE_PMEDIAN {
+        0.9 * time_limit
+    } else {
+        0.5 * time_limit
+    };
     let stop = || {
         watch.tick();
-        watch.progress.is_cancelled() || t0.elapsed().as_secs_f64() > time_limit
+        watch.progress.is_cancelled() || t0.elapsed().as_secs_f64() > guard
     };
     let p = pb.p.expect("validated");
     let lr = pmedian_lr::root(pairs, p, &start.selected, 1e-9, work, &stop);

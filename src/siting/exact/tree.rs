@@ -32,7 +32,9 @@ pub(super) fn mclp_tree(
     let cover_rows = &milp.cover_rows;
     let start = match warm {
         Some(w) => w.clone(),
-        None => pb.solve_heuristic()?,
+        None => pb.solve_heuristic_until(crate::siting::Deadline::after(
+            look.time_limit * super::WARM_START_SHARE,
+        ))?,
     };
     let rows = bnb::Rows::new(cover_rows.clone(), m);
     let p = pb.p.expect("validated");

@@ -85,10 +85,22 @@ pub fn propose(
     )?;
 
     progress.stage("optimising", None);
-    let heur = pb.solve_heuristic()?;
+    // The time limit covers the heuristic and the exact solve; a problem too big for the
+    // exact solver is refused before either runs.
+    let t_opt = std::time::Instant::now();
+    if opts.exact {
+        crate::siting::exact::check_size(&pb)?;
+    }
+    let share = if opts.exact {
+        crate::siting::exact::WARM_START_SHARE
+    } else {
+        1.0
+    };
+    let heur = pb.solve_heuristic_until(crate::siting::Deadline::after(opts.time_limit * share))?;
     check(progress)?;
+    let left = (opts.time_limit - t_opt.elapsed().as_secs_f64()).max(0.1);
     let (selected, objective, bound, gap, status) =
-        best_answer(&pb, pb.model, opts, &heur, progress)?;
+        best_answer(&pb, pb.model, opts, &heur, left, progress)?;
     let (ranked, covered) = rank_by_gain(
         &pb.coverage_sets(demand.radius),
         &demand.by_existing,

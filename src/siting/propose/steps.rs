@@ -50,10 +50,11 @@ pub(super) fn best_answer(
     model: Model,
     opts: &ProposeOptions,
     heur: &crate::siting::Solution,
+    time_limit: f64,
     progress: &dyn Progress,
 ) -> Result<(Vec<usize>, f64, Option<f64>, Option<f64>, String)> {
     Ok(if opts.exact {
-        let ex = crate::siting::exact::solve_exact_with(pb, opts.time_limit, Some(heur), progress)?;
+        let ex = crate::siting::exact::solve_exact_with(pb, time_limit, Some(heur), progress)?;
         // Never report worse than the heuristic's own answer.
         let better = match model {
             Model::Mclp => ex.objective >= heur.objective,
@@ -83,7 +84,11 @@ pub(super) fn best_answer(
             heur.objective,
             None,
             None,
-            "heuristic".to_string(),
+            if heur.stopped {
+                "heuristic, stopped at the time limit (the best found by then)".to_string()
+            } else {
+                "heuristic".to_string()
+            },
         )
     })
 }
