@@ -9,6 +9,7 @@
 pub mod coverage;
 pub mod crs;
 pub mod error;
+pub mod files;
 pub mod geom;
 pub mod io;
 pub mod model;

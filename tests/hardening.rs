@@ -409,3 +409,155 @@ fn a_cell_too_fine_for_the_extent_is_refused_before_allocating() {
     assert!(t.contains("--cell 1: the band raster would need"), "{t}");
     assert!(t0.elapsed().as_secs() < 30, "took {:?}", t0.elapsed());
 }
+
+/// Loads a folder holding `files` (name, text) and a manifest; returns the load's result.
+fn load_files(
+    manifest: &str,
+    files: &[(&str, &str)],
+) -> (
+    tempfile::TempDir,
+    carecircle::Result<carecircle::model::Dataset>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dataset.toml"), manifest).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let r = carecircle::io::load_path(dir.path());
+    (dir, r)
+}
+
+fn warnings(ds: &carecircle::model::Dataset) -> String {
+    ds.warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const UNIT: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"甲","code":"230102001","level":"community","population":1000,"pop_60plus":300},"geometry":{"type":"Polygon","coordinates":[[[126.6,45.7],[126.7,45.7],[126.7,45.8],[126.6,45.7]]]}}]}"#;
+
+#[test]
+fn special_files_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("units.geojson");
+    if !Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return;
+    }
+    std::fs::write(
+        dir.path().join("dataset.toml"),
+        "[[layers]]\nrole = \"units\"\npath = \"units.geojson\"\n",
+    )
+    .unwrap();
+    // Would hang forever if the loader opened the FIFO.
+    let e = carecircle::io::load_path(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+    assert!(e.contains("units.geojson"), "{e}");
+    // A symlink to a device is refused the same way.
+    let dev = dir.path().join("dev.geojson");
+    std::os::unix::fs::symlink("/dev/zero", &dev).unwrap();
+    let e = carecircle::io::load_path(&dev).unwrap_err().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn a_semicolon_csv_is_read_by_its_separator() {
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"facilities\"\npath = \"f.csv\"\nkind = \"day_care\"\n",
+        &[("f.csv", "name;lon;lat\nA;126.65;45.75\nB;126.66;45.76\n")],
+    );
+    let ds = r.unwrap();
+    assert_eq!(ds.facilities.len(), 2);
+    assert!(ds.facilities.iter().all(|f| f.location.is_some()));
+    assert!(warnings(&ds).contains("semicolons"), "{}", warnings(&ds));
+}
+
+#[test]
+fn a_txt_holding_geojson_is_read_as_geojson_with_a_warning() {
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"units\"\npath = \"units.txt\"\n",
+        &[("units.txt", UNIT)],
+    );
+    let ds = r.unwrap();
+    assert_eq!(ds.units.len(), 1);
+    assert!(warnings(&ds).contains("holds GeoJson"), "{}", warnings(&ds));
+}
+
+#[test]
+fn a_null_geometry_is_said() {
+    let text = UNIT.replace(
+        r#"{"type":"Polygon","coordinates":[[[126.6,45.7],[126.7,45.7],[126.7,45.8],[126.6,45.7]]]}"#,
+        "null",
+    );
+    let two = text.replace(
+        r#"]}"#,
+        r#",{"type":"Feature","properties":{"name":"乙","code":"230102002","level":"community"},"geometry":{"type":"Polygon","coordinates":[[[126.6,45.7],[126.7,45.7],[126.7,45.8],[126.6,45.7]]]}}]}"#,
+    );
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\n",
+        &[("u.geojson", &two)],
+    );
+    let ds = r.unwrap();
+    let w = warnings(&ds);
+    assert!(w.contains("no geometry (null)") && w.contains("甲"), "{w}");
+}
+
+#[test]
+fn impossible_populations_are_dropped_with_a_warning() {
+    let text = UNIT
+        .replace(r#""population":1000"#, r#""population":1e308"#)
+        .replace(
+            r#"]}"#,
+            r#",{"type":"Feature","properties":{"name":"乙","code":"230102002","level":"community","population":100,"pop_60plus":500},"geometry":{"type":"Polygon","coordinates":[[[126.6,45.7],[126.7,45.7],[126.7,45.8],[126.6,45.7]]]}}]}"#,
+        );
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\n",
+        &[("u.geojson", &text)],
+    );
+    let ds = r.unwrap();
+    let w = warnings(&ds);
+    assert!(w.contains("more than live in China"), "{w}");
+    assert!(
+        w.contains("pop_60plus 500 is more than the whole population 100"),
+        "{w}"
+    );
+    assert_eq!(ds.units[0].population.total, None);
+    assert_eq!(ds.units[1].population.aged_60plus, None);
+    assert_eq!(ds.units[1].population.total, Some(100.0));
+}
+
+#[test]
+fn crs_problems_name_the_file() {
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\ncrs = \"EPSG:999999\"\n",
+        &[("u.geojson", UNIT)],
+    );
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("u.geojson") && e.contains("EPSG:999999"), "{e}");
+    // Swiss coordinates, correctly declared: outside China, said as such (the extent used
+    // to come out with min > max).
+    let swiss = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"A","code":"1","level":"community"},"geometry":{"type":"Polygon","coordinates":[[[2600000,1200000],[2601000,1200000],[2601000,1201000],[2600000,1200000]]]}}]}"#;
+    let (_d, r) = load_files(
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\ncrs = \"EPSG:2056\"\n",
+        &[("u.geojson", swiss)],
+    );
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.contains("outside China") && e.contains("u.geojson"),
+        "{e}"
+    );
+}
+
+#[test]
+fn json_never_says_minus_zero() {
+    let mut v = serde_json::json!({"people": -0.0, "list": [-0.0, 1.5], "deep": {"x": -0.0}});
+    carecircle::report::no_negative_zero(&mut v);
+    let t = v.to_string();
+    assert!(!t.contains("-0"), "{t}");
+}

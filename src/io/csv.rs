@@ -15,7 +15,7 @@ use crate::progress::{check, Progress};
 /// Reads a CSV. Coordinate columns are found through `mapping` (`lon`/`lat` overrides) or
 /// the defaults (lon, lng, longitude, x, 经度 / lat, latitude, y, 纬度).
 pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Result<RawLayer> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = super::read_input(path)?;
     let (text, how) = decode(&bytes, None);
     let mut layer = RawLayer::new(path);
     if how == Decoded::GbkFallback {
@@ -28,7 +28,31 @@ pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Res
             ),
         );
     }
+    let delimiter = sniff_delimiter(&text);
+    if delimiter != b',' {
+        let name = if delimiter == b'\t' {
+            "tab"
+        } else {
+            "semicolon"
+        };
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                format!("columns are separated by {name}s, not commas: read that way"),
+                format!(
+                    "列以{}分隔（不是逗号）：已按此读取",
+                    if delimiter == b'\t' {
+                        "制表符"
+                    } else {
+                        "分号"
+                    }
+                ),
+            ),
+        );
+    }
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -156,4 +180,23 @@ fn row_feature(
         }
     }
     (geometry, properties)
+}
+
+/// The header row's separator: a comma if it has one, else a semicolon or tab (European
+/// spreadsheets export `;`, database tools tab), whichever the header has more of.
+fn sniff_delimiter(text: &str) -> u8 {
+    let header = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    let count = |c: char| header.chars().filter(|x| *x == c).count();
+    let (commas, semis, tabs) = (count(','), count(';'), count('\t'));
+    if commas > 0 || (semis == 0 && tabs == 0) {
+        b','
+    } else if semis >= tabs {
+        b';'
+    } else {
+        b'\t'
+    }
 }

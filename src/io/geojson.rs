@@ -16,7 +16,7 @@ use crate::progress::{check, Progress};
 
 /// Reads a GeoJSON FeatureCollection, Feature or bare Geometry.
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = super::read_input(path)?;
     let (text, how) = super::text::decode(&bytes, None);
     let root: Value = serde_json::from_str(&text).map_err(|e| {
         Error::format_zh(

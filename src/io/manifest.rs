@@ -88,7 +88,7 @@ pub struct LayerSpec {
 
 impl Manifest {
     pub fn from_path(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = super::read_input_text(path)?;
         Self::from_str(&text, path)
     }
 
@@ -176,6 +176,29 @@ pub fn format_of(path: &Path) -> Option<Format> {
         Some(Format::OsmPbf)
     } else {
         None
+    }
+}
+
+/// What the first bytes of a text file say it holds, where that contradicts its name: a
+/// `.txt`/`.csv` holding GeoJSON, or a `.json`/`.geojson` holding a table. `None` when the
+/// content agrees (or cannot tell).
+pub fn sniff(path: &Path, named: Format) -> Option<Format> {
+    use std::io::Read;
+    if !matches!(named, Format::Csv | Format::GeoJson) {
+        return None;
+    }
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head[..n]);
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .next()?;
+    match (named, first) {
+        (Format::Csv, '{') => Some(Format::GeoJson),
+        (Format::GeoJson, c) if c != '{' && c != '[' => Some(Format::Csv),
+        _ => None,
     }
 }
 

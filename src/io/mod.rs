@@ -95,3 +95,5 @@ pub(crate) fn display_name(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+pub use crate::files::{check_readable, read_input, read_input_text, MAX_INPUT_BYTES};

@@ -132,6 +132,7 @@ fn props(tags: &Tags, id: i64, osm_type: &str) -> Map<String, Value> {
 
 /// Reads a PBF file into its network, building and facility layers.
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
+    super::check_readable(path)?;
     let reader = ElementReader::from_path(path)
         .map_err(|e| Error::format(path, format!("cannot open PBF: {e}")))?;
     progress.stage(&super::display_name(path), None);

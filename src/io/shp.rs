@@ -24,12 +24,12 @@ pub fn read(
         ));
     };
     if let Some(prj) = sibling(path, "prj") {
-        if let Ok(wkt) = std::fs::read_to_string(&prj) {
+        if let Ok(wkt) = super::read_input_text(&prj) {
             layer.embedded_crs = Some(Crs::from_prj(&wkt));
         }
     }
     let declared = declared_encoding(path, encoding_override, &mut layer)?;
-    let dbf_bytes = std::fs::read(&dbf_path).map_err(|e| Error::io(&dbf_path, e))?;
+    let dbf_bytes = super::read_input(&dbf_path)?;
     let table = super::dbf::parse(&dbf_bytes, declared).map_err(|m| Error::format(&dbf_path, m))?;
     if table.used_gbk_fallback {
         layer.warn(
@@ -106,7 +106,7 @@ fn declared_encoding(
     let Some(cpg) = sibling(path, "cpg") else {
         return Ok(None);
     };
-    let label = std::fs::read_to_string(&cpg).unwrap_or_default();
+    let label = super::read_input_text(&cpg).unwrap_or_default();
     let enc = encoding_from_label(&label);
     if enc.is_none() {
         layer.warn(
@@ -129,9 +129,11 @@ type Shapes = shapefile::ShapeReader<std::io::BufReader<std::fs::File>>;
 /// The shape reader, indexed by the .shx when there is one (sequential otherwise, with a
 /// warning).
 fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<Shapes> {
+    super::check_readable(path)?;
     let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     match sibling(path, "shx") {
         Some(shx) => {
+            super::check_readable(&shx)?;
             let shx_file = std::fs::File::open(&shx).map_err(|e| Error::io(&shx, e))?;
             shapefile::ShapeReader::with_shx(
                 std::io::BufReader::new(shp_file),

@@ -87,8 +87,23 @@ fn unit_json(u: &UnitResult) -> Value {
 }
 
 pub fn write_json(report: &Report, path: &Path) -> Result<()> {
-    let text = serde_json::to_string_pretty(&to_json(report)).expect("serialisable");
+    let mut v = to_json(report);
+    no_negative_zero(&mut v);
+    let text = serde_json::to_string_pretty(&v).expect("serialisable");
     write_atomic(path, text.as_bytes())
+}
+
+/// Turns every `-0.0` into `0` (arithmetic on empty or cancelling sums yields it, and a
+/// reader sees "minus zero people").
+pub fn no_negative_zero(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()) => {
+            *v = Value::from(0.0);
+        }
+        Value::Array(a) => a.iter_mut().for_each(no_negative_zero),
+        Value::Object(o) => o.values_mut().for_each(no_negative_zero),
+        _ => {}
+    }
 }
 
 /// Overall status of a unit: "fail" if any rule fails there, else "unknown" if any is

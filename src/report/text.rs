@@ -53,9 +53,10 @@ fn header(report: &Report, english: bool) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         t("人口", "people"),
-        report.demand.population,
-        report.demand.pop_60plus,
-        report.demand.pop_0_3
+        // + 0.0 turns a -0.0 into 0 ("-0 people").
+        report.demand.population + 0.0,
+        report.demand.pop_60plus + 0.0,
+        report.demand.pop_0_3 + 0.0
     );
     let _ = writeln!(s);
     if let Some(y) = report.year {

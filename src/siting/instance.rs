@@ -11,7 +11,7 @@ type PointsFile = (Vec<String>, Vec<[f64; 2]>, Vec<f64>);
 /// Reads an instance folder in the format of `../shared/bench/README.md`.
 pub fn read_instance(dir: &Path) -> Result<Problem> {
     let pj = dir.join("problem.json");
-    let text = std::fs::read_to_string(&pj).map_err(|e| Error::io(&pj, e))?;
+    let text = crate::files::read_input_text(&pj)?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::format(&pj, e.to_string()))?;
     let model_s = v["model"].as_str().unwrap_or("");

@@ -131,7 +131,7 @@ impl RuleSet {
         }
         let path = Path::new(name_or_path);
         if path.exists() || name_or_path.ends_with(".toml") {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let text = crate::files::read_input_text(path)?;
             return Self::parse(&text, &path.display().to_string());
         }
         Self::preset(name_or_path)

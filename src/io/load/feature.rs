@@ -129,6 +129,8 @@ pub(super) struct UnitCtx<'a> {
     pub(super) layer_level: Option<UnitLevel>,
     pub(super) layer_id: LayerId,
     pub(super) fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+    /// The layer's format carries shapes (GeoJSON, Shapefile), so a missing one is news.
+    pub(super) shaped: bool,
 }
 
 /// One unit feature: name, code, level, parent, shape (repaired where it can be),
@@ -147,6 +149,7 @@ pub(super) fn unit_of(
         layer_level,
         layer_id,
         fwd,
+        ..
     } = *ctx;
     let mut w = |field: Option<&str>, msg: Said| w(field, msg);
     let name = mapping.text(&props, "name");
@@ -218,12 +221,26 @@ pub(super) fn unit_of(
         return None;
     }
     seen_codes.insert(key, name.clone());
+    if geometry.is_none() && ctx.shaped {
+        // A GeoJSON `"geometry": null` or a null shape: say so (a code list has none by
+        // design and is not warned about).
+        w(
+            Some("geometry"),
+            Said::new(
+                "no geometry (null): the unit is kept without a shape; points cannot be placed in it",
+                "几何为空（null）：保留该单元，但没有边界，无法把点落入其中",
+            ),
+        );
+    }
     let geometry = unit_shape(geometry, fwd, &mut w);
-    let population = Population {
-        total: num(mapping, &props, "population", &mut w),
-        aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
-        aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
-    };
+    let population = plausible_population(
+        Population {
+            total: num(mapping, &props, "population", &mut w),
+            aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
+            aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
+        },
+        &mut w,
+    );
     Some(Unit {
         id,
         code,
@@ -384,4 +401,56 @@ fn unit_shape(
             }
         },
     }
+}
+
+/// More people than live in China, in one unit.
+pub(super) const MAX_POPULATION: f64 = 1.5e9;
+
+/// Population figures that cannot be right are dropped with a warning naming the field:
+/// above [`MAX_POPULATION`], or an age group larger than the whole population (the
+/// analysis then uses the age share of the unit's ancestors or the preset).
+pub(super) fn plausible_population(
+    mut p: Population,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Population {
+    for (field, v) in [
+        ("population", &mut p.total),
+        ("pop_60plus", &mut p.aged_60plus),
+        ("pop_0_3", &mut p.aged_0_3),
+    ] {
+        if let Some(x) = *v {
+            if x > MAX_POPULATION {
+                w(
+                    Some(field),
+                    Said::new(
+                        format!(
+                            "{x} people is more than live in China (1.5 billion): value ignored"
+                        ),
+                        format!("{x} 人超过全国人口（15 亿）：该值已忽略"),
+                    ),
+                );
+                *v = None;
+            }
+        }
+    }
+    if let Some(total) = p.total {
+        for (field, zh, v) in [
+            ("pop_60plus", "60岁以上人口", &mut p.aged_60plus),
+            ("pop_0_3", "0–3岁人口", &mut p.aged_0_3),
+        ] {
+            if let Some(x) = *v {
+                if x > total {
+                    w(
+                        Some(field),
+                        Said::new(
+                            format!("{field} {x} is more than the whole population {total}: value ignored (the age share of the unit's region or the preset is used)"),
+                            format!("{zh} {x} 超过总人口 {total}：该值已忽略（改用上级区域或预设的年龄比例）"),
+                        ),
+                    );
+                    *v = None;
+                }
+            }
+        }
+    }
+    p
 }

@@ -126,6 +126,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         synthetic_layer,
         layer_id,
         fwd: &fwd,
+        shaped: raw.headers.is_none(),
     };
     for f in raw.features {
         let label = feature_label(f.index, &f.properties);
@@ -168,6 +169,8 @@ struct LayerCtx<'a> {
     synthetic_layer: bool,
     layer_id: LayerId,
     fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+    /// The layer's format carries shapes (not a CSV code list).
+    shaped: bool,
 }
 
 /// One feature added to the dataset by the layer's role; false when it was left out
@@ -189,6 +192,7 @@ fn add_feature(
                 layer_level: lc.layer_level,
                 layer_id: lc.layer_id,
                 fwd: lc.fwd,
+                shaped: lc.shaped,
             };
             match unit_of(&ctx, id, f.geometry, props, seen_codes, w) {
                 Some(u) => {

@@ -200,7 +200,7 @@ pub(crate) fn load_manifest(
         check(progress)?;
         to_wgs84(p)?;
     }
-    let projection = projection_for(&pending, source, &mut warnings);
+    let projection = projection_for(&pending, source, &mut warnings)?;
 
     let name = manifest
         .name
@@ -280,6 +280,24 @@ impl LayerReader<'_> {
         if format == Format::OsmPbf {
             return self.osm(&path, &label, spec, declared_role);
         }
+        crate::io::check_readable(&path)?;
+        // A file whose content contradicts its name is read as what it holds, with a
+        // warning (a .txt of GeoJSON used to load as an empty table).
+        let format = match crate::io::manifest::sniff(&path, format) {
+            Some(held) => {
+                self.warnings.push(LoadWarning::new(
+                    path.clone(),
+                    None,
+                    None,
+                    Said::new(
+                        format!("the file is named like {format:?} but holds {held:?}; read as {held:?} (rename it to match)"),
+                        format!("文件名看似 {format:?}，内容却是 {held:?}：已按 {held:?} 读取（请改正扩展名）"),
+                    ),
+                ));
+                held
+            }
+            None => format,
+        };
         let progress = self.progress;
         let raw = match format {
             Format::GeoJson => crate::io::geojson::read(&path, progress)?,
@@ -394,7 +412,8 @@ fn projection_for(
     pending: &[Pending],
     source: &Path,
     warnings: &mut Vec<LoadWarning>,
-) -> LocalProjection {
+) -> Result<LocalProjection> {
+    outside_china(pending)?;
     let mut bbox: Option<Rect<f64>> = None;
     for p in pending {
         for f in &p.raw.features {
@@ -430,7 +449,51 @@ fn projection_for(
             ),
         ));
     }
-    projection
+    Ok(projection)
+}
+
+/// Refuses a layer whose coordinates (after conversion to WGS84) lie outside China: the
+/// local projection (a CGCS2000 3° zone, 75°E–135°E) would measure them wrongly, and such
+/// data almost always means a wrong declared CRS.
+fn outside_china(pending: &[Pending]) -> Result<()> {
+    for p in pending {
+        let Some(r) = p
+            .raw
+            .features
+            .iter()
+            .filter_map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
+            .reduce(|a, b| {
+                Rect::new(
+                    Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                )
+            })
+        else {
+            continue;
+        };
+        let inside = |x: f64, y: f64| (72.0..=137.0).contains(&x) && (2.0..=56.0).contains(&y);
+        if !(inside(r.min().x, r.min().y) && inside(r.max().x, r.max().y)) {
+            let c = r.center();
+            return Err(Error::format_zh(
+                &p.raw.path,
+                format!(
+                    "coordinates lie around {:.3}°E {:.3}°N, outside China (73–136°E, 3–54°N) where CareCircle measures distances (CGCS2000 3° zones): is the CRS right? ({} from {})",
+                    c.x, c.y, p.crs, p.crs_source
+                ),
+                format!(
+                    "坐标位于约 东经 {:.3}° 北纬 {:.3}°，在中国范围（东经 73–136°，北纬 3–54°）之外，无法用 CGCS2000 3° 分带测距：坐标系是否正确？（{}，来自{}）",
+                    c.x, c.y, p.crs, p.crs_source
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A candidate-site layer (GeoJSON, Shapefile or CSV points) as a dataset of its own, its
@@ -492,7 +555,19 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
         }
         return Ok(());
     }
-    let t = ToWgs84::new(&p.crs)?;
+    let t = ToWgs84::new(&p.crs).map_err(|e| {
+        Error::format_zh(
+            &p.raw.path,
+            format!(
+                "CRS {} (from {}) cannot be used: {e} — check the code (CGCS2000 Gauss-Krüger zones are EPSG:4491–4554)",
+                p.crs, p.crs_source
+            ),
+            format!(
+                "坐标系 {}（来自{}）无法使用：{e}——请检查代码（CGCS2000 高斯-克吕格分带为 EPSG:4491–4554）",
+                p.crs, p.crs_source
+            ),
+        )
+    })?;
     let mut bad = Vec::new();
     for f in &mut p.raw.features {
         if let Some(g) = f.geometry.take() {

@@ -177,10 +177,23 @@ pub(super) fn quotas_for(
                 short
             );
             if sites.is_empty() {
-                return Err(Error::input(
-                    format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
-                    format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
-                ));
+                let from_file = cands.iter().any(|c| c.origin == "file");
+                return Err(if from_file {
+                    Error::input(
+                        format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
+                        format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
+                    )
+                } else {
+                    let why = if unit.geometry.is_none() {
+                        ("it has no shape in the data", "数据中该单元没有边界")
+                    } else {
+                        ("no demand lies in it", "单元内没有需求点")
+                    };
+                    Error::input(
+                        format!("{label}: no candidate site could be generated in it ({}), so the capacitated problem is infeasible — give candidate sites with --candidates", why.0),
+                        format!("{label}：无法在该单元内生成候选点（{}），托位缺口无法补足——请用候选点文件提供", why.1),
+                    )
+                });
             }
             if sites.len() < need as usize {
                 return Err(Error::input(

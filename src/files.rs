@@ -1,0 +1,60 @@
+//! Reading input files safely: every reader checks a path is a regular file of a sane
+//! size before opening it (ground floor: the rule loader and the instance reader use it
+//! as well as `io`).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The largest input file read, bytes: a province's PBF is a few hundred MB; past this a
+/// file is more likely a mistake (a disk image, a device) than data.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// Checks that `path` is a regular file (after symlinks) no larger than
+/// [`MAX_INPUT_BYTES`] before anything reads it: a FIFO would hang the reader and a
+/// device (`/dev/urandom`) would be read until memory runs out. Returns its size.
+pub fn check_readable(path: &Path) -> Result<u64> {
+    let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if m.is_dir() {
+        return Err(Error::format_zh(
+            path,
+            "is a folder, not a data file",
+            "这是文件夹，不是数据文件",
+        ));
+    }
+    if !m.is_file() {
+        return Err(Error::format_zh(
+            path,
+            "not a regular file (a pipe, device or socket): refusing to read it",
+            "不是普通文件（管道、设备或套接字）：拒绝读取",
+        ));
+    }
+    if m.len() > MAX_INPUT_BYTES {
+        return Err(Error::format_zh(
+            path,
+            format!(
+                "{:.1} GB is more than the {} GB a data file may have: is this the right file?",
+                m.len() as f64 / 1e9,
+                MAX_INPUT_BYTES >> 30
+            ),
+            format!(
+                "文件大小 {:.1} GB，超过数据文件上限 {} GB：请确认文件是否正确",
+                m.len() as f64 / 1e9,
+                MAX_INPUT_BYTES >> 30
+            ),
+        ));
+    }
+    Ok(m.len())
+}
+
+/// Reads a whole input file after [`check_readable`].
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    check_readable(path)?;
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads a whole input text file (UTF-8) after [`check_readable`].
+pub fn read_input_text(path: &Path) -> Result<String> {
+    check_readable(path)?;
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
