@@ -16,7 +16,18 @@ use crate::progress::{check, Progress};
 /// the defaults (lon, lng, longitude, x, 经度 / lat, latitude, y, 纬度).
 pub fn read(path: &Path, mapping: &FieldMapping, progress: &dyn Progress) -> Result<RawLayer> {
     let bytes = super::read_input(path)?;
-    let (text, how) = decode(&bytes, None);
+    read_bytes(&bytes, path, mapping, progress)
+}
+
+/// [`read`] on bytes already in memory (`path` names them in messages): the entry point
+/// the fuzz targets drive.
+pub fn read_bytes(
+    bytes: &[u8],
+    path: &Path,
+    mapping: &FieldMapping,
+    progress: &dyn Progress,
+) -> Result<RawLayer> {
+    let (text, how) = decode(bytes, None);
     let mut layer = RawLayer::new(path);
     if how == Decoded::GbkFallback {
         layer.warn(

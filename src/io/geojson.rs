@@ -17,7 +17,13 @@ use crate::progress::{check, Progress};
 /// Reads a GeoJSON FeatureCollection, Feature or bare Geometry.
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
     let bytes = super::read_input(path)?;
-    let (text, how) = super::text::decode(&bytes, None);
+    read_bytes(&bytes, path, progress)
+}
+
+/// [`read`] on bytes already in memory (`path` names them in messages): the entry point
+/// the fuzz targets drive.
+pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
+    let (text, how) = super::text::decode(bytes, None);
     let root: Value = serde_json::from_str(&text).map_err(|e| {
         Error::format_zh(
             path,

@@ -133,8 +133,18 @@ fn props(tags: &Tags, id: i64, osm_type: &str) -> Map<String, Value> {
 /// Reads a PBF file into its network, building and facility layers.
 pub fn read(path: &Path, progress: &dyn Progress) -> Result<OsmLayers> {
     super::check_readable(path)?;
-    let reader = ElementReader::from_path(path)
-        .map_err(|e| Error::format(path, format!("cannot open PBF: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_from(std::io::BufReader::new(file), path, progress)
+}
+
+/// [`read`] from any reader (`path` names it in messages): the entry point the fuzz
+/// targets drive with bytes in memory.
+pub fn read_from<R: std::io::Read + Send>(
+    input: R,
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<OsmLayers> {
+    let reader = ElementReader::new(input);
     progress.stage(&super::display_name(path), None);
     let scan = Scan::read(reader, path, progress)?;
     let mut out = OsmLayers {
@@ -181,8 +191,8 @@ struct Scan {
 }
 
 impl Scan {
-    fn read(
-        reader: ElementReader<std::io::BufReader<std::fs::File>>,
+    fn read<R: std::io::Read + Send>(
+        reader: ElementReader<R>,
         path: &Path,
         progress: &dyn Progress,
     ) -> Result<Scan> {

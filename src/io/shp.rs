@@ -199,3 +199,24 @@ fn sibling(path: &Path, ext: &str) -> Option<std::path::PathBuf> {
         .map(|e| path.with_extension(e))
         .find(|p| p.exists())
 }
+
+/// The shapes of a `.shp` held in memory, read sequentially (no index, no attributes),
+/// each through the same conversion and warnings as [`read`]: the entry point the fuzz
+/// targets drive.
+pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
+    let mut layer = RawLayer::new(path);
+    let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(shp))
+        .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))?;
+    for (index, shape) in reader.iter_shapes().enumerate() {
+        let Some(geometry) = geometry_of(shape, format!("#{index}"), &mut layer) else {
+            continue;
+        };
+        layer.features.push(RawFeature {
+            index,
+            geometry,
+            properties: Default::default(),
+            node_ids: None,
+        });
+    }
+    Ok(layer)
+}

@@ -1,0 +1,113 @@
+//! The fuzz targets in brief, inside `cargo test`: every parser CareCircle owns gets
+//! mutated valid input (byte flips, cuts, splices, inserted bytes) and random bytes, and
+//! must answer with a value or an error — never a panic. The long runs are `cargo fuzz`
+//! (see `fuzz/` and the README); these keep the same entry points honest on every commit.
+
+use std::path::Path;
+
+use carecircle::progress::NoProgress;
+use geo::line_string;
+use proptest::prelude::*;
+
+const GEOJSON: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"甲","code":"230102001","population":1000},"geometry":{"type":"Polygon","coordinates":[[[126.6,45.7],[126.7,45.7],[126.7,45.8],[126.6,45.7]]]}},{"type":"Feature","properties":{"kind":"day_care"},"geometry":{"type":"Point","coordinates":[126.65,45.75]}}]}"#;
+const CSV: &str = "name,lon,lat,床位\n甲,126.6,45.7,30\n乙,126.7,45.8,\n";
+const MANIFEST: &str = "name = \"x\"\n[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\ncrs = \"GCJ-02\"\n[layers.fields]\nname = \"名称\"\n[[known_totals]]\nlabel = \"t\"\nkinds = [\"day_care\"]\nfacilities = 3\n";
+
+fn preset() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rules/heilongjiang-2021.toml"),
+    )
+    .unwrap()
+}
+
+fn dbf() -> Vec<u8> {
+    carecircle::io::dbf::write(
+        &[("代码", b'C', 12), ("名称", b'C', 30), ("人口", b'N', 10)],
+        &[vec!["230102001".into(), "兆麟街道".into(), "45000".into()]],
+        encoding_rs::GBK,
+    )
+}
+
+fn graph_cache() -> Vec<u8> {
+    let a = line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 50.0)];
+    let b = line_string![(x: 100.0, y: 0.0), (x: 200.0, y: 0.0)];
+    let g = carecircle::network::Graph::build(&[
+        carecircle::network::LineInput::plain(&a),
+        carecircle::network::LineInput::plain(&b),
+    ]);
+    carecircle::io::graph::cache_bytes(&g)
+}
+
+/// One mutation of `seed`: flip, cut, insert or splice, as libFuzzer would.
+fn mutate(seed: &[u8], op: u8, at: usize, byte: u8, len: usize) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    if v.is_empty() {
+        return vec![byte];
+    }
+    let at = at % v.len();
+    match op % 5 {
+        0 => v[at] ^= byte.max(1),
+        1 => v.truncate(at),
+        2 => v.insert(at, byte),
+        3 => {
+            let end = (at + len).min(v.len());
+            let piece = v[at..end].to_vec();
+            let to = (at * 7 + len) % v.len();
+            v.splice(to..to, piece);
+        }
+        _ => {
+            let end = (at + len).min(v.len());
+            v.drain(at..end);
+        }
+    }
+    v
+}
+
+fn all_parsers(data: &[u8]) {
+    let _ = carecircle::io::geojson::read_bytes(data, Path::new("f.geojson"), &NoProgress);
+    let mapping = carecircle::io::fields::FieldMapping::default();
+    let _ = carecircle::io::csv::read_bytes(data, Path::new("f.csv"), &mapping, &NoProgress);
+    let _ = carecircle::io::dbf::parse(data, None);
+    let _ = carecircle::io::dbf::parse(data, Some(encoding_rs::GBK));
+    let _ = carecircle::io::shp::shapes_from_bytes(data, Path::new("f.shp"));
+    let _ = carecircle::io::graph::from_cache_bytes(data);
+    let _ = carecircle::network::Graph::from_bytes(data);
+    let _ = carecircle::io::osm::read_from(
+        std::io::Cursor::new(data),
+        Path::new("f.osm.pbf"),
+        &NoProgress,
+    );
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = carecircle::io::manifest::Manifest::from_str(text, Path::new("dataset.toml"));
+        let _ = carecircle::coverage::rules::RuleSet::parse(text, "fuzz.toml");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_valid_input_never_panics(
+        which in 0usize..6,
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<u8>(), 0usize..64), 1..6),
+    ) {
+        let seed: Vec<u8> = match which {
+            0 => GEOJSON.as_bytes().to_vec(),
+            1 => CSV.as_bytes().to_vec(),
+            2 => MANIFEST.as_bytes().to_vec(),
+            3 => preset().into_bytes(),
+            4 => dbf(),
+            _ => graph_cache(),
+        };
+        let mut data = seed;
+        for (op, at, byte, len) in ops {
+            data = mutate(&data, op, at, byte, len);
+        }
+        all_parsers(&data);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+        all_parsers(&data);
+    }
+}
