@@ -13,9 +13,20 @@ pub(super) fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyho
     );
     println!();
     println!("Layers:");
+    // Where each layer was read from, said plainly when it lies outside the dataset's
+    // folder (a manifest may name `../x` or an absolute path).
+    let home = carecircle::io::graph::cache_dir(&ds)
+        .parent()
+        .and_then(|d| std::fs::canonicalize(d).ok());
     for l in &ds.layers {
+        let outside = match (&home, std::fs::canonicalize(&l.path)) {
+            (Some(h), Ok(p)) if !p.starts_with(h) => {
+                format!("  (outside the dataset folder: {})", p.display())
+            }
+            _ => String::new(),
+        };
         println!(
-            "  [{:<10}] {}  — {} of {} features loaded; CRS {} (datum {}, from {})",
+            "  [{:<10}] {}  — {} of {} features loaded; CRS {} (datum {}, from {}){outside}",
             l.role.key(),
             l.path.display(),
             l.features_loaded,
