@@ -561,3 +561,20 @@ fn json_never_says_minus_zero() {
     let t = v.to_string();
     assert!(!t.contains("-0"), "{t}");
 }
+
+#[test]
+fn info_says_where_a_layer_outside_the_folder_was_read_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    std::fs::create_dir(&ds).unwrap();
+    std::fs::write(dir.path().join("u.geojson"), UNIT).unwrap();
+    std::fs::write(
+        ds.join("dataset.toml"),
+        "[[layers]]\nrole = \"units\"\npath = \"../u.geojson\"\n",
+    )
+    .unwrap();
+    let o = run(&["info", &ds.display().to_string()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("outside the dataset folder"), "{t}");
+}
