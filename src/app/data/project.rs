@@ -99,8 +99,11 @@ impl CareCircleApp {
 
     /// Reads a project: settings apply now; the view and proposals once its data is loaded.
     pub(in crate::app) fn open_project(&mut self, path: PathBuf) {
-        let read = std::fs::read(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        let read = crate::files::read_input(&path)
+            .map_err(|e| match self.lang {
+                Lang::Zh => e.zh(),
+                Lang::En => e.to_string(),
+            })
             .and_then(|b| {
                 serde_json::from_slice::<Project>(&b).map_err(|e| {
                     format!(
