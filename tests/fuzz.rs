@@ -111,3 +111,19 @@ proptest! {
         all_parsers(&data);
     }
 }
+
+/// Found by `cargo fuzz run dbf` (an out-of-memory: malloc of 12.9 GB): a header whose
+/// record count promises more than the file holds is refused before anything is allocated.
+#[test]
+fn a_dbf_record_count_beyond_the_file_is_refused_before_allocating() {
+    let mut b = dbf();
+    b[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let Err(e) = carecircle::io::dbf::parse(&b, None) else {
+        panic!("a record count of u32::MAX was accepted");
+    };
+    assert!(e.contains("promises 4294967295 records"), "{e}");
+    // One record more than there is room for is refused the same way.
+    let mut b = dbf();
+    b[4..8].copy_from_slice(&2u32.to_le_bytes());
+    assert!(carecircle::io::dbf::parse(&b, None).is_err());
+}

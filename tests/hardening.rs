@@ -578,3 +578,21 @@ fn info_says_where_a_layer_outside_the_folder_was_read_from() {
     assert!(o.status.success(), "{t}");
     assert!(t.contains("outside the dataset folder"), "{t}");
 }
+
+#[test]
+fn demand_points_outside_every_unit_are_said() {
+    let demand = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"population":10},"geometry":{"type":"Point","coordinates":[126.65,45.72]}},{"type":"Feature","properties":{"population":10},"geometry":{"type":"Point","coordinates":[127.5,46.5]}}]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("u.geojson"), UNIT).unwrap();
+    std::fs::write(dir.path().join("d.geojson"), demand).unwrap();
+    std::fs::write(
+        dir.path().join("dataset.toml"),
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\n[[layers]]\nrole = \"demand\"\npath = \"d.geojson\"\n",
+    )
+    .unwrap();
+    let o = run(&["analyze", &dir.path().display().to_string(), "--json", "-"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let said = v.to_string();
+    assert!(said.contains("1 demand points lie in no unit"), "{said}");
+}

@@ -114,6 +114,9 @@ pub struct DemandModel {
     pub units: Vec<UnitDemand>,
     /// Units left out and why (no population, no shape …).
     pub skipped: Vec<(UnitId, String)>,
+    /// Points of the demand layer that lie in no unit of the demand tier (outside the
+    /// area, or in a gap between units): left out, and said.
+    pub outside_points: usize,
 }
 
 impl DemandModel {
@@ -160,6 +163,8 @@ pub fn build_demand(
         if let Some(u) = idx.locate(ds, d.location) {
             pts[u.index()].push((d.location, d.population.total.unwrap_or(1.0).max(0.0)));
             from_points[u.index()] = true;
+        } else {
+            model.outside_points += 1;
         }
     }
     let cell = settings.grid_cell_m;

@@ -56,6 +56,14 @@ pub fn parse(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<Table,
             "field lengths ({expected}) do not add up to the record length ({record_len})"
         ));
     }
+    // The header's record count sizes the tables: check it against the bytes there are
+    // before allocating (a corrupt count once asked for 12 GB).
+    let room = (bytes.len() - header_len) / record_len;
+    if n_records > room {
+        return Err(format!(
+            "the header promises {n_records} records but the file holds at most {room}: it is truncated or corrupt"
+        ));
+    }
     let mut table = Table {
         records: Vec::with_capacity(n_records),
         deleted: Vec::with_capacity(n_records),

@@ -69,6 +69,12 @@ pub(super) fn scenario_notes(an: &Analysis, opts: &Options) -> Vec<String> {
             ));
         }
     }
+    if an.demand.outside_points > 0 {
+        skipped.push(format!(
+            "{} demand points lie in no unit (outside the area, or in a gap between unit shapes): left out",
+            an.demand.outside_points
+        ));
+    }
     for (u, why) in &an.demand.skipped {
         let u = ds.unit(*u);
         skipped.push(format!("{} {} ({}): {}", u.level.zh(), u.name, u.code, why));

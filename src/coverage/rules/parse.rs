@@ -240,15 +240,32 @@ fn parse_settings(s: FileSettings, origin: &str) -> Result<Settings> {
         min_buildings: s.min_buildings.unwrap_or(d.min_buildings),
         statuses,
     };
-    for (name, v) in [
-        ("walk_minutes", settings.walk_minutes),
-        ("walk_speed_m_s", settings.walk_speed_m_s),
-        ("nursery_radius_m", settings.nursery_radius_m),
-        ("grid_cell_m", settings.grid_cell_m),
+    // Upper bounds with their reason, as for the command-line arguments.
+    use crate::coverage::scenario::{MAX_WALK_MINUTES, MAX_WALK_SPEED_M_S};
+    for (name, v, hi, why) in [
+        (
+            "walk_minutes",
+            settings.walk_minutes,
+            MAX_WALK_MINUTES,
+            "a service circle, not a journey",
+        ),
+        (
+            "walk_speed_m_s",
+            settings.walk_speed_m_s,
+            MAX_WALK_SPEED_M_S,
+            "a walk, not a run",
+        ),
+        (
+            "nursery_radius_m",
+            settings.nursery_radius_m,
+            100_000.0,
+            "metres",
+        ),
+        ("grid_cell_m", settings.grid_cell_m, 100_000.0, "metres"),
     ] {
-        if !(v.is_finite() && v > 0.0) {
+        if !(v.is_finite() && v > 0.0 && v <= hi) {
             return Err(err(format!(
-                "settings.{name} must be a positive number, not {v}"
+                "settings.{name} must be a positive number of at most {hi} ({why}), not {v}"
             )));
         }
     }
