@@ -329,4 +329,26 @@ fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     )
     .unwrap();
     assert!(more.proposals.objective < h.objective);
+    // Sites past the point where coverage grows gain nothing, and say 0, never "-0".
+    let many = propose(
+        &ds,
+        &rules(),
+        &ProposeOptions {
+            p: Some(60),
+            ..opts(false)
+        },
+        None,
+        &acc,
+        &NoProgress,
+    )
+    .unwrap();
+    for p in &many.proposals.proposals {
+        assert!(
+            p.marginal_people >= 0.0 && !p.marginal_people.is_sign_negative(),
+            "rank {}: {}",
+            p.rank,
+            p.marginal_people
+        );
+    }
+    assert!(!many.proposals.to_text(true).contains(" -0 "));
 }

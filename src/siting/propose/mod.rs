@@ -400,7 +400,8 @@ fn proposal_list(
                 y: c.location.y(),
                 unit_code: unit.map(|u| u.code.clone()).unwrap_or_default(),
                 unit_name: unit.map(|u| u.name.clone()).unwrap_or_default(),
-                marginal_people: *g,
+                // A gain is never negative; rounding in the sums can make it -0.
+                marginal_people: g.max(0.0) + 0.0,
                 places: places.and_then(|p| p.get(j).copied()),
                 fixes,
                 candidate: *j,
