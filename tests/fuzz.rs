@@ -127,3 +127,49 @@ fn a_dbf_record_count_beyond_the_file_is_refused_before_allocating() {
     b[4..8].copy_from_slice(&2u32.to_le_bytes());
     assert!(carecircle::io::dbf::parse(&b, None).is_err());
 }
+
+/// Found by `cargo fuzz run graph_cache` (a panic in the R-tree): raw graph bytes with a
+/// non-finite coordinate are not a graph.
+#[test]
+fn graph_bytes_with_non_finite_coordinates_are_refused() {
+    let a = line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)];
+    let g = carecircle::network::Graph::build(&[carecircle::network::LineInput::plain(&a)]);
+    let good = g.to_bytes();
+    assert!(carecircle::network::Graph::from_bytes(&good).is_some());
+    // Every 8-byte aligned f64 slot after the header set to NaN or ∞: never a panic, and
+    // never a graph with a non-finite node.
+    for at in (40..good.len().saturating_sub(8)).step_by(4) {
+        for bad in [f64::NAN, f64::INFINITY] {
+            let mut b = good.clone();
+            b[at..at + 8].copy_from_slice(&bad.to_le_bytes());
+            if let Some(h) = carecircle::network::Graph::from_bytes(&b) {
+                assert!(h.nodes.iter().all(|n| n[0].is_finite() && n[1].is_finite()));
+            }
+        }
+    }
+}
+
+/// Found by `cargo fuzz run shp` (out of memory): a corrupt record the reader cannot get
+/// past used to be reported without end; the rest of the file is now given up, said once.
+#[test]
+fn a_shp_whose_records_cannot_be_read_stops_with_one_warning() {
+    let bytes: Vec<u8> = vec![
+        0x00, 0x00, 0x27, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6e, 0xe8, 0x03,
+        0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x66, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x4e, 0x40, 0x01,
+        0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x66, 0x66, 0x66, 0x66,
+        0x66, 0xa6, 0x5f, 0x40, 0x9a, 0x99, 0x99, 0x99, 0x99, 0xd9, 0x46, 0x40, 0x66, 0x66, 0x66,
+        0x66, 0x66, 0xa6, 0x5f, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x46, 0x40, 0x9a, 0x99,
+        0x99, 0x99, 0x99, 0xa9, 0x5f, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x46, 0x40, 0x66,
+        0x66, 0x66, 0x66, 0x66, 0xa6, 0x5f, 0x40, 0x9a, 0x99, 0x99, 0x99, 0x99, 0xd9, 0x46, 0x40,
+    ];
+    let t = std::time::Instant::now();
+    if let Ok(layer) = carecircle::io::shp::shapes_from_bytes(&bytes, Path::new("f.shp")) {
+        assert!(
+            layer.warnings.len() <= 12,
+            "{} warnings",
+            layer.warnings.len()
+        );
+    }
+    assert!(t.elapsed().as_secs() < 5);
+}

@@ -44,6 +44,7 @@ pub fn read(
     let mut reader = open_shapes(path, &mut layer)?;
     progress.stage(&super::display_name(path), Some(table.records.len() as u64));
     let mut records = table.records.into_iter().zip(table.deleted);
+    let mut failures = 0;
     for (index, shape) in reader.iter_shapes().enumerate() {
         if index.is_multiple_of(1024) {
             check(progress)?;
@@ -61,9 +62,14 @@ pub fn read(
             break;
         };
         let label = super::feature_label(index, &properties);
+        let unreadable = shape.is_err();
         let Some(geometry) = geometry_of(shape, label, &mut layer) else {
+            if unreadable && too_many_unreadable(&mut failures, &mut layer) {
+                break;
+            }
             continue;
         };
+        failures = 0;
         if deleted {
             continue;
         }
@@ -207,10 +213,16 @@ pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
     let mut layer = RawLayer::new(path);
     let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(shp))
         .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))?;
+    let mut failures = 0;
     for (index, shape) in reader.iter_shapes().enumerate() {
+        let unreadable = shape.is_err();
         let Some(geometry) = geometry_of(shape, format!("#{index}"), &mut layer) else {
+            if unreadable && too_many_unreadable(&mut failures, &mut layer) {
+                break;
+            }
             continue;
         };
+        failures = 0;
         layer.features.push(RawFeature {
             index,
             geometry,
@@ -219,4 +231,26 @@ pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
         });
     }
     Ok(layer)
+}
+
+/// Unreadable shapes in a row after which the rest of the file is given up: the reader
+/// cannot resynchronise on a corrupt record, and would otherwise report the same fault
+/// without end (fuzzing found a 220-byte file that filled 4 GB with warnings).
+const MAX_UNREADABLE_IN_A_ROW: usize = 10;
+
+/// Counts one more unreadable shape; true (with a warning) when the rest is to be skipped.
+fn too_many_unreadable(failures: &mut usize, layer: &mut RawLayer) -> bool {
+    *failures += 1;
+    if *failures < MAX_UNREADABLE_IN_A_ROW {
+        return false;
+    }
+    layer.warn(
+        None,
+        Some("geometry"),
+        crate::model::Said::new(
+            format!("{MAX_UNREADABLE_IN_A_ROW} unreadable shapes in a row: the rest of the file is skipped (is the .shp corrupt?)"),
+            format!("连续 {MAX_UNREADABLE_IN_A_ROW} 个图形无法读取：文件其余部分已跳过（.shp 是否损坏？）"),
+        ),
+    );
+    true
 }

@@ -357,8 +357,11 @@ impl Graph {
             return None;
         }
         let mut nodes = Vec::with_capacity(n);
+        // Non-finite coordinates would break the snapping R-tree (fuzzing found the panic):
+        // such bytes are not a graph.
+        let finite = |p: [f64; 2]| (p[0].is_finite() && p[1].is_finite()).then_some(p);
         for _ in 0..n {
-            nodes.push([r.f64()?, r.f64()?]);
+            nodes.push(finite([r.f64()?, r.f64()?])?);
         }
         let m = r.u64()? as usize;
         if m > b.len() / 25 {
@@ -372,14 +375,14 @@ impl Graph {
             if a as usize >= n
                 || bb as usize >= n
                 || k > r.0.len() / 16
-                || length.is_nan()
+                || !length.is_finite()
                 || length <= 0.0
             {
                 return None;
             }
             let mut geometry = Vec::with_capacity(k);
             for _ in 0..k {
-                geometry.push([r.f64()?, r.f64()?]);
+                geometry.push(finite([r.f64()?, r.f64()?])?);
             }
             edges.push(Edge {
                 a: NodeId(a),
