@@ -142,27 +142,7 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         "seconds; a day at most",
     )?;
     let ds = load(&a.dataset)?;
-    let reports = a.reports.as_ref().map(|p| {
-        let stem = p.with_extension("");
-        [
-            PathBuf::from(format!("{}-before.json", stem.display())),
-            PathBuf::from(format!("{}-after.json", stem.display())),
-        ]
-    });
-    {
-        use carecircle::io::write::OutputFormat as F;
-        let mut outs: Vec<(&Path, F)> = Vec::new();
-        if let Some(p) = &a.out {
-            let csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-            outs.push((p, if csv { F::Csv } else { F::GeoJson }));
-        }
-        outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
-        outs.extend(reports.iter().flatten().map(|p| (p.as_path(), F::Json)));
-        outs.extend(a.map.as_deref().map(|p| (p, map_format(p))));
-        let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
-        extra.extend(a.candidates.as_deref());
-        check_outputs(&ds, &extra, &outs)?;
-    }
+    let reports = check_proposal_outputs(&a, &ds)?;
     let given = match &a.candidates {
         Some(p) => {
             let layer =
@@ -219,44 +199,82 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         println!("reports: {} {}", b.display(), af.display());
     }
     if let Some(p) = &a.map {
-        use carecircle::report::map::{write_map, MapSpec, ProposalMark};
-        let en = a.scenario.english();
-        let kind_name = if en { kind.en() } else { kind.zh() };
-        let mut spec = MapSpec::new(
-            1600,
-            1100,
-            if en {
-                format!("{} — proposed {kind_name} sites", ds.name)
-            } else {
-                format!("{} — 新增{kind_name}选址建议", ds.name)
-            },
-        );
-        spec.english = en;
-        // Colour by the kind's reach rule if the plan has one, else by its first rule.
-        let of_kind = |r: &&carecircle::coverage::RuleResult| r.kinds.contains(&kind.key());
-        spec.rule = out
-            .after
-            .rules
-            .iter()
-            .filter(of_kind)
-            .find(|r| r.test == "population_within")
-            .or_else(|| out.after.rules.iter().find(of_kind))
-            .map(|r| r.id.clone());
-        spec.subtitle = proposal_subtitle(&out.proposals, en);
-        spec.proposals = out
-            .proposals
-            .proposals
-            .iter()
-            .map(|q| ProposalMark {
-                x: q.x,
-                y: q.y,
-                rank: q.rank,
-                accepted: true,
-            })
-            .collect();
-        write_map(&ds, Some(&out.after), &spec, p)?;
-        println!("map: {}", p.display());
+        proposal_map(&a, &ds, kind, &out, p)?;
     }
+    Ok(())
+}
+
+/// The report files `--reports STEM` names, and every output checked before work starts.
+fn check_proposal_outputs(a: &ProposeArgs, ds: &Dataset) -> anyhow::Result<Option<[PathBuf; 2]>> {
+    let reports = a.reports.as_ref().map(|p| {
+        let stem = p.with_extension("");
+        [
+            PathBuf::from(format!("{}-before.json", stem.display())),
+            PathBuf::from(format!("{}-after.json", stem.display())),
+        ]
+    });
+    {
+        use carecircle::io::write::OutputFormat as F;
+        let mut outs: Vec<(&Path, F)> = Vec::new();
+        if let Some(p) = &a.out {
+            let csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            outs.push((p, if csv { F::Csv } else { F::GeoJson }));
+        }
+        outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
+        outs.extend(reports.iter().flatten().map(|p| (p.as_path(), F::Json)));
+        outs.extend(a.map.as_deref().map(|p| (p, map_format(p))));
+        let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
+        extra.extend(a.candidates.as_deref());
+        check_outputs(ds, &extra, &outs)?;
+    }
+    Ok(reports)
+}
+
+/// The presentation map of the coverage after the proposals, the sites ranked on it.
+fn proposal_map(
+    a: &ProposeArgs,
+    ds: &Dataset,
+    kind: FacilityKind,
+    out: &carecircle::siting::propose::Outcome,
+    p: &Path,
+) -> anyhow::Result<()> {
+    use carecircle::report::map::{write_map, MapSpec, ProposalMark};
+    let en = a.scenario.english();
+    let kind_name = if en { kind.en() } else { kind.zh() };
+    let mut spec = MapSpec::new(
+        1600,
+        1100,
+        if en {
+            format!("{} — proposed {kind_name} sites", ds.name)
+        } else {
+            format!("{} — 新增{kind_name}选址建议", ds.name)
+        },
+    );
+    spec.english = en;
+    // Colour by the kind's reach rule if the plan has one, else by its first rule.
+    let of_kind = |r: &&carecircle::coverage::RuleResult| r.kinds.contains(&kind.key());
+    spec.rule = out
+        .after
+        .rules
+        .iter()
+        .filter(of_kind)
+        .find(|r| r.test == "population_within")
+        .or_else(|| out.after.rules.iter().find(of_kind))
+        .map(|r| r.id.clone());
+    spec.subtitle = proposal_subtitle(&out.proposals, en);
+    spec.proposals = out
+        .proposals
+        .proposals
+        .iter()
+        .map(|q| ProposalMark {
+            x: q.x,
+            y: q.y,
+            rank: q.rank,
+            accepted: true,
+        })
+        .collect();
+    write_map(ds, Some(&out.after), &spec, p)?;
+    println!("map: {}", p.display());
     Ok(())
 }
 

@@ -122,47 +122,7 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
             FacilityKind::parse(k.trim()).with_context(|| format!("unknown facility kind '{k}'"))
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut bands: Vec<f64> = a
-        .bands
-        .split(',')
-        .map(|b| {
-            b.trim()
-                .parse::<f64>()
-                .with_context(|| format!("--bands: '{b}' is not a number of minutes"))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    bands.sort_by(f64::total_cmp);
-    for b in &bands {
-        in_range("--bands", *b, 0.01, 1440.0, "minutes; a day's walk at most")?;
-    }
-    in_range(
-        "--speed",
-        a.speed,
-        0.01,
-        5.0,
-        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
-    )?;
-    in_range(
-        "--buffer",
-        a.buffer,
-        1.0,
-        2000.0,
-        "metres either side of a street",
-    )?;
-    in_range(
-        "--cell",
-        a.cell,
-        1.0,
-        1000.0,
-        "metres; finer than 1 m adds nothing a map can show and costs memory",
-    )?;
-    in_range(
-        "--max-snap",
-        a.max_snap,
-        0.0,
-        MAX_SNAP_M,
-        "metres to the nearest street",
-    )?;
+    let bands = catchment_args(&a)?;
     let ds = load(&a.dataset)?;
     {
         use carecircle::io::write::OutputFormat as F;
@@ -263,4 +223,51 @@ fn check_raster(graph: &carecircle::network::Graph, buffer: f64, cell: f64) -> a
         );
     }
     Ok(())
+}
+
+/// The band limits (minutes, ascending) and every numeric argument, range-checked with
+/// the reason for each bound.
+fn catchment_args(a: &CatchmentArgs) -> anyhow::Result<Vec<f64>> {
+    let mut bands: Vec<f64> = a
+        .bands
+        .split(',')
+        .map(|b| {
+            b.trim()
+                .parse::<f64>()
+                .with_context(|| format!("--bands: '{b}' is not a number of minutes"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    bands.sort_by(f64::total_cmp);
+    for b in &bands {
+        in_range("--bands", *b, 0.01, 1440.0, "minutes; a day's walk at most")?;
+    }
+    in_range(
+        "--speed",
+        a.speed,
+        0.01,
+        5.0,
+        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
+    )?;
+    in_range(
+        "--buffer",
+        a.buffer,
+        1.0,
+        2000.0,
+        "metres either side of a street",
+    )?;
+    in_range(
+        "--cell",
+        a.cell,
+        1.0,
+        1000.0,
+        "metres; finer than 1 m adds nothing a map can show and costs memory",
+    )?;
+    in_range(
+        "--max-snap",
+        a.max_snap,
+        0.0,
+        MAX_SNAP_M,
+        "metres to the nearest street",
+    )?;
+    Ok(bands)
 }

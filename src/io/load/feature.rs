@@ -221,18 +221,7 @@ pub(super) fn unit_of(
         return None;
     }
     seen_codes.insert(key, name.clone());
-    if geometry.is_none() && ctx.shaped {
-        // A GeoJSON `"geometry": null` or a null shape: say so (a code list has none by
-        // design and is not warned about).
-        w(
-            Some("geometry"),
-            Said::new(
-                "no geometry (null): the unit is kept without a shape; points cannot be placed in it",
-                "几何为空（null）：保留该单元，但没有边界，无法把点落入其中",
-            ),
-        );
-    }
-    let geometry = unit_shape(geometry, fwd, &mut w);
+    let geometry = unit_shape(geometry, fwd, ctx.shaped, &mut w);
     let population = plausible_population(
         Population {
             total: num(mapping, &props, "population", &mut w),
@@ -366,9 +355,22 @@ fn qualifiers_of(
 fn unit_shape(
     geometry: Option<Geometry<f64>>,
     fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
+    shaped: bool,
     w: &mut dyn FnMut(Option<&str>, Said),
 ) -> Option<MultiPolygon<f64>> {
     match geometry {
+        // A GeoJSON `"geometry": null` or a null shape is said; a code list (a CSV of
+        // units) has no shapes by design.
+        None if shaped => {
+            w(
+                Some("geometry"),
+                Said::new(
+                    "no geometry (null): the unit is kept without a shape; points cannot be placed in it",
+                    "几何为空（null）：保留该单元，但没有边界，无法把点落入其中",
+                ),
+            );
+            None
+        }
         None => None,
         Some(g) => match polygons_of(g) {
             Some(mp) => {

@@ -84,23 +84,7 @@ pub fn propose(
         ds, &demand, &cands, opts, rules, &before, access, &mut notes, progress,
     )?;
 
-    progress.stage("optimising", None);
-    // The time limit covers the heuristic and the exact solve; a problem too big for the
-    // exact solver is refused before either runs.
-    let t_opt = std::time::Instant::now();
-    if opts.exact {
-        crate::siting::exact::check_size(&pb)?;
-    }
-    let share = if opts.exact {
-        crate::siting::exact::WARM_START_SHARE
-    } else {
-        1.0
-    };
-    let heur = pb.solve_heuristic_until(crate::siting::Deadline::after(opts.time_limit * share))?;
-    check(progress)?;
-    let left = (opts.time_limit - t_opt.elapsed().as_secs_f64()).max(0.1);
-    let (selected, objective, bound, gap, status) =
-        best_answer(&pb, pb.model, opts, &heur, left, progress)?;
+    let (heur, (selected, objective, bound, gap, status)) = optimise(&pb, opts, progress)?;
     let (ranked, covered) = rank_by_gain(
         &pb.coverage_sets(demand.radius),
         &demand.by_existing,
@@ -179,6 +163,34 @@ pub fn propose(
         after,
         dataset_after: after_ds,
     })
+}
+
+/// The heuristic, then (with `exact`) the exact solve, within one time limit; a problem
+/// too big for the exact solver is refused before either runs.
+#[allow(clippy::type_complexity)]
+fn optimise(
+    pb: &Problem,
+    opts: &ProposeOptions,
+    progress: &dyn Progress,
+) -> Result<(
+    crate::siting::Solution,
+    (Vec<usize>, f64, Option<f64>, Option<f64>, String),
+)> {
+    progress.stage("optimising", None);
+    let t_opt = std::time::Instant::now();
+    if opts.exact {
+        crate::siting::exact::check_size(pb)?;
+    }
+    let share = if opts.exact {
+        crate::siting::exact::WARM_START_SHARE
+    } else {
+        1.0
+    };
+    let heur = pb.solve_heuristic_until(crate::siting::Deadline::after(opts.time_limit * share))?;
+    check(progress)?;
+    let left = (opts.time_limit - t_opt.elapsed().as_secs_f64()).max(0.1);
+    let answer = best_answer(pb, pb.model, opts, &heur, left, progress)?;
+    Ok((heur, answer))
 }
 
 /// The siting demand: weighted points of the kind's age group, and what the counted

@@ -177,23 +177,7 @@ pub(super) fn quotas_for(
                 short
             );
             if sites.is_empty() {
-                let from_file = cands.iter().any(|c| c.origin == "file");
-                return Err(if from_file {
-                    Error::input(
-                        format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
-                        format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
-                    )
-                } else {
-                    let why = if unit.geometry.is_none() {
-                        ("it has no shape in the data", "数据中该单元没有边界")
-                    } else {
-                        ("no demand lies in it", "单元内没有需求点")
-                    };
-                    Error::input(
-                        format!("{label}: no candidate site could be generated in it ({}), so the capacitated problem is infeasible — give candidate sites with --candidates", why.0),
-                        format!("{label}：无法在该单元内生成候选点（{}），托位缺口无法补足——请用候选点文件提供", why.1),
-                    )
-                });
+                return Err(no_sites_in(&label, unit, cands));
             }
             if sites.len() < need as usize {
                 return Err(Error::input(
@@ -274,4 +258,25 @@ pub(super) fn sites_to_open(
         }
         (_, p) => p,
     })
+}
+
+/// Why a unit short of places has no candidate site, and what to do: for a user's file,
+/// add sites there; for generated ones, say why none could be generated (never suggest
+/// leaving out a --candidates the user did not give).
+fn no_sites_in(label: &str, unit: &crate::model::Unit, cands: &[Candidate]) -> Error {
+    if cands.iter().any(|c| c.origin == "file") {
+        return Error::input(
+            format!("{label}: no candidate site lies in it, so the capacitated problem is infeasible — add candidate sites there or leave out --candidates to generate them"),
+            format!("{label}：单元内没有候选点，托位缺口无法补足——请在该单元增加候选点，或改用自动生成的候选点"),
+        );
+    }
+    let why = if unit.geometry.is_none() {
+        ("it has no shape in the data", "数据中该单元没有边界")
+    } else {
+        ("no demand lies in it", "单元内没有需求点")
+    };
+    Error::input(
+        format!("{label}: no candidate site could be generated in it ({}), so the capacitated problem is infeasible — give candidate sites with --candidates", why.0),
+        format!("{label}：无法在该单元内生成候选点（{}），托位缺口无法补足——请用候选点文件提供", why.1),
+    )
 }
