@@ -173,3 +173,43 @@ fn a_shp_whose_records_cannot_be_read_stops_with_one_warning() {
     }
     assert!(t.elapsed().as_secs() < 5);
 }
+
+/// Found by `cargo fuzz run shp` (out of memory in the shapefile reader, which sizes its
+/// buffers from a record's part count): counts that cannot fit in their record are refused
+/// before the reader sees them.
+#[test]
+fn a_shp_record_counting_more_parts_than_it_holds_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.shp");
+    {
+        let mut w = shapefile::ShapeWriter::from_path(&path).unwrap();
+        let ring = vec![
+            shapefile::Point::new(126.6, 45.7),
+            shapefile::Point::new(126.6, 45.75),
+            shapefile::Point::new(126.65, 45.75),
+            shapefile::Point::new(126.6, 45.7),
+        ];
+        w.write_shape(&shapefile::Polygon::new(shapefile::PolygonRing::Outer(
+            ring,
+        )))
+        .unwrap();
+    }
+    let good = std::fs::read(&path).unwrap();
+    assert!(carecircle::io::shp::shapes_from_bytes(&good, &path).is_ok());
+    // Record header at 100, shape type at 108, box to 144, parts at 144, points at 148.
+    for (at, count) in [
+        (144usize, 0x4000_0001u32),
+        (148, 0x4000_0000),
+        (144, u32::MAX),
+    ] {
+        let mut bad = good.clone();
+        bad[at..at + 4].copy_from_slice(&count.to_le_bytes());
+        let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
+        assert!(e.to_string().contains("corrupt"), "{e}");
+    }
+    // A record longer than the file.
+    let mut bad = good.clone();
+    bad[104..108].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
+    assert!(e.to_string().contains("beyond the file's end"), "{e}");
+}

@@ -135,7 +135,11 @@ type Shapes = shapefile::ShapeReader<std::io::BufReader<std::fs::File>>;
 /// The shape reader, indexed by the .shx when there is one (sequential otherwise, with a
 /// warning).
 fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<Shapes> {
-    super::check_readable(path)?;
+    let len = super::check_readable(path)?;
+    {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        check_records(&mut std::io::BufReader::new(f), len).map_err(|m| Error::format(path, m))?;
+    }
     let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     match sibling(path, "shx") {
         Some(shx) => {
@@ -210,6 +214,11 @@ fn sibling(path: &Path, ext: &str) -> Option<std::path::PathBuf> {
 /// each through the same conversion and warnings as [`read`]: the entry point the fuzz
 /// targets drive.
 pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
+    check_records(
+        &mut std::io::BufReader::new(std::io::Cursor::new(shp)),
+        shp.len() as u64,
+    )
+    .map_err(|m| Error::format(path, m))?;
     let mut layer = RawLayer::new(path);
     let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(shp))
         .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))?;
@@ -253,4 +262,67 @@ fn too_many_unreadable(failures: &mut usize, layer: &mut RawLayer) -> bool {
         ),
     );
     true
+}
+
+/// Checks every record of a `.shp` against the file's length before the shapefile reader
+/// sees it: a record's stated size must fit in the file, and its part and point counts in
+/// the record (the reader sizes its buffers from them: fuzzing found a 185-byte file that
+/// asked for 4 GB). Reads at most 52 bytes per record.
+pub fn check_records<R: std::io::Read + std::io::Seek>(
+    r: &mut std::io::BufReader<R>,
+    len: u64,
+) -> std::result::Result<(), String> {
+    use std::io::{Seek, SeekFrom};
+    r.seek(SeekFrom::Start(100)).map_err(|e| e.to_string())?;
+    let be = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as i64;
+    let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
+    let mut pos: u64 = 100;
+    while pos + 8 <= len {
+        let mut head = [0u8; 52];
+        let n = read_up_to(r, &mut head).map_err(|e| e.to_string())?;
+        let content = be(&head[4..8]) * 2;
+        if content < 4 || pos + 8 + content as u64 > len {
+            return Err(format!(
+                "the record at byte {pos} says it is {content} bytes long, beyond the file's end ({len} bytes): the .shp is truncated or corrupt"
+            ));
+        }
+        // The record lies within the file, so its first 4 bytes (the shape type) were read.
+        let body = &head[8..n];
+        let shape_type = le(&body[..4]);
+        // Bytes the record needs for its part and point counts, per shape type.
+        let need = match shape_type {
+            3 | 5 | 13 | 15 | 23 | 25 | 31 if body.len() >= 44 => {
+                let (parts, points) = (le(&body[36..40]), le(&body[40..44]));
+                let per_part = if shape_type == 31 { 8 } else { 4 };
+                (parts >= 0 && points >= 0).then(|| 44 + parts * per_part + points * 16)
+            }
+            8 | 18 | 28 if body.len() >= 40 => {
+                let points = le(&body[36..40]);
+                (points >= 0).then(|| 40 + points * 16)
+            }
+            _ => Some(0),
+        };
+        if !need.is_some_and(|need| need <= content) {
+            return Err(format!(
+                "the record at byte {pos} counts more parts or points than its {content} bytes can hold: the .shp is corrupt"
+            ));
+        }
+        // Forward within the buffer where it can (a seek would discard it every record).
+        let next = pos + 8 + content as u64;
+        r.seek_relative(next as i64 - (pos + n as u64) as i64)
+            .map_err(|e| e.to_string())?;
+        pos = next;
+    }
+    Ok(())
+}
+
+fn read_up_to<R: std::io::Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
