@@ -302,7 +302,7 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
             }
             _ => Some(0),
         };
-        if !need.is_some_and(|need| need <= content) {
+        if need.is_none_or(|need| need > content) {
             return Err(format!(
                 "the record at byte {pos} counts more parts or points than its {content} bytes can hold: the .shp is corrupt"
             ));
