@@ -30,10 +30,18 @@ fn main() {
             put("csv", &name(&p), &std::fs::read(&p).unwrap());
         }
         for p in files(dir, "dataset.toml") {
-            put("manifest", &format!("{}-{}", dir.replace('/', "_"), name(&p)), &std::fs::read(&p).unwrap());
+            put(
+                "manifest",
+                &format!("{}-{}", dir.replace('/', "_"), name(&p)),
+                &std::fs::read(&p).unwrap(),
+            );
         }
     }
-    put("csv", "semicolon.csv", "name;lon;lat\nA;126.6;45.7\n".as_bytes());
+    put(
+        "csv",
+        "semicolon.csv",
+        "name;lon;lat\nA;126.6;45.7\n".as_bytes(),
+    );
     for p in files("assets/rules", ".toml") {
         put("preset", &name(&p), &std::fs::read(&p).unwrap());
     }
@@ -47,7 +55,10 @@ fn main() {
             shapefile::Point::new(126.65, 45.75),
             shapefile::Point::new(126.6, 45.7),
         ];
-        w.write_shape(&shapefile::Polygon::new(shapefile::PolygonRing::Outer(ring))).unwrap();
+        w.write_shape(&shapefile::Polygon::new(shapefile::PolygonRing::Outer(
+            ring,
+        )))
+        .unwrap();
         w.write_shape(&shapefile::Point::new(126.6, 45.7)).ok();
     }
     put("shp", "polygon.shp", &std::fs::read(&tmp).unwrap());
@@ -66,15 +77,29 @@ fn main() {
         carecircle::network::LineInput::plain(&a),
         carecircle::network::LineInput::plain(&b),
     ]);
-    put("graph_cache", "two-streets.bin", &carecircle::io::graph::cache_bytes(&g));
+    put(
+        "graph_cache",
+        "two-streets.bin",
+        &carecircle::io::graph::cache_bytes(&g),
+    );
     put("graph_cache", "two-streets-raw.bin", &g.to_bytes());
     // The osmpbf crate's own test extracts.
-    if let Ok(home) = std::env::var("CARGO_HOME").or_else(|_| std::env::var("HOME").map(|h| format!("{h}/.cargo"))) {
+    if let Ok(home) = std::env::var("CARGO_HOME")
+        .or_else(|_| std::env::var("HOME").map(|h| format!("{h}/.cargo")))
+    {
         let reg = Path::new(&home).join("registry/src");
         for idx in std::fs::read_dir(&reg).into_iter().flatten().flatten() {
-            for c in std::fs::read_dir(idx.path()).into_iter().flatten().flatten() {
+            for c in std::fs::read_dir(idx.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 if c.file_name().to_string_lossy().starts_with("osmpbf-") {
-                    for p in std::fs::read_dir(c.path().join("tests")).into_iter().flatten().flatten() {
+                    for p in std::fs::read_dir(c.path().join("tests"))
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                    {
                         if p.path().to_string_lossy().ends_with(".osm.pbf") {
                             put("pbf", &name(&p.path()), &std::fs::read(p.path()).unwrap());
                         }
