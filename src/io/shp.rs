@@ -42,6 +42,13 @@ pub fn read(
         );
     }
     let mut reader = open_shapes(path, &mut layer)?;
+    // With the index the reader finds each record by offset and can go on after a bad
+    // one; without it, it cannot resynchronise, and the first bad record ends the file.
+    let limit = if sibling(path, "shx").is_some() {
+        MAX_UNREADABLE_IN_A_ROW
+    } else {
+        1
+    };
     progress.stage(&super::display_name(path), Some(table.records.len() as u64));
     let mut records = table.records.into_iter().zip(table.deleted);
     let mut failures = 0;
@@ -64,7 +71,7 @@ pub fn read(
         let label = super::feature_label(index, &properties);
         let unreadable = shape.is_err();
         let Some(geometry) = geometry_of(shape, label, &mut layer) else {
-            if unreadable && too_many_unreadable(&mut failures, &mut layer) {
+            if unreadable && too_many_unreadable(&mut failures, limit, &mut layer) {
                 break;
             }
             continue;
@@ -226,7 +233,8 @@ pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
     for (index, shape) in reader.iter_shapes().enumerate() {
         let unreadable = shape.is_err();
         let Some(geometry) = geometry_of(shape, format!("#{index}"), &mut layer) else {
-            if unreadable && too_many_unreadable(&mut failures, &mut layer) {
+            // Read sequentially: the reader cannot resynchronise after a bad record.
+            if unreadable && too_many_unreadable(&mut failures, 1, &mut layer) {
                 break;
             }
             continue;
@@ -242,23 +250,23 @@ pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
     Ok(layer)
 }
 
-/// Unreadable shapes in a row after which the rest of the file is given up: the reader
-/// cannot resynchronise on a corrupt record, and would otherwise report the same fault
-/// without end (fuzzing found a 220-byte file that filled 4 GB with warnings).
+/// Unreadable shapes in a row after which an indexed file is given up (fuzzing found a
+/// 220-byte file whose one bad record was reported without end).
 const MAX_UNREADABLE_IN_A_ROW: usize = 10;
 
-/// Counts one more unreadable shape; true (with a warning) when the rest is to be skipped.
-fn too_many_unreadable(failures: &mut usize, layer: &mut RawLayer) -> bool {
+/// Counts one more unreadable shape; true (with a warning) once `limit` are reached in a
+/// row and the rest of the file is to be skipped.
+fn too_many_unreadable(failures: &mut usize, limit: usize, layer: &mut RawLayer) -> bool {
     *failures += 1;
-    if *failures < MAX_UNREADABLE_IN_A_ROW {
+    if *failures < limit {
         return false;
     }
     layer.warn(
         None,
         Some("geometry"),
         crate::model::Said::new(
-            format!("{MAX_UNREADABLE_IN_A_ROW} unreadable shapes in a row: the rest of the file is skipped (is the .shp corrupt?)"),
-            format!("连续 {MAX_UNREADABLE_IN_A_ROW} 个图形无法读取：文件其余部分已跳过（.shp 是否损坏？）"),
+            format!("{failures} unreadable shape(s) in a row: the rest of the file is skipped (is the .shp corrupt?)"),
+            format!("连续 {failures} 个图形无法读取：文件其余部分已跳过（.shp 是否损坏？）"),
         ),
     );
     true
@@ -291,20 +299,25 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
         let shape_type = le(&body[..4]);
         // Bytes the record needs for its part and point counts, per shape type.
         let need = match shape_type {
-            3 | 5 | 13 | 15 | 23 | 25 | 31 if body.len() >= 44 => {
+            3 | 5 | 13 | 15 | 23 | 25 | 31 if body.len() < 44 || content < 44 => None,
+            8 | 18 | 28 if body.len() < 40 || content < 40 => None,
+            1 | 11 | 21 if content < 20 => None,
+            3 | 5 | 13 | 15 | 23 | 25 | 31 => {
                 let (parts, points) = (le(&body[36..40]), le(&body[40..44]));
                 let per_part = if shape_type == 31 { 8 } else { 4 };
                 (parts >= 0 && points >= 0).then(|| 44 + parts * per_part + points * 16)
             }
-            8 | 18 | 28 if body.len() >= 40 => {
+            8 | 18 | 28 => {
                 let points = le(&body[36..40]);
                 (points >= 0).then(|| 40 + points * 16)
             }
-            _ => Some(0),
+            0 | 1 | 11 | 21 => Some(0),
+            // Not a shape type: the reader would fail mid-record and lose its place.
+            _ => None,
         };
         if need.is_none_or(|need| need > content) {
             return Err(format!(
-                "the record at byte {pos} counts more parts or points than its {content} bytes can hold: the .shp is corrupt"
+                "the record at byte {pos} (shape type {shape_type}) does not fit its {content} bytes: the .shp is corrupt"
             ));
         }
         // Forward within the buffer where it can (a seek would discard it every record).
