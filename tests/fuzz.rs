@@ -207,6 +207,14 @@ fn a_shp_record_counting_more_parts_than_it_holds_is_refused() {
         let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
         assert!(e.to_string().contains("corrupt"), "{e}");
     }
+    // Part indices that do not rise from 0 within the points (the reader sizes each part
+    // from the next index: 23 GB from a 220-byte file).
+    for first in [-1_449_551_616i32, 3, 99] {
+        let mut bad = good.clone();
+        bad[152..156].copy_from_slice(&first.to_le_bytes());
+        let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
+        assert!(e.to_string().contains("part indices"), "{e}");
+    }
     // A record longer than the file.
     let mut bad = good.clone();
     bad[104..108].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());

@@ -322,7 +322,25 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
         }
         // Forward within the buffer where it can (a seek would discard it every record).
         let next = pos + 8 + content as u64;
-        r.seek_relative(next as i64 - (pos + n as u64) as i64)
+        // The part indices (after the 52 bytes read) must start at 0, rise, and stay
+        // below the point count: the reader sizes each part from the next index.
+        let mut at = pos + n as u64;
+        if matches!(shape_type, 3 | 5 | 13 | 15 | 23 | 25 | 31) {
+            let (parts, points) = (le(&body[36..40]), le(&body[40..44]));
+            let mut idx = vec![0u8; parts as usize * 4];
+            read_up_to(r, &mut idx).map_err(|e| e.to_string())?;
+            at += idx.len() as u64;
+            let starts: Vec<i64> = idx.chunks_exact(4).map(le).collect();
+            let ordered = starts.first().is_none_or(|f| *f == 0)
+                && starts.windows(2).all(|w| w[0] <= w[1])
+                && starts.iter().all(|i| *i < points.max(1));
+            if !ordered {
+                return Err(format!(
+                    "the record at byte {pos} has part indices that do not rise from 0 within its {points} points: the .shp is corrupt"
+                ));
+            }
+        }
+        r.seek_relative(next as i64 - at as i64)
             .map_err(|e| e.to_string())?;
         pos = next;
     }
