@@ -207,6 +207,11 @@ fn a_shp_record_counting_more_parts_than_it_holds_is_refused() {
         let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
         assert!(e.to_string().contains("corrupt"), "{e}");
     }
+    // Points without parts: no shape, and misread by the reader (4 GB from 219 bytes).
+    let mut bad = good.clone();
+    bad[144..148].copy_from_slice(&0u32.to_le_bytes());
+    let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
+    assert!(e.to_string().contains("does not fit"), "{e}");
     // Part indices that do not rise from 0 within the points (the reader sizes each part
     // from the next index: 23 GB from a 220-byte file).
     for first in [-1_449_551_616i32, 3, 99] {

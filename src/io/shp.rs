@@ -305,7 +305,10 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
             3 | 5 | 13 | 15 | 23 | 25 | 31 => {
                 let (parts, points) = (le(&body[36..40]), le(&body[40..44]));
                 let per_part = if shape_type == 31 { 8 } else { 4 };
-                (parts >= 0 && points >= 0).then(|| 44 + parts * per_part + points * 16)
+                // Points without parts (or parts without points) is no shape: the reader
+                // misreads such a record (fuzzing: a 4 GB buffer from 219 bytes).
+                let consistent = parts >= 0 && points >= 0 && (parts == 0) == (points == 0);
+                consistent.then(|| 44 + parts * per_part + points * 16)
             }
             8 | 18 | 28 => {
                 let points = le(&body[36..40]);
