@@ -207,6 +207,12 @@ fn a_shp_record_counting_more_parts_than_it_holds_is_refused() {
         let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
         assert!(e.to_string().contains("corrupt"), "{e}");
     }
+    // A record longer than its shape needs: the reader does not skip the rest and reads
+    // the next record from inside this one (a null shape with spare bytes, then 25 GB).
+    let mut bad = good.clone();
+    bad[108..112].copy_from_slice(&0u32.to_le_bytes());
+    let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
+    assert!(e.to_string().contains("does not fit"), "{e}");
     // Points without parts: no shape, and misread by the reader (4 GB from 219 bytes).
     let mut bad = good.clone();
     bad[144..148].copy_from_slice(&0u32.to_le_bytes());

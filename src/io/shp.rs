@@ -297,28 +297,45 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
         // The record lies within the file, so its first 4 bytes (the shape type) were read.
         let body = &head[8..n];
         let shape_type = le(&body[..4]);
-        // Bytes the record needs for its part and point counts, per shape type.
-        let need = match shape_type {
-            3 | 5 | 13 | 15 | 23 | 25 | 31 if body.len() < 44 || content < 44 => None,
-            8 | 18 | 28 if body.len() < 40 || content < 40 => None,
-            1 | 11 | 21 if content < 20 => None,
-            3 | 5 | 13 | 15 | 23 | 25 | 31 => {
+        // The sizes a record of this type may have, from its part and point counts (the
+        // spec's, with and without the optional M block): the reader reads exactly that
+        // much and does not skip what is left, so any other size desynchronises it
+        // (fuzzing: a null shape with 108 spare bytes, then a 25 GB multipoint).
+        let sizes: Option<Vec<i64>> = match shape_type {
+            0 => Some(vec![4]),
+            1 => Some(vec![20]),
+            21 => Some(vec![28]),
+            11 => Some(vec![28, 36]),
+            3 | 5 | 13 | 15 | 23 | 25 | 31 if body.len() >= 44 => {
                 let (parts, points) = (le(&body[36..40]), le(&body[40..44]));
                 let per_part = if shape_type == 31 { 8 } else { 4 };
-                // Points without parts (or parts without points) is no shape: the reader
-                // misreads such a record (fuzzing: a 4 GB buffer from 219 bytes).
+                // Points without parts (or parts without points) is no shape either.
                 let consistent = parts >= 0 && points >= 0 && (parts == 0) == (points == 0);
-                consistent.then(|| 44 + parts * per_part + points * 16)
+                consistent.then(|| {
+                    let base = 44 + parts * per_part + points * 16;
+                    let range = 16 + points * 8;
+                    match shape_type {
+                        3 | 5 => vec![base],
+                        23 | 25 => vec![base + range],
+                        _ => vec![base + range, base + 2 * range],
+                    }
+                })
             }
-            8 | 18 | 28 => {
+            8 | 18 | 28 if body.len() >= 40 => {
                 let points = le(&body[36..40]);
-                (points >= 0).then(|| 40 + points * 16)
+                (points >= 0).then(|| {
+                    let (base, range) = (40 + points * 16, 16 + points * 8);
+                    match shape_type {
+                        8 => vec![base],
+                        28 => vec![base + range],
+                        _ => vec![base + range, base + 2 * range],
+                    }
+                })
             }
-            0 | 1 | 11 | 21 => Some(0),
             // Not a shape type: the reader would fail mid-record and lose its place.
             _ => None,
         };
-        if need.is_none_or(|need| need > content) {
+        if !sizes.is_some_and(|v| v.contains(&content)) {
             return Err(format!(
                 "the record at byte {pos} (shape type {shape_type}) does not fit its {content} bytes: the .shp is corrupt"
             ));
