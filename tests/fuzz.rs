@@ -232,3 +232,47 @@ fn a_shp_record_counting_more_parts_than_it_holds_is_refused() {
     let e = carecircle::io::shp::shapes_from_bytes(&bad, &path).unwrap_err();
     assert!(e.to_string().contains("beyond the file's end"), "{e}");
 }
+
+/// The record check refuses only what the spec does not allow: Z and M shapes written by
+/// the shapefile crate (M blocks included) read as before.
+#[test]
+fn z_and_m_shapes_pass_the_record_check() {
+    use shapefile::{PointM, PointZ, PolygonM, PolygonRing, PolygonZ};
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.shp");
+    {
+        let mut w = shapefile::ShapeWriter::from_path(&m).unwrap();
+        let ring: Vec<PointM> = [
+            (126.6, 45.7),
+            (126.6, 45.75),
+            (126.65, 45.75),
+            (126.6, 45.7),
+        ]
+        .iter()
+        .map(|(x, y)| PointM::new(*x, *y, 1.0))
+        .collect();
+        w.write_shape(&PolygonM::new(PolygonRing::Outer(ring)))
+            .unwrap();
+    }
+    let z = dir.path().join("z.shp");
+    {
+        let mut w = shapefile::ShapeWriter::from_path(&z).unwrap();
+        let ring: Vec<PointZ> = [
+            (126.6, 45.7),
+            (126.6, 45.75),
+            (126.65, 45.75),
+            (126.6, 45.7),
+        ]
+        .iter()
+        .map(|(x, y)| PointZ::new(*x, *y, 100.0, 0.0))
+        .collect();
+        w.write_shape(&PolygonZ::new(PolygonRing::Outer(ring)))
+            .unwrap();
+    }
+    for p in [m, z] {
+        let bytes = std::fs::read(&p).unwrap();
+        let layer = carecircle::io::shp::shapes_from_bytes(&bytes, &p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(layer.features.len(), 1, "{}", p.display());
+    }
+}

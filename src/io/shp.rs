@@ -316,7 +316,8 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
                     let range = 16 + points * 8;
                     match shape_type {
                         3 | 5 => vec![base],
-                        23 | 25 => vec![base + range],
+                        // The M block of an M type is optional in the spec.
+                        23 | 25 => vec![base, base + range],
                         _ => vec![base + range, base + 2 * range],
                     }
                 })
@@ -327,7 +328,7 @@ pub fn check_records<R: std::io::Read + std::io::Seek>(
                     let (base, range) = (40 + points * 16, 16 + points * 8);
                     match shape_type {
                         8 => vec![base],
-                        28 => vec![base + range],
+                        28 => vec![base, base + range],
                         _ => vec![base + range, base + 2 * range],
                     }
                 })
