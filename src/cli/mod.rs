@@ -237,13 +237,7 @@ impl ScenarioArgs {
             sc.set_walk(m, s).context("--minutes / --speed")?;
         }
         sc.mode = self.mode.into();
-        in_range(
-            "--max-snap",
-            self.max_snap,
-            0.0,
-            MAX_SNAP_M,
-            "metres to the nearest street; farther is off the network",
-        )?;
+        check_max_snap(self.max_snap)?;
         sc.max_snap_m = self.max_snap;
         sc.include_planned = self.with_planned;
         sc.year = self.year;
@@ -411,6 +405,38 @@ pub(crate) fn map_format(path: &std::path::Path) -> carecircle::io::write::Outpu
 pub(crate) fn rules_file(rules: &str) -> Option<&std::path::Path> {
     let p = std::path::Path::new(rules);
     p.is_file().then_some(p)
+}
+
+/// `--speed` (m/s), as every command that walks takes it.
+pub(crate) fn check_speed(v: f64) -> anyhow::Result<()> {
+    in_range(
+        "--speed",
+        v,
+        0.01,
+        carecircle::coverage::scenario::MAX_WALK_SPEED_M_S,
+        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
+    )
+}
+
+/// `--max-snap` (metres to the nearest street).
+pub(crate) fn check_max_snap(v: f64) -> anyhow::Result<()> {
+    in_range(
+        "--max-snap",
+        v,
+        0.0,
+        MAX_SNAP_M,
+        "metres to the nearest street; farther is off the network",
+    )
+}
+
+/// `--time-limit` (seconds).
+pub(crate) fn check_time_limit(v: f64) -> anyhow::Result<()> {
+    in_range("--time-limit", v, 0.01, 86_400.0, "seconds; a day at most")
+}
+
+/// A walk in minutes (`--max-minutes`, each of `--bands`).
+pub(crate) fn check_minutes(name: &str, v: f64) -> anyhow::Result<()> {
+    in_range(name, v, 0.01, 1440.0, "minutes; a day's walk at most")
 }
 
 /// Refuses a numeric argument that is not finite or lies outside [lo, hi], naming it, its

@@ -4,13 +4,7 @@ use super::*;
 
 pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
-    in_range(
-        "--time-limit",
-        a.time_limit,
-        0.01,
-        86_400.0,
-        "seconds; a day at most",
-    )?;
+    check_time_limit(a.time_limit)?;
     let pb = carecircle::siting::read_instance(&a.instance)?;
     use carecircle::siting::{exact, Deadline};
     if a.exact {
@@ -134,13 +128,7 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         .map(|s| s.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
-    in_range(
-        "--time-limit",
-        a.time_limit,
-        0.01,
-        86_400.0,
-        "seconds; a day at most",
-    )?;
+    check_time_limit(a.time_limit)?;
     let ds = load(&a.dataset)?;
     let reports = check_proposal_outputs(&a, &ds)?;
     let given = match &a.candidates {

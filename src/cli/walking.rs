@@ -6,27 +6,9 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
     use carecircle::coverage::{self, Accessibility, RuleSet};
     let kind = FacilityKind::parse(&a.kind)
         .with_context(|| format!("unknown facility kind '{}' (day_care, street_station, district_center, township_institution, county_hardship, village_mutual_aid, care_home, nursery)", a.kind))?;
-    in_range(
-        "--speed",
-        a.speed,
-        0.01,
-        5.0,
-        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
-    )?;
-    in_range(
-        "--max-minutes",
-        a.max_minutes,
-        0.01,
-        1440.0,
-        "a day's walk at most",
-    )?;
-    in_range(
-        "--max-snap",
-        a.max_snap,
-        0.0,
-        MAX_SNAP_M,
-        "metres to the nearest street",
-    )?;
+    check_speed(a.speed)?;
+    check_minutes("--max-minutes", a.max_minutes)?;
+    check_max_snap(a.max_snap)?;
     let rules = RuleSet::load(&a.rules)?;
     let ds = load(&a.dataset)?;
     {
@@ -239,15 +221,9 @@ fn catchment_args(a: &CatchmentArgs) -> anyhow::Result<Vec<f64>> {
         .collect::<anyhow::Result<_>>()?;
     bands.sort_by(f64::total_cmp);
     for b in &bands {
-        in_range("--bands", *b, 0.01, 1440.0, "minutes; a day's walk at most")?;
+        check_minutes("--bands", *b)?;
     }
-    in_range(
-        "--speed",
-        a.speed,
-        0.01,
-        5.0,
-        "m/s: elderly 0.8, adult 1.2, wheelchair 0.6; more is a run",
-    )?;
+    check_speed(a.speed)?;
     in_range(
         "--buffer",
         a.buffer,
@@ -262,12 +238,6 @@ fn catchment_args(a: &CatchmentArgs) -> anyhow::Result<Vec<f64>> {
         1000.0,
         "metres; finer than 1 m adds nothing a map can show and costs memory",
     )?;
-    in_range(
-        "--max-snap",
-        a.max_snap,
-        0.0,
-        MAX_SNAP_M,
-        "metres to the nearest street",
-    )?;
+    check_max_snap(a.max_snap)?;
     Ok(bands)
 }

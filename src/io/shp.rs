@@ -41,14 +41,10 @@ pub fn read(
             ),
         );
     }
-    let mut reader = open_shapes(path, &mut layer)?;
+    let (mut reader, indexed) = open_shapes(path, &mut layer)?;
     // With the index the reader finds each record by offset and can go on after a bad
     // one; without it, it cannot resynchronise, and the first bad record ends the file.
-    let limit = if sibling(path, "shx").is_some() {
-        MAX_UNREADABLE_IN_A_ROW
-    } else {
-        1
-    };
+    let limit = if indexed { MAX_UNREADABLE_IN_A_ROW } else { 1 };
     progress.stage(&super::display_name(path), Some(table.records.len() as u64));
     let mut records = table.records.into_iter().zip(table.deleted);
     let mut failures = 0;
@@ -140,15 +136,17 @@ fn declared_encoding(
 type Shapes = shapefile::ShapeReader<std::io::BufReader<std::fs::File>>;
 
 /// The shape reader, indexed by the .shx when there is one (sequential otherwise, with a
-/// warning).
-fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<Shapes> {
+/// warning), and whether it is indexed.
+fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<(Shapes, bool)> {
     let len = super::check_readable(path)?;
     {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         check_records(&mut std::io::BufReader::new(f), len).map_err(|m| Error::format(path, m))?;
     }
     let shp_file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    match sibling(path, "shx") {
+    let shx = sibling(path, "shx");
+    let indexed = shx.is_some();
+    match shx {
         Some(shx) => {
             super::check_readable(&shx)?;
             let shx_file = std::fs::File::open(&shx).map_err(|e| Error::io(&shx, e))?;
@@ -169,6 +167,7 @@ fn open_shapes(path: &Path, layer: &mut RawLayer) -> Result<Shapes> {
             shapefile::ShapeReader::new(std::io::BufReader::new(shp_file))
         }
     }
+    .map(|r| (r, indexed))
     .map_err(|e| Error::format(path, format!("cannot read shapes: {e}")))
 }
 
