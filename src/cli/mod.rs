@@ -10,9 +10,11 @@ use carecircle::progress::Progress;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod access;
 mod inspect;
 mod siting;
 mod walking;
+use access::*;
 use inspect::*;
 use siting::*;
 use walking::*;
@@ -46,6 +48,11 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Walking time from every demand point to its nearest facility of a kind, as CSV.
     Reach(ReachArgs),
+    /// Accessibility per demand point and unit: 2SFCA, enhanced 2SFCA with a decay,
+    /// gravity, or the mean distance to the n nearest facilities; with equity figures.
+    Access(AccessArgs),
+    /// Origin–facility pairs within a walk (or straight-line distance), as sparse CSV.
+    Matrix(MatrixArgs),
     /// Walking catchment bands (e.g. 5/10/15 min) of facilities as GeoJSON polygons.
     Catchments(CatchmentArgs),
     /// Solve a facility-location instance in the shared benchmark format.
@@ -316,6 +323,8 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         } => info(&dataset, max_warnings),
         Command::Analyze(a) => analyze(a),
         Command::Reach(a) => reach(a),
+        Command::Access(a) => access(a),
+        Command::Matrix(a) => matrix(a),
         Command::Catchments(a) => catchments(a),
         Command::Solve(a) => solve(a),
         Command::Propose(a) => propose(a),

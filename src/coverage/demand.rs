@@ -11,7 +11,7 @@ use geo::{Area, BoundingRect, Centroid, Coord, InteriorPoint, MultiPolygon, Poin
 use serde::Serialize;
 
 use crate::coverage::rules::{AgeGroup, Settings};
-use crate::model::{BuildingKind, Dataset, UnitId};
+use crate::model::{BuildingKind, Dataset, DemandId, UnitId};
 use crate::progress::{check, Progress};
 use crate::spatial::UnitIndex;
 use crate::Result;
@@ -34,6 +34,9 @@ pub struct Demand {
     pub location: Point<f64>,
     /// The demand-level unit it belongs to.
     pub unit: UnitId,
+    /// The dataset's demand point it stands for (`None`: a building, land-use or grid
+    /// carrier made by the model).
+    pub source: Option<DemandId>,
     pub total: f64,
     pub aged_60plus: f64,
     pub aged_0_3: f64,
@@ -157,11 +160,15 @@ pub fn build_demand(
     progress.stage("demand", Some(n_units as u64));
 
     // Carriers per unit: (point, weight, source).
-    let mut pts: Vec<Vec<(Point<f64>, f64)>> = vec![Vec::new(); n_units];
+    let mut pts: Vec<Vec<Carrier>> = vec![Vec::new(); n_units];
     let mut from_points = vec![false; n_units];
     for d in &ds.demand {
         if let Some(u) = idx.locate(ds, d.location) {
-            pts[u.index()].push((d.location, d.population.total.unwrap_or(1.0).max(0.0)));
+            pts[u.index()].push((
+                d.location,
+                d.population.total.unwrap_or(1.0).max(0.0),
+                Some(d.id),
+            ));
             from_points[u.index()] = true;
         } else {
             model.outside_points += 1;
@@ -196,20 +203,22 @@ pub fn build_demand(
         let (source, carriers) = if from_points[i] {
             (DemandSource::Points, std::mem::take(&mut pts[i]))
         } else if bld[i].len() >= settings.min_buildings {
-            (DemandSource::Buildings, std::mem::take(&mut bld[i]))
+            (DemandSource::Buildings, made(std::mem::take(&mut bld[i])))
         } else if !landuse[i].is_empty() {
-            (DemandSource::Landuse, std::mem::take(&mut landuse[i]))
+            (DemandSource::Landuse, made(std::mem::take(&mut landuse[i])))
         } else {
             let area = geom.unsigned_area();
             let c = cell.max((area / settings.max_grid_points_per_unit as f64).sqrt());
             cell_used = Some(c);
-            let g: Vec<(Point<f64>, f64)> =
-                grid_in(geom, c).into_iter().map(|p| (p, 1.0)).collect();
+            let g: Vec<Carrier> = grid_in(geom, c)
+                .into_iter()
+                .map(|p| (p, 1.0, None))
+                .collect();
             if g.is_empty() {
                 let p = geom.interior_point().or_else(|| geom.centroid());
                 (
                     DemandSource::InteriorPoint,
-                    p.map(|p| vec![(p, 1.0)]).unwrap_or_default(),
+                    p.map(|p| vec![(p, 1.0, None)]).unwrap_or_default(),
                 )
             } else {
                 (DemandSource::Grid, g)
@@ -226,11 +235,12 @@ pub fn build_demand(
                 .push((u.id, "shape is empty: no demand point".into()));
             continue;
         }
-        for (p, w) in &carriers {
+        for (p, w, src) in &carriers {
             let share = if equal { 1.0 } else { *w } / wsum;
             model.points.push(Demand {
                 location: *p,
                 unit: u.id,
+                source: *src,
                 total: total * share,
                 aged_60plus: pop.aged_60plus.unwrap_or(0.0) * share,
                 aged_0_3: pop.aged_0_3.unwrap_or(0.0) * share,
@@ -245,6 +255,14 @@ pub fn build_demand(
     }
     progress.advance(n_units as u64);
     Ok(model)
+}
+
+/// A demand carrier: where, its weight, and the dataset's demand point it is (if one).
+type Carrier = (Point<f64>, f64, Option<DemandId>);
+
+/// Carriers the model made (buildings, land use): no source point.
+fn made(v: Vec<(Point<f64>, f64)>) -> Vec<Carrier> {
+    v.into_iter().map(|(p, w)| (p, w, None)).collect()
 }
 
 /// Centres of the `cell`-metre grid cells that fall inside `mp` (even–odd rule, so holes

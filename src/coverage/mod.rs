@@ -5,6 +5,8 @@
 pub mod access;
 pub mod analysis;
 pub mod demand;
+pub mod equity;
+pub mod measure;
 pub mod network_access;
 pub mod rules;
 pub mod scenario;

@@ -15,6 +15,8 @@ use crate::crs::Crs;
 #[derive(Clone, Debug)]
 pub struct DemandPoint {
     pub id: DemandId,
+    /// The id the source file gave it (its `id`/编号 field), if any: outputs keep it.
+    pub source_id: Option<String>,
     pub location: Point<f64>,
     pub population: Population,
     pub layer: LayerId,

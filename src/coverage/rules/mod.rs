@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::coverage::measure::AccessSettings;
 use crate::error::{Error, Result};
 use crate::model::{FacilityKind, FacilityStatus, Qualifier, UnitLevel};
 
@@ -407,6 +408,8 @@ pub struct Settings {
     pub min_buildings: usize,
     /// Facility statuses counted as built.
     pub statuses: Vec<FacilityStatus>,
+    /// Decay parameters of the accessibility measures (`access`).
+    pub access: AccessSettings,
 }
 
 impl Default for Settings {
@@ -419,6 +422,7 @@ impl Default for Settings {
             max_grid_points_per_unit: 20_000,
             min_buildings: 10,
             statuses: vec![FacilityStatus::Existing],
+            access: AccessSettings::default(),
         }
     }
 }

@@ -38,6 +38,19 @@ struct FileSettings {
     max_grid_points_per_unit: Option<usize>,
     min_buildings: Option<usize>,
     statuses: Option<Vec<String>>,
+    #[serde(default)]
+    access: FileAccess,
+}
+
+/// `[settings.access]`: decay parameters of the accessibility measures.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileAccess {
+    decay: Option<String>,
+    sigma_m: Option<f64>,
+    beta_per_km: Option<f64>,
+    steps: Option<Vec<(f64, f64)>>,
+    n: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +252,34 @@ fn parse_settings(s: FileSettings, origin: &str) -> Result<Settings> {
             .unwrap_or(d.max_grid_points_per_unit),
         min_buildings: s.min_buildings.unwrap_or(d.min_buildings),
         statuses,
+        access: AccessSettings {
+            decay: s.access.decay.clone(),
+            sigma_m: s.access.sigma_m,
+            beta_per_km: s.access.beta_per_km,
+            steps: s.access.steps.clone(),
+            n: s.access.n,
+        },
     };
+    // Every decay the preset names or parameterises must make sense (the catchment only
+    // scales defaults, so any positive one checks the given parameters).
+    let a = &settings.access;
+    let mut named: Vec<&str> = a.decay.as_deref().into_iter().collect();
+    for (given, name) in [
+        (a.sigma_m.is_some(), "gaussian"),
+        (a.beta_per_km.is_some(), "exponential"),
+        (a.steps.is_some(), "step"),
+    ] {
+        if given {
+            named.push(name);
+        }
+    }
+    for name in named {
+        a.decay(Some(name), 1000.0)
+            .map_err(|m| err(format!("settings.access: {m}")))?;
+    }
+    if settings.access.n == Some(0) {
+        return Err(err("settings.access.n must be at least 1".into()));
+    }
     // Upper bounds with their reason, as for the command-line arguments.
     use crate::coverage::scenario::{MAX_WALK_MINUTES, MAX_WALK_SPEED_M_S};
     for (name, v, hi, why) in [

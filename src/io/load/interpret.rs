@@ -303,6 +303,7 @@ fn add_demand(
     }
     ds.demand.push(DemandPoint {
         id: DemandId(ds.demand.len() as u32),
+        source_id: mapping.text(&props, "id"),
         location: Point(fwd(pt.0)),
         population,
         layer: layer_id,
