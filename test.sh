@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/deps.sh build
+# Peers for the comparison tests (best effort: those tests skip without them).
+bash scripts/peers.sh
 cargo test
 cargo test --no-default-features

@@ -430,7 +430,7 @@ fn small_dataset() -> tempfile::TempDir {
     std::fs::write(dir.path().join("f.geojson"), FACILITIES).unwrap();
     std::fs::write(
         dir.path().join("dataset.toml"),
-        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\n[[layers]]\nrole = \"demand\"\npath = \"d.geojson\"\n[[layers]]\nrole = \"facilities\"\npath = \"f.geojson\"\n",
+        "[[layers]]\nrole = \"units\"\npath = \"u.geojson\"\n[[layers]]\nrole = \"demand\"\npath = \"d.geojson\"\n[[layers]]\nrole = \"facilities\"\npath = \"f.geojson\"\nkinds = [\"day_care\", \"street_station\", \"district_center\"]\n",
     )
     .unwrap();
     dir
@@ -566,4 +566,27 @@ fn matrix_lists_pairs_within_the_limit_with_source_ids() {
     assert!((100.0..200.0).contains(&m), "{m}");
     let minutes: f64 = rows[0][3].parse().unwrap();
     assert!((minutes - m / 60.0).abs() < 0.001);
+}
+
+#[test]
+fn analyze_json_has_equity_by_hand() {
+    // 甲 (60+: 300) has 楼-17 (60 % of its people) within 900 m of DC-1 and 楼-18 (~1.2 km)
+    // beyond; 乙 (60+: 200) is all within reach of DC-2. Shares 0.6 and 1.0:
+    // G = Σ wi wj |xi − xj| / (2 W² μ) = 2 × 300 × 200 × 0.4 / (2 × 500² × 0.76) = 0.126316.
+    let ds = small_dataset();
+    let o = bin()
+        .args(["analyze", &ds.path().display().to_string(), "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = &v["equity"]["elderly_15min_circle"];
+    assert_eq!(e["level"], "community", "{e}");
+    assert_eq!(e["units"], 2, "{e}");
+    let g = e["gini"].as_f64().unwrap();
+    assert!((g - 48000.0 / 380000.0).abs() < 1e-9, "{g}");
+    let lorenz = e["lorenz"].as_array().unwrap();
+    assert_eq!(lorenz.len(), 3);
+    assert!((lorenz[1][0].as_f64().unwrap() - 0.6).abs() < 1e-12);
+    assert!((lorenz[1][1].as_f64().unwrap() - 180.0 / 380.0).abs() < 1e-12);
 }

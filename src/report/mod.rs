@@ -21,7 +21,7 @@ pub use tables::*;
 pub use text::*;
 
 /// The report as JSON: `rules`, `units`, `summary` (the contract), plus `preset`, `mode`,
-/// `demand`, `uncovered` and `skipped`.
+/// `demand`, `uncovered`, `skipped` and `equity`.
 pub fn to_json(report: &Report) -> Value {
     let rules: Vec<Value> = report
         .rules
@@ -68,6 +68,10 @@ pub fn to_json(report: &Report) -> Value {
             "citation": n.citation, "cite": n.citation.cite(), "reason": n.reason,
         })).collect::<Vec<_>>(),
         "planned_year_unknown": report.planned_year_unknown,
+        // Per rule id (and `nursery_2sfca`): Gini, Lorenz curve, Palma ratio, worst decile.
+        "equity": report.equity.iter().map(|e| {
+            (e.rule.clone(), serde_json::to_value(e).expect("plain data"))
+        }).collect::<Map<String, Value>>(),
     })
 }
 

@@ -226,6 +226,13 @@ impl Proposals {
                 r.units_meeting_after,
                 r.units_total
             );
+            if let (Some(gb), Some(ga)) = (r.gini_before, r.gini_after) {
+                let _ = writeln!(
+                    s,
+                    "  {:<34} Gini {gb:.3} → {ga:.3}",
+                    if english { "  equity" } else { "  公平性" },
+                );
+            }
         }
     }
 

@@ -17,8 +17,50 @@ pub fn to_text(report: &Report, english: bool, max_units: usize) -> String {
     not_checked(&mut s, report, english);
     summary_lines(&mut s, report, english);
     largest_gaps(&mut s, report, english, max_units);
+    equity_lines(&mut s, report, english);
     skipped_lines(&mut s, report, english);
     s
+}
+
+/// How evenly each rule's figure is spread: Gini, Palma, the worst-served tenth of units.
+fn equity_lines(s: &mut String, report: &Report, english: bool) {
+    if report.equity.is_empty() {
+        return;
+    }
+    let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{}",
+        t(
+            "公平性（按人口加权，基尼系数 0 = 均衡，1 = 集中于一个单元）:",
+            "Equity (population-weighted; Gini 0 = even, 1 = all in one unit):"
+        )
+    );
+    for e in &report.equity {
+        let palma = e
+            .equity
+            .palma
+            .map(|p| format!("{p:.2}"))
+            .unwrap_or_else(|| {
+                t(
+                    "无上限（后 40% 人口为零）",
+                    "unbounded (bottom 40 % have none)",
+                )
+                .into()
+            });
+        let _ = writeln!(
+            s,
+            "  {:<34} Gini {:.3}  Palma {}  {} {} {}: {}",
+            e.rule,
+            e.equity.gini,
+            palma,
+            t("最差的", "worst-served"),
+            e.equity.worst_decile_units,
+            t("个单元人口占比", "units hold"),
+            pct(e.equity.worst_decile_people_share)
+        );
+    }
 }
 
 /// Dataset, rules, mode, demand and scenario year; the column heads.

@@ -4,12 +4,14 @@
 //! assumed) → per rule, [`verdict`] (units, [`tally`], the test; [`reach`] for population
 //! within a distance) → [`summary`] (per-unit results, whole-dataset figures).
 
+mod fairness;
 mod notes;
 mod reach;
 mod summary;
 mod tally;
 mod verdict;
 
+pub use fairness::RuleEquity;
 pub use reach::two_step_fca;
 
 use std::collections::BTreeMap;
@@ -267,6 +269,8 @@ pub struct Report {
     pub not_checked: Vec<NotModelled>,
     /// Planned projects counted without a year ("year unknown").
     pub planned_year_unknown: Vec<String>,
+    /// How evenly each rule's figure is spread over units (Gini, Lorenz, Palma).
+    pub equity: Vec<RuleEquity>,
 }
 
 #[derive(Clone, Debug, Serialize)]

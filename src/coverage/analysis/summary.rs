@@ -120,6 +120,7 @@ pub(super) fn report(
             .map(|f| format!("{} ({})", f.name, f.source_id))
             .collect(),
         mode: access.mode().key(),
+        equity: super::fairness::equity_by_rule(&results, &units, an.demand.tier),
         statuses_counted,
         rules: results,
         units,

@@ -177,6 +177,13 @@ pub(super) fn deltas(
         .filter_map(|r| {
             let b = before.rules.iter().find(|x| x.id == r.id)?;
             let a = after.rules.iter().find(|x| x.id == r.id)?;
+            let eq = |rep: &Report| {
+                rep.equity
+                    .iter()
+                    .find(|e| e.rule == r.id)
+                    .map(|e| e.equity.clone())
+            };
+            let (eb, ea) = (eq(before), eq(after));
             Some(RuleDelta {
                 id: r.id.clone(),
                 title: r.title_zh.clone(),
@@ -190,6 +197,10 @@ pub(super) fn deltas(
                 units_meeting_after: a.units_meeting,
                 people_covered_before: b.people_covered,
                 people_covered_after: a.people_covered,
+                gini_before: eb.as_ref().map(|e| e.gini),
+                gini_after: ea.as_ref().map(|e| e.gini),
+                worst_decile_share_before: eb.map(|e| e.worst_decile_people_share),
+                worst_decile_share_after: ea.map(|e| e.worst_decile_people_share),
             })
         })
         .collect()

@@ -124,6 +124,16 @@ pub struct RuleDelta {
     pub units_meeting_after: usize,
     pub people_covered_before: Option<f64>,
     pub people_covered_after: Option<f64>,
+    /// Gini of the rule's unit values over units, before and after (see `coverage::equity`).
+    #[serde(default)]
+    pub gini_before: Option<f64>,
+    #[serde(default)]
+    pub gini_after: Option<f64>,
+    /// Share of the group's people in the worst-served tenth of units, before and after.
+    #[serde(default)]
+    pub worst_decile_share_before: Option<f64>,
+    #[serde(default)]
+    pub worst_decile_share_after: Option<f64>,
 }
 
 impl RuleDelta {
