@@ -205,6 +205,7 @@ pub fn big_problem() -> Problem {
         existing: Vec::new(),
         radius: Some(1_000.0),
         p: Some(100),
+        share: None,
         cover: None,
         quotas: Vec::new(),
     }

@@ -1,6 +1,9 @@
 //! Accessibility measures and equity: hand-computed cases, a conservation property, PySAL
 //! `access` on a seeded city-sized case, and the `access`/`matrix` commands on files.
 
+// Fixtures are scratch files in temporary folders: plain writes are fine here.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

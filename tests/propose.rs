@@ -352,3 +352,211 @@ fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     }
     assert!(!many.proposals.to_text(true).contains(" -0 "));
 }
+
+/// Site roles: a site chosen without them is refused with them — inside an excluded area,
+/// or within the forbidden radius of an existing day-care room — and the notes say so.
+#[test]
+fn excluded_areas_and_forbidden_radii_are_honoured() {
+    use carecircle::siting::propose::Excluded;
+    let ds = harbin();
+    let free = propose(
+        &ds,
+        &rules(),
+        &day_care(3, false),
+        None,
+        &Euclidean,
+        &NoProgress,
+    )
+    .unwrap();
+    let top = free.proposals.proposals[0].clone();
+    let ids = |o: &carecircle::siting::propose::Outcome| -> Vec<String> {
+        o.proposals
+            .proposals
+            .iter()
+            .map(|p| p.candidate_id.clone())
+            .collect()
+    };
+    assert!(ids(&free).contains(&top.candidate_id));
+
+    // A 40 m square around the top site.
+    let sq = geo::Polygon::new(
+        geo::LineString::from(vec![
+            (top.x - 20.0, top.y - 20.0),
+            (top.x + 20.0, top.y - 20.0),
+            (top.x + 20.0, top.y + 20.0),
+            (top.x - 20.0, top.y + 20.0),
+            (top.x - 20.0, top.y - 20.0),
+        ]),
+        vec![],
+    );
+    let mut opts = day_care(3, false);
+    opts.excluded = Some(Excluded {
+        shapes: vec![geo::Geometry::Polygon(sq)],
+        buffer_m: 0.0,
+        label: "--exclude parks.geojson".into(),
+    });
+    let out = propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress).unwrap();
+    assert!(!ids(&out).contains(&top.candidate_id), "{:?}", ids(&out));
+    assert!(
+        out.proposals
+            .notes
+            .iter()
+            .any(|n| n.contains("--exclude parks.geojson: 1 of")),
+        "{:?}",
+        out.proposals.notes
+    );
+
+    // The forbidden radius: just past the top site's distance to the nearest existing
+    // day-care room.
+    let near = ds
+        .facilities
+        .iter()
+        .filter(|f| {
+            f.kind == FacilityKind::DayCare
+                && f.status == carecircle::model::FacilityStatus::Existing
+        })
+        .filter_map(|f| f.location)
+        .map(|p| ((p.x() - top.x).powi(2) + (p.y() - top.y).powi(2)).sqrt())
+        .fold(f64::INFINITY, f64::min);
+    let mut opts = day_care(3, false);
+    opts.forbidden_radius_m = Some(near + 1.0);
+    let out = propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress).unwrap();
+    assert!(!ids(&out).contains(&top.candidate_id), "{:?}", ids(&out));
+    assert!(
+        out.proposals
+            .notes
+            .iter()
+            .any(|n| n.contains("--forbidden-radius")),
+        "{:?}",
+        out.proposals.notes
+    );
+
+    // Options that leave nothing are errors naming the option.
+    let mut opts = day_care(3, false);
+    opts.forbidden_radius_m = Some(50_000.0);
+    let e = match propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress) {
+        Ok(_) => panic!("a forbidden radius over every candidate must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.contains("--forbidden-radius") && e.contains("every one of"),
+        "{e}"
+    );
+}
+
+/// The fewest day-care sites to bring 99.5 % of people 60+ within 900 m, proven, and the
+/// coverage engine agreeing that the share is met.
+#[test]
+fn threshold_proposals_meet_the_share() {
+    let ds = harbin();
+    let mut opts = day_care(1, true);
+    opts.p = None;
+    opts.model = ProposeModel::Threshold;
+    opts.share = Some(0.995);
+    let out = propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress).unwrap();
+    let pr = &out.proposals;
+    assert_eq!(pr.gap, Some(0.0), "{}", pr.status);
+    assert!(pr.people_covered_after >= 0.995 * pr.people_total - 1e-6);
+    assert!((circle_covered(&out.after) - pr.people_covered_after).abs() < 1e-6);
+    // One site fewer cannot reach it: the best p = n − 1 falls short.
+    let mut fewer = day_care(pr.proposals.len() - 1, true);
+    fewer.time_limit = 30.0;
+    let f = propose(&ds, &rules(), &fewer, None, &Euclidean, &NoProgress).unwrap();
+    assert_eq!(f.proposals.gap, Some(0.0));
+    assert!(f.proposals.people_covered_after < 0.995 * pr.people_total);
+}
+
+/// The command line's site-role and threshold options, refused by name when wrong.
+#[test]
+fn propose_options_for_roles_and_threshold_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let pts = dir.path().join("military.geojson");
+    std::fs::write(
+        &pts,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[126.63,45.75]}}]}"#,
+    )
+    .unwrap();
+    let harbin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_carecircle"))
+            .arg("propose")
+            .arg(&harbin)
+            .args(["--kind", "day_care"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let p = pts.display().to_string();
+    for (args, says) in [
+        (
+            vec!["--model", "threshold"],
+            "--model threshold needs --share",
+        ),
+        (
+            vec!["--model", "threshold", "--share", "1.5"],
+            "--share 1.5: must be more than 0",
+        ),
+        (
+            vec!["--p", "3", "--share", "0.5"],
+            "--share applies to --model threshold",
+        ),
+        (
+            vec!["--p", "3", "--exclude", &p],
+            "holds points only; give --exclude-buffer",
+        ),
+        (
+            vec!["--p", "3", "--exclude-buffer", "50"],
+            "need --exclude FILE",
+        ),
+        (
+            vec!["--p", "3", "--forbidden-radius=-1"],
+            "--forbidden-radius -1",
+        ),
+    ] {
+        let (ok, out) = run(&args);
+        assert!(!ok, "{args:?}");
+        assert!(out.contains(says), "{args:?}: {out}");
+    }
+    // A point on the top site, 100 m around it excluded: another site, and a note.
+    let json = dir.path().join("p.json");
+    let (ok, out) = run(&["--p", "3", "--json", &json.display().to_string()]);
+    assert!(ok, "{out}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let top = &v["proposals"][0];
+    std::fs::write(
+        &pts,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[{},{}]}}}}]}}"#,
+            top["lon"], top["lat"]
+        ),
+    )
+    .unwrap();
+    let (ok, out) = run(&[
+        "--p",
+        "3",
+        "--exclude",
+        &p,
+        "--exclude-buffer",
+        "100",
+        "--lang",
+        "en",
+    ]);
+    assert!(ok, "{out}");
+    let id = top["candidate_id"].as_str().unwrap();
+    assert!(
+        !out.contains(&format!(" {id} ")),
+        "{id} still proposed: {out}"
+    );
+    assert!(
+        out.contains("lie in an excluded area (or within 100 m of one)"),
+        "{out}"
+    );
+}

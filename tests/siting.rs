@@ -111,6 +111,7 @@ fn quotas_are_constraints() {
         existing: Vec::new(),
         radius: Some(150.0),
         p: Some(2),
+        share: None,
         cover: None,
         quotas,
     };
@@ -187,6 +188,7 @@ fn random_problem(
         existing: Vec::new(),
         radius: Some(radius),
         p: Some(p),
+        share: None,
         cover: None,
         quotas: quota
             .map(|(sites, at_least)| {
@@ -345,6 +347,7 @@ fn hard_mclp(quota: bool) -> carecircle::siting::Problem {
         existing: Vec::new(),
         radius: Some(900.0),
         p: Some(60),
+        share: None,
         cover: None,
         quotas: if quota {
             vec![carecircle::siting::Quota {
@@ -814,6 +817,7 @@ fn big(
         existing: Vec::new(),
         radius: Some(radius),
         p,
+        share: None,
         cover: None,
         quotas: Vec::new(),
     }
@@ -909,6 +913,150 @@ fn exact_solvers_keep_their_time_limit() {
             "{:?} exact took {secs:.2} s with a {limit} s limit ({})",
             pb.model,
             ex.status
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Threshold covering: the fewest sites so that a share of demand is within reach.
+
+/// By hand on the line (weights 1 × 9 and 5 at x = 900; candidates c0..c3 cover 2, 3, 3
+/// and 6 of the 14): 40 % (5.6) needs c3 alone, 60 % (8.4) two sites, 80 % (11.2) three,
+/// 95 % (13.3) all four.
+#[test]
+fn threshold_covering_by_hand() {
+    use carecircle::siting::exact::solve_exact;
+    let pb = |share: f64| carecircle::siting::Problem {
+        model: Model::Threshold,
+        demand: (0..10).map(|i| [i as f64 * 100.0, 0.0]).collect(),
+        weight: (0..10).map(|i| if i == 9 { 5.0 } else { 1.0 }).collect(),
+        demand_ids: Vec::new(),
+        candidates: (0..4).map(|i| [i as f64 * 300.0, 0.0]).collect(),
+        candidate_ids: (0..4).map(|i| format!("c{i}")).collect(),
+        existing: Vec::new(),
+        radius: Some(150.0),
+        p: None,
+        share: Some(share),
+        cover: None,
+        quotas: Vec::new(),
+    };
+    for (share, want) in [(0.4, 1.0), (0.6, 2.0), (0.8, 3.0), (0.95, 4.0)] {
+        let p = pb(share);
+        let h = p.solve_heuristic().unwrap();
+        let ex = solve_exact(&p, 10.0, Some(&h)).unwrap();
+        assert_eq!(ex.objective, want, "share {share}: {:?}", ex.selected);
+        assert_eq!(ex.status, "Optimal");
+        assert_eq!(
+            h.objective, want,
+            "share {share}: heuristic {:?}",
+            h.selected
+        );
+    }
+    assert_eq!(pb(0.4).solve_heuristic().unwrap().selected, vec![3]);
+    // An existing site at x = 900 already reaches 6 of 14: 40 % needs nothing new.
+    let mut p = pb(0.4);
+    p.existing.push([900.0, 0.0]);
+    assert!(p.solve_heuristic().unwrap().selected.is_empty());
+    let ex = solve_exact(&p, 10.0, None).unwrap();
+    assert_eq!((ex.objective, ex.bound), (0.0, 0.0));
+    // A point no candidate reaches: at most 14 of 15 (93.33 %) is coverable.
+    let mut p = pb(0.95);
+    p.demand.push([5000.0, 0.0]);
+    p.weight.push(1.0);
+    let e = p.solve_heuristic().unwrap_err().to_string();
+    assert!(
+        e.contains("--share 0.95: unreachable") && e.contains("93.33 %"),
+        "{e}"
+    );
+    for bad in [0.0, 1.5, f64::NAN] {
+        let e = pb(bad).solve_heuristic().unwrap_err().to_string();
+        assert!(e.contains("must be more than 0 and at most 1"), "{e}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Threshold covering against brute force over every subset of up to 12 candidates:
+    /// the exact answer is the fewest sites that meet the share, proven; the heuristic's
+    /// answer meets it too and is never below the optimum.
+    #[test]
+    fn threshold_matches_brute_force(
+        demand in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0, 1u8..50), 20..90),
+        candidates in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 4..13),
+        radius in 200.0f64..500.0,
+        share in 0.2f64..1.0,
+        existing in prop::option::of((0.0f64..1.0, 0.0f64..1.0)),
+    ) {
+        let mut pb = random_problem(Model::Threshold, &demand, &candidates, radius, 1, None);
+        pb.p = None;
+        pb.share = Some(share);
+        if let Some((x, y)) = existing {
+            pb.existing.push([x * 800.0, y * 800.0]);
+        }
+        let total: f64 = pb.weight.iter().sum();
+        let covered = |sel: &[usize]| -> f64 {
+            let reach = |a: &[f64; 2], d: &[f64; 2]| ((a[0] - d[0]).powi(2) + (a[1] - d[1]).powi(2)).sqrt() <= radius;
+            pb.demand.iter().zip(&pb.weight)
+                .filter(|(d, _)| pb.existing.iter().any(|e| reach(e, d)) || sel.iter().any(|j| reach(&pb.candidates[*j], d)))
+                .map(|(_, w)| *w).sum()
+        };
+        let m = pb.candidates.len();
+        let all: Vec<usize> = (0..m).collect();
+        let target = share * total;
+        if covered(&all) + 1e-9 * total < target {
+            prop_assert!(pb.solve_heuristic().is_err());
+            return Ok(());
+        }
+        let best = (0..=m)
+            .find(|k| p_subsets(m, *k).any(|s| covered(&s) + 1e-9 * total >= target))
+            .unwrap() as f64;
+        let h = pb.solve_heuristic().unwrap();
+        prop_assert!(covered(&h.selected) + 1e-9 * total >= target);
+        prop_assert!(h.objective >= best);
+        let ex = carecircle::siting::exact::solve_exact(&pb, 10.0, Some(&h)).unwrap();
+        prop_assert_eq!(ex.status.as_str(), "Optimal");
+        prop_assert_eq!(ex.objective, best, "{:?}", ex.selected);
+        prop_assert_eq!(ex.bound, best);
+        prop_assert!(covered(&ex.selected) + 1e-9 * total >= target);
+    }
+}
+
+/// On the 5,000 × 300 city instance: the optimum proven within the limit, the answer
+/// meeting the share, the heuristic never below it.
+#[test]
+fn threshold_is_proven_on_the_bench_city() {
+    let mut pb = read_instance(&instance("city_lscp")).unwrap();
+    pb.model = Model::Threshold;
+    let r = pb.radius.unwrap();
+    for share in [0.8, 0.9] {
+        pb.share = Some(share);
+        let h = pb.solve_heuristic().unwrap();
+        let ex = carecircle::siting::exact::solve_exact(&pb, 60.0, Some(&h)).unwrap();
+        assert_eq!(ex.status, "Optimal", "share {share}");
+        assert!(ex.gap.abs() < 1e-9, "share {share}: gap {}", ex.gap);
+        assert!(h.objective >= ex.objective);
+        let sets = pb.coverage_sets(r);
+        let mut hit = vec![false; pb.demand.len()];
+        for j in &ex.selected {
+            for i in &sets[*j] {
+                hit[*i as usize] = true;
+            }
+        }
+        let covered: f64 = hit
+            .iter()
+            .zip(&pb.weight)
+            .filter(|x| *x.0)
+            .map(|x| x.1)
+            .sum();
+        let total: f64 = pb.weight.iter().sum();
+        assert!(
+            covered >= share * total * (1.0 - 1e-9),
+            "share {share}: {covered} of {total}"
+        );
+        eprintln!(
+            "city_lscp, share {share}: {} sites proven (heuristic {})",
+            ex.objective, h.objective
         );
     }
 }

@@ -308,6 +308,7 @@ mod tests {
             existing: Vec::new(),
             radius: Some(100.0),
             p: Some(3),
+            share: None,
             cover: None,
             quotas: Vec::new(),
         };

@@ -14,6 +14,8 @@ pub struct SitingState {
     pub kind: FacilityKind,
     pub model: ProposeModel,
     pub p: usize,
+    /// Threshold covering: the share of demand to bring within reach, in percent.
+    pub share_pct: f64,
     pub exact: bool,
     pub result: Option<Proposals>,
     /// Per proposal: accepted (Some(true)), rejected (Some(false)) or undecided.
@@ -26,6 +28,7 @@ impl Default for SitingState {
             kind: FacilityKind::DayCare,
             model: ProposeModel::Mclp,
             p: 10,
+            share_pct: 95.0,
             exact: false,
             result: None,
             decisions: Vec::new(),
@@ -60,7 +63,12 @@ impl CareCircleApp {
         let opts = ProposeOptions {
             kind: st.kind,
             model: st.model,
-            p: (st.model != ProposeModel::Capacitated).then_some(st.p),
+            p: (!matches!(
+                st.model,
+                ProposeModel::Capacitated | ProposeModel::Threshold
+            ))
+            .then_some(st.p),
+            share: (st.model == ProposeModel::Threshold).then_some(st.share_pct / 100.0),
             exact: st.exact,
             time_limit: 30.0,
             include_planned: sc.include_planned,
@@ -112,6 +120,11 @@ impl CareCircleApp {
             ),
             (ProposeModel::Pmedian, "总距离最小 (p-median)", "p-median"),
             (
+                ProposeModel::Threshold,
+                "达到覆盖率的最少设施",
+                "Fewest sites to a share",
+            ),
+            (
                 ProposeModel::Capacitated,
                 "托位缺口 (容量模型)",
                 "Places gap (capacitated)",
@@ -134,11 +147,23 @@ impl CareCircleApp {
         if self.siting.model == ProposeModel::Capacitated {
             self.siting.kind = FacilityKind::Nursery;
         }
-        ui.horizontal(|ui| {
-            let l = ui.label(self.t("新增数量 p", "New sites p"));
-            ui.add(egui::DragValue::new(&mut self.siting.p).range(1..=500))
+        if self.siting.model == ProposeModel::Threshold {
+            ui.horizontal(|ui| {
+                let l = ui.label(self.t("覆盖率目标 %", "Share to reach %"));
+                ui.add(
+                    egui::DragValue::new(&mut self.siting.share_pct)
+                        .range(1.0..=100.0)
+                        .speed(0.1),
+                )
                 .labelled_by(l.id);
-        });
+            });
+        } else {
+            ui.horizontal(|ui| {
+                let l = ui.label(self.t("新增数量 p", "New sites p"));
+                ui.add(egui::DragValue::new(&mut self.siting.p).range(1..=500))
+                    .labelled_by(l.id);
+            });
+        }
         let exact_label = self.t("精确求解（给出最优性差距）", "Exact (proven gap)");
         ui.checkbox(&mut self.siting.exact, exact_label);
         let busy = self.job.is_some();

@@ -95,9 +95,26 @@ pub struct ProposeArgs {
     /// day_care | street_station | township_institution | nursery (or any facility kind).
     #[arg(long)]
     pub kind: String,
-    /// mclp | lscp | pmedian | capacitated
+    /// mclp | lscp | pmedian | threshold | capacitated
     #[arg(long, default_value = "mclp")]
     pub model: String,
+    /// Threshold model: the share of demand (0–1] to bring within reach with the fewest
+    /// new sites (0.9 = 90 %).
+    #[arg(long)]
+    pub share: Option<f64>,
+    /// A layer of polygons or points where no site may go (rivers, parks, military land).
+    #[arg(long)]
+    pub exclude: Option<PathBuf>,
+    /// CRS of the --exclude file when it does not say.
+    #[arg(long)]
+    pub exclude_crs: Option<String>,
+    /// Candidates within this many metres of an excluded shape are dropped too (needed for
+    /// points; 0 = inside polygons only).
+    #[arg(long, default_value_t = 0.0)]
+    pub exclude_buffer: f64,
+    /// No new site within this many metres of an existing facility of the kind.
+    #[arg(long)]
+    pub forbidden_radius: Option<f64>,
     /// Number of new sites (MCLP, p-median; capacitated: default the fewest that close the
     /// places gaps).
     #[arg(long)]
@@ -153,6 +170,12 @@ pub struct SolveArgs {
     /// Print one JSON object: objective, selected_ids, bound, gap, seconds.
     #[arg(long)]
     pub json: bool,
+    /// Solve as this model instead of the instance's (mclp, lscp, pmedian, threshold).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Threshold covering: the share of demand weight (0–1] to reach.
+    #[arg(long)]
+    pub share: Option<f64>,
 }
 
 #[derive(clap::Args)]

@@ -5,7 +5,14 @@ use super::*;
 pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     check_time_limit(a.time_limit)?;
-    let pb = carecircle::siting::read_instance(&a.instance)?;
+    let mut pb = carecircle::siting::read_instance(&a.instance)?;
+    if let Some(m) = &a.model {
+        pb.model = carecircle::siting::Model::parse(m)
+            .with_context(|| format!("--model '{m}': expected mclp, lscp, pmedian or threshold"))?;
+    }
+    if a.share.is_some() {
+        pb.share = a.share;
+    }
     use carecircle::siting::{exact, Deadline};
     if a.exact {
         // Too big for the exact solver: say so now, not after the heuristic.
@@ -107,6 +114,65 @@ pub(super) fn solve(a: SolveArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `--exclude` layer in the dataset's metres, with the option's checks.
+fn excluded_of(
+    a: &ProposeArgs,
+    ds: &Dataset,
+) -> anyhow::Result<Option<carecircle::siting::propose::Excluded>> {
+    use geo::MapCoords;
+    in_range(
+        "--exclude-buffer",
+        a.exclude_buffer,
+        0.0,
+        100_000.0,
+        "metres around an excluded shape",
+    )?;
+    let Some(path) = &a.exclude else {
+        anyhow::ensure!(
+            a.exclude_buffer == 0.0 && a.exclude_crs.is_none(),
+            "--exclude-buffer and --exclude-crs need --exclude FILE"
+        );
+        return Ok(None);
+    };
+    let (shapes, without) =
+        carecircle::io::load::load_geometry_layer(path, a.exclude_crs.as_deref())
+            .with_context(|| format!("--exclude {}", path.display()))?;
+    anyhow::ensure!(
+        !shapes.is_empty(),
+        "--exclude {}: no shapes in the file{}",
+        path.display(),
+        if without > 0 {
+            format!(" ({without} features without a geometry)")
+        } else {
+            String::new()
+        }
+    );
+    if a.exclude_buffer == 0.0
+        && shapes
+            .iter()
+            .all(|g| matches!(g, geo::Geometry::Point(_) | geo::Geometry::MultiPoint(_)))
+    {
+        anyhow::bail!(
+            "--exclude {}: holds points only; give --exclude-buffer METRES (how close to them no site may go)",
+            path.display()
+        );
+    }
+    let shapes = shapes
+        .into_iter()
+        .map(|g| {
+            g.map_coords(|c| {
+                let (x, y) = ds.projection.forward(c.x, c.y);
+                geo::Coord { x, y }
+            })
+        })
+        .collect();
+    Ok(Some(carecircle::siting::propose::Excluded {
+        shapes,
+        buffer_m: a.exclude_buffer,
+        label: format!("--exclude {}", path.display()),
+    }))
+}
+
 pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
     use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
     let sc = a.scenario.scenario()?;
@@ -118,7 +184,7 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
     })?;
     let model = ProposeModel::parse(&a.model).with_context(|| {
         format!(
-            "--model '{}': expected mclp, lscp, pmedian or capacitated",
+            "--model '{}': expected mclp, lscp, pmedian, threshold or capacitated",
             a.model
         )
     })?;
@@ -129,6 +195,26 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         .collect::<Result<_, _>>()
         .with_context(|| format!("--modules '{}': expected numbers like 80,150", a.modules))?;
     check_time_limit(a.time_limit)?;
+    if let Some(r) = a.forbidden_radius {
+        in_range(
+            "--forbidden-radius",
+            r,
+            0.0,
+            100_000.0,
+            "metres from an existing facility of the kind",
+        )?;
+    }
+    match (model, a.share) {
+        (ProposeModel::Threshold, None) => {
+            anyhow::bail!("--model threshold needs --share (0.9 = 90 % of demand within reach)")
+        }
+        (ProposeModel::Threshold, Some(s)) => anyhow::ensure!(
+            s.is_finite() && s > 0.0 && s <= 1.0,
+            "--share {s}: must be more than 0 and at most 1 (0.9 = 90 % of demand within reach)"
+        ),
+        (_, Some(_)) => anyhow::bail!("--share applies to --model threshold only"),
+        _ => {}
+    }
     let ds = load(&a.dataset)?;
     let reports = check_proposal_outputs(&a, &ds)?;
     let given = match &a.candidates {
@@ -151,6 +237,9 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         spacing_m: a.spacing,
         radius_m: a.radius,
         modules,
+        share: a.share,
+        excluded: excluded_of(&a, &ds)?,
+        forbidden_radius_m: a.forbidden_radius,
     };
     let bar = BarProgress::new();
     let out = a.scenario.with_access(&sc, &ds, |access| {
@@ -213,6 +302,7 @@ fn check_proposal_outputs(a: &ProposeArgs, ds: &Dataset) -> anyhow::Result<Optio
         outs.extend(a.map.as_deref().map(|p| (p, map_format(p))));
         let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
         extra.extend(a.candidates.as_deref());
+        extra.extend(a.exclude.as_deref());
         check_outputs(ds, &extra, &outs)?;
     }
     Ok(reports)

@@ -5,6 +5,19 @@ use crate::model::FacilityKind;
 use crate::siting::propose::{Proposals, RuleDelta};
 
 impl Proposals {
+    /// The model in words, with the share for threshold covering.
+    pub fn model_text(&self, english: bool) -> String {
+        match self.share {
+            Some(x) if english => format!(
+                "{}, ≥ {:.1} % within reach",
+                self.model.name(true),
+                x * 100.0
+            ),
+            Some(x) => format!("{}，≥ {:.1}% 可达", self.model.name(false), x * 100.0),
+            None => self.model.name(english).to_string(),
+        }
+    }
+
     /// GeoJSON of the proposals (WGS84), one point per site with its rank and gains.
     pub fn to_geojson(&self) -> serde_json::Value {
         let features: Vec<serde_json::Value> = self
@@ -99,10 +112,10 @@ impl Proposals {
         if english {
             let _ = writeln!(
                 s,
-                "Proposals: {} × {} ({:?}, {} mode, {:.0} m), {} candidate sites",
+                "Proposals: {} × {} ({}, {} mode, {:.0} m), {} candidate sites",
                 self.proposals.len(),
                 kind_name(true),
-                self.model,
+                self.model_text(true),
                 self.mode,
                 self.radius_m,
                 self.candidates
@@ -120,10 +133,10 @@ impl Proposals {
         } else {
             let _ = writeln!(
                 s,
-                "选址方案：新增 {} 处{}（{:?}，{}，{:.0} 米），候选点 {} 个",
+                "选址方案：新增 {} 处{}（{}，{}，{:.0} 米），候选点 {} 个",
                 self.proposals.len(),
                 kind_name(false),
-                self.model,
+                self.model_text(false),
                 if self.mode == "network" {
                     "步行路网"
                 } else {

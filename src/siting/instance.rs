@@ -18,7 +18,7 @@ pub fn read_instance(dir: &Path) -> Result<Problem> {
     let model = Model::parse(model_s).ok_or_else(|| {
         Error::format(
             &pj,
-            format!("model '{model_s}': expected mclp, lscp or pmedian"),
+            format!("model '{model_s}': expected mclp, lscp, pmedian or threshold"),
         )
     })?;
     if let Some(dk) = v["distance"].as_str() {
@@ -76,6 +76,7 @@ pub fn read_instance(dir: &Path) -> Result<Problem> {
         existing,
         radius: v["radius_m"].as_f64(),
         p: v["p"].as_u64().map(|p| p as usize),
+        share: v["share"].as_f64(),
         cover: None,
         quotas: Vec::new(),
     })

@@ -21,6 +21,7 @@ mod instance;
 mod lscp;
 pub mod pmedian_lr;
 pub mod propose;
+pub mod threshold;
 
 use heuristic::*;
 pub use instance::*;
@@ -39,6 +40,9 @@ pub enum Model {
     Mclp,
     Lscp,
     Pmedian,
+    /// Threshold covering: the fewest new sites so that at least `Problem::share` of the
+    /// demand weight is within reach (existing facilities count).
+    Threshold,
 }
 
 impl Model {
@@ -47,6 +51,7 @@ impl Model {
             "mclp" => Model::Mclp,
             "lscp" => Model::Lscp,
             "pmedian" | "p-median" | "p_median" => Model::Pmedian,
+            "threshold" => Model::Threshold,
             _ => return None,
         })
     }
@@ -64,6 +69,8 @@ pub struct Problem {
     pub existing: Vec<[f64; 2]>,
     pub radius: Option<f64>,
     pub p: Option<usize>,
+    /// Threshold covering: the share of demand weight (0–1] that must be within reach.
+    pub share: Option<f64>,
     /// Coverage measured elsewhere (the walking network); `None`: straight lines.
     pub cover: Option<Cover>,
     /// Policy quotas: e.g. "one of the candidates inside this community that lacks a
@@ -187,7 +194,7 @@ impl Problem {
         } else if self.model != Model::Pmedian {
             return bad("this model needs a radius".into());
         }
-        if self.model != Model::Lscp {
+        if !matches!(self.model, Model::Lscp | Model::Threshold) {
             let m = self.candidates.len();
             match self.p {
                 None | Some(0) => {
@@ -230,6 +237,9 @@ impl Problem {
                         .into(),
                 );
             }
+        }
+        if self.model == Model::Threshold {
+            self.check_threshold()?;
         }
         for q in &self.quotas {
             if q.sites.iter().any(|j| *j >= self.candidates.len()) {
@@ -337,7 +347,7 @@ impl Problem {
                     .map(|(_, w)| *w)
                     .sum()
             }
-            Model::Lscp => selected.len() as f64,
+            Model::Lscp | Model::Threshold => selected.len() as f64,
             Model::Pmedian if self.cover.is_some() => {
                 let c = self.cover.as_ref().expect("checked");
                 let mut best: Vec<f64> = c.existing_m.iter().map(|e| e.min(c.cutoff)).collect();
@@ -369,6 +379,9 @@ impl Problem {
     pub fn heuristic_name(&self) -> &'static str {
         match self.model {
             Model::Lscp => "greedy + redundancy/2-for-1 local search + Lagrangian heuristic",
+            Model::Threshold => {
+                "greedy to the share + unneeded-site removal and 2-for-1 replacements"
+            }
             _ => "greedy + vertex substitution",
         }
     }
@@ -387,6 +400,7 @@ impl Problem {
             Model::Mclp => mclp(self, deadline),
             Model::Lscp => lscp::solve(self, deadline),
             Model::Pmedian => pmedian(self, deadline),
+            Model::Threshold => threshold::solve(self, deadline),
         })
     }
 }
@@ -450,6 +464,7 @@ mod tests {
             existing: Vec::new(),
             radius: Some(150.0),
             p,
+            share: None,
             cover: None,
             quotas: Vec::new(),
         }

@@ -26,6 +26,9 @@ pub struct Project {
     pub siting_kind: String,
     pub siting_model: ProposeModel,
     pub siting_p: usize,
+    /// Threshold covering's share in percent.
+    #[serde(default)]
+    pub siting_share_pct: Option<f64>,
     pub siting_exact: bool,
     pub proposals: Option<Proposals>,
     #[serde(default)]
@@ -68,6 +71,7 @@ impl CareCircleApp {
             siting_kind: self.siting.kind.key().to_owned(),
             siting_model: self.siting.model,
             siting_p: self.siting.p,
+            siting_share_pct: Some(self.siting.share_pct),
             siting_exact: self.siting.exact,
             proposals: self.siting.result.clone(),
             decisions: self.siting.decisions.clone(),
@@ -141,6 +145,12 @@ impl CareCircleApp {
         }
         self.siting.model = p.siting_model;
         self.siting.p = p.siting_p.max(1);
+        if let Some(s) = p
+            .siting_share_pct
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 100.0)
+        {
+            self.siting.share_pct = s;
+        }
         self.siting.exact = p.siting_exact;
         let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         let data = p.dataset.as_ref().map(|d| {

@@ -520,6 +520,43 @@ pub fn load_candidate_layer(path: &Path, crs: Option<&str>, kind: FacilityKind) 
     load_manifest(&manifest, base, path, &NoProgress)
 }
 
+/// The geometries of one layer file (points, lines or polygons) in WGS84 lon/lat, for
+/// layers that are only shapes: areas where no site may go. Read, CRS-detected and checked
+/// like every other layer; features without a geometry are skipped and counted.
+pub fn load_geometry_layer(path: &Path, crs: Option<&str>) -> Result<(Vec<Geometry<f64>>, usize)> {
+    let spec = LayerSpec {
+        role: "auto".into(),
+        path: path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        crs: crs.map(str::to_owned),
+        ..Default::default()
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut pbf_cache = HashMap::new();
+    let mut warnings = Vec::new();
+    let mut reader = LayerReader {
+        base,
+        source: path,
+        pbf_cache: &mut pbf_cache,
+        warnings: &mut warnings,
+        progress: &NoProgress,
+    };
+    let mut out = Vec::new();
+    let mut without = 0;
+    for mut p in reader.read(0, &spec)? {
+        to_wgs84(&mut p)?;
+        for f in p.raw.features {
+            match f.geometry {
+                Some(g) => out.push(g),
+                None => without += 1,
+            }
+        }
+    }
+    Ok((out, without))
+}
+
 /// Checks plausibility on the first coordinate, then converts every vertex.
 fn to_wgs84(p: &mut Pending) -> Result<()> {
     let first = p

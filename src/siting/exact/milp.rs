@@ -30,7 +30,13 @@ impl Milp {
     pub(super) fn new(pb: &Problem) -> Milp {
         let mut rp = RowProblem::default();
         let x = (0..pb.candidates.len())
-            .map(|_| rp.add_integer_column(if pb.model == Model::Lscp { 1.0 } else { 0.0 }, 0..=1))
+            .map(|_| {
+                let cost = match pb.model {
+                    Model::Lscp | Model::Threshold => 1.0,
+                    _ => 0.0,
+                };
+                rp.add_integer_column(cost, 0..=1)
+            })
             .collect();
         Milp {
             rp,
@@ -42,7 +48,9 @@ impl Milp {
             },
             constant: 0.0,
             cover_rows: Vec::new(),
-            integral: pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0),
+            // MCLP with integer weights, and site counts (threshold covering).
+            integral: (pb.model == Model::Mclp && pb.weight.iter().all(|w| w.fract() == 0.0))
+                || pb.model == Model::Threshold,
             nonzeros: 0,
         }
     }
@@ -80,7 +88,27 @@ impl Milp {
                 }
             }
         }
-        if pb.model == Model::Mclp {
+        if pb.model == Model::Threshold {
+            // Min Σx: y_k ≤ Σ_{j∈N_k} x_j, Σ w_k y_k ≥ target − what existing sites cover.
+            self.cover_rows = order
+                .iter()
+                .map(|k| (rows[k], k.to_vec()))
+                .filter(|(w, _)| *w > 0.0)
+                .collect();
+            let need = pb.threshold_weights().expect("validated").target - self.constant;
+            let mut total: Vec<(highs::Col, f64)> = Vec::new();
+            for (w, sites) in &self.cover_rows {
+                let y = self.rp.add_column(0.0, 0.0..=1.0);
+                let mut row: Vec<(highs::Col, f64)> = vec![(y, 1.0)];
+                row.extend(sites.iter().map(|j| (self.x[*j], -1.0)));
+                self.nonzeros += row.len() + 1;
+                self.rp.add_row(..=0.0, &row);
+                total.push((y, *w));
+            }
+            // The same hair of tolerance as the check that the share is reachable.
+            let slack = 1e-9 * pb.weight.iter().sum::<f64>().max(1.0);
+            self.rp.add_row((need - slack).., &total);
+        } else if pb.model == Model::Mclp {
             self.cover_rows = order
                 .iter()
                 .map(|k| (rows[k], k.to_vec()))

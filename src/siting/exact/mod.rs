@@ -113,6 +113,20 @@ pub fn solve_exact_with_tree(
         ));
     }
     let t0 = Instant::now();
+    if let Some(r) = pb.threshold_weights() {
+        if r.by_existing + 1e-9 * r.total.max(1.0) >= r.target {
+            // Nothing to decide: the existing sites meet the share already.
+            return Ok(Exact {
+                selected: Vec::new(),
+                objective: 0.0,
+                bound: 0.0,
+                gap: 0.0,
+                status: "Optimal".into(),
+                method: "existing sites already meet the share".into(),
+                seconds: t0.elapsed().as_secs_f64(),
+            });
+        }
+    }
     progress.stage(
         &format!("exact solve (time limit {time_limit} s)"),
         Some((time_limit * 1000.0) as u64),
@@ -127,7 +141,7 @@ pub fn solve_exact_with_tree(
     // What a relaxation handed HiGHS, if one ran and could not prove the optimum.
     let mut handoff: Option<Handoff> = None;
     match pb.model {
-        Model::Mclp | Model::Lscp => milp.add_coverage(pb),
+        Model::Mclp | Model::Lscp | Model::Threshold => milp.add_coverage(pb),
         Model::Pmedian => {
             let n_pairs = pmedian_size(pb)?;
             let pairs = pmedian_pairs(pb);
@@ -311,11 +325,11 @@ fn conclude(
         }
         None => bound,
     };
-    // With integer weights no objective lies strictly between two integers.
-    let bound = if facts.integral && bound.is_finite() {
-        (bound + 1e-6).floor()
-    } else {
-        bound
+    // With integer objectives no objective lies strictly between two integers.
+    let bound = match (facts.integral && bound.is_finite(), maximise) {
+        (true, true) => (bound + 1e-6).floor(),
+        (true, false) => (bound - 1e-6).ceil(),
+        _ => bound,
     };
     // A timed-out MILP may hold a worse incumbent than its warm start: keep the better.
     let (selected, objective) = match warm {

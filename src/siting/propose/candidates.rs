@@ -206,3 +206,72 @@ pub fn candidates_from(
     }
     Ok(out)
 }
+
+/// Site roles: candidates inside (or within the buffer of) an excluded shape, or within the
+/// forbidden radius of an existing facility of the kind, are dropped, and the notes say how
+/// many. An option that leaves no candidate is an error naming it.
+pub(super) fn apply_site_roles(
+    cands: Vec<Candidate>,
+    opts: &super::ProposeOptions,
+    existing: &[Point<f64>],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Candidate>> {
+    use geo::{BoundingRect, Distance};
+    let mut cands = cands;
+    if let Some(ex) = &opts.excluded {
+        let boxes: Vec<Option<geo::Rect<f64>>> =
+            ex.shapes.iter().map(|g| g.bounding_rect()).collect();
+        let b = ex.buffer_m;
+        let before = cands.len();
+        cands.retain(|c| {
+            let p = c.location;
+            !ex.shapes.iter().zip(&boxes).any(|(g, r)| {
+                r.is_some_and(|r| {
+                    p.x() >= r.min().x - b
+                        && p.x() <= r.max().x + b
+                        && p.y() >= r.min().y - b
+                        && p.y() <= r.max().y + b
+                }) && geo::Euclidean.distance(&p, g) <= b
+            })
+        });
+        let dropped = before - cands.len();
+        if cands.is_empty() {
+            return Err(Error::input(
+                format!("{}: excludes every one of the {before} candidate sites; nowhere is left to propose (check the file's CRS, or a smaller --exclude-buffer)", ex.label),
+                format!("{}：排除了全部 {before} 个候选点，无处可选（请检查该文件的坐标系，或减小 --exclude-buffer）", ex.label),
+            ));
+        }
+        if dropped > 0 {
+            notes.push(format!(
+                "{}: {dropped} of {before} candidate sites lie in an excluded area{} and were dropped",
+                ex.label,
+                if b > 0.0 { format!(" (or within {b:.0} m of one)") } else { String::new() }
+            ));
+        }
+    }
+    if let Some(r) = opts.forbidden_radius_m {
+        let tree = crate::spatial::point_tree(existing.iter().map(|p| Some(*p)));
+        let before = cands.len();
+        cands.retain(|c| {
+            tree.nearest_neighbor(&[c.location.x(), c.location.y()])
+                .is_none_or(|n| {
+                    let q = n.geom();
+                    ((q[0] - c.location.x()).powi(2) + (q[1] - c.location.y()).powi(2)).sqrt() > r
+                })
+        });
+        let dropped = before - cands.len();
+        if cands.is_empty() {
+            return Err(Error::input(
+                format!("--forbidden-radius {r}: every one of the {before} candidate sites lies within {r:.0} m of an existing {}; lower it", opts.kind.key()),
+                format!("--forbidden-radius {r}：全部 {before} 个候选点都在现有{}的 {r:.0} 米内：请减小该值", opts.kind.zh()),
+            ));
+        }
+        if dropped > 0 {
+            notes.push(format!(
+                "--forbidden-radius {r:.0} m: {dropped} of {before} candidate sites lie that close to an existing {} and were dropped",
+                opts.kind.key()
+            ));
+        }
+    }
+    Ok(cands)
+}

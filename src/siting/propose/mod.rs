@@ -126,6 +126,7 @@ pub fn propose(
         preset: rules.id.clone(),
         kind: opts.kind.key().into(),
         model: opts.model,
+        share: opts.share,
         mode: access.mode().key().into(),
         rule: reach_rule(rules, opts.kind)
             .filter(|_| opts.radius_m.is_none())
@@ -303,6 +304,7 @@ fn candidate_sites(
             c.unit = idx.locate_finest(ds, c.location);
         }
     }
+    let cands = candidates::apply_site_roles(cands, opts, &demand.existing, notes)?;
     check(progress)?;
     Ok(cands)
 }

@@ -10,12 +10,30 @@ pub enum ProposeModel {
     Mclp,
     Lscp,
     Pmedian,
+    /// The fewest sites so that `ProposeOptions::share` of demand is within reach.
+    Threshold,
     /// Nurseries with capacity modules: every unit short of its places-per-1000 target gets
     /// enough sites to close the gap; the rest maximise 0–3 coverage.
     Capacitated,
 }
 
 impl ProposeModel {
+    /// The model's name for people ("最大覆盖 MCLP").
+    pub fn name(self, english: bool) -> &'static str {
+        match (self, english) {
+            (ProposeModel::Mclp, false) => "最大覆盖 MCLP",
+            (ProposeModel::Mclp, true) => "max coverage (MCLP)",
+            (ProposeModel::Lscp, false) => "最少设施全覆盖 LSCP",
+            (ProposeModel::Lscp, true) => "fewest sites, full cover (LSCP)",
+            (ProposeModel::Pmedian, false) => "p-中位",
+            (ProposeModel::Pmedian, true) => "p-median",
+            (ProposeModel::Threshold, false) => "阈值覆盖（最少设施达到覆盖率）",
+            (ProposeModel::Threshold, true) => "threshold covering (fewest sites to a share)",
+            (ProposeModel::Capacitated, false) => "容量约束",
+            (ProposeModel::Capacitated, true) => "capacitated",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.to_ascii_lowercase().as_str() {
             "capacitated" | "cap" => ProposeModel::Capacitated,
@@ -23,6 +41,7 @@ impl ProposeModel {
                 Model::Mclp => ProposeModel::Mclp,
                 Model::Lscp => ProposeModel::Lscp,
                 Model::Pmedian => ProposeModel::Pmedian,
+                Model::Threshold => ProposeModel::Threshold,
             },
         })
     }
@@ -49,6 +68,23 @@ pub struct ProposeOptions {
     pub radius_m: Option<f64>,
     /// Nursery module sizes (places), smallest first after sorting.
     pub modules: Vec<f64>,
+    /// Threshold covering: the share of demand (0–1] to bring within reach.
+    pub share: Option<f64>,
+    /// Where no site may go (rivers, parks, military land), and what to call it.
+    pub excluded: Option<Excluded>,
+    /// No new site within this many metres of an existing facility of the kind (AccessMod's
+    /// "not within 5 km of an existing facility").
+    pub forbidden_radius_m: Option<f64>,
+}
+
+/// Areas or points no new site may go in or near, in the dataset's metres.
+#[derive(Clone, Debug)]
+pub struct Excluded {
+    pub shapes: Vec<geo::Geometry<f64>>,
+    /// Candidates closer than this to a shape are excluded too (points need one).
+    pub buffer_m: f64,
+    /// The option and file, for messages ("--exclude parks.geojson").
+    pub label: String,
 }
 
 impl Default for ProposeOptions {
@@ -65,6 +101,9 @@ impl Default for ProposeOptions {
             spacing_m: None,
             radius_m: None,
             modules: vec![80.0, 150.0],
+            share: None,
+            excluded: None,
+            forbidden_radius_m: None,
         }
     }
 }
@@ -160,6 +199,9 @@ pub struct Proposals {
     pub preset: String,
     pub kind: Cow<'static, str>,
     pub model: ProposeModel,
+    /// Threshold covering: the share asked for.
+    #[serde(default)]
+    pub share: Option<f64>,
     pub mode: Cow<'static, str>,
     /// The reach rule used for coverage (None when `--radius` stood in).
     pub rule: Option<String>,
