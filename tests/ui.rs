@@ -391,3 +391,48 @@ fn a_new_load_leaves_nothing_of_the_old_data() {
     assert_eq!(report.dataset, ds.name, "the report is the new data's");
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
+
+/// The dashboard's equity section: Gini and Palma of the map's rule, the Lorenz curve, and
+/// the furthest-behind units ranked, each zooming the map to itself when clicked.
+#[test]
+fn the_dashboard_shows_equity_and_zooms_to_the_worst_unit() {
+    // Tall enough that the whole dashboard is on screen (a clipped button takes no click).
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 3200.0))
+        .with_context_setup(install_fonts)
+        .build_eframe(|cc| {
+            CareCircleApp::new(
+                &cc.egui_ctx,
+                Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin")),
+            )
+        });
+    h.step();
+    wait_idle(&mut h, "load + analysis");
+    let report = h.state().report().unwrap();
+    let e = report
+        .equity
+        .iter()
+        .find(|e| e.rule == "elderly_15min_circle")
+        .expect("the circle has an equity figure")
+        .clone();
+    // The worst unit is the one with the lowest share within reach at its level.
+    let worst = report
+        .units
+        .iter()
+        .filter(|u| u.level.key() == e.level)
+        .filter_map(|u| Some((u, u.rules.get("elderly_15min_circle")?.value?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(u, _)| (u.id, format!("1. {} {}", u.name, u.code)))
+        .unwrap();
+    h.step();
+    assert!(
+        h.query_by_label_contains(&format!("Gini {:.3}", e.equity.gini))
+            .is_some(),
+        "Gini not shown"
+    );
+    press(&mut h, &worst.1);
+    for _ in 0..3 {
+        h.step();
+    }
+    assert_eq!(h.state().selected(), Some(worst.0));
+}

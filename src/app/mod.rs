@@ -22,6 +22,7 @@ use crate::spatial::UnitIndexes;
 mod access;
 mod canvas;
 mod data;
+mod equity;
 mod frame;
 mod inspect;
 mod jobs;

@@ -115,6 +115,8 @@ impl CareCircleApp {
             );
         }
         self.circle_by_district(ui, r);
+        let cmds = self.equity_ui(ui, r);
+        self.commands.extend(cmds);
         self.map_rule = map_rule;
     }
 
