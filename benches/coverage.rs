@@ -5,6 +5,9 @@
 //! Prints wall time of each side, their ratio, our peak memory, and checks that both found
 //! the same number of demand–facility pairs and covered points.
 
+mod common;
+use common::{median, peak_rss_mb, peer_python, points};
+
 use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
@@ -19,49 +22,6 @@ const RADIUS: f64 = 900.0;
 /// A 100 km × 100 km region: 5 facilities per km², about 13 within 900 m of a point.
 const SIDE: f64 = 100_000.0;
 
-/// SplitMix64: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn points(n: usize, seed: u64) -> Vec<Point<f64>> {
-    let mut r = Rng(seed);
-    // Clustered like a city: 70 % of points around 40 centres, 30 % uniform.
-    let mut centres = Rng(seed ^ 0xABCD);
-    let cs: Vec<(f64, f64)> = (0..40)
-        .map(|_| (centres.next() * SIDE, centres.next() * SIDE))
-        .collect();
-    (0..n)
-        .map(|_| {
-            if r.next() < 0.7 {
-                let (cx, cy) = cs[(r.next() * 40.0) as usize % 40];
-                let a = r.next() * std::f64::consts::TAU;
-                let d = r.next().sqrt() * 8_000.0;
-                Point::new(
-                    (cx + d * a.cos()).clamp(0.0, SIDE),
-                    (cy + d * a.sin()).clamp(0.0, SIDE),
-                )
-            } else {
-                Point::new(r.next() * SIDE, r.next() * SIDE)
-            }
-        })
-        .collect()
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn write_f64(path: &std::path::Path, pts: &[Point<f64>]) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for p in pts {
@@ -70,14 +30,9 @@ fn write_f64(path: &std::path::Path, pts: &[Point<f64>]) {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
-    let demand = points(DEMAND, 1);
-    let facilities = points(FACILITIES, 2);
+    let demand = points(DEMAND, 1, SIDE);
+    let facilities = points(FACILITIES, 2, SIDE);
     let rss_inputs = peak_rss_mb().unwrap_or(f64::NAN);
     println!(
         "carecircle coverage benchmark (release, {} threads): {DEMAND} demand × {FACILITIES} facilities, radius {RADIUS} m",
@@ -124,7 +79,8 @@ fn main() {
     write_f64(&dp, &demand);
     write_f64(&fp, &facilities);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/bench_shapely.py");
-    match Command::new("python3")
+    let python = peer_python("shapely").unwrap_or_else(|| "python3".into());
+    match Command::new(&python)
         .arg(script)
         .arg(&dp)
         .arg(&fp)
@@ -137,7 +93,7 @@ fn main() {
             let b = v["build_s"].as_f64().unwrap();
             println!(
                 "shapely {} STRtree dwithin (query only):              {:>8.3} s  ({} pairs, {} covered; build {:.3} s; peak {:.0} MB)",
-                shapely_version(),
+                shapely_version(&python),
                 q,
                 v["pairs"],
                 v["covered"],
@@ -169,8 +125,8 @@ fn main() {
     }
 }
 
-fn shapely_version() -> String {
-    Command::new("python3")
+fn shapely_version(python: &std::path::Path) -> String {
+    Command::new(python)
         .args(["-c", "import shapely; print(shapely.__version__)"])
         .output()
         .ok()

@@ -34,7 +34,8 @@ pub struct AccessArgs {
     /// What a facility offers: capacity (places/beds) or count (1 each).
     #[arg(long, default_value = "capacity", value_parser = ["capacity", "count"])]
     pub supply: String,
-    /// Whose demand: total, 60+ or 0-3 (default: 0-3 for childcare, 60+ for elderly care).
+    /// Whose demand: total, 60+ or 0-3 (default: total for childcare, as the plans count
+    /// places per 1000 residents; 60+ for elderly care).
     #[arg(long, value_parser = ["total", "60+", "0-3"])]
     pub group: Option<String>,
     /// Output CSV per demand point: id,lon,lat,unit,access.
@@ -146,7 +147,9 @@ pub(super) fn access(a: AccessArgs) -> anyhow::Result<()> {
         Some("total") => AgeGroup::Total,
         Some("60+") => AgeGroup::Aged60plus,
         Some("0-3") => AgeGroup::Aged0to3,
-        _ => AgeGroup::for_kinds(&[kind]),
+        // Nursery places are planned per 1000 residents (4.5 ‰), elderly care per person 60+.
+        _ if kind.is_childcare() => AgeGroup::Total,
+        _ => AgeGroup::Aged60plus,
     };
     let ds = load(&a.dataset)?;
     {

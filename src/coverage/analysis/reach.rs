@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::tally::{qualify_with, Tally, Q};
 use super::{Analysis, RuleResult, Status, UncoveredPoint, UnitRuleStatus};
 use crate::coverage::access::{Accessibility, DistanceMode, Euclidean};
+use crate::coverage::measure::{Measure, Method};
 use crate::coverage::rules::{Rule, Scope};
 use crate::model::{FacilityId, FacilityKind, UnitId};
 use crate::progress::Progress;
@@ -190,28 +191,20 @@ pub fn two_step_fca(
     let pts: Vec<geo::Point<f64>> = located.iter().map(|x| x.1).collect();
     let origins: Vec<geo::Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
     let reach = access.all_within(&origins, &pts, radius, progress)?;
-    let mut served = vec![0.0f64; pts.len()];
-    for (k, d) in an.demand.points.iter().enumerate() {
-        for (j, _) in reach.of(k) {
-            served[j as usize] += d.total;
-        }
-    }
-    let ratio: Vec<f64> = located
+    // The same measure as `access --method 2sfca` (checked against PySAL there).
+    let measure = Measure {
+        method: Method::TwoStep,
+        catchment_m: radius,
+    };
+    let people: Vec<f64> = an.demand.points.iter().map(|d| d.total).collect();
+    let places: Vec<f64> = located
         .iter()
-        .zip(&served)
-        .map(|((f, _), s)| {
-            if *s > 0.0 {
-                ds.facility(*f).capacity.unwrap_or(0.0) / s * 1000.0
-            } else {
-                0.0
-            }
-        })
+        .map(|(f, _)| ds.facility(*f).capacity.unwrap_or(0.0))
         .collect();
-    Ok(Some(
-        (0..origins.len())
-            .map(|k| reach.of(k).map(|(j, _)| ratio[j as usize]).sum())
-            .collect(),
-    ))
+    let values = measure
+        .compute(&people, &places, &reach)
+        .map_err(|e| crate::Error::Analysis(e.to_string()))?;
+    Ok(Some(values.into_iter().map(|v| v.unwrap_or(0.0)).collect()))
 }
 
 /// People of the rule's group in reach, per unit (with every ancestor) and in all, and

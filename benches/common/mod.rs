@@ -1,0 +1,77 @@
+//! What the benchmarks share: the seeded clustered point generator, peak memory, medians,
+//! and the Python that holds the peers (PySAL access, shapely, numpy).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use geo::Point;
+
+/// SplitMix64: deterministic, dependency-free.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `n` points on a `side` × `side` metre square, clustered like a city: 70 % around 40
+/// centres (8 km spread scaled with the side), 30 % uniform.
+pub fn points(n: usize, seed: u64, side: f64) -> Vec<Point<f64>> {
+    let mut r = Rng(seed);
+    let mut centres = Rng(seed ^ 0xABCD);
+    let spread = 8_000.0 * side / 100_000.0;
+    let cs: Vec<(f64, f64)> = (0..40)
+        .map(|_| (centres.next() * side, centres.next() * side))
+        .collect();
+    (0..n)
+        .map(|_| {
+            if r.next() < 0.7 {
+                let (cx, cy) = cs[(r.next() * 40.0) as usize % 40];
+                let a = r.next() * std::f64::consts::TAU;
+                let d = r.next().sqrt() * spread;
+                Point::new(
+                    (cx + d * a.cos()).clamp(0.0, side),
+                    (cy + d * a.sin()).clamp(0.0, side),
+                )
+            } else {
+                Point::new(r.next() * side, r.next() * side)
+            }
+        })
+        .collect()
+}
+
+pub fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// $CARECIRCLE_PYTHON, the peers' venv (scripts/peers.sh), or python3: the first that
+/// imports `module`.
+pub fn peer_python(module: &str) -> Option<PathBuf> {
+    let mut tries: Vec<PathBuf> = Vec::new();
+    if let Ok(p) = std::env::var("CARECIRCLE_PYTHON") {
+        tries.push(p.into());
+    }
+    if let Ok(h) = std::env::var("HOME") {
+        tries.push(PathBuf::from(h).join(".cache/carecircle-peers/bin/python"));
+    }
+    tries.push("python3".into());
+    tries.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
