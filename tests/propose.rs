@@ -560,3 +560,46 @@ fn propose_options_for_roles_and_threshold_are_checked() {
         "{out}"
     );
 }
+
+/// The sized model on Harbin's nurseries: sizes chosen within the budget, proven, the
+/// places it adds counted by the coverage engine afterwards; bad costs named.
+#[test]
+fn sized_nurseries_stay_within_budget_and_add_their_places() {
+    let ds = harbin();
+    let opts = ProposeOptions {
+        kind: FacilityKind::Nursery,
+        model: ProposeModel::Sized,
+        exact: true,
+        time_limit: 30.0,
+        modules: vec![80.0, 150.0],
+        module_costs: vec![1.0, 1.6],
+        budget: Some(4.2),
+        ..Default::default()
+    };
+    let out = propose(&ds, &rules(), &opts, None, &Euclidean, &NoProgress).unwrap();
+    let pr = &out.proposals;
+    assert_eq!(pr.gap, Some(0.0), "{}", pr.status);
+    let places: Vec<f64> = pr.proposals.iter().map(|p| p.places.unwrap()).collect();
+    let cost: f64 = places
+        .iter()
+        .map(|p| if *p == 80.0 { 1.0 } else { 1.6 })
+        .sum();
+    assert!(cost <= 4.2 + 1e-9, "{places:?}");
+    assert!((pr.places_added - places.iter().sum::<f64>()).abs() < 1e-9);
+    assert!(
+        (out.after.summary.nursery_places - out.before.summary.nursery_places - pr.places_added)
+            .abs()
+            < 1e-6
+    );
+    assert!(pr.objective >= pr.greedy_objective - 1e-9);
+    let mut bad = opts.clone();
+    bad.module_costs = vec![1.0];
+    let e = match propose(&ds, &rules(), &bad, None, &Euclidean, &NoProgress) {
+        Ok(_) => panic!("one cost for two sizes must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.contains("--module-costs: 1 costs for 2 module sizes"),
+        "{e}"
+    );
+}

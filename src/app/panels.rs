@@ -16,6 +16,9 @@ pub struct SitingState {
     pub p: usize,
     /// Threshold covering: the share of demand to bring within reach, in percent.
     pub share_pct: f64,
+    /// Sized model: "size:cost" per module, and the budget.
+    pub modules: String,
+    pub budget: f64,
     pub exact: bool,
     pub result: Option<Proposals>,
     /// Per proposal: accepted (Some(true)), rejected (Some(false)) or undecided.
@@ -29,6 +32,8 @@ impl Default for SitingState {
             model: ProposeModel::Mclp,
             p: 10,
             share_pct: 95.0,
+            modules: "80:1,150:1.6".into(),
+            budget: 8.0,
             exact: false,
             result: None,
             decisions: Vec::new(),
@@ -60,15 +65,32 @@ impl CareCircleApp {
             return;
         };
         let st = &self.siting;
+        let (sizes, costs) = match parse_modules(&st.modules) {
+            Some(m) => m,
+            None => {
+                let msg = self
+                    .t(
+                        "规模格式应为 规模:费用，如 80:1,150:1.6",
+                        "Modules must read size:cost, e.g. 80:1,150:1.6",
+                    )
+                    .to_owned();
+                self.errors.push(msg);
+                return;
+            }
+        };
+        let sized = st.model == ProposeModel::Sized;
         let opts = ProposeOptions {
             kind: st.kind,
             model: st.model,
             p: (!matches!(
                 st.model,
-                ProposeModel::Capacitated | ProposeModel::Threshold
+                ProposeModel::Capacitated | ProposeModel::Threshold | ProposeModel::Sized
             ))
             .then_some(st.p),
             share: (st.model == ProposeModel::Threshold).then_some(st.share_pct / 100.0),
+            modules: if sized { sizes } else { vec![80.0, 150.0] },
+            module_costs: if sized { costs } else { Vec::new() },
+            budget: sized.then_some(st.budget),
             exact: st.exact,
             time_limit: 30.0,
             include_planned: sc.include_planned,
@@ -125,6 +147,11 @@ impl CareCircleApp {
                 "Fewest sites to a share",
             ),
             (
+                ProposeModel::Sized,
+                "规模选择 (预算内服务最多)",
+                "Size choice (budget)",
+            ),
+            (
                 ProposeModel::Capacitated,
                 "托位缺口 (容量模型)",
                 "Places gap (capacitated)",
@@ -147,7 +174,22 @@ impl CareCircleApp {
         if self.siting.model == ProposeModel::Capacitated {
             self.siting.kind = FacilityKind::Nursery;
         }
-        if self.siting.model == ProposeModel::Threshold {
+        if self.siting.model == ProposeModel::Sized {
+            ui.horizontal(|ui| {
+                let l = ui.label(self.t("规模:费用", "Size:cost"));
+                ui.text_edit_singleline(&mut self.siting.modules)
+                    .labelled_by(l.id);
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label(self.t("预算", "Budget"));
+                ui.add(
+                    egui::DragValue::new(&mut self.siting.budget)
+                        .range(0.0..=1.0e9)
+                        .speed(0.1),
+                )
+                .labelled_by(l.id);
+            });
+        } else if self.siting.model == ProposeModel::Threshold {
             ui.horizontal(|ui| {
                 let l = ui.label(self.t("覆盖率目标 %", "Share to reach %"));
                 ui.add(
@@ -422,4 +464,16 @@ impl CareCircleApp {
         self.gaps_sort = sort;
         self.commands.extend(cmds);
     }
+}
+
+/// "80:1,150:1.6" → sizes and costs; `None` when any entry is not size:cost numbers.
+fn parse_modules(s: &str) -> Option<(Vec<f64>, Vec<f64>)> {
+    let mut sizes = Vec::new();
+    let mut costs = Vec::new();
+    for part in s.split(',') {
+        let (a, b) = part.split_once(':')?;
+        sizes.push(a.trim().parse().ok()?);
+        costs.push(b.trim().parse().ok()?);
+    }
+    Some((sizes, costs))
 }

@@ -57,7 +57,7 @@ pub enum Command {
     Catchments(CatchmentArgs),
     /// Solve a facility-location instance in the shared benchmark format.
     Solve(SolveArgs),
-    Propose(ProposeArgs),
+    Propose(Box<ProposeArgs>),
     /// Draw the analysis as a presentation map (PNG or SVG): units coloured by a rule,
     /// facilities, uncovered demand, legend, scale bar, north arrow and data sources.
     Map(MapArgs),
@@ -95,7 +95,7 @@ pub struct ProposeArgs {
     /// day_care | street_station | township_institution | nursery (or any facility kind).
     #[arg(long)]
     pub kind: String,
-    /// mclp | lscp | pmedian | threshold | capacitated
+    /// mclp | lscp | pmedian | threshold | sized | capacitated
     #[arg(long, default_value = "mclp")]
     pub model: String,
     /// Threshold model: the share of demand (0–1] to bring within reach with the fewest
@@ -139,9 +139,18 @@ pub struct ProposeArgs {
     /// Minimum spacing of generated candidates, metres (default radius / 4).
     #[arg(long)]
     pub spacing: Option<f64>,
-    /// Nursery module sizes in places.
+    /// Module sizes in places or beds (capacitated and sized models).
     #[arg(long, default_value = "80,150")]
     pub modules: String,
+    /// Sized model: the cost of each module, in the budget's unit (default 1 each).
+    #[arg(long)]
+    pub module_costs: Option<String>,
+    /// Sized model: what all new sites may cost together.
+    #[arg(long)]
+    pub budget: Option<f64>,
+    /// Sized model: the share of the group that needs a place (e.g. a nursery uptake).
+    #[arg(long, default_value_t = 1.0)]
+    pub uptake: f64,
     /// Proposals as GeoJSON (.geojson/.json) or CSV (.csv).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -350,7 +359,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Matrix(a) => matrix(a),
         Command::Catchments(a) => catchments(a),
         Command::Solve(a) => solve(a),
-        Command::Propose(a) => propose(a),
+        Command::Propose(a) => propose(*a),
         Command::Map(a) => map(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }

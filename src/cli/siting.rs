@@ -184,7 +184,7 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
     })?;
     let model = ProposeModel::parse(&a.model).with_context(|| {
         format!(
-            "--model '{}': expected mclp, lscp, pmedian, threshold or capacitated",
+            "--model '{}': expected mclp, lscp, pmedian, threshold, sized or capacitated",
             a.model
         )
     })?;
@@ -215,6 +215,17 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         (_, Some(_)) => anyhow::bail!("--share applies to --model threshold only"),
         _ => {}
     }
+    anyhow::ensure!(
+        model == ProposeModel::Sized
+            || (a.budget.is_none() && a.module_costs.is_none() && a.uptake == 1.0),
+        "--budget, --module-costs and --uptake apply to --model sized only"
+    );
+    if model == ProposeModel::Sized {
+        anyhow::ensure!(
+            a.budget.is_some(),
+            "--model sized needs --budget (what the new sites may cost together, in the unit of --module-costs; default cost 1 per site)"
+        );
+    }
     let ds = load(&a.dataset)?;
     let reports = check_proposal_outputs(&a, &ds)?;
     let given = match &a.candidates {
@@ -240,6 +251,16 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         share: a.share,
         excluded: excluded_of(&a, &ds)?,
         forbidden_radius_m: a.forbidden_radius,
+        module_costs: match &a.module_costs {
+            Some(c) => c
+                .split(',')
+                .map(|s| s.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("--module-costs '{c}': expected numbers like 1,1.6"))?,
+            None => Vec::new(),
+        },
+        budget: a.budget,
+        uptake: a.uptake,
     };
     let bar = BarProgress::new();
     let out = a.scenario.with_access(&sc, &ds, |access| {

@@ -21,6 +21,7 @@ mod instance;
 mod lscp;
 pub mod pmedian_lr;
 pub mod propose;
+pub mod sized;
 pub mod threshold;
 
 use heuristic::*;

@@ -30,10 +30,12 @@ use crate::{Error, Result};
 mod highs_run;
 mod milp;
 mod relax;
+mod sized;
 mod tree;
 use highs_run::*;
 use milp::*;
 use relax::*;
+pub use sized::{served, solve_sized, solve_sized_quiet};
 use tree::*;
 
 /// An exact run's answer.

@@ -25,6 +25,7 @@ use crate::progress::{check, Progress};
 
 mod candidates;
 mod problem;
+mod sized;
 mod steps;
 mod types;
 
@@ -84,16 +85,27 @@ pub fn propose(
         ds, &demand, &cands, opts, rules, &before, access, &mut notes, progress,
     )?;
 
-    let (heur, (selected, objective, bound, gap, status)) = optimise(&pb, opts, progress)?;
+    let (heur, (selected, objective, bound, gap, status), sized_places) =
+        if opts.model == ProposeModel::Sized {
+            let (h, a, p) =
+                sized::sized_answer(ds, &an, &demand, &pb, opts, access, &mut notes, progress)?;
+            (h, a, Some(p))
+        } else {
+            let (h, a) = optimise(&pb, opts, progress)?;
+            (h, a, None)
+        };
     let (ranked, covered) = rank_by_gain(
         &pb.coverage_sets(demand.radius),
         &demand.by_existing,
         &pb.weight,
         &selected,
     );
-    // Modules for the capacitated model: per unit, the fewest places that close its gap.
-    let places = (opts.model == ProposeModel::Capacitated)
-        .then(|| assign_modules(&pb.quotas, &shorts, &selected, &opts.modules));
+    // Modules for the capacitated model: per unit, the fewest places that close its gap;
+    // the sized model chose its own.
+    let places = sized_places.or_else(|| {
+        (opts.model == ProposeModel::Capacitated)
+            .then(|| assign_modules(&pb.quotas, &shorts, &selected, &opts.modules))
+    });
 
     // After: the proposals as facilities, the coverage engine once more.
     let after_ds = with_proposals(ds, &cands, &ranked, places.as_ref(), opts.kind);

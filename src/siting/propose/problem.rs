@@ -50,6 +50,8 @@ pub(super) fn problem_of(
         ProposeModel::Lscp => Model::Lscp,
         ProposeModel::Pmedian => Model::Pmedian,
         ProposeModel::Threshold => Model::Threshold,
+        // The sized model has its own problem (siting::sized); this one gives its coverage.
+        ProposeModel::Sized => Model::Lscp,
     };
     let p = sites_to_open(opts, quota_sites, max_module)?;
     let xy = |p: &Point<f64>| [p.x(), p.y()];
@@ -251,7 +253,7 @@ pub(super) fn sites_to_open(
                 format!("补足各单元托位缺口至少需要 {quota_sites} 处（每处至多 {max_module:.0} 个托位），但 p = {p}：请将 p 提高到 {quota_sites}，或采用更大的规模"),
             ));
         }
-        (ProposeModel::Lscp | ProposeModel::Threshold, _) => None,
+        (ProposeModel::Lscp | ProposeModel::Threshold | ProposeModel::Sized, _) => None,
         (_, None) => {
             return Err(Error::input(
                 "give the number of new sites with --p (or use --model lscp to find the fewest)",

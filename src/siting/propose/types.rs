@@ -12,6 +12,9 @@ pub enum ProposeModel {
     Pmedian,
     /// The fewest sites so that `ProposeOptions::share` of demand is within reach.
     Threshold,
+    /// Sites open as one of several sizes at a cost within a budget, serving people up to
+    /// their capacity (see `siting::sized`).
+    Sized,
     /// Nurseries with capacity modules: every unit short of its places-per-1000 target gets
     /// enough sites to close the gap; the rest maximise 0–3 coverage.
     Capacitated,
@@ -29,6 +32,8 @@ impl ProposeModel {
             (ProposeModel::Pmedian, true) => "p-median",
             (ProposeModel::Threshold, false) => "阈值覆盖（最少设施达到覆盖率）",
             (ProposeModel::Threshold, true) => "threshold covering (fewest sites to a share)",
+            (ProposeModel::Sized, false) => "规模选择（预算内服务人数最多）",
+            (ProposeModel::Sized, true) => "size choice (most people served within budget)",
             (ProposeModel::Capacitated, false) => "容量约束",
             (ProposeModel::Capacitated, true) => "capacitated",
         }
@@ -37,6 +42,7 @@ impl ProposeModel {
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.to_ascii_lowercase().as_str() {
             "capacitated" | "cap" => ProposeModel::Capacitated,
+            "sized" | "modules" => ProposeModel::Sized,
             other => match Model::parse(other)? {
                 Model::Mclp => ProposeModel::Mclp,
                 Model::Lscp => ProposeModel::Lscp,
@@ -75,6 +81,11 @@ pub struct ProposeOptions {
     /// No new site within this many metres of an existing facility of the kind (AccessMod's
     /// "not within 5 km of an existing facility").
     pub forbidden_radius_m: Option<f64>,
+    /// Sized model: the cost of each module in `modules` (empty: 1 each), the budget, and
+    /// the share of the group that needs a place.
+    pub module_costs: Vec<f64>,
+    pub budget: Option<f64>,
+    pub uptake: f64,
 }
 
 /// Areas or points no new site may go in or near, in the dataset's metres.
@@ -104,6 +115,9 @@ impl Default for ProposeOptions {
             share: None,
             excluded: None,
             forbidden_radius_m: None,
+            module_costs: Vec::new(),
+            budget: None,
+            uptake: 1.0,
         }
     }
 }
