@@ -106,8 +106,11 @@ pub(super) fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyho
 
 pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     use carecircle::coverage;
+    if let Some(c) = &a.compare {
+        return compare(&a, &c[0], &c[1]);
+    }
     let sc = a.scenario.scenario()?;
-    let ds = load(&a.dataset)?;
+    let ds = load(a.dataset.as_deref().expect("required without --compare"))?;
     {
         use carecircle::io::write::OutputFormat as F;
         let csv_files: Vec<PathBuf> = a
@@ -155,6 +158,88 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
     if let Some(d) = &a.csv {
         carecircle::report::write_csv_dir(&report, d)?;
         say(&format!("CSV: {}\n", d.display()));
+    }
+    Ok(())
+}
+
+/// `analyze --compare A B`: both scenarios on the same data, rule by rule and unit by
+/// unit. Settings come from the projects; the scenario options on the command line do not
+/// apply (and are refused when given).
+fn compare(a: &AnalyzeArgs, spec_a: &str, spec_b: &str) -> anyhow::Result<()> {
+    use carecircle::report::scenarios::{compare, ProjectFile};
+    let (pa, fa, sa) =
+        ProjectFile::resolve(spec_a).with_context(|| format!("--compare {spec_a}"))?;
+    let (pb, fb, sb) =
+        ProjectFile::resolve(spec_b).with_context(|| format!("--compare {spec_b}"))?;
+    anyhow::ensure!(
+        a.scenario.rules == "heilongjiang-2021"
+            && a.scenario.minutes.is_none()
+            && a.scenario.speed.is_none()
+            && !a.scenario.with_planned
+            && a.scenario.year.is_none()
+            && a.scenario.mode == Mode::Euclidean
+            && a.geojson.is_none(),
+        "--compare takes each scenario's settings from its project: leave out --rules, --minutes, --speed, --mode, --with-planned, --year and --geojson"
+    );
+    let data = match &a.dataset {
+        Some(d) => d.clone(),
+        None => fa.dataset_path(&pa).with_context(|| {
+            format!(
+                "{}: the project names no dataset; give DATASET",
+                pa.display()
+            )
+        })?,
+    };
+    let same = |p: Option<PathBuf>| {
+        let canon = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_owned());
+        p.is_none_or(|p| canon(&p) == canon(&data))
+    };
+    anyhow::ensure!(
+        a.dataset.is_some() || same(fb.dataset_path(&pb)),
+        "{} and {} use different data ({} vs {}): scenarios are compared on the same data; give DATASET to run both on it",
+        pa.display(),
+        pb.display(),
+        data.display(),
+        fb.dataset_path(&pb).map(|p| p.display().to_string()).unwrap_or_default()
+    );
+    let ds = load(&data)?;
+    {
+        use carecircle::io::write::OutputFormat as F;
+        let csv_file = a.csv.as_ref().map(|d| d.join("comparison.csv"));
+        let mut outs: Vec<(&Path, F)> = Vec::new();
+        outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
+        outs.extend(csv_file.as_deref().map(|p| (p, F::Csv)));
+        check_outputs(&ds, &[pa.as_path(), pb.as_path()], &outs)?;
+    }
+    let graph = if sa.network || sb.network {
+        Some(build_graph(&ds)?)
+    } else {
+        None
+    };
+    let bar = BarProgress::new();
+    let ra = sa
+        .run(&ds, graph.as_ref(), &bar)
+        .with_context(|| format!("scenario A ({})", sa.name))?;
+    let rb = sb
+        .run(&ds, graph.as_ref(), &bar)
+        .with_context(|| format!("scenario B ({})", sb.name))?;
+    bar.finish();
+    let cmp = compare(&ra, &rb, &sa.name, &sb.name);
+    let piped = a.json.as_deref() == Some(Path::new("-"));
+    let text = cmp.to_text(a.scenario.english(), a.top.max(20));
+    if piped {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    if let Some(p) = &a.json {
+        carecircle::io::write::write_atomic(p, &serde_json::to_vec_pretty(&cmp)?)?;
+        eprintln!("JSON: {}", p.display());
+    }
+    if let Some(d) = &a.csv {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        carecircle::io::write::write_atomic(&d.join("comparison.csv"), &cmp.to_csv()?)?;
+        eprintln!("CSV: {}", d.join("comparison.csv").display());
     }
     Ok(())
 }

@@ -217,8 +217,14 @@ pub struct CatchmentArgs {
 
 #[derive(clap::Args)]
 pub struct AnalyzeArgs {
-    /// A folder with dataset.toml, a dataset.toml, or a single data file.
-    pub dataset: PathBuf,
+    /// A folder with dataset.toml, a dataset.toml, or a single data file (with --compare:
+    /// optional, default the first project's data).
+    #[arg(required_unless_present = "compare")]
+    pub dataset: Option<PathBuf>,
+    /// Compare two scenarios: project files (their settings and accepted proposals) or
+    /// FILE#NAME for a named scenario kept in a project. Rule by rule, unit by unit.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub compare: Option<Vec<String>>,
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Write the report as JSON.

@@ -361,3 +361,40 @@ pub struct Facility {
     pub layer: LayerId,
     pub attributes: Map<String, Value>,
 }
+
+impl Facility {
+    /// A proposed facility at `location` (local metres), as a siting run or a saved
+    /// scenario adds it: no qualifiers known, its capacity if sized.
+    #[allow(clippy::too_many_arguments)]
+    pub fn proposed(
+        id: FacilityId,
+        source_id: String,
+        name: String,
+        kind: FacilityKind,
+        capacity: Option<f64>,
+        location: Point<f64>,
+        unit: Option<UnitId>,
+        layer: LayerId,
+    ) -> Facility {
+        Facility {
+            id,
+            source_id,
+            name,
+            kind,
+            capacity,
+            capacity_estimated: false,
+            nursing_beds: None,
+            qualifiers: Qualifiers::default(),
+            renovation: false,
+            status: FacilityStatus::Proposed,
+            synthetic: false,
+            location: Some(location),
+            unit_ref: UnitRef::default(),
+            unit,
+            unit_join: None,
+            year: None,
+            layer,
+            attributes: Map::new(),
+        }
+    }
+}

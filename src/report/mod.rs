@@ -15,6 +15,7 @@ use crate::{Error, Result};
 
 pub mod map;
 pub mod proposals;
+pub mod scenarios;
 mod tables;
 mod text;
 pub use tables::*;

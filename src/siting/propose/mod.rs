@@ -17,10 +17,7 @@ use super::{Model, Problem, Quota};
 use crate::coverage::analysis::Analysis;
 use crate::coverage::rules::AgeGroup;
 use crate::coverage::{self, Accessibility, DistanceMode, Report, RuleSet, Test};
-use crate::model::{
-    Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, LayerId, Qualifiers, UnitId,
-    UnitRef,
-};
+use crate::model::{Dataset, Facility, FacilityId, FacilityKind, LayerId, UnitId};
 use crate::progress::{check, Progress};
 
 mod candidates;

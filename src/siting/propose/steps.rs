@@ -141,26 +141,18 @@ pub(super) fn with_proposals(
         {
             let c = &cands[*j];
             let id = FacilityId(after_ds.facilities.len() as u32);
-            after_ds.facilities.push(Facility {
+            let mut f = Facility::proposed(
                 id,
-                source_id: c.id.clone(),
-                name: format!("{} {}", kind.zh(), k + 1),
+                c.id.clone(),
+                format!("{} {}", kind.zh(), k + 1),
                 kind,
-                capacity: places.and_then(|p| p.get(j).copied()),
-                capacity_estimated: false,
-                nursing_beds: None,
-                qualifiers: Qualifiers::default(),
-                renovation: false,
-                status: FacilityStatus::Proposed,
-                synthetic: false,
-                location: Some(c.location),
-                unit_ref: UnitRef::default(),
-                unit: c.unit,
-                unit_join: None,
-                year: None,
+                places.and_then(|p| p.get(j).copied()),
+                c.location,
+                c.unit,
                 layer,
-                attributes: c.attributes.clone(),
-            });
+            );
+            f.attributes = c.attributes.clone();
+            after_ds.facilities.push(f);
         }
     }
     after_ds
