@@ -17,6 +17,19 @@ fn harness() -> Harness<'static, CareCircleApp> {
     harness_on(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"))
 }
 
+/// Tall enough that the side panels are on screen whole (a clipped button takes no click).
+fn tall_harness() -> Harness<'static, CareCircleApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 3200.0))
+        .with_context_setup(install_fonts)
+        .build_eframe(|cc| {
+            CareCircleApp::new(
+                &cc.egui_ctx,
+                Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin")),
+            )
+        })
+}
+
 fn harness_on(demo: PathBuf) -> Harness<'static, CareCircleApp> {
     Harness::builder()
         .with_size(egui::vec2(1600.0, 1400.0))
@@ -396,16 +409,7 @@ fn a_new_load_leaves_nothing_of_the_old_data() {
 /// the furthest-behind units ranked, each zooming the map to itself when clicked.
 #[test]
 fn the_dashboard_shows_equity_and_zooms_to_the_worst_unit() {
-    // Tall enough that the whole dashboard is on screen (a clipped button takes no click).
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 3200.0))
-        .with_context_setup(install_fonts)
-        .build_eframe(|cc| {
-            CareCircleApp::new(
-                &cc.egui_ctx,
-                Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin")),
-            )
-        });
+    let mut h = tall_harness();
     h.step();
     wait_idle(&mut h, "load + analysis");
     let report = h.state().report().unwrap();
@@ -435,4 +439,68 @@ fn the_dashboard_shows_equity_and_zooms_to_the_worst_unit() {
         h.step();
     }
     assert_eq!(h.state().selected(), Some(worst.0));
+}
+
+/// Scenarios: keep 现状, run and accept a proposal, keep 方案A, compare on the worker, see
+/// both maps side by side; the saved project gives the CLI the same comparison.
+#[test]
+fn scenarios_are_kept_compared_side_by_side_and_read_by_the_cli() {
+    let mut h = tall_harness();
+    h.step();
+    wait_idle(&mut h, "load + analysis");
+    h.state_mut().push(Command::KeepScenario("现状".into()));
+    h.step();
+    h.state_mut().push(Command::Propose);
+    h.step();
+    wait_idle(&mut h, "proposal");
+    for i in 0..3 {
+        h.state_mut().push(Command::Decide(i, true));
+    }
+    h.step();
+    h.state_mut().push(Command::KeepScenario("方案A".into()));
+    h.step();
+    assert_eq!(h.state().scenario_names(), ["现状", "方案A"]);
+    press(&mut h, "比较");
+    wait_idle(&mut h, "comparison");
+    let c = h.state().comparison().expect("compared").clone();
+    let circle = c
+        .rules
+        .iter()
+        .find(|r| r.id == "elderly_15min_circle")
+        .unwrap();
+    assert!(circle.value_b.unwrap() > circle.value_a.unwrap());
+    assert!(circle.units_changed > 0);
+    // Side by side: both halves carry their scenario's name.
+    press(&mut h, "并排地图（A 左 / B 右）");
+    h.step();
+    assert!(h.query_by_label("A: 现状").is_some());
+    assert!(h.query_by_label("B: 方案A").is_some());
+
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("s.ccproj");
+    h.state_mut().push(Command::SaveProject(proj.clone()));
+    h.step();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_carecircle"))
+        .args(["analyze", "--compare"])
+        .arg(format!("{}#现状", proj.display()))
+        .arg(format!("{}#方案A", proj.display()))
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "elderly_15min_circle")
+        .unwrap();
+    // The same figures (to rounding: sums may run in another order).
+    let near = |x: Option<f64>, y: Option<f64>| (x.unwrap() - y.unwrap()).abs() < 1e-12;
+    assert!(near(r["value_a"].as_f64(), circle.value_a));
+    assert!(near(r["value_b"].as_f64(), circle.value_b));
+    assert_eq!(
+        r["units_changed"].as_u64(),
+        Some(circle.units_changed as u64)
+    );
 }

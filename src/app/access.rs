@@ -16,6 +16,16 @@ impl CareCircleApp {
         self.data.selected
     }
 
+    /// The named scenarios kept so far.
+    pub fn scenario_names(&self) -> Vec<String> {
+        self.scenarios.list.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The last comparison of two scenarios, if one ran on this data.
+    pub fn comparison(&self) -> Option<&crate::report::scenarios::Comparison> {
+        self.data.comparison.as_ref().map(|c| &c.cmp)
+    }
+
     /// Queue a command, as the UI's widgets do (for tests and scripted use).
     pub fn push(&mut self, c: Command) {
         self.commands.push(c);

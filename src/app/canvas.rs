@@ -155,7 +155,7 @@ impl CareCircleApp {
                 Stroke::new(1.0, Color32::BLACK),
             );
         }
-        if let Some(report) = &self.data.report {
+        if let Some(report) = self.shown_report() {
             let (title, items) = crate::report::map::choropleth_legend(
                 report,
                 self.map_rule.as_deref(),
@@ -201,6 +201,22 @@ impl CareCircleApp {
             }
         }
         scale_bar(&painter, rect, view.scale);
+        // Side by side: which scenario this half shows, at the top centre.
+        let side = match (self.map_side, &self.data.comparison) {
+            (scenarios::MapSide::A, Some(c)) => Some(format!("A: {}", c.cmp.a)),
+            (scenarios::MapSide::B, Some(c)) => Some(format!("B: {}", c.cmp.b)),
+            _ => None,
+        };
+        if let Some(text) = side {
+            // A label (not paint) so that it reads out and tests can find it.
+            let at = Pos2::new(rect.center().x, rect.top() + 8.0);
+            let r = Rect::from_center_size(at + Vec2::new(0.0, 12.0), Vec2::new(260.0, 26.0));
+            painter.rect_filled(r, 3.0, Color32::from_white_alpha(220));
+            ui.put(
+                r,
+                egui::Label::new(egui::RichText::new(text).size(18.0).color(Color32::BLACK)),
+            );
+        }
         self.zoom_buttons(ui, rect);
     }
 }
@@ -380,7 +396,7 @@ impl CareCircleApp {
             match style.id {
                 layers::LayerId::Units => {
                     // Choropleth: the finest units with shapes, coloured by their rule status.
-                    if let (Some(report), Some(cache)) = (&self.data.report, &self.data.map) {
+                    if let (Some(report), Some(cache)) = (self.shown_report(), &self.data.map) {
                         let finest = ds.finest_shaped_tier();
                         let mesh = cache.fill_mesh(view, rect, visible, |u| {
                             if Some(ds.unit(u).level.tier()) != finest {

@@ -66,10 +66,25 @@ impl eframe::App for CareCircleApp {
                     .show(ui, |ui| {
                         self.proposals_ui(ui);
                         ui.separator();
+                        self.scenarios_ui(ui);
+                        ui.separator();
                         self.gaps_ui(ui);
                     });
             });
-        egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if self.scenarios.side_by_side && self.data.comparison.is_some() {
+                // Two maps, one view: panning or zooming either moves both.
+                ui.columns(2, |cols| {
+                    self.map_side = scenarios::MapSide::A;
+                    self.map_ui(&mut cols[0]);
+                    self.map_side = scenarios::MapSide::B;
+                    self.map_ui(&mut cols[1]);
+                });
+                self.map_side = scenarios::MapSide::Main;
+            } else {
+                self.map_ui(ui);
+            }
+        });
         self.inspect_ui(&ctx);
         self.dialog_ui(&ctx);
         self.import_ui(&ctx);

@@ -28,6 +28,7 @@ pub(super) enum JobResult {
     Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
     /// What covers a clicked spot: the spot and the nearest facility of each kind.
     Spot([f64; 2], Vec<SpotFact>),
+    Compared(Box<scenarios::Compared>),
     Failed(JobError),
 }
 

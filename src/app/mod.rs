@@ -30,6 +30,7 @@ pub mod layers;
 pub mod map;
 mod panels;
 mod rules_panel;
+mod scenarios;
 mod settings;
 mod state;
 mod targets;
@@ -72,6 +73,12 @@ pub enum Command {
     Decide(usize, bool),
     /// Zoom the map to a unit (Gaps table).
     ZoomTo(UnitId),
+    /// Keep the current settings and accepted proposals as a named scenario.
+    KeepScenario(String),
+    /// Remove scenario `i` from the list.
+    DropScenario(usize),
+    /// Run scenarios `a` and `b` on the worker and compare them.
+    Compare(usize, usize),
     /// Multiply the map scale (the +/- buttons).
     ZoomBy(f64),
     /// Fit a box (local metres) in the map: zoom to layer.
@@ -132,6 +139,10 @@ pub struct CareCircleApp {
     notices: Vec<String>,
     /// The last job the user cancelled, said where its progress bar was (not an error).
     cancelled: Option<String>,
+    /// Named scenarios and the comparison's choices.
+    pub(crate) scenarios: scenarios::ScenarioState,
+    /// Which report the map being drawn shows (side by side: A, then B).
+    map_side: scenarios::MapSide,
 }
 
 impl CareCircleApp {
@@ -176,6 +187,8 @@ impl CareCircleApp {
             pending_project: None,
             notices: Vec::new(),
             cancelled: None,
+            scenarios: scenarios::ScenarioState::default(),
+            map_side: scenarios::MapSide::Main,
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -221,6 +234,26 @@ impl CareCircleApp {
                     self.zoom_to_selection();
                 }
                 Command::ZoomToSelection => self.zoom_to_selection(),
+                Command::KeepScenario(name) => {
+                    let s = self.current_scenario(&name);
+                    // A name kept again replaces the older scenario of that name.
+                    match self.scenarios.list.iter_mut().find(|x| x.name == name) {
+                        Some(old) => *old = s,
+                        None => self.scenarios.list.push(s),
+                    }
+                    let n = self.scenarios.list.len();
+                    self.scenarios.b = n - 1;
+                    self.scenarios.name_input.clear();
+                }
+                Command::DropScenario(i) => {
+                    if i < self.scenarios.list.len() {
+                        self.scenarios.list.remove(i);
+                    }
+                    let n = self.scenarios.list.len().max(1);
+                    self.scenarios.a = self.scenarios.a.min(n - 1);
+                    self.scenarios.b = self.scenarios.b.min(n - 1);
+                }
+                Command::Compare(a, b) => self.start_compare(ctx, a, b),
                 Command::ZoomBy(f) => {
                     if let Some(v) = self.view.as_mut() {
                         v.scale *= f;

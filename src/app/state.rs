@@ -28,6 +28,8 @@ pub(super) struct Session {
     pub(super) spot_query: Option<([f64; 2], mpsc::Receiver<JobResult>)>,
     /// Uncovered demand of the map's rule in local metres, computed once per rule.
     pub(super) uncovered: Option<(Option<String>, Vec<[f64; 2]>)>,
+    /// Two scenarios run on this data and compared.
+    pub(super) comparison: Option<Box<super::scenarios::Compared>>,
 }
 
 impl Session {
@@ -162,6 +164,9 @@ impl CareCircleApp {
                     self.data.spot_facts = Some(facts);
                 }
                 self.data.spot_query = None;
+            }
+            JobResult::Compared(c) => {
+                self.data.comparison = Some(c);
             }
             JobResult::Failed(e) => self.failed("", e),
         }

@@ -472,7 +472,7 @@ fn skipped_lines(s: &mut String, report: &Report, english: bool) {
     }
 }
 
-pub(super) fn truncate(s: &str, n: usize) -> String {
+pub fn truncate(s: &str, n: usize) -> String {
     // Approximate display width: CJK characters take two columns.
     let mut w = 0;
     let mut out = String::new();

@@ -33,6 +33,9 @@ pub struct Project {
     pub proposals: Option<Proposals>,
     #[serde(default)]
     pub decisions: Vec<Option<bool>>,
+    /// Named scenarios (read by `analyze --compare FILE#NAME` too).
+    #[serde(default)]
+    pub scenarios: Vec<crate::report::scenarios::NamedScenario>,
 }
 
 /// `target` relative to `dir` when it lies inside it.
@@ -75,6 +78,7 @@ impl CareCircleApp {
             siting_exact: self.siting.exact,
             proposals: self.siting.result.clone(),
             decisions: self.siting.decisions.clone(),
+            scenarios: self.scenarios.list.clone(),
         }
     }
 
@@ -152,6 +156,7 @@ impl CareCircleApp {
             self.siting.share_pct = s;
         }
         self.siting.exact = p.siting_exact;
+        self.scenarios.list = p.scenarios.clone();
         let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         let data = p.dataset.as_ref().map(|d| {
             if d.is_absolute() {
