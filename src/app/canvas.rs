@@ -208,9 +208,10 @@ impl CareCircleApp {
             _ => None,
         };
         if let Some(text) = side {
-            // A label (not paint) so that it reads out and tests can find it.
-            let at = Pos2::new(rect.center().x, rect.top() + 8.0);
-            let r = Rect::from_center_size(at + Vec2::new(0.0, 12.0), Vec2::new(260.0, 26.0));
+            // A label (not paint) so that it reads out and tests can find it; at the bottom,
+            // clear of the legend.
+            let at = Pos2::new(rect.center().x, rect.bottom() - 40.0);
+            let r = Rect::from_center_size(at, Vec2::new(260.0, 28.0));
             painter.rect_filled(r, 3.0, Color32::from_white_alpha(220));
             ui.put(
                 r,
@@ -510,6 +511,33 @@ impl CareCircleApp {
     /// Proposals: diamonds, filled once accepted, hidden once rejected.
     fn paint_proposals(&self, painter: &egui::Painter, rect: Rect, view: View, size: f32) {
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        let diamond = |pos: Pos2| {
+            vec![
+                pos + Vec2::new(0.0, -7.0 * size),
+                pos + Vec2::new(7.0 * size, 0.0),
+                pos + Vec2::new(0.0, 7.0 * size),
+                pos + Vec2::new(-7.0 * size, 0.0),
+            ]
+        };
+        // Side by side: each half shows the facilities its scenario adds, filled.
+        let added = match (self.map_side, &self.data.comparison) {
+            (scenarios::MapSide::A, Some(c)) => Some(&c.added_a),
+            (scenarios::MapSide::B, Some(c)) => Some(&c.added_b),
+            _ => None,
+        };
+        if let Some(added) = added {
+            for [x, y] in added {
+                let pos = tx(*x, *y);
+                if rect.contains(pos) {
+                    painter.add(egui::Shape::convex_polygon(
+                        diamond(pos),
+                        Color32::from_rgb(230, 120, 0),
+                        Stroke::new(1.0, Color32::BLACK),
+                    ));
+                }
+            }
+            return;
+        }
         // Proposals: diamonds, filled once accepted, hidden once rejected.
         if let Some(r) = &self.siting.result {
             for (k, p) in r.proposals.iter().enumerate() {
@@ -521,12 +549,7 @@ impl CareCircleApp {
                 if !rect.contains(pos) {
                     continue;
                 }
-                let pts = vec![
-                    pos + Vec2::new(0.0, -7.0 * size),
-                    pos + Vec2::new(7.0 * size, 0.0),
-                    pos + Vec2::new(0.0, 7.0 * size),
-                    pos + Vec2::new(-7.0 * size, 0.0),
-                ];
+                let pts = diamond(pos);
                 let c = Color32::from_rgb(230, 120, 0);
                 if d == Some(true) {
                     painter.add(egui::Shape::convex_polygon(

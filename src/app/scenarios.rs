@@ -22,6 +22,9 @@ pub struct Compared {
     pub a: Report,
     pub b: Report,
     pub cmp: Comparison,
+    /// Where each scenario's added facilities are (local metres), for the maps.
+    pub added_a: Vec<[f64; 2]>,
+    pub added_b: Vec<[f64; 2]>,
 }
 
 /// Which report the map being drawn shows.
@@ -89,7 +92,22 @@ impl CareCircleApp {
             match run(&sa).and_then(|ra| Ok((ra, run(&sb)?))) {
                 Ok((ra, rb)) => {
                     let cmp = compare(&ra, &rb, &sa.name, &sb.name);
-                    JobResult::Compared(Box::new(Compared { a: ra, b: rb, cmp }))
+                    let at = |s: &NamedScenario| -> Vec<[f64; 2]> {
+                        s.added
+                            .iter()
+                            .map(|f| {
+                                let (x, y) = ds.projection.forward(f.lon, f.lat);
+                                [x, y]
+                            })
+                            .collect()
+                    };
+                    JobResult::Compared(Box::new(Compared {
+                        a: ra,
+                        b: rb,
+                        cmp,
+                        added_a: at(&sa),
+                        added_b: at(&sb),
+                    }))
                 }
                 Err(error) => JobResult::Failed(JobError::In {
                     what: ("情景对比", "scenario comparison"),
