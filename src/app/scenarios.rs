@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::coverage::analysis::Status;
-use crate::report::scenarios::{accepted, compare, Comparison, NamedScenario};
+use crate::report::scenarios::{accepted, compare, Comparison, NamedScenario, ScenarioSettings};
 
 /// What the Scenarios panel holds (saved with the project).
 #[derive(Default)]
@@ -39,15 +39,9 @@ pub enum MapSide {
 impl CareCircleApp {
     /// The current settings and accepted proposals as a scenario named `name`.
     pub(super) fn current_scenario(&self, name: &str) -> NamedScenario {
-        let s = &self.scenario.rules().settings;
         NamedScenario {
             name: name.to_owned(),
-            preset: self.scenario.preset.clone(),
-            minutes: s.walk_minutes,
-            speed: s.walk_speed_m_s,
-            network: self.scenario.mode == DistanceMode::Network,
-            with_planned: self.scenario.include_planned,
-            year: self.scenario.year,
+            settings: ScenarioSettings::of(&self.scenario),
             added: self
                 .siting
                 .result
@@ -79,7 +73,7 @@ impl CareCircleApp {
         };
         let cached = self.data.graph.clone();
         self.spawn(ctx, "compare", move |p| {
-            let mode = if sa.network || sb.network {
+            let mode = if sa.settings.network || sb.settings.network {
                 DistanceMode::Network
             } else {
                 DistanceMode::Euclidean
@@ -148,7 +142,7 @@ impl CareCircleApp {
                     s.name,
                     s.added.len(),
                     self.t("处新增", "added"),
-                    if s.network {
+                    if s.settings.network {
                         self.t("步行", "walk")
                     } else {
                         self.t("直线", "straight")

@@ -211,7 +211,7 @@ fn compare(a: &AnalyzeArgs, spec_a: &str, spec_b: &str) -> anyhow::Result<()> {
         outs.extend(csv_file.as_deref().map(|p| (p, F::Csv)));
         check_outputs(&ds, &[pa.as_path(), pb.as_path()], &outs)?;
     }
-    let graph = if sa.network || sb.network {
+    let graph = if sa.settings.network || sb.settings.network {
         Some(build_graph(&ds)?)
     } else {
         None

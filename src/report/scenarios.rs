@@ -28,10 +28,9 @@ pub struct AddedFacility {
     pub capacity: Option<f64>,
 }
 
-/// One named scenario: the settings of a run and the facilities it adds.
+/// A run's settings as files keep them: plan, walk, distance mode, planned projects, year.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NamedScenario {
-    pub name: String,
+pub struct ScenarioSettings {
     pub preset: String,
     pub minutes: f64,
     pub speed: f64,
@@ -39,11 +38,22 @@ pub struct NamedScenario {
     pub with_planned: bool,
     #[serde(default)]
     pub year: Option<i32>,
-    #[serde(default)]
-    pub added: Vec<AddedFacility>,
 }
 
-impl NamedScenario {
+impl ScenarioSettings {
+    /// The settings of a library scenario.
+    pub fn of(sc: &Scenario) -> ScenarioSettings {
+        let s = &sc.rules().settings;
+        ScenarioSettings {
+            preset: sc.preset.clone(),
+            minutes: s.walk_minutes,
+            speed: s.walk_speed_m_s,
+            network: sc.mode == DistanceMode::Network,
+            with_planned: sc.include_planned,
+            year: sc.year,
+        }
+    }
+
     /// The library scenario these settings describe.
     pub fn scenario(&self) -> Result<Scenario> {
         let mut sc = Scenario::new(&self.preset)?;
@@ -56,6 +66,22 @@ impl NamedScenario {
         sc.include_planned = self.with_planned;
         sc.year = self.year;
         Ok(sc)
+    }
+}
+
+/// One named scenario: the settings of a run and the facilities it adds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedScenario {
+    pub name: String,
+    #[serde(flatten)]
+    pub settings: ScenarioSettings,
+    #[serde(default)]
+    pub added: Vec<AddedFacility>,
+}
+
+impl NamedScenario {
+    pub fn scenario(&self) -> Result<Scenario> {
+        self.settings.scenario()
     }
 
     /// `ds` with the scenario's facilities added as proposed ones (placed in their units);
@@ -136,13 +162,8 @@ impl NamedScenario {
 pub struct ProjectFile {
     pub version: u32,
     pub dataset: Option<PathBuf>,
-    pub preset: String,
-    pub minutes: f64,
-    pub speed: f64,
-    pub network: bool,
-    pub with_planned: bool,
-    #[serde(default)]
-    pub year: Option<i32>,
+    #[serde(flatten)]
+    pub settings: ScenarioSettings,
     #[serde(default)]
     pub proposals: Option<Proposals>,
     #[serde(default)]
@@ -177,12 +198,7 @@ impl ProjectFile {
         };
         NamedScenario {
             name: name.to_owned(),
-            preset: self.preset.clone(),
-            minutes: self.minutes,
-            speed: self.speed,
-            network: self.network,
-            with_planned: self.with_planned,
-            year: self.year,
+            settings: self.settings.clone(),
             added,
         }
     }

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use super::layers::LayerStyle;
 use super::{CareCircleApp, Command, JobResult, Lang};
-use crate::coverage::DistanceMode;
 use crate::io::manifest::Manifest;
 use crate::model::FacilityKind;
 use crate::siting::propose::{Proposals, ProposeModel};

@@ -1,21 +1,17 @@
 //! Project files (.ccproj): data, scenario, layers, view and each proposal decision.
 
 use super::*;
+use crate::report::scenarios::{ProjectFile, ScenarioSettings};
 
 /// What a project file keeps: data, settings, layers, view and the proposals with their
 /// decisions. Unknown keys of newer versions are ignored on load.
 #[derive(Serialize, Deserialize)]
 pub struct Project {
-    pub version: u32,
-    /// Dataset path relative to the project file when it can be, else absolute.
-    pub dataset: Option<PathBuf>,
-    pub preset: String,
-    pub minutes: f64,
-    pub speed: f64,
-    pub network: bool,
-    pub with_planned: bool,
-    #[serde(default)]
-    pub year: Option<i32>,
+    /// What the CLI reads too: version, data, settings, proposals and decisions, named
+    /// scenarios (`analyze --compare FILE#NAME`). Dataset path relative to the project
+    /// file when it can be, else absolute.
+    #[serde(flatten)]
+    pub core: ProjectFile,
     pub english: bool,
     pub map_rule: Option<String>,
     pub layers: Vec<LayerStyle>,
@@ -30,12 +26,6 @@ pub struct Project {
     #[serde(default)]
     pub siting_share_pct: Option<f64>,
     pub siting_exact: bool,
-    pub proposals: Option<Proposals>,
-    #[serde(default)]
-    pub decisions: Vec<Option<bool>>,
-    /// Named scenarios (read by `analyze --compare FILE#NAME` too).
-    #[serde(default)]
-    pub scenarios: Vec<crate::report::scenarios::NamedScenario>,
 }
 
 /// `target` relative to `dir` when it lies inside it.
@@ -50,18 +40,18 @@ impl CareCircleApp {
     pub(in crate::app) fn project(&self, path: &Path) -> Project {
         let dir = path.parent().map(Path::to_owned).unwrap_or_default();
         Project {
-            version: 1,
-            dataset: self
-                .data
-                .dataset
-                .as_ref()
-                .map(|d| relative_to(&d.source, &dir)),
-            preset: self.scenario.preset.clone(),
-            minutes: self.scenario.rules().settings.walk_minutes,
-            speed: self.scenario.rules().settings.walk_speed_m_s,
-            network: self.scenario.mode == DistanceMode::Network,
-            with_planned: self.scenario.include_planned,
-            year: self.scenario.year,
+            core: ProjectFile {
+                version: 1,
+                dataset: self
+                    .data
+                    .dataset
+                    .as_ref()
+                    .map(|d| relative_to(&d.source, &dir)),
+                settings: ScenarioSettings::of(&self.scenario),
+                proposals: self.siting.result.clone(),
+                decisions: self.siting.decisions.clone(),
+                scenarios: self.scenarios.list.clone(),
+            },
             english: self.lang == Lang::En,
             map_rule: self.map_rule.clone(),
             layers: self.layers.clone(),
@@ -76,9 +66,6 @@ impl CareCircleApp {
             siting_p: self.siting.p,
             siting_share_pct: Some(self.siting.share_pct),
             siting_exact: self.siting.exact,
-            proposals: self.siting.result.clone(),
-            decisions: self.siting.decisions.clone(),
-            scenarios: self.scenarios.list.clone(),
         }
     }
 
@@ -128,13 +115,14 @@ impl CareCircleApp {
                 return;
             }
         };
+        let st = &p.core.settings;
         self.set_scenario(
-            &p.preset,
-            p.minutes,
-            p.speed,
-            p.network,
-            p.with_planned,
-            p.year,
+            &st.preset,
+            st.minutes,
+            st.speed,
+            st.network,
+            st.with_planned,
+            st.year,
         );
         self.lang = if p.english { Lang::En } else { Lang::Zh };
         self.map_rule = p.map_rule.clone();
@@ -156,9 +144,9 @@ impl CareCircleApp {
             self.siting.share_pct = s;
         }
         self.siting.exact = p.siting_exact;
-        self.scenarios.list = p.scenarios.clone();
+        self.scenarios.list = p.core.scenarios.clone();
         let dir = path.parent().map(Path::to_owned).unwrap_or_default();
-        let data = p.dataset.as_ref().map(|d| {
+        let data = p.core.dataset.as_ref().map(|d| {
             if d.is_absolute() {
                 d.clone()
             } else {
@@ -194,8 +182,8 @@ impl CareCircleApp {
                 });
             }
         }
-        if let Some(r) = p.proposals {
-            let mut d = p.decisions;
+        if let Some(r) = p.core.proposals {
+            let mut d = p.core.decisions;
             d.resize(r.proposals.len(), None);
             self.siting.decisions = d;
             self.siting.result = Some(r);
