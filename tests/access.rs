@@ -593,3 +593,38 @@ fn analyze_json_has_equity_by_hand() {
     assert!((lorenz[1][0].as_f64().unwrap() - 0.6).abs() < 1e-12);
     assert!((lorenz[1][1].as_f64().unwrap() - 180.0 / 380.0).abs() < 1e-12);
 }
+
+/// Decay parameters in a preset are checked on load, naming the table and the parameter.
+#[test]
+fn preset_access_parameters_are_checked() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rules/heilongjiang-2021.toml"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with = |table: &str| {
+        let text = base.replacen("[[rules]]", &format!("{table}\n\n[[rules]]"), 1);
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, text).unwrap();
+        carecircle::coverage::RuleSet::load(&p.display().to_string())
+    };
+    let e = with("[settings.access]\nsigma_m = -1")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("settings.access") && e.contains("sigma_m"),
+        "{e}"
+    );
+    let e = with("[settings.access]\nsteps = [[600, 1.0], [300, 0.5]]")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ascending"), "{e}");
+    let e = with("[settings.access]\ndecay = \"cubic\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown decay 'cubic'"), "{e}");
+    let ok = with("[settings.access]\ndecay = \"exponential\"\nbeta_per_km = 2.0\nn = 4").unwrap();
+    let d = ok.settings.access.decay(None, 900.0).unwrap();
+    assert_eq!(d, Decay::Exponential { beta_per_m: 0.002 });
+    assert_eq!(ok.settings.access.n, Some(4));
+}
