@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages CareCircle needs, only those missing. Sourced by run.sh,
 # test.sh and .ci/run, so a fresh machine needs no manual step. Usage: deps.sh [build|gui]
 set -euo pipefail
-want=(build-essential cmake pkg-config libclang-dev libproj-dev proj-data)
+want=(build-essential cmake pkg-config libclang-dev libproj-dev proj-data poppler-utils)
 if [ "${1:-build}" = gui ]; then
   want+=(libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libfontconfig1
          libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri)

@@ -244,6 +244,71 @@ fn compare(a: &AnalyzeArgs, spec_a: &str, spec_b: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
+    use carecircle::report::pdf::{report_pdf, Paper, PdfOptions};
+    let paper =
+        Paper::parse(&a.paper).with_context(|| format!("--paper '{}': A4 or A3", a.paper))?;
+    let sc = a.scenario.scenario()?;
+    let ds = load(&a.dataset)?;
+    {
+        let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
+        extra.extend(a.proposals.as_deref());
+        use carecircle::io::write::OutputFormat as F;
+        check_outputs(&ds, &extra, &[(&a.out, F::Pdf)])?;
+    }
+    let proposals: Option<carecircle::siting::propose::Proposals> = match &a.proposals {
+        Some(p) => Some(
+            serde_json::from_slice(&carecircle::files::read_input(p)?).with_context(|| {
+                format!(
+                    "--proposals {}: not the JSON of `carecircle propose --json`",
+                    p.display()
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let bar = BarProgress::new();
+    let report = a.scenario.with_access(&sc, &ds, |access| {
+        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
+    })?;
+    bar.finish();
+    let report = report.context("analysis")?;
+    let opts = PdfOptions {
+        english: a.scenario.english(),
+        paper,
+        date: a.date.clone().unwrap_or_else(today),
+    };
+    let t = std::time::Instant::now();
+    let pdf = report_pdf(&ds, &report, proposals.as_ref(), &opts)?;
+    carecircle::io::write::write_atomic(&a.out, &pdf)?;
+    println!(
+        "report: {} ({} KB, {:.2} s)",
+        a.out.display(),
+        pdf.len() / 1024,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, from the system clock.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0) as i64;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
     use carecircle::report::map::{write_map, MapSpec};
     let (w, h) = a

@@ -58,9 +58,33 @@ pub enum Command {
     /// Solve a facility-location instance in the shared benchmark format.
     Solve(SolveArgs),
     Propose(Box<ProposeArgs>),
+    /// The PDF report (体检报告): cover, summary table, a page per rule with its map, the
+    /// 15-minute circle by district, proposals, data notes.
+    Report(ReportArgs),
     /// Draw the analysis as a presentation map (PNG or SVG): units coloured by a rule,
     /// facilities, uncovered demand, legend, scale bar, north arrow and data sources.
     Map(MapArgs),
+}
+
+/// `carecircle report`: the PDF a bureau hands to the city government.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Proposals from `propose --json` on the same data: adds their page.
+    #[arg(long)]
+    pub proposals: Option<PathBuf>,
+    /// Paper size (portrait): A4 or A3.
+    #[arg(long, default_value = "A4")]
+    pub paper: String,
+    /// The date on the cover (default: today, UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output file (.pdf).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `carecircle map`: a presentation map of the analysis.
@@ -367,6 +391,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Solve(a) => solve(a),
         Command::Propose(a) => propose(*a),
         Command::Map(a) => map(a),
+        Command::Report(a) => report(a),
         Command::App { .. } => unreachable!("dispatched in main"),
     }
 }

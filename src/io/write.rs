@@ -129,6 +129,7 @@ pub enum OutputFormat {
     Csv,
     Png,
     Svg,
+    Pdf,
 }
 
 impl OutputFormat {
@@ -140,6 +141,7 @@ impl OutputFormat {
             OutputFormat::Csv => &["csv", "txt"],
             OutputFormat::Png => &["png"],
             OutputFormat::Svg => &["svg"],
+            OutputFormat::Pdf => &["pdf"],
         }
     }
 

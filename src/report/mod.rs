@@ -14,6 +14,7 @@ use crate::model::Dataset;
 use crate::{Error, Result};
 
 pub mod map;
+pub mod pdf;
 pub mod proposals;
 pub mod scenarios;
 mod tables;

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::{Dataset, FacilityKind, FacilityStatus, UnitId};
 
 mod layers;
-mod svg;
+pub(crate) mod svg;
 pub use svg::*;
 
 /// The CJK font shipped with CareCircle (WenQuanYi Micro Hei, GB2312 subset plus every

@@ -10,7 +10,7 @@ pub(super) const SOURCE_LINE: f64 = 13.0;
 
 /// Splits `text` into lines of at most `width` pixels (estimated), at " · " separators
 /// where possible.
-pub(super) fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
     let mut lines = vec![String::new()];
     for part in text.split(" · ") {
         let cur = lines.last_mut().expect("non-empty");
@@ -44,14 +44,14 @@ pub(super) fn wrap(text: &str, size: f64, width: f64) -> Vec<String> {
 
 /// Rough text width for layout (the font is not measured here): CJK glyphs are square,
 /// Latin ones about half as wide.
-pub(super) fn text_width(s: &str, size: f64) -> f64 {
+pub(crate) fn text_width(s: &str, size: f64) -> f64 {
     s.chars()
         .map(|c| if (c as u32) < 0x2E80 { 0.56 } else { 1.0 })
         .sum::<f64>()
         * size
 }
 
-pub(super) fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
