@@ -194,3 +194,52 @@ fn proposals_are_stated_with_their_proof_and_checked_against_the_data() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("--paper 'B5': A4 or A3"));
 }
+
+/// The Excel workbook: named sheets in Chinese, the header row frozen, figures stored as
+/// numbers. Read with Python's standard zipfile (an .xlsx is zipped XML).
+#[test]
+fn analyze_xlsx_has_frozen_headers_and_numbers() {
+    let has_python = Command::new("python3")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_python {
+        eprintln!("SKIPPED: python3 missing (needed to unzip the workbook)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("a.xlsx");
+    let o = bin()
+        .arg("analyze")
+        .arg(demo("harbin"))
+        .arg("--xlsx")
+        .arg(&x)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let script = r#"
+import sys, zipfile, re
+z = zipfile.ZipFile(sys.argv[1])
+wb = z.read('xl/workbook.xml').decode()
+print('SHEETS', ','.join(re.findall(r'<sheet name="([^"]+)"', wb)))
+units = z.read('xl/worksheets/sheet2.xml').decode()
+print('FROZEN', 'state="frozen"' in units and 'ySplit="1"' in units)
+# Row 2, column E: the first unit's population, a number (no t="s" string type).
+cell = re.search(r'<c r="E2"([^>]*)><v>([^<]+)</v>', units)
+print('E2', cell.group(1).strip(), cell.group(2))
+"#;
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(&x)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("SHEETS 规则,单元,缺口,公平性"), "{out}");
+    assert!(out.contains("FROZEN True"), "{out}");
+    let ds = carecircle::io::load_path(&demo("harbin")).unwrap();
+    let pop = ds.units[0].population.total.unwrap();
+    assert!(
+        out.contains(&format!("E2  {pop}")),
+        "a number cell with {pop}: {out}"
+    );
+}

@@ -122,6 +122,7 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
         outs.extend(a.geojson.as_deref().map(|p| (p, F::GeoJson)));
         outs.extend(csv_files.iter().map(|p| (p.as_path(), F::Csv)));
+        outs.extend(a.xlsx.as_deref().map(|p| (p, F::Xlsx)));
         let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
         check_outputs(&ds, &extra, &outs)?;
     }
@@ -159,6 +160,11 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         carecircle::report::write_csv_dir(&report, d)?;
         say(&format!("CSV: {}\n", d.display()));
     }
+    if let Some(p) = &a.xlsx {
+        let bytes = carecircle::report::xlsx::workbook(&report, None, a.scenario.english())?;
+        carecircle::io::write::write_atomic(p, &bytes)?;
+        say(&format!("Excel: {}\n", p.display()));
+    }
     Ok(())
 }
 
@@ -171,6 +177,10 @@ fn compare(a: &AnalyzeArgs, spec_a: &str, spec_b: &str) -> anyhow::Result<()> {
         ProjectFile::resolve(spec_a).with_context(|| format!("--compare {spec_a}"))?;
     let (pb, fb, sb) =
         ProjectFile::resolve(spec_b).with_context(|| format!("--compare {spec_b}"))?;
+    anyhow::ensure!(
+        a.xlsx.is_none(),
+        "--xlsx is for one analysis: with --compare use --json or --csv"
+    );
     anyhow::ensure!(
         a.scenario.rules == "heilongjiang-2021"
             && a.scenario.minutes.is_none()

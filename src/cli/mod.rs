@@ -181,6 +181,10 @@ pub struct ProposeArgs {
     /// The whole answer (proposals, before/after rules) as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// An Excel workbook: the coverage after the proposals (rules, units, gaps, equity)
+    /// and the proposals with their before → after.
+    #[arg(long)]
+    pub xlsx: Option<PathBuf>,
     /// Before/after coverage reports as JSON files: <stem>-before.json, <stem>-after.json.
     #[arg(long)]
     pub reports: Option<PathBuf>,
@@ -260,6 +264,9 @@ pub struct AnalyzeArgs {
     /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// An Excel workbook: rules, units, gaps and equity sheets.
+    #[arg(long)]
+    pub xlsx: Option<PathBuf>,
     /// Units listed per failing rule.
     #[arg(long, default_value_t = 8)]
     pub top: usize,

@@ -291,6 +291,15 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         carecircle::io::write::write_atomic(p, &serde_json::to_vec_pretty(&out.proposals)?)?;
         eprintln!("JSON: {}", p.display());
     }
+    if let Some(p) = &a.xlsx {
+        let bytes = carecircle::report::xlsx::workbook(
+            &out.after,
+            Some(&out.proposals),
+            a.scenario.english(),
+        )?;
+        carecircle::io::write::write_atomic(p, &bytes)?;
+        eprintln!("Excel: {}", p.display());
+    }
     if let Some([b, af]) = &reports {
         carecircle::report::write_json(&out.before, b)?;
         carecircle::report::write_json(&out.after, af)?;
@@ -321,6 +330,7 @@ fn check_proposal_outputs(a: &ProposeArgs, ds: &Dataset) -> anyhow::Result<Optio
         outs.extend(a.json.as_deref().map(|p| (p, F::Json)));
         outs.extend(reports.iter().flatten().map(|p| (p.as_path(), F::Json)));
         outs.extend(a.map.as_deref().map(|p| (p, map_format(p))));
+        outs.extend(a.xlsx.as_deref().map(|p| (p, F::Xlsx)));
         let mut extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
         extra.extend(a.candidates.as_deref());
         extra.extend(a.exclude.as_deref());

@@ -130,6 +130,7 @@ pub enum OutputFormat {
     Png,
     Svg,
     Pdf,
+    Xlsx,
 }
 
 impl OutputFormat {
@@ -142,6 +143,7 @@ impl OutputFormat {
             OutputFormat::Png => &["png"],
             OutputFormat::Svg => &["svg"],
             OutputFormat::Pdf => &["pdf"],
+            OutputFormat::Xlsx => &["xlsx"],
         }
     }
 

@@ -19,6 +19,7 @@ pub mod proposals;
 pub mod scenarios;
 mod tables;
 mod text;
+pub mod xlsx;
 pub use tables::*;
 pub use text::*;
 
