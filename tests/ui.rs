@@ -504,3 +504,57 @@ fn scenarios_are_kept_compared_side_by_side_and_read_by_the_cli() {
         Some(circle.units_changed as u64)
     );
 }
+
+/// Presentation mode: F5 enters on the summary slide, the arrow keys step through one slide
+/// per evaluated rule (the map coloured by it), Esc leaves and restores the map, and the
+/// sequence exports as the PDF report.
+#[test]
+fn presentation_enters_steps_exits_and_exports() {
+    let mut h = harness();
+    h.step();
+    wait_idle(&mut h, "load + analysis");
+    let before = h.state().map_rule().map(str::to_owned);
+    let rules: Vec<String> = h
+        .state()
+        .report()
+        .unwrap()
+        .rules
+        .iter()
+        .filter(|r| r.status != carecircle::coverage::analysis::Status::NotEvaluable)
+        .map(|r| r.id.clone())
+        .collect();
+    h.key_press(egui::Key::F5);
+    h.step();
+    h.step();
+    assert_eq!(h.state().presenting(), Some((0, rules.len() + 1)));
+    assert!(h.query_by_label_contains("达标情况").is_some());
+    for (k, id) in rules.iter().enumerate() {
+        h.key_press(egui::Key::ArrowRight);
+        h.step();
+        h.step();
+        assert_eq!(h.state().presenting().map(|p| p.0), Some(k + 1));
+        assert_eq!(h.state().map_rule(), Some(id.as_str()));
+    }
+    // Past the last slide it stays on the last; back one with the left arrow (a clicker's
+    // PageUp does the same).
+    h.key_press(egui::Key::ArrowRight);
+    h.step();
+    assert_eq!(h.state().presenting().map(|p| p.0), Some(rules.len()));
+    h.key_press(egui::Key::PageUp);
+    h.step();
+    h.step();
+    assert_eq!(h.state().presenting().map(|p| p.0), Some(rules.len() - 1));
+    // Export the sequence as the PDF report, on the worker.
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("briefing.pdf");
+    h.state_mut()
+        .push(Command::Export(ExportKind::ReportPdf, pdf.clone()));
+    h.step();
+    wait_idle(&mut h, "report export");
+    assert_eq!(&std::fs::read(&pdf).expect("exported")[..5], b"%PDF-");
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert_eq!(h.state().presenting(), None);
+    assert_eq!(h.state().map_rule().map(str::to_owned), before);
+}

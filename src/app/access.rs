@@ -16,6 +16,16 @@ impl CareCircleApp {
         self.data.selected
     }
 
+    /// The presentation's slide number (0-based) and count, when presenting.
+    pub fn presenting(&self) -> Option<(usize, usize)> {
+        Some((self.present.as_ref()?.slide, self.slides().len()))
+    }
+
+    /// The rule the map is coloured by (`None`: every rule's overall status).
+    pub fn map_rule(&self) -> Option<&str> {
+        self.map_rule.as_deref()
+    }
+
     /// The named scenarios kept so far.
     pub fn scenario_names(&self) -> Vec<String> {
         self.scenarios.list.iter().map(|s| s.name.clone()).collect()

@@ -32,8 +32,24 @@ impl eframe::App for CareCircleApp {
                 },
             );
         }
+        self.presentation_keys(&ctx);
         self.handle_commands(&ctx);
         self.refresh_uncovered();
+        if self.present.is_some() {
+            // Presentation: the slide's words in large type over the live map; no panels.
+            let summary = self.current_slide() == Some(present::Slide::Summary);
+            if summary {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.slide_ui(ui));
+                });
+            } else {
+                egui::Panel::top("slide").show(ui, |ui| self.slide_ui(ui));
+                egui::CentralPanel::default().show(ui, |ui| self.map_ui(ui));
+            }
+            self.inspect_ui(&ctx);
+            self.dialog_ui(&ctx);
+            return;
+        }
         egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::left("legend")
             .default_size(270.0)

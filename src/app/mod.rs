@@ -29,6 +29,7 @@ mod jobs;
 pub mod layers;
 pub mod map;
 mod panels;
+mod present;
 mod rules_panel;
 mod scenarios;
 mod settings;
@@ -79,6 +80,10 @@ pub enum Command {
     DropScenario(usize),
     /// Run scenarios `a` and `b` on the worker and compare them.
     Compare(usize, usize),
+    /// Enter (true) or leave presentation mode.
+    Present(bool),
+    /// Step the presentation by this many slides.
+    SlideBy(i32),
     /// Multiply the map scale (the +/- buttons).
     ZoomBy(f64),
     /// Fit a box (local metres) in the map: zoom to layer.
@@ -143,6 +148,8 @@ pub struct CareCircleApp {
     pub(crate) scenarios: scenarios::ScenarioState,
     /// Which report the map being drawn shows (side by side: A, then B).
     map_side: scenarios::MapSide,
+    /// Presentation mode, when on: the slide shown.
+    present: Option<present::Presenting>,
 }
 
 impl CareCircleApp {
@@ -189,6 +196,7 @@ impl CareCircleApp {
             cancelled: None,
             scenarios: scenarios::ScenarioState::default(),
             map_side: scenarios::MapSide::Main,
+            present: None,
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -254,6 +262,11 @@ impl CareCircleApp {
                     self.scenarios.b = self.scenarios.b.min(n - 1);
                 }
                 Command::Compare(a, b) => self.start_compare(ctx, a, b),
+                Command::Present(on) => {
+                    self.set_presenting(ctx, on);
+                    self.step_slide(0);
+                }
+                Command::SlideBy(by) => self.step_slide(by),
                 Command::ZoomBy(f) => {
                     if let Some(v) = self.view.as_mut() {
                         v.scale *= f;

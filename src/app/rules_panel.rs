@@ -18,6 +18,15 @@ impl CareCircleApp {
             if ui.button(self.t("全图", "Fit")).clicked() {
                 self.commands.push(Command::FitView);
             }
+            if ui
+                .add_enabled(
+                    self.data.report.is_some(),
+                    egui::Button::new(self.t("演示 (F5)", "Present (F5)")),
+                )
+                .clicked()
+            {
+                self.commands.push(Command::Present(true));
+            }
             ui.separator();
             let (label, next) = match self.lang {
                 Lang::Zh => ("English", Lang::En),

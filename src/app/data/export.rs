@@ -38,6 +38,33 @@ impl CareCircleApp {
         };
         // Every export writes on the worker: a big table or a map must not stall a frame.
         match kind {
+            ExportKind::ReportPdf => {
+                let Some(report) = self.data.report.clone() else {
+                    return;
+                };
+                let proposals = self
+                    .siting
+                    .result
+                    .as_ref()
+                    .map(|r| kept(r, &self.siting.decisions));
+                self.spawn(ctx, "export", move |_| {
+                    let opts = crate::report::pdf::PdfOptions {
+                        english: en,
+                        paper: crate::report::pdf::Paper::A4,
+                        date: crate::report::pdf::today(),
+                    };
+                    let written =
+                        crate::report::pdf::report_pdf(&ds, &report, proposals.as_ref(), &opts)
+                            .and_then(|pdf| crate::io::write::write_atomic(&path, &pdf));
+                    match written {
+                        Ok(()) => JobResult::Exported(path),
+                        Err(error) => JobResult::Failed(JobError::Export {
+                            path,
+                            error: Box::new(error),
+                        }),
+                    }
+                });
+            }
             ExportKind::Map => {
                 let Some(report) = self.data.report.clone() else {
                     return;

@@ -50,6 +50,8 @@ pub enum ExportKind {
     ProposalsGeoJson,
     /// Accepted and undecided proposals, CSV.
     ProposalsCsv,
+    /// The presentation's sequence as the PDF report (汇报 PDF).
+    ReportPdf,
 }
 
 impl ExportKind {
@@ -58,6 +60,7 @@ impl ExportKind {
             ExportKind::Map => "png",
             ExportKind::GapsGeoJson | ExportKind::ProposalsGeoJson => "geojson",
             ExportKind::GapsCsv | ExportKind::ProposalsCsv => "csv",
+            ExportKind::ReportPdf => "pdf",
         }
     }
     fn stem(self) -> &'static str {
@@ -65,6 +68,7 @@ impl ExportKind {
             ExportKind::Map => "map",
             ExportKind::GapsGeoJson | ExportKind::GapsCsv => "gaps",
             ExportKind::ProposalsGeoJson | ExportKind::ProposalsCsv => "proposals",
+            ExportKind::ReportPdf => "report",
         }
     }
 }
