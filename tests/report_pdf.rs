@@ -243,3 +243,42 @@ print('E2', cell.group(1).strip(), cell.group(2))
         "a number cell with {pop}: {out}"
     );
 }
+
+/// `report --propose KIND:MODEL:P` computes the proposals and states the proof; `map` writes
+/// a vector PDF with its words as text.
+#[test]
+fn report_proposes_inline_and_map_writes_vector_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("r.pdf");
+    let o = bin()
+        .arg("report")
+        .arg(demo("harbin"))
+        .args(["--propose", "day_care:mclp:5", "--out"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .arg("report")
+        .arg(demo("harbin"))
+        .args(["--propose", "day_care:fastest:5", "--out"])
+        .arg(dir.path().join("x.pdf"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected KIND:MODEL:P"));
+    let map = dir.path().join("m.pdf");
+    let o = bin()
+        .arg("map")
+        .arg(demo("harbin"))
+        .arg("--out")
+        .arg(&map)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(&std::fs::read(&map).unwrap()[..5], b"%PDF-");
+    if has_poppler() {
+        let all: String = (1..=pages(&pdf)).map(|k| page_text(&pdf, k)).collect();
+        assert!(all.contains("选址方案") && all.contains("最优解，已证明"));
+        assert!(page_text(&map, 1).contains("15分钟养老服务圈"));
+    }
+}

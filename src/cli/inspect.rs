@@ -105,7 +105,6 @@ pub(super) fn info(path: &std::path::Path, max_warnings: Option<usize>) -> anyho
 }
 
 pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
-    use carecircle::coverage;
     if let Some(c) = &a.compare {
         return compare(&a, &c[0], &c[1]);
     }
@@ -126,12 +125,7 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
         check_outputs(&ds, &extra, &outs)?;
     }
-    let bar = BarProgress::new();
-    let report = a.scenario.with_access(&sc, &ds, |access| {
-        coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
-    })?;
-    bar.finish();
-    let report = report.context("analysis")?;
+    let report = a.scenario.analyze(&sc, &ds)?;
     // An output written to standard output (`-`) owns it: the table goes to stderr.
     let piped = [&a.json, &a.geojson]
         .iter()
@@ -266,7 +260,7 @@ pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
         use carecircle::io::write::OutputFormat as F;
         check_outputs(&ds, &extra, &[(&a.out, F::Pdf)])?;
     }
-    let proposals: Option<carecircle::siting::propose::Proposals> = match &a.proposals {
+    let mut proposals: Option<carecircle::siting::propose::Proposals> = match &a.proposals {
         Some(p) => Some(
             serde_json::from_slice(&carecircle::files::read_input(p)?).with_context(|| {
                 format!(
@@ -277,12 +271,10 @@ pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let bar = BarProgress::new();
-    let report = a.scenario.with_access(&sc, &ds, |access| {
-        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
-    })?;
-    bar.finish();
-    let report = report.context("analysis")?;
+    if let Some(spec) = &a.propose {
+        proposals = Some(propose_for_report(&a, &sc, &ds, spec)?);
+    }
+    let report = a.scenario.analyze(&sc, &ds)?;
     let opts = PdfOptions {
         english: a.scenario.english(),
         paper,
@@ -303,6 +295,44 @@ pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `report --propose KIND:MODEL:P`: the proposals the report states, solved exactly
+/// within the time limit.
+fn propose_for_report(
+    a: &ReportArgs,
+    sc: &carecircle::coverage::Scenario,
+    ds: &Dataset,
+    spec: &str,
+) -> anyhow::Result<carecircle::siting::propose::Proposals> {
+    use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
+    check_time_limit(a.time_limit)?;
+    let parts: Vec<&str> = spec.split(':').collect();
+    let bad = || format!("--propose '{spec}': expected KIND:MODEL:P, e.g. day_care:mclp:10");
+    anyhow::ensure!(parts.len() == 3, bad());
+    let kind = FacilityKind::parse(parts[0]).with_context(bad)?;
+    let model = ProposeModel::parse(parts[1]).with_context(bad)?;
+    anyhow::ensure!(
+        !matches!(model, ProposeModel::Threshold | ProposeModel::Sized),
+        "--propose '{spec}': threshold and sized models need more settings; run `carecircle propose` and pass its --json with --proposals"
+    );
+    let p: usize = parts[2].parse().ok().with_context(bad)?;
+    let opts = ProposeOptions {
+        kind,
+        model,
+        p: Some(p),
+        exact: true,
+        time_limit: a.time_limit,
+        include_planned: sc.include_planned,
+        year: sc.year,
+        ..Default::default()
+    };
+    let bar = BarProgress::new();
+    let out = a.scenario.with_access(sc, ds, |access| {
+        pr::propose(ds, sc.rules(), &opts, None, access, &bar)
+    })?;
+    bar.finish();
+    Ok(out.context("proposal")?.proposals)
+}
+
 pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
     use carecircle::report::map::{write_map, MapSpec};
     let (w, h) = a
@@ -320,12 +350,7 @@ pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
     let ds = load(&a.dataset)?;
     let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
     check_outputs(&ds, &extra, &[(&a.out, map_format(&a.out))])?;
-    let bar = BarProgress::new();
-    let report = a.scenario.with_access(&sc, &ds, |access| {
-        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access, &bar)
-    })?;
-    bar.finish();
-    let report = report.context("analysis")?;
+    let report = a.scenario.analyze(&sc, &ds)?;
     let en = a.scenario.english();
     let rule = (a.rule != "all").then(|| a.rule.clone());
     if let Some(id) = &rule {

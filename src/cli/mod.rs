@@ -74,8 +74,15 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Proposals from `propose --json` on the same data: adds their page.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "propose")]
     pub proposals: Option<PathBuf>,
+    /// Compute proposals for the report: KIND:MODEL:P, e.g. day_care:mclp:10 (solved
+    /// exactly within --time-limit, so the page can state the proof).
+    #[arg(long)]
+    pub propose: Option<String>,
+    /// Seconds for the exact solve of --propose.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
     /// Paper size (portrait): A4 or A3.
     #[arg(long, default_value = "A4")]
     pub paper: String,
@@ -98,7 +105,7 @@ pub struct MapArgs {
     /// `all` = overall status over every rule.
     #[arg(long, default_value = "elderly_15min_circle")]
     pub rule: String,
-    /// Output file: .png or .svg.
+    /// Output file: .png, .svg or .pdf (vector, text searchable, font embedded).
     #[arg(long)]
     pub out: PathBuf,
     /// Image size in pixels, WIDTHxHEIGHT.
@@ -335,6 +342,20 @@ impl ScenarioArgs {
         Ok(f(access.as_ref()))
     }
 
+    /// The coverage analysis of `ds` in scenario `sc`, with a progress bar.
+    fn analyze(
+        &self,
+        sc: &carecircle::coverage::Scenario,
+        ds: &Dataset,
+    ) -> anyhow::Result<carecircle::coverage::Report> {
+        let bar = BarProgress::new();
+        let report = self.with_access(sc, ds, |access| {
+            carecircle::coverage::analyze(ds, sc.rules(), &sc.options(), access, &bar)
+        })?;
+        bar.finish();
+        report.context("analysis")
+    }
+
     fn english(&self) -> bool {
         self.lang == "en"
     }
@@ -476,6 +497,7 @@ pub(crate) fn map_format(path: &std::path::Path) -> carecircle::io::write::Outpu
     use carecircle::io::write::OutputFormat;
     match path.extension().map(|e| e.to_string_lossy().to_lowercase()) {
         Some(e) if e == "svg" => OutputFormat::Svg,
+        Some(e) if e == "pdf" => OutputFormat::Pdf,
         _ => OutputFormat::Png,
     }
 }

@@ -450,20 +450,31 @@ pub fn svg_to_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
 /// Writes the map to `path` atomically: `.svg` as SVG, anything else as PNG.
 pub fn write_map(ds: &Dataset, report: Option<&Report>, spec: &MapSpec, path: &Path) -> Result<()> {
     use crate::io::write::OutputFormat;
-    let is_svg = path
+    let ext = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     // PNG bytes never go under a .jpg name.
-    if is_svg {
-        OutputFormat::Svg.check(path)?;
-    } else {
-        OutputFormat::Png.check(path)?;
-    }
+    let format = match ext.as_str() {
+        "svg" => OutputFormat::Svg,
+        "pdf" => OutputFormat::Pdf,
+        _ => OutputFormat::Png,
+    };
+    format.check(path)?;
     let svg = map_svg(ds, report, spec);
-    let bytes = if is_svg {
-        svg.into_bytes()
-    } else {
-        svg_to_png(&svg).map_err(|e| Error::format(path, e))?
+    let bytes = match format {
+        OutputFormat::Svg => svg.into_bytes(),
+        // Vector PDF: a page the map's size at 96 px to the inch (0.75 pt a pixel), the
+        // text real and the font embedded.
+        OutputFormat::Pdf => crate::report::pdf::render(&[crate::report::pdf::Page {
+            svg,
+            maps: Vec::new(),
+            size: (
+                spec.width.max(200) as f64 * 0.75,
+                spec.height.max(200) as f64 * 0.75,
+            ),
+        }])?,
+        _ => svg_to_png(&svg).map_err(|e| Error::format(path, e))?,
     };
     crate::io::write::write_atomic(path, &bytes)
 }

@@ -67,12 +67,11 @@ pub fn report_pdf(
         pages::check_proposals(ds, p)?;
     }
     let pages = pages::build(ds, report, proposals, opts);
-    render(&pages, opts.paper)
+    render(&pages)
 }
 
 /// Each page's SVG and maps through krilla into one PDF.
-pub fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>> {
-    let (w, h) = paper.size();
+pub fn render(pages: &[Page]) -> Result<Vec<u8>> {
     let options = svg_options();
     let parse = |svg: &str| {
         usvg047::Tree::from_str(svg, &options)
@@ -80,6 +79,7 @@ pub fn render(pages: &[Page], paper: Paper) -> Result<Vec<u8>> {
     };
     let mut doc = Document::new();
     for page in pages {
+        let (w, h) = page.size;
         let tree = parse(&page.svg)?;
         let size = Size::from_wh(w as f32, h as f32).expect("positive paper");
         let mut p = doc.start_page_with(PageSettings::new(size));

@@ -44,6 +44,8 @@ impl Paper {
 pub struct Page {
     pub svg: String,
     pub maps: Vec<(String, [f64; 4])>,
+    /// Width and height in points.
+    pub size: (f64, f64),
 }
 
 /// Margin, points (2 cm).
@@ -135,6 +137,7 @@ impl Sheet {
         Page {
             svg,
             maps: self.maps,
+            size: (self.w, self.h),
         }
     }
 }
