@@ -146,3 +146,57 @@ fn unwritable_output_names_the_file() {
         .to_string();
     assert!(err.contains("/nonexistent-dir/sub/map.png"), "{err}");
 }
+
+/// Print layout: A4 at 300 dpi is 2481 × 3509 pixels (the 96-to-the-inch layout × 3.125,
+/// every symbol in proportion); the legend card, the north arrow and the scale bar sit in
+/// the column right of the data frame, never over it; the title fits the page.
+#[test]
+fn print_layout_keeps_the_legend_off_the_data_and_prints_at_300_dpi() {
+    let dir = tempfile::tempdir().unwrap();
+    let harbin = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let png = dir.path().join("a4.png");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_carecircle"))
+        .arg("map")
+        .arg(&harbin)
+        .args(["--paper", "A4", "--dpi", "300", "--out"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&png).unwrap();
+    let (w, h) = (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (2481, 3509));
+    // The SVG of the same layout: the legend card's x is right of the data frame.
+    let ds = carecircle::io::load_path(&harbin).unwrap();
+    let mut spec = carecircle::report::map::MapSpec::new(794, 1123, "t");
+    spec.legend_panel = true;
+    let frame = carecircle::report::map::layout(&ds, &spec);
+    let svg = carecircle::report::map::map_svg(&ds, None, &spec);
+    let card = svg
+        .split("<rect ")
+        .find(|r| r.contains("rx=\"4\""))
+        .expect("a legend card");
+    let x: f64 = card
+        .split("x=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(
+        x >= frame.x1,
+        "legend at {x}, data frame ends at {}",
+        frame.x1
+    );
+    assert!(frame.x1 <= 794.0 - carecircle::report::map::LEGEND_PANEL + 1e-9);
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_carecircle"))
+        .arg("map")
+        .arg(&harbin)
+        .args(["--landscape", "--out"])
+        .arg(dir.path().join("x.png"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--landscape needs --paper"));
+}

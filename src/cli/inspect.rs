@@ -346,6 +346,35 @@ pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
                 a.size
             )
         })?;
+    in_range(
+        "--dpi",
+        a.dpi,
+        36.0,
+        1200.0,
+        "dots per inch; 300 prints sharp",
+    )?;
+    // Paper in pixels at 96 to the inch (the layout's unit): A4 210 × 297 mm.
+    let paper = match a.paper.as_deref() {
+        None => None,
+        Some(p) => {
+            let (pw, ph) = match p.to_ascii_uppercase().as_str() {
+                "A4" => (210.0, 297.0),
+                "A3" => (297.0, 420.0),
+                _ => anyhow::bail!("--paper '{p}': A4 or A3"),
+            };
+            let px = |mm: f64| (mm / 25.4 * 96.0).round() as u32;
+            Some(if a.landscape {
+                (px(ph), px(pw))
+            } else {
+                (px(pw), px(ph))
+            })
+        }
+    };
+    anyhow::ensure!(
+        a.paper.is_some() || !a.landscape,
+        "--landscape needs --paper A4 or A3"
+    );
+    let (w, h) = paper.unwrap_or((w, h));
     let sc = a.scenario.scenario()?;
     let ds = load(&a.dataset)?;
     let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
@@ -378,6 +407,8 @@ pub(super) fn map(a: MapArgs) -> anyhow::Result<()> {
     spec.english = en;
     spec.rule = rule;
     spec.subtitle = subtitle;
+    spec.legend_panel = paper.is_some();
+    spec.dpi = a.dpi;
     write_map(&ds, Some(&report), &spec, &a.out)?;
     println!("map: {}", a.out.display());
     Ok(())

@@ -108,9 +108,19 @@ pub struct MapArgs {
     /// Output file: .png, .svg or .pdf (vector, text searchable, font embedded).
     #[arg(long)]
     pub out: PathBuf,
-    /// Image size in pixels, WIDTHxHEIGHT.
+    /// Image size in pixels, WIDTHxHEIGHT (screen layout; see --paper for print).
     #[arg(long, default_value = "1600x1100")]
     pub size: String,
+    /// Print layout on paper (A4 or A3): sizes in millimetres, the legend, north arrow and
+    /// scale bar in a column beside the data (never over it). Overrides --size.
+    #[arg(long)]
+    pub paper: Option<String>,
+    /// With --paper: landscape instead of portrait.
+    #[arg(long)]
+    pub landscape: bool,
+    /// PNG resolution in dots per inch (print: 300).
+    #[arg(long, default_value_t = 96.0)]
+    pub dpi: f64,
     /// Map title (default: dataset and rule).
     #[arg(long)]
     pub title: Option<String>,

@@ -238,7 +238,16 @@ pub struct MapSpec {
     pub layers: MapLayers,
     pub proposals: Vec<ProposalMark>,
     pub bands: Vec<BandMark>,
+    /// Print layout: the legend, north arrow and scale bar in a column of their own to the
+    /// right of the data, never over it.
+    pub legend_panel: bool,
+    /// Dots per inch of a PNG: the layout is in pixels at 96 to the inch, so 300 renders it
+    /// 3.125 × larger with every symbol and word in proportion.
+    pub dpi: f64,
 }
+
+/// Width of the print layout's legend column, pixels (at 96 to the inch: 66 mm).
+pub const LEGEND_PANEL: f64 = 250.0;
 
 impl MapSpec {
     /// A fitted map of `width` × `height` pixels.
@@ -255,6 +264,8 @@ impl MapSpec {
             layers: MapLayers::default(),
             proposals: Vec::new(),
             bands: Vec::new(),
+            legend_panel: false,
+            dpi: 96.0,
         }
     }
 }

@@ -112,7 +112,12 @@ pub(super) fn source_lines(ds: &Dataset, spec: &MapSpec) -> Vec<String> {
 pub fn layout(ds: &Dataset, spec: &MapSpec) -> Frame {
     let (w, h) = (spec.width.max(200) as f64, spec.height.max(200) as f64);
     let footer = 10.0 + source_lines(ds, spec).len() as f64 * SOURCE_LINE;
-    let (x0, y0, x1, y1) = (0.0, HEADER, w, h - footer);
+    let panel = if spec.legend_panel {
+        LEGEND_PANEL.min(w * 0.4)
+    } else {
+        0.0
+    };
+    let (x0, y0, x1, y1) = (0.0, HEADER, w - panel, h - footer);
     let (center, scale) = match (spec.center, spec.scale) {
         (Some(c), Some(s)) if s > 0.0 && s.is_finite() => (c, s),
         _ => match ds.focus_bounds() {
@@ -247,7 +252,12 @@ fn legend(s: &mut String, f: &Frame, spec: &MapSpec, report: Option<&Report>, dr
     let english = spec.english;
     let t = |zh: &'static str, en: &'static str| if english { en } else { zh };
     let rule = spec.rule.as_deref();
-    let (x0, y0) = (f.x0, f.y0);
+    // Print layout: in the column right of the data, under the north arrow.
+    let (x0, y0) = if spec.legend_panel {
+        (f.x1, f.y0 + 50.0)
+    } else {
+        (f.x0, f.y0)
+    };
     let orange = rgb(PROPOSAL_RGB);
     let Drawn {
         kinds: kinds_drawn,
@@ -326,6 +336,10 @@ fn legend(s: &mut String, f: &Frame, spec: &MapSpec, report: Option<&Report>, dr
             t("建议新增选址（空心 = 待定）", "Proposed site (hollow = undecided)").to_owned(),
         ));
     }
+    // Print layout: the column is narrow and the map's title already names the rule.
+    if spec.legend_panel {
+        legend_title = None;
+    }
     legend_card(s, x0, y0, legend_title.as_deref(), &rows);
 }
 
@@ -381,10 +395,20 @@ fn legend_card(
 /// subtitle, and the sources under the frame.
 fn furniture(s: &mut String, f: &Frame, spec: &MapSpec, sources: &[String]) {
     let (x0, y0, x1, y1, scale) = (f.x0, f.y0, f.x1, f.y1, f.scale);
-    // Scale bar: a round length of about a fifth of the frame.
-    let (nice, label) = scale_bar_length((x1 - x0) / 5.0 / scale);
+    // Scale bar: a round length of about a fifth of the frame (print layout: in the
+    // legend column, no longer than it).
+    let target = if spec.legend_panel {
+        ((x1 - x0) / 5.0).min(LEGEND_PANEL - 50.0)
+    } else {
+        (x1 - x0) / 5.0
+    };
+    let (nice, label) = scale_bar_length(target / scale);
     let len = nice * scale;
-    let (sx, sy) = (x0 + 20.0, y1 - 18.0);
+    let (sx, sy) = if spec.legend_panel {
+        (x1 + 20.0, y1 - 18.0)
+    } else {
+        (x0 + 20.0, y1 - 18.0)
+    };
     let _ = write!(
         s,
         "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"30\" fill=\"#ffffff\" fill-opacity=\"0.8\"/>\
@@ -400,7 +424,11 @@ fn furniture(s: &mut String, f: &Frame, spec: &MapSpec, sources: &[String]) {
         sy - 9.0
     );
     // North arrow (the local projection's grid north; within a degree of true north).
-    let (nx, ny) = (x1 - 30.0, y0 + 16.0);
+    let (nx, ny) = if spec.legend_panel {
+        (x1 + 30.0, y0 + 10.0)
+    } else {
+        (x1 - 30.0, y0 + 16.0)
+    };
     let _ = write!(
         s,
         "<polygon points=\"{nx:.1},{ny:.1} {:.1},{:.1} {:.1},{:.1}\" fill=\"#000000\"/>\
@@ -411,12 +439,17 @@ fn furniture(s: &mut String, f: &Frame, spec: &MapSpec, sources: &[String]) {
         ny + 20.0,
         ny + 34.0
     );
-    // Header and footer.
+    // Header and footer. Title and subtitle shrink to the page's width rather than run off
+    // it (a portrait page is narrow for a long rule title).
+    let room = spec.width.max(200) as f64 - 32.0;
+    let fit = |text: &str, size: f64| size.min(room / text_width(text, 1.0).max(1.0)).max(7.0);
     let _ = write!(
         s,
-        "<text x=\"16\" y=\"30\" font-size=\"22\" font-weight=\"bold\" fill=\"#000000\">{}</text>\
-         <text x=\"16\" y=\"52\" font-size=\"13\" fill=\"#444444\">{}</text>",
+        "<text x=\"16\" y=\"30\" font-size=\"{:.1}\" font-weight=\"bold\" fill=\"#000000\">{}</text>\
+         <text x=\"16\" y=\"52\" font-size=\"{:.1}\" fill=\"#444444\">{}</text>",
+        fit(&spec.title, 22.0),
         esc(&spec.title),
+        fit(&spec.subtitle, 13.0),
         esc(&spec.subtitle)
     );
     for (k, line) in sources.iter().enumerate() {
@@ -431,6 +464,12 @@ fn furniture(s: &mut String, f: &Frame, spec: &MapSpec, sources: &[String]) {
 
 /// Rasterises an SVG made by [`map_svg`] with the bundled font.
 pub fn svg_to_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
+    svg_to_png_at(svg, 1.0)
+}
+
+/// Rasterises at `zoom` × the SVG's pixel size (300 dpi from a 96-to-the-inch layout:
+/// 3.125), every symbol and word scaled with it.
+pub fn svg_to_png_at(svg: &str, zoom: f32) -> std::result::Result<Vec<u8>, String> {
     use resvg::{tiny_skia, usvg};
     let mut fontdb = usvg::fontdb::Database::new();
     fontdb.load_font_data(CJK_FONT.to_vec());
@@ -441,9 +480,17 @@ pub fn svg_to_png(svg: &str) -> std::result::Result<Vec<u8>, String> {
     };
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| format!("SVG: {e}"))?;
     let size = tree.size().to_int_size();
-    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
-        .ok_or_else(|| format!("cannot allocate a {}×{} image", size.width(), size.height()))?;
-    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let (pw, ph) = (
+        (size.width() as f32 * zoom).round() as u32,
+        (size.height() as f32 * zoom).round() as u32,
+    );
+    let mut pixmap = tiny_skia::Pixmap::new(pw, ph)
+        .ok_or_else(|| format!("cannot allocate a {pw}×{ph} image"))?;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(zoom, zoom),
+        &mut pixmap.as_mut(),
+    );
     pixmap.encode_png().map_err(|e| format!("PNG: {e}"))
 }
 
@@ -474,7 +521,7 @@ pub fn write_map(ds: &Dataset, report: Option<&Report>, spec: &MapSpec, path: &P
                 spec.height.max(200) as f64 * 0.75,
             ),
         }])?,
-        _ => svg_to_png(&svg).map_err(|e| Error::format(path, e))?,
+        _ => svg_to_png_at(&svg, (spec.dpi / 96.0) as f32).map_err(|e| Error::format(path, e))?,
     };
     crate::io::write::write_atomic(path, &bytes)
 }

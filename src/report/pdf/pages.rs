@@ -495,6 +495,7 @@ fn rule_page(
     // map's own title block keeps to the data, the distance and the verdict.
     let mut spec = MapSpec::new(800, (800.0 * mh / mw) as u32, ds.name.clone());
     spec.english = en;
+    spec.legend_panel = true;
     spec.rule = Some(r.id.clone());
     spec.subtitle = subtitle
         .split(" · ")
