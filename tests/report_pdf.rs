@@ -83,6 +83,25 @@ fn report_pages_carry_each_rules_verdict_value_and_map() {
             &carecircle::progress::NoProgress,
         )
         .unwrap();
+        // `analyze --json` gives the same figures as the library run the pages are read
+        // against (so the PDF's numbers are the JSON's).
+        let o = bin()
+            .arg("analyze")
+            .arg(demo(name))
+            .args(["--json", "-"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        for (r, j) in report.rules.iter().zip(json["rules"].as_array().unwrap()) {
+            assert_eq!(j["id"].as_str(), Some(r.id.as_str()));
+            assert_eq!(j["value"].as_f64(), r.value, "{name} {}", r.id);
+            assert_eq!(
+                j["status"].as_str(),
+                Some(r.status.key()),
+                "{name} {}",
+                r.id
+            );
+        }
         let n = pages(&pdf);
         let texts: Vec<String> = (1..=n).map(|k| page_text(&pdf, k)).collect();
         assert!(texts[0].contains("一老一小设施体检报告"), "{}", texts[0]);
@@ -281,4 +300,31 @@ fn report_proposes_inline_and_map_writes_vector_pdf() {
         assert!(all.contains("选址方案") && all.contains("最优解，已证明"));
         assert!(page_text(&map, 1).contains("15分钟养老服务圈"));
     }
+}
+
+/// On the walking network the circle's page shows the walking bands on its map and the
+/// straight-line over-claim beside the people out of reach.
+#[test]
+fn network_report_draws_walking_bands_and_the_overclaim() {
+    if !has_poppler() {
+        eprintln!("SKIPPED: pdftotext missing");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("n.pdf");
+    let o = bin()
+        .arg("report")
+        .arg(demo("harbin"))
+        .args(["--mode", "network", "--out"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let texts: Vec<String> = (1..=pages(&pdf)).map(|k| page_text(&pdf, k)).collect();
+    let circle_map = texts
+        .iter()
+        .find(|t| t.starts_with("15分钟养老服务圈") && t.contains("投影"))
+        .expect("the circle's rule page");
+    assert!(circle_map.contains("步行15分钟可达范围"), "{circle_map}");
+    assert!(texts.iter().any(|t| t.contains("全域直线高估人数")));
 }

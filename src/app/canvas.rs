@@ -371,6 +371,10 @@ impl CareCircleApp {
                     .and_then(|i| i.locate_finest(ds, geo::Point::new(x, y)))
                 {
                     self.commands.push(Command::Inspect(u));
+                    // Presenting: a click on a unit brings it into view for the room.
+                    if self.present.is_some() {
+                        self.commands.push(Command::ZoomTo(u));
+                    }
                 }
                 self.commands.push(Command::SpotQuery([x, y]));
             }

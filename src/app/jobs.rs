@@ -4,11 +4,9 @@
 
 use super::*;
 
-/// A walking catchment band ready to draw: minutes and earcut triangles (local metres).
-pub struct Band {
-    pub minutes: f64,
-    pub triangles: Vec<[f64; 2]>,
-}
+/// A walking catchment band ready to draw: minutes and earcut triangles (local metres),
+/// the same the exported maps and the report draw.
+pub use crate::report::map::BandMark as Band;
 
 /// What a loaded dataset brings with it, prepared off the UI thread.
 pub struct Loaded {
@@ -165,22 +163,10 @@ impl CareCircleApp {
             });
             // Network mode: the elderly-care circle's walking bands (⅓, ⅔ and all of the
             // walking time, widest first so the nearer ones paint over it) for the map.
-            let mut bands = Vec::new();
-            if let (Some(g), Ok(_)) = (&graph, &result) {
-                let speed = sc.rules().settings.walk_speed_m_s;
-                for band in sc.bands(g, &ds.facilities) {
-                    let mut triangles = Vec::new();
-                    use geo::TriangulateEarcut;
-                    for p in &band.area.0 {
-                        let raw = p.earcut_triangles_raw();
-                        triangles.extend(raw.triangle_indices.iter().map(|i| raw.vertices[*i]));
-                    }
-                    bands.push(Band {
-                        minutes: band.limit_m / (60.0 * speed),
-                        triangles,
-                    });
-                }
-            }
+            let bands = match (&graph, &result) {
+                (Some(g), Ok(_)) => crate::report::map::band_marks(&sc, g, &ds.facilities),
+                _ => Vec::new(),
+            };
             match result {
                 Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
                 Err(error) => JobResult::Failed(JobError::In {

@@ -275,9 +275,17 @@ pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
         proposals = Some(propose_for_report(&a, &sc, &ds, spec)?);
     }
     let report = a.scenario.analyze(&sc, &ds)?;
+    // Walking-network mode: the circle's walking bands on its map (the graph is cached).
+    let bands = match sc.mode {
+        carecircle::coverage::DistanceMode::Network => {
+            carecircle::report::map::band_marks(&sc, &build_graph(&ds)?, &ds.facilities)
+        }
+        carecircle::coverage::DistanceMode::Euclidean => Vec::new(),
+    };
     let opts = PdfOptions {
         english: a.scenario.english(),
         paper,
+        bands,
         date: a
             .date
             .clone()

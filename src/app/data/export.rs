@@ -47,11 +47,13 @@ impl CareCircleApp {
                     .result
                     .as_ref()
                     .map(|r| kept(r, &self.siting.decisions));
+                let bands = self.data.bands.clone();
                 self.spawn(ctx, "export", move |_| {
                     let opts = crate::report::pdf::PdfOptions {
                         english: en,
                         paper: crate::report::pdf::Paper::A4,
                         date: crate::report::pdf::today(),
+                        bands,
                     };
                     let written =
                         crate::report::pdf::report_pdf(&ds, &report, proposals.as_ref(), &opts)
@@ -134,7 +136,7 @@ impl CareCircleApp {
     /// proposals with their decisions; twice the screen's pixels for print.
     pub(in crate::app) fn map_spec(&self) -> crate::report::map::MapSpec {
         use super::super::layers::LayerId;
-        use crate::report::map::{BandMark, MapSpec, ProposalMark};
+        use crate::report::map::{MapSpec, ProposalMark};
         let rect = self.last_map_rect.unwrap_or(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
             egui::vec2(1000.0, 700.0),
@@ -182,15 +184,7 @@ impl CareCircleApp {
                 })
                 .collect();
         }
-        spec.bands = self
-            .data
-            .bands
-            .iter()
-            .map(|b| BandMark {
-                minutes: b.minutes,
-                triangles: b.triangles.clone(),
-            })
-            .collect();
+        spec.bands = self.data.bands.clone();
         spec
     }
 }

@@ -246,6 +246,32 @@ pub struct MapSpec {
     pub dpi: f64,
 }
 
+/// The elderly circle's walking bands (⅓, ⅔ and all of the walk, widest first so the
+/// nearer ones paint over it) as triangles to draw: what the app's map and the report's
+/// circle map show in walking-network mode.
+pub fn band_marks(
+    sc: &crate::coverage::Scenario,
+    graph: &crate::network::Graph,
+    facilities: &[crate::model::Facility],
+) -> Vec<BandMark> {
+    use geo::TriangulateEarcut;
+    let speed = sc.rules().settings.walk_speed_m_s;
+    sc.bands(graph, facilities)
+        .into_iter()
+        .map(|band| {
+            let mut triangles = Vec::new();
+            for p in &band.area.0 {
+                let raw = p.earcut_triangles_raw();
+                triangles.extend(raw.triangle_indices.iter().map(|i| raw.vertices[*i]));
+            }
+            BandMark {
+                minutes: band.limit_m / (60.0 * speed),
+                triangles,
+            }
+        })
+        .collect()
+}
+
 /// Width of the print layout's legend column, pixels (at 96 to the inch: 66 mm).
 pub const LEGEND_PANEL: f64 = 250.0;
 

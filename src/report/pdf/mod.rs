@@ -31,6 +31,9 @@ pub struct PdfOptions {
     pub paper: Paper,
     /// The date on the cover ("2026-11-27").
     pub date: String,
+    /// Walking-network mode: the elderly circle's walking bands for its map
+    /// (`report::map::band_marks`); empty on straight lines.
+    pub bands: Vec<crate::report::map::BandMark>,
 }
 
 /// The report as PDF bytes. `proposals` (from `propose --json` on the same data) add their

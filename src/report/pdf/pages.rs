@@ -203,6 +203,69 @@ fn table(
     }
 }
 
+/// One bar of a chart: a label, the value (and a value before, drawn thinner underneath),
+/// the target the line marks, and the value in words.
+struct Bar {
+    label: String,
+    before: Option<f64>,
+    value: f64,
+    target: f64,
+    text: String,
+    /// The verdict's colour (an unknown value is a lower bound, not a failure); `None`:
+    /// green at or past the target, red short of it.
+    colour: Option<&'static str>,
+}
+
+/// Horizontal bars against a target line, each on the scale of its own rule (so 4.5 per
+/// 1000 and 100 % sit side by side): the line is the target, the bar the value.
+fn bar_chart(sheets: &mut Vec<Sheet>, paper: Paper, footer: &str, title: &str, bars: &[Bar]) {
+    if bars.is_empty() {
+        return;
+    }
+    let row = 26.0;
+    if sheets.last().expect("a sheet").room() < 40.0 + row * 2.0 {
+        sheets.push(Sheet::new(paper, footer));
+    }
+    let sh = sheets.last_mut().expect("a sheet");
+    sh.gap(10.0);
+    sh.para(10.5, INK, true, title);
+    for b in bars {
+        if sheets.last().expect("a sheet").room() < row {
+            sheets.push(Sheet::new(paper, footer));
+        }
+        let sh = sheets.last_mut().expect("a sheet");
+        let label_w = sh.inner() * 0.42;
+        let chart_w = sh.inner() * 0.4;
+        let x0 = MARGIN + label_w;
+        let full = b.target.max(b.value).max(b.before.unwrap_or(0.0)).max(1e-9) * 1.1;
+        let y = sh.y + 4.0;
+        let label = wrap(&b.label, 8.0, label_w - 6.0)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        sh.text_at(MARGIN, y + 9.0, 8.0, INK, false, &label);
+        sh.rect(x0, y, chart_w, 12.0, "#f0f0f0");
+        if let Some(bf) = b.before {
+            sh.rect(x0, y + 8.0, (bf / full * chart_w).max(0.5), 4.0, "#9e9e9e");
+        }
+        let colour = b.colour.unwrap_or(if b.value + 1e-9 >= b.target {
+            "#2e7d32"
+        } else {
+            "#c62828"
+        });
+        sh.rect(x0, y, (b.value / full * chart_w).max(0.5), 8.0, colour);
+        let tx = x0 + b.target / full * chart_w;
+        let _ = write!(
+            sh.body,
+            "<line x1=\"{tx:.1}\" y1=\"{:.1}\" x2=\"{tx:.1}\" y2=\"{:.1}\" stroke=\"#000000\" stroke-width=\"1.2\"/>",
+            y - 3.0,
+            y + 15.0
+        );
+        sh.text_at(x0 + chart_w + 6.0, y + 9.0, 8.0, INK, false, &b.text);
+        sh.y = y + row - 4.0;
+    }
+}
+
 fn status_colour(s: Status) -> &'static str {
     match s {
         Status::Pass => "#2e7d32",
@@ -436,6 +499,35 @@ fn summary(sheets: &mut Vec<Sheet>, report: &Report, opts: &PdfOptions, footer: 
         &rows,
         8.5,
     );
+    let bars: Vec<Bar> = report
+        .rules
+        .iter()
+        .filter(|r| r.status != Status::NotEvaluable && r.test != "presence")
+        .filter_map(|r| {
+            Some(Bar {
+                label: if en {
+                    r.title_en.clone()
+                } else {
+                    r.title.clone()
+                },
+                before: None,
+                value: r.value?,
+                target: r.target,
+                text: format!("{} / {}", r.value_with_range(en), target_text(r, en)),
+                colour: Some(status_colour(r.status)),
+            })
+        })
+        .collect();
+    bar_chart(
+        sheets,
+        opts.paper,
+        footer,
+        t(
+            "实际与目标（竖线为目标）",
+            "Value against target (the line is the target)",
+        ),
+        &bars,
+    );
 }
 
 /// A rule's target as the printed table gives it ("≥1 每单元", "4.50/千人", "100.0%").
@@ -496,6 +588,9 @@ fn rule_page(
     let mut spec = MapSpec::new(800, (800.0 * mh / mw) as u32, ds.name.clone());
     spec.english = en;
     spec.legend_panel = true;
+    if r.group == Some(AgeGroup::Aged60plus) && r.test == "population_within" {
+        spec.bands = opts.bands.clone();
+    }
     spec.rule = Some(r.id.clone());
     spec.subtitle = subtitle
         .split(" · ")
@@ -775,6 +870,43 @@ fn proposal_pages(sheets: &mut Vec<Sheet>, p: &Proposals, opts: &PdfOptions, foo
             ]
         })
         .collect();
+    let bars: Vec<Bar> = p
+        .rules
+        .iter()
+        .filter(|r| r.evaluable())
+        .filter_map(|r| {
+            let f = |v: f64| {
+                if r.test == "places_per_1000" {
+                    format!("{v:.2}")
+                } else {
+                    format!("{:.1}%", v * 100.0)
+                }
+            };
+            let (b, a) = (r.before?, r.after?);
+            Some(Bar {
+                label: if en {
+                    r.title_en.clone()
+                } else {
+                    r.title.clone()
+                },
+                before: Some(b),
+                value: a,
+                target: r.target,
+                text: format!("{} → {}", f(b), f(a)),
+                colour: None,
+            })
+        })
+        .collect();
+    bar_chart(
+        sheets,
+        opts.paper,
+        footer,
+        t(
+            "方案前（灰）→ 方案后（色条），竖线为目标",
+            "Before (grey) → after (bar); the line is the target",
+        ),
+        &bars,
+    );
     if !rows.is_empty() {
         let sh = sheets.last_mut().expect("a sheet");
         sh.gap(8.0);
