@@ -94,7 +94,15 @@ fn report_pages_carry_each_rules_verdict_value_and_map() {
         let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         for (r, j) in report.rules.iter().zip(json["rules"].as_array().unwrap()) {
             assert_eq!(j["id"].as_str(), Some(r.id.as_str()));
-            assert_eq!(j["value"].as_f64(), r.value, "{name} {}", r.id);
+            // Equal to the last few bits: parallel sums may add in another order.
+            match (j["value"].as_f64(), r.value) {
+                (Some(a), Some(b)) => assert!(
+                    (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+                    "{name} {}: {a} vs {b}",
+                    r.id
+                ),
+                (a, b) => assert_eq!(a, b, "{name} {}", r.id),
+            }
             assert_eq!(
                 j["status"].as_str(),
                 Some(r.status.key()),
