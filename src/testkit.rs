@@ -20,3 +20,23 @@ pub fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
         (seed >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// A Python that imports `modules` (e.g. "access, pandas"), for the tests and benches that
+/// compare with a peer: `$CARECIRCLE_PYTHON`, the peers' venv that `scripts/peers.sh` makes
+/// (`~/.cache/carecircle-peers`), or `python3` — the first that has them.
+pub fn peer_python(modules: &str) -> Option<std::path::PathBuf> {
+    let mut tries: Vec<std::path::PathBuf> = Vec::new();
+    if let Ok(p) = std::env::var("CARECIRCLE_PYTHON") {
+        tries.push(p.into());
+    }
+    if let Ok(h) = std::env::var("HOME") {
+        tries.push(std::path::Path::new(&h).join(".cache/carecircle-peers/bin/python"));
+    }
+    tries.push("python3".into());
+    tries.into_iter().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", &format!("import {modules}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}

@@ -4,7 +4,7 @@
 // Fixtures are scratch files in temporary folders: plain writes are fine here.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use carecircle::coverage::equity::{equity, lorenz_at, Weighted};
@@ -224,25 +224,6 @@ fn gini_palma_and_worst_decile_by_hand() {
 // ---------------------------------------------------------------------------------------
 // PySAL `access` on a seeded city-sized case.
 
-/// A Python with PySAL `access`: $CARECIRCLE_PYTHON, the peers' venv under ~/.cache, or
-/// python3 — the first that imports it.
-fn python_with_access() -> Option<PathBuf> {
-    let mut tries: Vec<PathBuf> = Vec::new();
-    if let Ok(p) = std::env::var("CARECIRCLE_PYTHON") {
-        tries.push(p.into());
-    }
-    if let Ok(h) = std::env::var("HOME") {
-        tries.push(Path::new(&h).join(".cache/carecircle-peers/bin/python"));
-    }
-    tries.push("python3".into());
-    tries.into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", "import access, pandas"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 struct City {
     people: Vec<f64>,
     supply: Vec<f64>,
@@ -273,7 +254,7 @@ fn city(d0: f64) -> City {
 
 #[test]
 fn measures_agree_with_pysal_access() {
-    let Some(py) = python_with_access() else {
+    let Some(py) = carecircle::testkit::peer_python("access, pandas") else {
         eprintln!(
             "SKIPPED: no Python with PySAL `access` (install: python3 -m venv ~/.cache/carecircle-peers && ~/.cache/carecircle-peers/bin/pip install access==1.1.10)"
         );

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use geo::Point;
 
@@ -57,21 +56,7 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// $CARECIRCLE_PYTHON, the peers' venv (scripts/peers.sh), or python3: the first that
-/// imports `module`.
+/// The Python holding the peers (see `carecircle::testkit::peer_python`).
 pub fn peer_python(module: &str) -> Option<PathBuf> {
-    let mut tries: Vec<PathBuf> = Vec::new();
-    if let Ok(p) = std::env::var("CARECIRCLE_PYTHON") {
-        tries.push(p.into());
-    }
-    if let Ok(h) = std::env::var("HOME") {
-        tries.push(PathBuf::from(h).join(".cache/carecircle-peers/bin/python"));
-    }
-    tries.push("python3".into());
-    tries.into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
+    carecircle::testkit::peer_python(module)
 }

@@ -271,17 +271,25 @@ pub(super) fn report(a: ReportArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    if let Some(spec) = &a.propose {
-        proposals = Some(propose_for_report(&a, &sc, &ds, spec)?);
-    }
-    let report = a.scenario.analyze(&sc, &ds)?;
-    // Walking-network mode: the circle's walking bands on its map (the graph is cached).
-    let bands = match sc.mode {
-        carecircle::coverage::DistanceMode::Network => {
-            carecircle::report::map::band_marks(&sc, &build_graph(&ds)?, &ds.facilities)
-        }
-        carecircle::coverage::DistanceMode::Euclidean => Vec::new(),
+    // One walking graph (network mode) for the proposals, the analysis and the bands.
+    let graph = match sc.mode {
+        carecircle::coverage::DistanceMode::Network => Some(build_graph(&ds)?),
+        carecircle::coverage::DistanceMode::Euclidean => None,
     };
+    let access = sc.access(graph.as_ref())?;
+    if let Some(spec) = &a.propose {
+        proposals = Some(propose_for_report(&a, &sc, &ds, access.as_ref(), spec)?);
+    }
+    let bar = BarProgress::new();
+    let report =
+        carecircle::coverage::analyze(&ds, sc.rules(), &sc.options(), access.as_ref(), &bar);
+    bar.finish();
+    let report = report.context("analysis")?;
+    // Walking-network mode: the circle's walking bands on its map.
+    let bands = graph
+        .as_ref()
+        .map(|g| carecircle::report::map::band_marks(&sc, g, &ds.facilities))
+        .unwrap_or_default();
     let opts = PdfOptions {
         english: a.scenario.english(),
         paper,
@@ -309,6 +317,7 @@ fn propose_for_report(
     a: &ReportArgs,
     sc: &carecircle::coverage::Scenario,
     ds: &Dataset,
+    access: &dyn carecircle::coverage::Accessibility,
     spec: &str,
 ) -> anyhow::Result<carecircle::siting::propose::Proposals> {
     use carecircle::siting::propose::{self as pr, ProposeModel, ProposeOptions};
@@ -334,9 +343,7 @@ fn propose_for_report(
         ..Default::default()
     };
     let bar = BarProgress::new();
-    let out = a.scenario.with_access(sc, ds, |access| {
-        pr::propose(ds, sc.rules(), &opts, None, access, &bar)
-    })?;
+    let out = pr::propose(ds, sc.rules(), &opts, None, access, &bar);
     bar.finish();
     Ok(out.context("proposal")?.proposals)
 }

@@ -21,9 +21,15 @@ pub struct Reachable {
 }
 
 impl Problem {
+    /// The weight the threshold model must reach: share × total (`None` for other models).
+    /// Needs no coverage sets, so solvers that have built theirs do not build them again.
+    pub fn threshold_target(&self) -> Option<f64> {
+        Some(self.share? * self.weight.iter().sum::<f64>())
+    }
+
     /// The threshold problem's weights (`None` for other models).
     pub fn threshold_weights(&self) -> Option<Reachable> {
-        let share = self.share?;
+        let target = self.threshold_target()?;
         let r = self.radius?;
         let sets = self.coverage_sets(r);
         let base = self.covered_by_existing(r);
@@ -45,7 +51,7 @@ impl Problem {
             by_existing: w(&base),
             coverable: w(&reach),
             total,
-            target: share * total,
+            target,
         })
     }
 
@@ -86,7 +92,7 @@ pub(super) fn solve(pb: &Problem, deadline: Deadline) -> Solution {
     let r = pb.radius.expect("validated");
     let sets = pb.coverage_sets(r);
     let base = pb.covered_by_existing(r);
-    let target = pb.threshold_weights().expect("validated").target;
+    let target = pb.threshold_target().expect("validated");
     let mut st = State {
         pb,
         sets: &sets,

@@ -95,7 +95,7 @@ impl Milp {
                 .map(|k| (rows[k], k.to_vec()))
                 .filter(|(w, _)| *w > 0.0)
                 .collect();
-            let need = pb.threshold_weights().expect("validated").target - self.constant;
+            let need = pb.threshold_target().expect("validated") - self.constant;
             let mut total: Vec<(highs::Col, f64)> = Vec::new();
             for (w, sites) in &self.cover_rows {
                 let y = self.rp.add_column(0.0, 0.0..=1.0);

@@ -115,8 +115,17 @@ pub fn solve_exact_with_tree(
         ));
     }
     let t0 = Instant::now();
-    if let Some(r) = pb.threshold_weights() {
-        if r.by_existing + 1e-9 * r.total.max(1.0) >= r.target {
+    if let (Some(target), Some(radius)) = (pb.threshold_target(), pb.radius) {
+        // What the existing sites cover (no candidate sets needed for that).
+        let by_existing: f64 = pb
+            .covered_by_existing(radius)
+            .iter()
+            .zip(&pb.weight)
+            .filter(|x| *x.0)
+            .map(|x| x.1)
+            .sum();
+        let total: f64 = pb.weight.iter().sum();
+        if by_existing + 1e-9 * total.max(1.0) >= target {
             // Nothing to decide: the existing sites meet the share already.
             return Ok(Exact {
                 selected: Vec::new(),
