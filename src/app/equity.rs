@@ -86,9 +86,14 @@ impl CareCircleApp {
             })
             .collect();
         rows.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.code.cmp(&b.0.code)));
-        let share = r.rules.iter().find(|x| x.id == e.rule).is_some_and(|x| {
-            x.test == "population_within" || x.value.is_some_and(|v| v <= 1.0) && x.target <= 1.0
-        });
+        // A unit's value reads as the report prints it (a count, per 1000, a share); 2SFCA
+        // is places per 1000.
+        let en = self.lang == Lang::En;
+        let test = r
+            .rules
+            .iter()
+            .find(|x| x.id == e.rule)
+            .map_or("places_per_1000", |x| x.test);
         ui.label(self.t(
             "最落后的单元（点击定位）",
             "Furthest behind (click to zoom)",
@@ -104,11 +109,11 @@ impl CareCircleApp {
                         cmds.push(Command::ZoomTo(u.id));
                         cmds.push(Command::Inspect(u.id));
                     }
-                    ui.label(if share {
-                        pct_text(*v)
-                    } else {
-                        format!("{v:.2}")
-                    });
+                    ui.label(crate::report::scenarios::unit_value_text(
+                        test,
+                        Some(*v),
+                        en,
+                    ));
                     ui.end_row();
                 }
             });
