@@ -58,3 +58,25 @@ pub fn read_input_text(path: &Path) -> Result<String> {
     check_readable(path)?;
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
+
+/// The user's own data directory for CareCircle (edit logs and caches of data in folders
+/// the user cannot write): `%APPDATA%\carecircle` on Windows, `$XDG_DATA_HOME/carecircle`
+/// or `~/.local/share/carecircle` elsewhere; the temp directory when none is set.
+pub fn user_data_dir() -> std::path::PathBuf {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let base = if cfg!(windows) {
+        var("APPDATA")
+    } else {
+        var("XDG_DATA_HOME").or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
+    };
+    base.unwrap_or_else(std::env::temp_dir).join("carecircle")
+}
+
+/// The first 8 hex digits of a SHA-256: a short, stable tag for a path in a file name.
+pub fn short_hash(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)[..4]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

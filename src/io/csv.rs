@@ -107,7 +107,11 @@ pub fn read_bytes(
                 continue;
             }
         };
-        let (geometry, properties) = row_feature(&rec, index, &headers, coords, &mut layer);
+        let cells: Vec<&str> = rec.iter().collect();
+        let label = |props: &Map<String, Value>| {
+            format!("row {} {}", index + 2, super::feature_label(index, props))
+        };
+        let (geometry, properties) = row_feature(&cells, &headers, coords, &mut layer, &label);
         layer.features.push(RawFeature {
             index,
             geometry,
@@ -121,7 +125,7 @@ pub fn read_bytes(
 
 /// The longitude and latitude columns, if the mapping finds both; an error naming the
 /// headers if it finds only one.
-fn coordinate_columns(
+pub(super) fn coordinate_columns(
     path: &Path,
     mapping: &FieldMapping,
     headers: &[String],
@@ -147,20 +151,21 @@ fn coordinate_columns(
 }
 
 /// One row as a feature: its point (a warning naming the row when the coordinates are
-/// not numbers) and every other column as a property, empty cells null.
-fn row_feature(
-    rec: &csv::StringRecord,
-    index: usize,
+/// not numbers; degrees-minutes-seconds such as 126°38′E are read) and every other column
+/// as a property, empty cells null. `label` names the row in messages.
+pub(super) fn row_feature(
+    cells: &[&str],
     headers: &[String],
     coords: Option<(usize, usize)>,
     layer: &mut RawLayer,
+    label: &dyn Fn(&Map<String, Value>) -> String,
 ) -> (Option<Geometry<f64>>, Map<String, Value>) {
     let mut properties = Map::new();
     for (i, h) in headers.iter().enumerate() {
         if Some(i) == coords.map(|c| c.0) || Some(i) == coords.map(|c| c.1) {
             continue;
         }
-        let v = rec.get(i).unwrap_or("");
+        let v = cells.get(i).copied().unwrap_or("");
         properties.insert(
             h.clone(),
             if v.is_empty() {
@@ -172,16 +177,13 @@ fn row_feature(
     }
     let mut geometry = None;
     if let Some((lo, la)) = coords {
-        let (sx, sy) = (rec.get(lo).unwrap_or(""), rec.get(la).unwrap_or(""));
-        match (sx.parse::<f64>(), sy.parse::<f64>()) {
-            (Ok(x), Ok(y)) => geometry = Some(Geometry::Point(Point::new(x, y))),
+        let sx = cells.get(lo).copied().unwrap_or("");
+        let sy = cells.get(la).copied().unwrap_or("");
+        match (parse_coordinate(sx), parse_coordinate(sy)) {
+            (Some(x), Some(y)) => geometry = Some(Geometry::Point(Point::new(x, y))),
             _ if sx.is_empty() && sy.is_empty() => {}
             _ => layer.warn(
-                Some(format!(
-                    "row {} {}",
-                    index + 2,
-                    super::feature_label(index, &properties)
-                )),
+                Some(label(&properties)),
                 Some(&headers[lo]),
                 crate::model::Said::new(
                     format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
@@ -191,6 +193,59 @@ fn row_feature(
         }
     }
     (geometry, properties)
+}
+
+/// A coordinate as written in planners' tables: a decimal number, or degrees, minutes and
+/// seconds (126°38′12″E, 45度45分N, N45°45'30"); W and S are negative. `None` when the
+/// text is not one of these or a part is out of range (minutes or seconds ≥ 60).
+pub fn parse_coordinate(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if let Ok(v) = t.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    let mut sign = 1.0;
+    let mut body = t.to_owned();
+    for (p, neg) in [
+        ("东经", false),
+        ("北纬", false),
+        ("西经", true),
+        ("南纬", true),
+    ] {
+        if let Some(r) = body.strip_prefix(p) {
+            body = r.to_owned();
+            if neg {
+                sign = -1.0;
+            }
+        }
+    }
+    let first = body.chars().next()?;
+    let last = body.chars().last()?;
+    for c in [first, last] {
+        match c.to_ascii_uppercase() {
+            'E' | 'N' => body = body.replacen(c, "", 1),
+            'W' | 'S' => {
+                body = body.replacen(c, "", 1);
+                sign = -1.0;
+            }
+            _ => {}
+        }
+    }
+    let parts: Vec<&str> = body
+        .split(|c: char| "°º˚'′’\"″”度分秒 ".contains(c))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() || parts.len() > 3 || !body.chars().any(|c| "°º˚度".contains(c)) {
+        return None;
+    }
+    let nums: Vec<f64> = parts
+        .iter()
+        .map(|p| p.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0))
+        .collect::<Option<_>>()?;
+    if nums.iter().skip(1).any(|v| *v >= 60.0) {
+        return None;
+    }
+    let v = nums[0] + nums.get(1).unwrap_or(&0.0) / 60.0 + nums.get(2).unwrap_or(&0.0) / 3600.0;
+    Some(sign * v)
 }
 
 /// The header row's separator: a comma if it has one, else a semicolon or tab (European
@@ -209,5 +264,24 @@ fn sniff_delimiter(text: &str) -> u8 {
         b';'
     } else {
         b'\t'
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_coordinate;
+
+    #[test]
+    fn degrees_minutes_seconds() {
+        assert_eq!(parse_coordinate("126.5"), Some(126.5));
+        assert_eq!(parse_coordinate("126°30′E"), Some(126.5));
+        assert_eq!(parse_coordinate("45°45'36\"N"), Some(45.76));
+        assert_eq!(parse_coordinate("N45°45′36″"), Some(45.76));
+        assert_eq!(parse_coordinate("东经126度30分"), Some(126.5));
+        assert_eq!(parse_coordinate("74°W"), Some(-74.0));
+        assert_eq!(parse_coordinate("126°75′E"), None);
+        assert_eq!(parse_coordinate("126 30"), None);
+        assert_eq!(parse_coordinate("abc"), None);
+        assert_eq!(parse_coordinate(""), None);
     }
 }

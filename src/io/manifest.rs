@@ -82,6 +82,10 @@ pub struct LayerSpec {
     pub attribution: Option<String>,
     /// Text encoding of a shapefile's .dbf when it has no .cpg (e.g. "GBK").
     pub encoding: Option<String>,
+    /// Excel workbooks: the sheet to read (default: the first).
+    pub sheet: Option<String>,
+    /// GeoPackage: the feature table to read (default: the only one).
+    pub table: Option<String>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
 }
@@ -106,18 +110,12 @@ impl Manifest {
         Ok(m)
     }
 
-    /// A manifest for a single data file, its role guessed from its geometry.
+    /// A manifest for a single data file, its role guessed from its geometry (a
+    /// GeoPackage gives one layer per feature table).
     pub fn for_file(path: &Path) -> Self {
         Manifest {
             name: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
-            layers: vec![LayerSpec {
-                role: "auto".into(),
-                path: path
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                ..Default::default()
-            }],
+            layers: auto_layers(path),
             ..Default::default()
         }
     }
@@ -133,26 +131,40 @@ impl Manifest {
         if files.is_empty() {
             return Err(Error::Manifest {
                 path: dir.to_owned(),
-                message: "no dataset.toml and no .geojson/.shp/.csv/.osm.pbf files in this folder"
+                message: "no dataset.toml and no .geojson/.shp/.csv/.xlsx/.gpkg/.osm.pbf files in this folder"
                     .into(),
             });
         }
         Ok(Manifest {
             name: dir.file_name().map(|s| s.to_string_lossy().into_owned()),
-            layers: files
-                .iter()
-                .map(|p| LayerSpec {
-                    role: "auto".into(),
-                    path: p
-                        .file_name()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    ..Default::default()
-                })
-                .collect(),
+            layers: files.iter().flat_map(|p| auto_layers(p)).collect(),
             ..Default::default()
         })
     }
+}
+
+/// The layers a file gives with roles guessed: one, or a GeoPackage's feature tables (an
+/// unreadable GeoPackage gives one layer, so loading it says what is wrong).
+fn auto_layers(path: &Path) -> Vec<LayerSpec> {
+    let file = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let one = |table: Option<String>| LayerSpec {
+        role: "auto".into(),
+        path: file.clone(),
+        name: table.clone(),
+        table,
+        ..Default::default()
+    };
+    if format_of(path) == Some(Format::GeoPackage) {
+        if let Ok(t) = crate::io::gpkg::tables(path) {
+            if t.len() > 1 {
+                return t.into_iter().map(|t| one(Some(t.name))).collect();
+            }
+        }
+    }
+    vec![one(None)]
 }
 
 /// File formats the loader reads.
@@ -162,6 +174,9 @@ pub enum Format {
     Shapefile,
     Csv,
     OsmPbf,
+    /// .xlsx / .xlsm / .xls / .ods
+    Excel,
+    GeoPackage,
 }
 
 pub fn format_of(path: &Path) -> Option<Format> {
@@ -174,6 +189,10 @@ pub fn format_of(path: &Path) -> Option<Format> {
         Some(Format::Csv)
     } else if name.ends_with(".pbf") {
         Some(Format::OsmPbf)
+    } else if [".xlsx", ".xlsm", ".xls", ".ods"].iter().any(|e| name.ends_with(e)) {
+        Some(Format::Excel)
+    } else if name.ends_with(".gpkg") {
+        Some(Format::GeoPackage)
     } else {
         None
     }

@@ -8,9 +8,11 @@
 
 pub mod crs;
 pub mod csv;
+pub mod edits;
 pub mod dbf;
 pub mod fields;
 pub mod geojson;
+pub mod gpkg;
 pub mod graph;
 pub mod load;
 pub mod manifest;
@@ -18,6 +20,7 @@ pub mod osm;
 pub mod shp;
 pub mod text;
 pub mod write;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 

@@ -223,6 +223,7 @@ pub struct Unit {
     pub attributes: Map<String, Value>,
 }
 
+pub mod edits;
 mod facility;
 mod features;
 

@@ -92,11 +92,15 @@ pub fn layer_columns(path: &Path, encoding: Option<&str>) -> Result<Vec<String>>
         Some(Format::GeoJson) => crate::io::geojson::read(path, &NoProgress)?,
         Some(Format::Shapefile) => crate::io::shp::read(path, encoding, &NoProgress)?,
         Some(Format::Csv) => crate::io::csv::read(path, &FieldMapping::default(), &NoProgress)?,
+        Some(Format::Excel) => {
+            crate::io::xlsx::read(path, None, &FieldMapping::default(), &NoProgress)?
+        }
+        Some(Format::GeoPackage) => crate::io::gpkg::read(path, None, true, &NoProgress)?,
         Some(Format::OsmPbf) => return Ok(Vec::new()),
         None => {
             return Err(manifest_err(
                 path,
-                "unsupported file type (use .geojson .shp .csv .osm.pbf)".into(),
+                "unsupported file type (use .geojson .shp .csv .xlsx .gpkg .osm.pbf)".into(),
             ))
         }
     };
@@ -247,7 +251,7 @@ impl LayerReader<'_> {
         let format = format_of(&path).ok_or_else(|| {
             manifest_err(
                 source,
-                format!("{label}: unsupported file type (use .geojson .shp .csv .osm.pbf)"),
+                format!("{label}: unsupported file type (use .geojson .shp .csv .xlsx .gpkg .osm.pbf)"),
             )
         })?;
         let declared_role = match spec.role.trim() {
@@ -303,10 +307,42 @@ impl LayerReader<'_> {
             Format::GeoJson => crate::io::geojson::read(&path, progress)?,
             Format::Shapefile => crate::io::shp::read(&path, spec.encoding.as_deref(), progress)?,
             Format::Csv => crate::io::csv::read(&path, &mapping, progress)?,
+            Format::Excel => {
+                crate::io::xlsx::read(&path, spec.sheet.as_deref(), &mapping, progress)?
+            }
+            Format::GeoPackage => crate::io::gpkg::read(
+                &path,
+                spec.table.as_deref(),
+                declared_crs.is_some(),
+                progress,
+            )?,
             Format::OsmPbf => unreachable!("handled above"),
         };
         let (crs, crs_source) = self.crs_of(&path, format, declared_crs, &raw.embedded_crs);
         let role = declared_role.unwrap_or_else(|| guess_role(&raw));
+        if format == Format::GeoPackage
+            && matches!(role, LayerRole::Facilities | LayerRole::Planned)
+        {
+            // Facilities are points; a polygon table named as facilities is a mistake the
+            // user should hear about, not centroids quietly taken.
+            if let Some(f) = raw.features.iter().find(|f| {
+                !matches!(
+                    f.geometry,
+                    None | Some(geo::Geometry::Point(_)) | Some(geo::Geometry::MultiPoint(_))
+                )
+            }) {
+                let table = crate::io::gpkg::pick_table(&path, spec.table.as_deref())
+                    .map(|t| t.name)
+                    .unwrap_or_else(|_| spec.path.clone());
+                return Err(manifest_err(
+                    source,
+                    format!(
+                        "{label}: GeoPackage table '{table}' is a facilities layer but feature {} is not a point",
+                        crate::io::feature_label(f.index, &f.properties)
+                    ),
+                ));
+            }
+        }
         Ok(vec![Pending {
             spec: spec.clone(),
             role,

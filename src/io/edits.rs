@@ -1,0 +1,375 @@
+//! The edit log: field edits kept beside the data, one JSON line per step, appended and
+//! flushed to disk before the edit shows, so a crash loses at most the edit in progress.
+//! And the edited facilities as features, with every source attribute kept.
+//!
+//! The first line names the dataset; a log from another dataset is refused by name. A torn
+//! last line (the process died while writing it) is dropped and said; the source files are
+//! never written.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::model::edits::{key_of, EditHistory, FacilityRecord, HistoryStep};
+use crate::model::{Dataset, Facility, Said};
+
+use super::fields::default_names;
+
+/// The log's first line.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    carecircle_edits: u32,
+    dataset: String,
+    source: String,
+    created: String,
+}
+
+/// Where a dataset's edits are kept, and why there when not beside the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogPlace {
+    pub path: PathBuf,
+    /// Set when the data's folder cannot be written (read-only media, a network share
+    /// without rights): the folder that was refused; the log then lives in the user's data
+    /// directory.
+    pub moved_from: Option<PathBuf>,
+}
+
+/// The folder a dataset lives in (a data folder itself, a manifest's or a file's parent).
+pub fn data_folder(ds: &Dataset) -> PathBuf {
+    if ds.source.is_dir() {
+        ds.source.clone()
+    } else {
+        ds.source
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
+/// `<data folder>/<dataset>.edits.jsonl`, or in the user's data directory when that folder
+/// cannot be written.
+pub fn log_place(ds: &Dataset) -> LogPlace {
+    let folder = data_folder(ds);
+    let file = format!("{}.edits.jsonl", safe_name(&ds.name));
+    let beside = folder.join(&file);
+    if beside.exists() || can_write_in(&folder) {
+        return LogPlace {
+            path: beside,
+            moved_from: None,
+        };
+    }
+    // One log per source folder, even for two datasets of the same name.
+    let abs = std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone());
+    let tag = crate::files::short_hash(abs.to_string_lossy().as_bytes());
+    LogPlace {
+        path: crate::files::user_data_dir()
+            .join("edits")
+            .join(format!("{}-{tag}.edits.jsonl", safe_name(&ds.name))),
+        moved_from: Some(folder),
+    }
+}
+
+fn safe_name(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if t.is_empty() {
+        "dataset".into()
+    } else {
+        t
+    }
+}
+
+/// Whether a new file can be made in `dir` (tried, not guessed from permission bits:
+/// read-only mounts and ACLs say otherwise).
+fn can_write_in(dir: &Path) -> bool {
+    let probe = dir.join(format!(".carecircle-probe-{}", std::process::id()));
+    match OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// An open edit log: every step is appended and synced before `record` returns.
+#[derive(Debug)]
+pub struct EditLog {
+    path: PathBuf,
+    file: File,
+}
+
+/// What opening a log found.
+#[derive(Debug)]
+pub struct Opened {
+    pub log: EditLog,
+    /// The history the log replays to (empty for a new log).
+    pub history: EditHistory,
+    /// Lines dropped (torn or unreadable), said.
+    pub notes: Vec<Said>,
+}
+
+impl EditLog {
+    /// Opens (or creates) the log at `path` for `ds` and replays it. A log of another
+    /// dataset is an error naming both; a torn last line is cut off and said.
+    pub fn open(path: &Path, ds: &Dataset) -> Result<Opened> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut notes = Vec::new();
+        let mut history = EditHistory::default();
+        let existing = match std::fs::symlink_metadata(path) {
+            Ok(m) if !m.is_file() => {
+                return Err(Error::format_zh(
+                    path,
+                    "the edit log is not a regular file",
+                    "编辑日志不是普通文件",
+                ))
+            }
+            Ok(_) => Some(crate::files::read_input(path)?),
+            Err(_) => None,
+        };
+        let mut keep_len = None;
+        if let Some(bytes) = &existing {
+            // A last line without its newline was being written when the process died.
+            let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            if complete < bytes.len() {
+                notes.push(Said::new(
+                    "the last edit was being saved when the app stopped; it is dropped",
+                    "上次退出时最后一项编辑正在保存，已舍弃",
+                ));
+                keep_len = Some(complete as u64);
+            }
+            let text = String::from_utf8_lossy(&bytes[..complete]);
+            let mut lines = text.lines().enumerate();
+            match lines.next() {
+                Some((_, first)) => {
+                    let header: Header = serde_json::from_str(first).map_err(|e| {
+                        Error::format_zh(
+                            path,
+                            format!("not a CareCircle edit log (line 1: {e})"),
+                            format!("不是 CareCircle 编辑日志（第 1 行：{e}）"),
+                        )
+                    })?;
+                    if header.dataset != ds.name {
+                        return Err(Error::input(
+                            format!(
+                                "{}: this edit log belongs to dataset '{}' ({}), not to '{}'",
+                                path.display(),
+                                header.dataset,
+                                header.source,
+                                ds.name
+                            ),
+                            format!(
+                                "{}：该编辑日志属于数据集“{}”（{}），不是“{}”",
+                                path.display(),
+                                header.dataset,
+                                header.source,
+                                ds.name
+                            ),
+                        ));
+                    }
+                }
+                None => keep_len = Some(0),
+            }
+            for (i, line) in lines {
+                match serde_json::from_str::<HistoryStep>(line) {
+                    Ok(s) => {
+                        history.step(s);
+                    }
+                    Err(e) => notes.push(Said::new(
+                        format!("line {} of the edit log is unreadable and skipped: {e}", i + 1),
+                        format!("编辑日志第 {} 行无法读取，已跳过：{e}", i + 1),
+                    )),
+                }
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        if let Some(len) = keep_len {
+            file.set_len(len).map_err(|e| Error::io(path, e))?;
+        }
+        let mut log = EditLog {
+            path: path.to_owned(),
+            file,
+        };
+        if existing.is_none() || keep_len == Some(0) {
+            let header = Header {
+                carecircle_edits: 1,
+                dataset: ds.name.clone(),
+                source: ds.source.display().to_string(),
+                created: crate::model::edits::utc_now(),
+            };
+            log.append(&serde_json::to_string(&header).expect("header serialises"))?;
+        }
+        Ok(Opened {
+            log,
+            history,
+            notes,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one step and syncs it to disk.
+    pub fn record(&mut self, step: &HistoryStep) -> Result<()> {
+        let line = serde_json::to_string(step).map_err(|e| Error::format(&self.path, e.to_string()))?;
+        self.append(&line)
+    }
+
+    fn append(&mut self, line: &str) -> Result<()> {
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        // One write of the whole line: O_APPEND keeps it in one piece at the end.
+        self.file
+            .write_all(&buf)
+            .and_then(|_| self.file.sync_data())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Sets the log aside (renamed with the time, never deleted) and starts an empty one:
+    /// "discard" in the app, so nothing the user made is lost even then.
+    pub fn set_aside(self, ds: &Dataset) -> Result<(PathBuf, EditLog)> {
+        let stamp = crate::model::edits::utc_now().replace([':', '-'], "");
+        let aside = self.path.with_extension(format!("discarded-{stamp}.jsonl"));
+        let path = self.path.clone();
+        drop(self.file);
+        std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+        let opened = EditLog::open(&path, ds)?;
+        Ok((aside, opened.log))
+    }
+}
+
+/// The edited facilities of `ds` as GeoJSON features (WGS84), every source attribute kept.
+/// A field the edits changed is written into the column the source used for it (名称,
+/// 床位 …), so the exported file reads like the source with today's values; new facilities
+/// use our column names. `base` is the data as loaded.
+pub fn facility_features(ds: &Dataset, base: &Dataset) -> Vec<Value> {
+    let before: std::collections::HashMap<_, _> =
+        base.facilities.iter().map(|f| (key_of(base, f), f)).collect();
+    ds.facilities
+        .iter()
+        .map(|f| {
+            let old = before.get(&key_of(ds, f)).copied();
+            let props = facility_properties(ds, base, f, old);
+            let geometry = f.location.map(|p| {
+                let (lon, lat) = ds.projection.inverse(p.x(), p.y());
+                serde_json::json!({"type": "Point", "coordinates": [lon, lat]})
+            });
+            serde_json::json!({"type": "Feature", "geometry": geometry, "properties": props})
+        })
+        .collect()
+}
+
+fn facility_properties(
+    ds: &Dataset,
+    base: &Dataset,
+    f: &Facility,
+    old: Option<&Facility>,
+) -> Map<String, Value> {
+    let mut props = f.attributes.clone();
+    let now = FacilityRecord::of(f, ds);
+    let then = old.map(|o| FacilityRecord::of(o, base));
+    let changed = |pick: &dyn Fn(&FacilityRecord) -> Value| {
+        then.as_ref().is_none_or(|t| pick(t) != pick(&now))
+    };
+    // The column the source used for a field, else ours.
+    let column = |props: &Map<String, Value>, fields: &[&str], ours: &str| -> String {
+        fields
+            .iter()
+            .flat_map(|f| default_names(f).iter())
+            .find(|c| props.contains_key(**c))
+            .map(|c| (*c).to_owned())
+            .unwrap_or_else(|| ours.to_owned())
+    };
+    let chinese = |props: &Map<String, Value>, col: &str| {
+        props
+            .get(col)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_ascii())
+    };
+    if old.is_none() {
+        let c = column(&props, &["id"], "id");
+        props.insert(c, Value::String(f.source_id.clone()));
+    }
+    if changed(&|r| Value::String(r.name.clone())) {
+        let c = column(&props, &["name"], "name");
+        props.insert(c, Value::String(f.name.clone()));
+    }
+    if changed(&|r| Value::String(r.kind.key().into())) {
+        let c = column(&props, &["kind"], "kind");
+        let v = if chinese(&props, &c) { f.kind.zh() } else { f.kind.key() };
+        props.insert(c, Value::String(v.into()));
+    }
+    if changed(&|r| r.capacity.map_or(Value::Null, Value::from)) {
+        let fields: &[&str] = if f.kind.is_childcare() {
+            &["nursery_places", "capacity", "beds"]
+        } else {
+            &["beds", "capacity", "nursery_places"]
+        };
+        let c = column(&props, fields, "capacity");
+        props.insert(c, f.capacity.map_or(Value::Null, Value::from));
+    }
+    if changed(&|r| r.nursing_beds.map_or(Value::Null, Value::from)) {
+        let c = column(&props, &["nursing_beds"], "nursing_beds");
+        props.insert(c, f.nursing_beds.map_or(Value::Null, Value::from));
+    }
+    if changed(&|r| Value::String(r.status.key().into())) {
+        let c = column(&props, &["status"], "status");
+        let v = if chinese(&props, &c) {
+            status_zh(f.status)
+        } else {
+            f.status.key()
+        };
+        props.insert(c, Value::String(v.into()));
+    }
+    if changed(&|r| r.year.map_or(Value::Null, Value::from)) {
+        let c = column(&props, &["year"], "year");
+        props.insert(c, f.year.map_or(Value::Null, Value::from));
+    }
+    for q in crate::model::Qualifier::ALL {
+        if changed(&|r| r.qualifiers.get(q).map_or(Value::Null, Value::Bool)) {
+            let c = column(&props, &[q.key()], q.key());
+            let v = f.qualifiers.get(q);
+            let v = if chinese(&props, &c) {
+                v.map_or(Value::Null, |b| Value::String(if b { "是" } else { "否" }.into()))
+            } else {
+                v.map_or(Value::Null, Value::Bool)
+            };
+            props.insert(c, v);
+        }
+    }
+    if changed(&|r| r.qualifiers.grade.map_or(Value::Null, Value::from)) {
+        let c = column(&props, &["grade"], "grade");
+        props.insert(c, f.qualifiers.grade.map_or(Value::Null, Value::from));
+    }
+    props
+}
+
+fn status_zh(s: crate::model::FacilityStatus) -> &'static str {
+    use crate::model::FacilityStatus::*;
+    match s {
+        Existing => "现状",
+        Planned => "规划",
+        Proposed => "建议",
+        Closed => "关闭",
+    }
+}
