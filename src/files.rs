@@ -63,7 +63,11 @@ pub fn read_input_text(path: &Path) -> Result<String> {
 /// the user cannot write): `%APPDATA%\carecircle` on Windows, `$XDG_DATA_HOME/carecircle`
 /// or `~/.local/share/carecircle` elsewhere; the temp directory when none is set.
 pub fn user_data_dir() -> std::path::PathBuf {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
     let base = if cfg!(windows) {
         var("APPDATA")
     } else {

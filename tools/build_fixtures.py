@@ -66,7 +66,7 @@ def wgs84_to_gcj02(lon, lat):
 
 
 subs = json.loads((ROOT / "maps/harbin/subdistricts.geojson").read_text())["features"]
-subs = sorted(subs, key=lambda f: f["properties"]["code"])[:8]
+subs = sorted((f for f in subs if f["properties"].get("code")), key=lambda f: f["properties"]["code"])[:8]
 pts = []
 for f in subs:
     p = shape(f["geometry"]).representative_point()

@@ -73,38 +73,9 @@ fn kind_of(s: &str, option: &str) -> anyhow::Result<FacilityKind> {
     })
 }
 
-/// The ids written for the demand model's points: the source file's where every point has
-/// one, else generated ("#k") — and the caller says so.
-fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
-    let source: Option<Vec<String>> = demand
-        .points
-        .iter()
-        .map(|d| {
-            d.source
-                .and_then(|s| ds.demand[s.0 as usize].source_id.clone())
-        })
-        .collect();
-    match source {
-        Some(ids) => (ids, false),
-        None => (
-            (0..demand.points.len()).map(|k| format!("#{k}")).collect(),
-            true,
-        ),
-    }
-}
-
 fn say_generated(generated: bool, demand: &DemandModel, ds: &Dataset) {
-    if generated {
-        let from_layer = demand.points.iter().filter(|d| d.source.is_some()).count();
-        if ds.demand.is_empty() || from_layer == 0 {
-            eprintln!(
-                "note: ids are generated (#0, #1, …): the demand points were placed by the model (buildings, land use or a grid), not read from a demand layer"
-            );
-        } else {
-            eprintln!(
-                "note: ids are generated (#0, #1, …): some demand points have no id field in their source"
-            );
-        }
+    if let Some(n) = carecircle::coverage::demand::generated_ids_note(generated, demand, ds) {
+        eprintln!("note: {n}");
     }
 }
 
@@ -184,7 +155,7 @@ pub(super) fn access(a: AccessArgs) -> anyhow::Result<()> {
     })??;
     bar.finish();
 
-    let (ids, generated) = demand_ids(&ds, &demand);
+    let (ids, generated) = carecircle::coverage::demand::demand_ids(&ds, &demand);
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "lon", "lat", "unit", "people", "access"])?;
     for (k, d) in demand.points.iter().enumerate() {
@@ -337,7 +308,7 @@ pub(super) fn matrix(a: MatrixArgs) -> anyhow::Result<()> {
             .unzip()
     } else {
         let demand = coverage::build_demand(&ds, &sc.rules().settings, &bar)?;
-        let (ids, generated) = demand_ids(&ds, &demand);
+        let (ids, generated) = carecircle::coverage::demand::demand_ids(&ds, &demand);
         say_generated(generated, &demand, &ds);
         (demand.points.iter().map(|d| d.location).collect(), ids)
     };

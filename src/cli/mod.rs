@@ -61,6 +61,10 @@ pub enum Command {
     /// The PDF report (体检报告): cover, summary table, a page per rule with its map, the
     /// 15-minute circle by district, proposals, data notes.
     Report(ReportArgs),
+    /// Field edits kept beside a dataset (made in the app): list them, or write the
+    /// facilities with the edits applied (GeoJSON, GeoPackage, Excel or CSV), every source
+    /// attribute and id kept.
+    Edits(EditsArgs),
     /// Draw the analysis as a presentation map (PNG or SVG): units coloured by a rule,
     /// facilities, uncovered demand, legend, scale bar, north arrow and data sources.
     Map(MapArgs),
@@ -92,6 +96,19 @@ pub struct ReportArgs {
     /// Output file (.pdf).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `carecircle edits`: the edit log of a dataset.
+#[derive(clap::Args)]
+pub struct EditsArgs {
+    /// A folder with dataset.toml, a dataset.toml, or a single data file.
+    pub dataset: PathBuf,
+    /// The edit log (default: the one the app keeps for this dataset).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Write the edited facilities here (.geojson, .gpkg, .xlsx or .csv).
+    #[arg(long)]
+    pub export: Option<PathBuf>,
 }
 
 /// `carecircle map`: a presentation map of the analysis.
@@ -430,7 +447,116 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Propose(a) => propose(*a),
         Command::Map(a) => map(a),
         Command::Report(a) => report(a),
+        Command::Edits(a) => edits(a),
         Command::App { .. } => unreachable!("dispatched in main"),
+    }
+}
+
+/// `carecircle edits`: lists the log's edits; with `--export`, writes the edited layer.
+fn edits(a: EditsArgs) -> anyhow::Result<()> {
+    use carecircle::io::edits::{log_place, write_facilities, EditLog};
+    use carecircle::model::edits::apply_edits;
+    let ds = load(&a.dataset)?;
+    let path = match &a.log {
+        Some(p) => p.clone(),
+        None => log_place(&ds).path,
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "{}: no edit log (edits made in the app are kept there)",
+        path.display()
+    );
+    if let Some(out) = &a.export {
+        use carecircle::io::write::OutputFormat as F;
+        let format = if out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+        {
+            F::Xlsx
+        } else if out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            F::Csv
+        } else {
+            F::GeoJson
+        };
+        let log_path: &Path = &path;
+        check_outputs(&ds, &[log_path], &[(out, format)])?;
+    }
+    let opened = EditLog::open(&path, &ds)?;
+    for n in &opened.notes {
+        eprintln!("note: {}", n.en);
+    }
+    let h = opened.history;
+    println!(
+        "{}: {} edits in force, {} undone",
+        path.display(),
+        h.done.len(),
+        h.undone.len()
+    );
+    for e in &h.done {
+        println!(
+            "  {}  {:<12} {}  {}",
+            e.at,
+            e.kind.en(),
+            e.key,
+            edit_summary(e)
+        );
+    }
+    if let Some(out) = &a.export {
+        let (edited, notes) = apply_edits(&ds, &h.done);
+        for n in &notes {
+            eprintln!("note: {}", n.en);
+        }
+        write_facilities(out, &edited, &ds)?;
+        println!(
+            "{} facilities with the edits applied: {}",
+            edited.facilities.len(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// What an edit changed, in a few words.
+fn edit_summary(e: &carecircle::model::edits::Edit) -> String {
+    match (&e.before, &e.after) {
+        (None, Some(a)) => format!("{} ({})", a.name, a.kind.key()),
+        (Some(b), None) => format!("{} ({})", b.name, b.kind.key()),
+        (Some(b), Some(a)) => {
+            let mut parts = Vec::new();
+            if a.name != b.name {
+                parts.push(format!("name {} → {}", b.name, a.name));
+            }
+            if a.kind != b.kind {
+                parts.push(format!("kind {} → {}", b.kind.key(), a.kind.key()));
+            }
+            if a.capacity != b.capacity {
+                parts.push(format!("capacity {:?} → {:?}", b.capacity, a.capacity));
+            }
+            if a.status != b.status {
+                parts.push(format!("status {} → {}", b.status.key(), a.status.key()));
+            }
+            if a.location != b.location {
+                if let (Some(p), Some(q)) = (b.location, a.location) {
+                    parts.push(format!("moved {:.0} m", (p[0] - q[0]).hypot(p[1] - q[1])));
+                } else {
+                    parts.push("location set".into());
+                }
+            }
+            if a.qualifiers != b.qualifiers || a.year != b.year {
+                parts.push("qualifiers/year".into());
+            }
+            if let Some(v) = a
+                .verification()
+                .filter(|v| Some(v) != b.verification().as_ref())
+            {
+                parts.push(format!("verified {} by {}", v.date, v.by));
+            }
+            parts.join("; ")
+        }
+        (None, None) => String::new(),
     }
 }
 

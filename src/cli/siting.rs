@@ -279,12 +279,12 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         print!("{text}");
     }
     if let Some(p) = &a.out {
-        let bytes = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-            out.proposals.to_csv().into_bytes()
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            carecircle::io::write::write_atomic(p, out.proposals.to_csv().as_bytes())?;
         } else {
-            serde_json::to_vec_pretty(&out.proposals.to_geojson())?
-        };
-        carecircle::io::write::write_atomic(p, &bytes)?;
+            // GeoJSON, or a GeoPackage for a .gpkg name.
+            carecircle::io::geojson::write_collection_value(p, &out.proposals.to_geojson(), true)?;
+        }
         eprintln!("proposals: {}", p.display());
     }
     if let Some(p) = &a.json {

@@ -55,10 +55,14 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
     }
     let near = access.nearest_within(&origins, &pts, max, &bar)?;
     bar.finish();
+    let (ids, generated) = coverage::demand::demand_ids(&ds, &demand);
+    if let Some(n) = coverage::demand::generated_ids_note(generated, &demand, &ds) {
+        eprintln!("note: {n}");
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "lon", "lat", "facility_id", "distance_m", "minutes"])?;
     let mut reached = 0;
-    for (i, (d, n)) in demand.points.iter().zip(&near).enumerate() {
+    for ((d, n), id) in demand.points.iter().zip(&near).zip(ids) {
         let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
         let (fid, dist, min) = match n {
             Some((j, m)) => {
@@ -71,14 +75,7 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
             }
             None => Default::default(),
         };
-        w.write_record([
-            i.to_string(),
-            format!("{lon:.7}"),
-            format!("{lat:.7}"),
-            fid,
-            dist,
-            min,
-        ])?;
+        w.write_record([id, format!("{lon:.7}"), format!("{lat:.7}"), fid, dist, min])?;
     }
     let bytes = w.into_inner()?;
     carecircle::io::write::write_atomic(&a.csv, &bytes)?;
@@ -172,7 +169,7 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
         prev = Some(cum);
     }
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
-    carecircle::io::write::write_atomic(&a.geojson, serde_json::to_string(&fc)?.as_bytes())?;
+    carecircle::io::geojson::write_collection_value(&a.geojson, &fc, false)?;
     println!("GeoJSON: {}", a.geojson.display());
     Ok(())
 }

@@ -377,3 +377,41 @@ mod tests {
         assert_eq!(grid_count(&t, 100.0), 45);
     }
 }
+
+/// The ids outputs write for the model's points: the source file's where every point has
+/// one (`false`), else generated ("#k", `true`) — and the output then says so
+/// ([`generated_ids_note`]).
+pub fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
+    let source: Option<Vec<String>> = demand.points.iter().map(|d| source_id(ds, d)).collect();
+    match source {
+        Some(ids) => (ids, false),
+        None => (
+            (0..demand.points.len()).map(|k| format!("#{k}")).collect(),
+            true,
+        ),
+    }
+}
+
+/// The source id of one model point, when it came from a demand layer feature with one.
+pub fn source_id(ds: &Dataset, d: &Demand) -> Option<String> {
+    d.source
+        .and_then(|s| ds.demand.get(s.0 as usize))
+        .and_then(|p| p.source_id.clone())
+}
+
+/// Why ids were generated, when they were.
+pub fn generated_ids_note(
+    generated: bool,
+    demand: &DemandModel,
+    ds: &Dataset,
+) -> Option<&'static str> {
+    if !generated {
+        return None;
+    }
+    let from_layer = demand.points.iter().filter(|d| d.source.is_some()).count();
+    Some(if ds.demand.is_empty() || from_layer == 0 {
+        "ids are generated (#0, #1, …): the demand points were placed by the model (buildings, land use or a grid), not read from a demand layer"
+    } else {
+        "ids are generated (#0, #1, …): some demand points have no id field in their source"
+    })
+}

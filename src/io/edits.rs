@@ -190,7 +190,10 @@ impl EditLog {
                         history.step(s);
                     }
                     Err(e) => notes.push(Said::new(
-                        format!("line {} of the edit log is unreadable and skipped: {e}", i + 1),
+                        format!(
+                            "line {} of the edit log is unreadable and skipped: {e}",
+                            i + 1
+                        ),
                         format!("编辑日志第 {} 行无法读取，已跳过：{e}", i + 1),
                     )),
                 }
@@ -230,7 +233,8 @@ impl EditLog {
 
     /// Appends one step and syncs it to disk.
     pub fn record(&mut self, step: &HistoryStep) -> Result<()> {
-        let line = serde_json::to_string(step).map_err(|e| Error::format(&self.path, e.to_string()))?;
+        let line =
+            serde_json::to_string(step).map_err(|e| Error::format(&self.path, e.to_string()))?;
         self.append(&line)
     }
 
@@ -263,8 +267,11 @@ impl EditLog {
 /// 床位 …), so the exported file reads like the source with today's values; new facilities
 /// use our column names. `base` is the data as loaded.
 pub fn facility_features(ds: &Dataset, base: &Dataset) -> Vec<Value> {
-    let before: std::collections::HashMap<_, _> =
-        base.facilities.iter().map(|f| (key_of(base, f), f)).collect();
+    let before: std::collections::HashMap<_, _> = base
+        .facilities
+        .iter()
+        .map(|f| (key_of(base, f), f))
+        .collect();
     ds.facilities
         .iter()
         .map(|f| {
@@ -316,7 +323,11 @@ fn facility_properties(
     }
     if changed(&|r| Value::String(r.kind.key().into())) {
         let c = column(&props, &["kind"], "kind");
-        let v = if chinese(&props, &c) { f.kind.zh() } else { f.kind.key() };
+        let v = if chinese(&props, &c) {
+            f.kind.zh()
+        } else {
+            f.kind.key()
+        };
         props.insert(c, Value::String(v.into()));
     }
     if changed(&|r| r.capacity.map_or(Value::Null, Value::from)) {
@@ -350,7 +361,9 @@ fn facility_properties(
             let c = column(&props, &[q.key()], q.key());
             let v = f.qualifiers.get(q);
             let v = if chinese(&props, &c) {
-                v.map_or(Value::Null, |b| Value::String(if b { "是" } else { "否" }.into()))
+                v.map_or(Value::Null, |b| {
+                    Value::String(if b { "是" } else { "否" }.into())
+                })
             } else {
                 v.map_or(Value::Null, Value::Bool)
             };
@@ -372,4 +385,112 @@ fn status_zh(s: crate::model::FacilityStatus) -> &'static str {
         Proposed => "建议",
         Closed => "关闭",
     }
+}
+
+/// Writes the edited facilities to `out`: GeoJSON, GeoPackage (table `facilities`), Excel
+/// or CSV (lon/lat columns first, then every attribute), by extension. Atomic: the file is
+/// the old or the new state, never half of each.
+pub fn write_facilities(out: &Path, ds: &Dataset, base: &Dataset) -> Result<()> {
+    let features = facility_features(ds, base);
+    let ext = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "gpkg" => super::gpkg::write(
+            out,
+            &[super::gpkg::OutTable {
+                name: "facilities",
+                features: &features,
+            }],
+        ),
+        "xlsx" => super::write::write_atomic(out, &xlsx_bytes(out, &features)?),
+        "csv" => {
+            let (headers, rows) = table_rows(&features);
+            let mut w = ::csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            for r in std::iter::once(headers).chain(rows) {
+                w.write_record(&r)
+                    .map_err(|e| Error::format(out, e.to_string()))?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Error::format(out, e.to_string()))?;
+            super::write::write_atomic(out, &bytes)
+        }
+        _ => {
+            let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+            super::geojson::write_collection_value(out, &fc, false)
+        }
+    }
+}
+
+/// Point features as a table: `lon`, `lat`, then every property in order of first use.
+fn table_rows(features: &[Value]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut keys: Vec<String> = Vec::new();
+    for f in features {
+        if let Some(p) = f["properties"].as_object() {
+            for k in p.keys() {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+    }
+    let headers = ["lon", "lat"]
+        .into_iter()
+        .map(String::from)
+        .chain(keys.iter().cloned())
+        .collect();
+    let rows = features
+        .iter()
+        .map(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let num = |v: &Value| v.as_f64().map(|x| format!("{x:.7}")).unwrap_or_default();
+            [num(&c[0]), num(&c[1])]
+                .into_iter()
+                .chain(keys.iter().map(|k| {
+                    let v = &f["properties"][k.as_str()];
+                    if v.is_null() {
+                        String::new()
+                    } else {
+                        super::fields::value_text(v)
+                    }
+                }))
+                .collect()
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn xlsx_bytes(out: &Path, features: &[Value]) -> Result<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| Error::format(out, e.to_string());
+    let (headers, rows) = table_rows(features);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("facilities").map_err(err)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, h, &bold)
+            .map_err(err)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if v.is_empty() {
+                continue;
+            }
+            let (r, c) = (r as u32 + 1, c as u16);
+            // Numbers stay numbers (a bureau sums beds), but codes with leading zeros and
+            // ids stay text.
+            let leading_zero = v.len() > 1 && v.starts_with('0') && !v.starts_with("0.");
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && !leading_zero => {
+                    sheet.write_number(r, c, x).map_err(err)?
+                }
+                _ => sheet.write_string(r, c, v).map_err(err)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(err)?;
+    book.save_to_buffer().map_err(err)
 }

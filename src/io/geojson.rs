@@ -284,8 +284,28 @@ pub fn geometry_value(g: &Geometry<f64>) -> Value {
 
 /// Writes a FeatureCollection atomically (temp file + rename), so a crash never leaves a
 /// half-written file where the user's data was.
+/// A `.gpkg` path gets a GeoPackage of the same features instead.
 pub fn write_feature_collection(path: &Path, features: Vec<Value>) -> Result<()> {
+    if super::gpkg::is_gpkg(path) {
+        return super::gpkg::write_collection(path, &features);
+    }
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
     let text = serde_json::to_string(&fc).map_err(|e| Error::format(path, e.to_string()))?;
     super::write::write_atomic(path, text.as_bytes())
+}
+
+/// A FeatureCollection value written to `path`: as JSON (`pretty` for people reading it),
+/// or as a GeoPackage when the path ends in `.gpkg`.
+pub fn write_collection_value(path: &Path, fc: &Value, pretty: bool) -> Result<()> {
+    if super::gpkg::is_gpkg(path) {
+        let features = fc["features"].as_array().cloned().unwrap_or_default();
+        return super::gpkg::write_collection(path, &features);
+    }
+    let text = if pretty {
+        serde_json::to_vec_pretty(fc)
+    } else {
+        serde_json::to_vec(fc)
+    }
+    .map_err(|e| Error::format(path, e.to_string()))?;
+    super::write::write_atomic(path, &text)
 }

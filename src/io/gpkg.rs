@@ -28,7 +28,10 @@ pub struct TableInfo {
 
 impl TableInfo {
     pub fn is_point(&self) -> bool {
-        matches!(self.geometry_type.to_uppercase().as_str(), "POINT" | "MULTIPOINT")
+        matches!(
+            self.geometry_type.to_uppercase().as_str(),
+            "POINT" | "MULTIPOINT"
+        )
     }
 }
 
@@ -55,8 +58,10 @@ fn open(path: &Path) -> Result<Connection> {
     )
     .map_err(|e| sql_err(path, None, e))?;
     // A corrupt or foreign file fails here, before any table is named.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .map_err(|e| sql_err(path, None, e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| sql_err(path, None, e))?;
     Ok(conn)
 }
 
@@ -117,7 +122,10 @@ pub fn pick_table(path: &Path, table: Option<&str>) -> Result<TableInfo> {
                 "the GeoPackage has several feature tables ({}): name one with `table = \"…\"`",
                 names()
             ),
-            format!("该 GeoPackage 有多个要素表（{}）：请用 table = \"…\" 指定", names()),
+            format!(
+                "该 GeoPackage 有多个要素表（{}）：请用 table = \"…\" 指定",
+                names()
+            ),
         )),
     }
 }
@@ -175,9 +183,17 @@ pub fn read(
         Err(e) => return Err(e),
     };
     let q = format!("SELECT * FROM {}", quote(&t.name));
-    let mut st = conn.prepare(&q).map_err(|e| sql_err(path, Some(&t.name), e))?;
+    let mut st = conn
+        .prepare(&q)
+        .map_err(|e| sql_err(path, Some(&t.name), e))?;
     let columns: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+    // The row id is the feature's id only where the table has no id column of its own
+    // (编号, id …): then it is kept as `fid`, else as `gpkg_fid`.
     let pk = primary_key(&conn, &t.name);
+    let own_id = columns.iter().any(|c| {
+        Some(c) != pk.as_ref() && super::fields::default_names("id").contains(&c.as_str())
+    });
+    let pk_name = if own_id { "gpkg_fid" } else { "fid" };
     progress.stage(&format!("{} · {}", super::display_name(path), t.name), None);
     let mut rows = st.query([]).map_err(|e| sql_err(path, Some(&t.name), e))?;
     let mut index = 0usize;
@@ -188,7 +204,9 @@ pub fn read(
         let mut properties = Map::new();
         let mut geometry = None;
         for (i, c) in columns.iter().enumerate() {
-            let v = row.get_ref(i).map_err(|e| sql_err(path, Some(&t.name), e))?;
+            let v = row
+                .get_ref(i)
+                .map_err(|e| sql_err(path, Some(&t.name), e))?;
             if *c == t.geometry_column {
                 if let ValueRef::Blob(b) = v {
                     match parse_gpkg_geometry(b) {
@@ -208,13 +226,17 @@ pub fn read(
             let value = match v {
                 ValueRef::Null => Value::Null,
                 ValueRef::Integer(n) => Value::from(n),
-                ValueRef::Real(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+                ValueRef::Real(x) => {
+                    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+                }
                 ValueRef::Text(s) => Value::String(String::from_utf8_lossy(s).into_owned()),
                 ValueRef::Blob(_) => continue,
             };
-            // The primary key is the feature's id in the file: kept as `fid` unless the
-            // table has its own id column.
-            let key = if Some(c) == pk.as_ref() { "fid".to_owned() } else { c.clone() };
+            let key = if Some(c) == pk.as_ref() {
+                pk_name.to_owned()
+            } else {
+                c.clone()
+            };
             properties.insert(key, value);
         }
         layer.features.push(RawFeature {
@@ -235,7 +257,10 @@ fn primary_key(conn: &Connection, table: &str) -> Option<String> {
     let rows = st
         .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))
         .ok()?;
-    let found = rows.filter_map(|r| r.ok()).find(|(_, pk)| *pk == 1).map(|(n, _)| n);
+    let found = rows
+        .filter_map(|r| r.ok())
+        .find(|(_, pk)| *pk == 1)
+        .map(|(n, _)| n);
     found
 }
 
@@ -269,7 +294,10 @@ pub fn parse_gpkg_geometry(b: &[u8]) -> std::result::Result<Option<Geometry<f64>
     if flags & 0b1_0000 != 0 {
         return Ok(None);
     }
-    let mut r = Wkb { b: &b[start..], at: 0 };
+    let mut r = Wkb {
+        b: &b[start..],
+        at: 0,
+    };
     r.geometry().map(Some)
 }
 
@@ -280,18 +308,30 @@ struct Wkb<'a> {
 
 impl Wkb<'_> {
     fn take(&mut self, n: usize) -> std::result::Result<&[u8], String> {
-        let end = self.at.checked_add(n).filter(|e| *e <= self.b.len()).ok_or("truncated WKB")?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|e| *e <= self.b.len())
+            .ok_or("truncated WKB")?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
     }
     fn u32(&mut self, le: bool) -> std::result::Result<u32, String> {
         let s: [u8; 4] = self.take(4)?.try_into().expect("4 bytes");
-        Ok(if le { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+        Ok(if le {
+            u32::from_le_bytes(s)
+        } else {
+            u32::from_be_bytes(s)
+        })
     }
     fn f64(&mut self, le: bool) -> std::result::Result<f64, String> {
         let s: [u8; 8] = self.take(8)?.try_into().expect("8 bytes");
-        Ok(if le { f64::from_le_bytes(s) } else { f64::from_be_bytes(s) })
+        Ok(if le {
+            f64::from_le_bytes(s)
+        } else {
+            f64::from_be_bytes(s)
+        })
     }
     /// A count, checked against the bytes left (so a corrupt count cannot allocate GBs).
     fn count(&mut self, le: bool, min_bytes_each: usize) -> std::result::Result<usize, String> {
@@ -311,7 +351,10 @@ impl Wkb<'_> {
     }
     fn line(&mut self, le: bool, dims: usize) -> std::result::Result<LineString<f64>, String> {
         let n = self.count(le, 8 * dims)?;
-        (0..n).map(|_| self.coord(le, dims)).collect::<std::result::Result<Vec<_>, _>>().map(LineString::new)
+        (0..n)
+            .map(|_| self.coord(le, dims))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(LineString::new)
     }
     fn polygon(&mut self, le: bool, dims: usize) -> std::result::Result<Polygon<f64>, String> {
         let n = self.count(le, 4)?;
@@ -359,19 +402,37 @@ impl Wkb<'_> {
                     4 => Geometry::MultiPoint(MultiPoint(
                         parts
                             .into_iter()
-                            .map(|g| if let Geometry::Point(p) = g { Ok(p) } else { Err(wrong()) })
+                            .map(|g| {
+                                if let Geometry::Point(p) = g {
+                                    Ok(p)
+                                } else {
+                                    Err(wrong())
+                                }
+                            })
                             .collect::<std::result::Result<_, _>>()?,
                     )),
                     5 => Geometry::MultiLineString(MultiLineString(
                         parts
                             .into_iter()
-                            .map(|g| if let Geometry::LineString(p) = g { Ok(p) } else { Err(wrong()) })
+                            .map(|g| {
+                                if let Geometry::LineString(p) = g {
+                                    Ok(p)
+                                } else {
+                                    Err(wrong())
+                                }
+                            })
                             .collect::<std::result::Result<_, _>>()?,
                     )),
                     6 => Geometry::MultiPolygon(MultiPolygon(
                         parts
                             .into_iter()
-                            .map(|g| if let Geometry::Polygon(p) = g { Ok(p) } else { Err(wrong()) })
+                            .map(|g| {
+                                if let Geometry::Polygon(p) = g {
+                                    Ok(p)
+                                } else {
+                                    Err(wrong())
+                                }
+                            })
                             .collect::<std::result::Result<_, _>>()?,
                     )),
                     _ => Geometry::GeometryCollection(geo::GeometryCollection(parts)),
@@ -389,7 +450,11 @@ pub fn gpkg_geometry(g: &Geometry<f64>, srs_id: i32) -> Vec<u8> {
     out.extend_from_slice(b"GP");
     out.push(0);
     let rect = g.bounding_rect();
-    let flags = if rect.is_some() { 0b0000_0011 } else { 0b0001_0001 };
+    let flags = if rect.is_some() {
+        0b0000_0011
+    } else {
+        0b0001_0001
+    };
     out.push(flags);
     out.extend_from_slice(&srs_id.to_le_bytes());
     if let Some(r) = rect {
@@ -463,7 +528,9 @@ fn write_wkb(g: &Geometry<f64>, out: &mut Vec<u8>) {
                 Geometry::GeometryCollection(c) => c.0.clone(),
                 Geometry::Rect(r) => vec![Geometry::Polygon(r.to_polygon())],
                 Geometry::Triangle(t) => vec![Geometry::Polygon(t.to_polygon())],
-                Geometry::Line(l) => vec![Geometry::LineString(LineString::from(vec![l.start, l.end]))],
+                Geometry::Line(l) => {
+                    vec![Geometry::LineString(LineString::from(vec![l.start, l.end]))]
+                }
                 _ => Vec::new(),
             };
             head(out, 7);
@@ -505,6 +572,43 @@ pub fn write(path: &Path, tables: &[OutTable]) -> Result<()> {
         },
         e => e,
     })
+}
+
+/// Writes one collection of features as a GeoPackage: a table per `feature_type` when the
+/// features say theirs (units, uncovered demand …), else one table named after the file.
+pub fn write_collection(path: &Path, features: &[Value]) -> Result<()> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "features".into());
+    let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+    for f in features {
+        let name = f["properties"]["feature_type"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| stem.clone());
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(f.clone()),
+            None => groups.push((name, vec![f.clone()])),
+        }
+    }
+    if groups.is_empty() {
+        groups.push((stem, Vec::new()));
+    }
+    let tables: Vec<OutTable> = groups
+        .iter()
+        .map(|(n, f)| OutTable {
+            name: n,
+            features: f,
+        })
+        .collect();
+    write(path, &tables)
+}
+
+/// True when `path` names a GeoPackage (by extension): GeoJSON outputs write one instead.
+pub fn is_gpkg(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("gpkg"))
 }
 
 fn temp_path() -> PathBuf {
@@ -666,7 +770,12 @@ fn write_table(tx: &rusqlite::Transaction, t: &OutTable) -> rusqlite::Result<()>
         st.execute(rusqlite::params_from_iter(vals))?;
     }
     let (x0, y0, x1, y1) = bounds.map_or((None, None, None, None), |b| {
-        (Some(b.min().x), Some(b.min().y), Some(b.max().x), Some(b.max().y))
+        (
+            Some(b.min().x),
+            Some(b.min().y),
+            Some(b.max().x),
+            Some(b.max().y),
+        )
     });
     tx.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id) \
@@ -700,7 +809,12 @@ mod tests {
     fn geometry_round_trip() {
         let poly = Polygon::new(
             LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]),
-            vec![LineString::from(vec![(0.2, 0.1), (0.5, 0.1), (0.5, 0.4), (0.2, 0.1)])],
+            vec![LineString::from(vec![
+                (0.2, 0.1),
+                (0.5, 0.1),
+                (0.5, 0.4),
+                (0.2, 0.1),
+            ])],
         );
         for g in [
             Geometry::Point(Point::new(126.5, 45.75)),

@@ -189,7 +189,10 @@ pub fn format_of(path: &Path) -> Option<Format> {
         Some(Format::Csv)
     } else if name.ends_with(".pbf") {
         Some(Format::OsmPbf)
-    } else if [".xlsx", ".xlsm", ".xls", ".ods"].iter().any(|e| name.ends_with(e)) {
+    } else if [".xlsx", ".xlsm", ".xls", ".ods"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
         Some(Format::Excel)
     } else if name.ends_with(".gpkg") {
         Some(Format::GeoPackage)

@@ -8,8 +8,8 @@
 
 pub mod crs;
 pub mod csv;
-pub mod edits;
 pub mod dbf;
+pub mod edits;
 pub mod fields;
 pub mod geojson;
 pub mod gpkg;

@@ -138,7 +138,7 @@ impl OutputFormat {
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
             OutputFormat::Json => &["json"],
-            OutputFormat::GeoJson => &["geojson", "json"],
+            OutputFormat::GeoJson => &["geojson", "json", "gpkg"],
             OutputFormat::Csv => &["csv", "txt"],
             OutputFormat::Png => &["png"],
             OutputFormat::Svg => &["svg"],

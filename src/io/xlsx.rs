@@ -60,13 +60,14 @@ pub fn read(
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
     let bytes = super::read_input(path)?;
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
-        Error::format_zh(
-            path,
-            format!("not a readable Excel/ODS workbook: {e}"),
-            format!("不是可读取的 Excel/ODS 工作簿：{e}"),
-        )
-    })?;
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+            Error::format_zh(
+                path,
+                format!("not a readable Excel/ODS workbook: {e}"),
+                format!("不是可读取的 Excel/ODS 工作簿：{e}"),
+            )
+        })?;
     let names = book.sheet_names();
     let name = match sheet {
         Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| {
@@ -112,7 +113,9 @@ pub fn read(
         let mut t = cell_text(cell).unwrap_or_default();
         if t.is_empty() {
             t = format!("column_{}", column_letter(c0 as usize + c));
-            let nonempty_below = rows[h + 1..].iter().any(|r| r.get(c).is_some_and(|d| *d != Data::Empty));
+            let nonempty_below = rows[h + 1..]
+                .iter()
+                .any(|r| r.get(c).is_some_and(|d| *d != Data::Empty));
             if nonempty_below {
                 layer.warn(
                     Some(at(h, c)),
@@ -144,7 +147,8 @@ pub fn read(
                 Some(t) => {
                     if t.is_empty() {
                         let formula = formulas.as_ref().and_then(|f| {
-                            f.get_value((r0 + r as u32, c0 + c as u32)).filter(|s| !s.is_empty())
+                            f.get_value((r0 + r as u32, c0 + c as u32))
+                                .filter(|s| !s.is_empty())
                         });
                         if let Some(f) = formula {
                             layer.warn(
@@ -175,7 +179,11 @@ pub fn read(
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         let index = layer.features.len();
         let label = |props: &Map<String, Value>| {
-            format!("{} {}", at(r, 0).replace(" column A", ""), super::feature_label(index, props))
+            format!(
+                "{} {}",
+                at(r, 0).replace(" column A", ""),
+                super::feature_label(index, props)
+            )
         };
         let (geometry, properties) =
             super::csv::row_feature(&refs, &headers, coords, &mut layer, &label);
@@ -195,7 +203,10 @@ pub fn read(
 fn header_row(rows: &[&[Data]], mapping: &FieldMapping) -> Option<usize> {
     let mut best: Option<(usize, usize)> = None;
     for (i, row) in rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
-        let cells: Vec<String> = row.iter().map(|d| cell_text(d).unwrap_or_default()).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .map(|d| cell_text(d).unwrap_or_default())
+            .collect();
         let score = MODEL_FIELDS
             .iter()
             .filter(|f| mapping.header(&cells, f).is_some())

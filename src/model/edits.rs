@@ -91,7 +91,12 @@ impl FacilityRecord {
 
     /// The verification stamp, if the facility carries one.
     pub fn verification(&self) -> Option<Verification> {
-        let text = |k: &str| self.attributes.get(k).and_then(Value::as_str).map(str::to_owned);
+        let text = |k: &str| {
+            self.attributes
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         Some(Verification {
             date: text(VERIFIED_ON)?,
             by: text(VERIFIED_BY).unwrap_or_default(),

@@ -20,7 +20,8 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
             continue;
         };
         let status = unit_status(u);
-        let mut props = Map::new();
+        // The source's own attributes first (unknown columns kept), ours over them.
+        let mut props = ds.unit(u.id).attributes.clone();
         props.insert("feature_type".into(), json!("unit"));
         props.insert("code".into(), json!(u.code));
         props.insert("name".into(), json!(u.name));
@@ -58,7 +59,8 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
         features.push(json!({
             "type": "Feature",
             "properties": {
-                "feature_type": "uncovered_demand", "rule": p.rule, "unit_code": p.unit_code,
+                "feature_type": "uncovered_demand", "rule": p.rule, "demand_id": p.source_id,
+                "unit_code": p.unit_code,
                 "people": p.people, "marker-color": "#d43d2f",
             },
             "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
@@ -67,7 +69,14 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
+/// [`to_geojson`] written to `path`; a `.gpkg` path gets a GeoPackage with a `unit` and an
+/// `uncovered_demand` table.
 pub fn write_geojson(report: &Report, ds: &Dataset, path: &Path) -> Result<()> {
+    if crate::io::gpkg::is_gpkg(path) {
+        let fc = to_geojson(report, ds);
+        let features = fc["features"].as_array().cloned().unwrap_or_default();
+        return crate::io::gpkg::write_collection(path, &features);
+    }
     let text = serde_json::to_string(&to_geojson(report, ds)).expect("serialisable");
     write_atomic(path, text.as_bytes())
 }
@@ -258,6 +267,7 @@ fn rule_rows(report: &Report) -> Vec<Vec<String>> {
 fn uncovered_rows(report: &Report) -> Vec<Vec<String>> {
     let mut urows = vec![vec![
         "rule".to_string(),
+        "demand_id".into(),
         "lon".into(),
         "lat".into(),
         "unit_code".into(),
@@ -266,6 +276,7 @@ fn uncovered_rows(report: &Report) -> Vec<Vec<String>> {
     for p in &report.uncovered {
         urows.push(vec![
             p.rule.clone(),
+            p.source_id.clone().unwrap_or_default(),
             format!("{:.6}", p.lon),
             format!("{:.6}", p.lat),
             p.unit_code.clone(),

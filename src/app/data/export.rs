@@ -119,8 +119,13 @@ impl CareCircleApp {
                 let decisions = self.siting.decisions.clone();
                 let r = kept(r, &decisions);
                 self.spawn(ctx, "export", move |_| {
-                    let bytes = proposals_bytes(&r, &decisions, kind == ExportKind::ProposalsCsv);
-                    match crate::io::write::write_atomic(&path, &bytes) {
+                    let written = if kind == ExportKind::ProposalsCsv {
+                        crate::io::write::write_atomic(&path, r.to_csv().as_bytes())
+                    } else {
+                        let v = proposals_value(&r, &decisions);
+                        crate::io::geojson::write_collection_value(&path, &v, true)
+                    };
+                    match written {
                         Ok(()) => JobResult::Exported(path),
                         Err(error) => JobResult::Failed(JobError::Export {
                             path,
@@ -189,12 +194,9 @@ impl CareCircleApp {
     }
 }
 
-/// The kept proposals as CSV, or as GeoJSON where each site says whether the planner
-/// accepted it or left it open.
-fn proposals_bytes(r: &Proposals, decisions: &[Option<bool>], csv: bool) -> Vec<u8> {
-    if csv {
-        return r.to_csv().into_bytes();
-    }
+/// The kept proposals as GeoJSON where each site says whether the planner accepted it or
+/// left it open.
+fn proposals_value(r: &Proposals, decisions: &[Option<bool>]) -> serde_json::Value {
     let mut v = r.to_geojson();
     let mut accepted = decisions.iter().filter(|d| **d != Some(false));
     if let Some(fs) = v["features"].as_array_mut() {
@@ -208,5 +210,5 @@ fn proposals_bytes(r: &Proposals, decisions: &[Option<bool>], csv: bool) -> Vec<
             .into();
         }
     }
-    serde_json::to_vec_pretty(&v).unwrap_or_default()
+    v
 }

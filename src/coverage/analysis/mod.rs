@@ -222,6 +222,8 @@ pub struct UnitResult {
 pub struct UncoveredPoint {
     pub rule: String,
     pub demand_index: usize,
+    /// The id the point had in its source demand layer; `None` for points the model placed.
+    pub source_id: Option<String>,
     pub lon: f64,
     pub lat: f64,
     pub unit_code: String,

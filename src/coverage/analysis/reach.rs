@@ -249,6 +249,7 @@ fn people_in_reach(
             uncovered.push(UncoveredPoint {
                 rule: rule.id.clone(),
                 demand_index: k,
+                source_id: crate::coverage::demand::source_id(ds, d),
                 lon,
                 lat,
                 unit_code: ds.unit(d.unit).code.clone(),

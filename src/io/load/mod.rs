@@ -251,7 +251,9 @@ impl LayerReader<'_> {
         let format = format_of(&path).ok_or_else(|| {
             manifest_err(
                 source,
-                format!("{label}: unsupported file type (use .geojson .shp .csv .xlsx .gpkg .osm.pbf)"),
+                format!(
+                    "{label}: unsupported file type (use .geojson .shp .csv .xlsx .gpkg .osm.pbf)"
+                ),
             )
         })?;
         let declared_role = match spec.role.trim() {
