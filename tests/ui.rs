@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use carecircle::app::layers::LayerId;
 use carecircle::app::{install_fonts, CareCircleApp, Command, ExportKind, Lang};
 use egui::{Event, PointerButton, Pos2};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{By, Queryable};
 use egui_kittest::Harness;
 
 fn harness() -> Harness<'static, CareCircleApp> {
@@ -557,4 +557,282 @@ fn presentation_enters_steps_exits_and_exports() {
     h.step();
     assert_eq!(h.state().presenting(), None);
     assert_eq!(h.state().map_rule().map(str::to_owned), before);
+}
+
+/// A town of two 1 × 1 km communities, east (3000 people, 600 aged 60+) and west (1000,
+/// 200), one demand point at each centre, one day-care room at the east centre. The centres
+/// are 997 m apart: beyond the 900 m (15 min × 1.0 m/s) of the elderly circle.
+fn edit_town(dir: &std::path::Path) -> PathBuf {
+    use serde_json::json;
+    let sq = |x0: f64| {
+        json!({"type": "Polygon", "coordinates": [[[x0, 45.70], [x0 + 0.0128, 45.70],
+            [x0 + 0.0128, 45.709], [x0, 45.709], [x0, 45.70]]]})
+    };
+    let fc = |features: serde_json::Value| {
+        json!({"type": "FeatureCollection", "features": features}).to_string()
+    };
+    std::fs::write(
+        dir.join("units.geojson"),
+        fc(json!([
+            {"type": "Feature", "geometry": sq(126.60), "properties":
+                {"code": "230102001001", "name": "东社区", "level": "community", "population": 3000, "pop_60plus": 600}},
+            {"type": "Feature", "geometry": sq(126.6128), "properties":
+                {"code": "230102001002", "name": "西社区", "level": "community", "population": 1000, "pop_60plus": 200}}
+        ])),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("homes.geojson"),
+        fc(json!([
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [126.6064, 45.7045]},
+             "properties": {"id": "E", "population": 3000, "pop_60plus": 600}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [126.6192, 45.7045]},
+             "properties": {"id": "W", "population": 1000, "pop_60plus": 200}}
+        ])),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("day_care.geojson"),
+        fc(json!([
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [126.6064, 45.7045]},
+             "properties": {"编号": "D1", "名称": "东照料室", "类型": "日间照料室", "床位": 10, "备注": "保留"}}
+        ])),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("dataset.toml"),
+        "name = \"edit-town\"\n\
+         [[layers]]\nrole = \"units\"\npath = \"units.geojson\"\n\
+         [[layers]]\nrole = \"demand\"\npath = \"homes.geojson\"\n\
+         [[layers]]\nrole = \"facilities\"\npath = \"day_care.geojson\"\n\
+         kinds = [\"day_care\", \"street_station\", \"district_center\"]\n",
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+/// The circle's share and the communities with a day-care room, from the app's report.
+fn town_figures(h: &Harness<'static, CareCircleApp>) -> (f64, usize) {
+    let r = h.state().report().unwrap();
+    let rule = |id: &str| r.rules.iter().find(|x| x.id == id).unwrap();
+    (
+        rule("elderly_15min_circle").achieved.unwrap(),
+        rule("day_care_per_community").units_meeting,
+    )
+}
+
+fn drag(h: &mut Harness<'static, CareCircleApp>, from: Pos2, to: Pos2) {
+    h.input_mut().events.push(Event::PointerMoved(from));
+    h.step();
+    h.input_mut().events.push(Event::PointerButton {
+        pos: from,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.step();
+    for k in 1..=10 {
+        let p = from + (to - from) * (k as f32 / 10.0);
+        h.input_mut().events.push(Event::PointerMoved(p));
+        h.step();
+    }
+    h.input_mut().events.push(Event::PointerButton {
+        pos: to,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.step();
+    h.step();
+}
+
+fn key(h: &mut Harness<'static, CareCircleApp>, key: egui::Key, shift: bool) {
+    let modifiers = egui::Modifiers {
+        ctrl: true,
+        command: true,
+        shift,
+        ..Default::default()
+    };
+    h.input_mut().events.push(Event::Key {
+        key,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers,
+    });
+    h.step();
+}
+
+/// Add, undo, redo, move, edit, mark closed and delete in edit mode, each changing the
+/// Targets panel as worked out by hand; then the app "crashes" (dropped without saving) and
+/// the next start offers the edits back.
+#[test]
+fn edit_facilities_with_undo_and_restore_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = edit_town(dir.path());
+    let mut h = harness_on(data.clone());
+    wait_idle(&mut h, "load");
+    h.state_mut().push(Command::SetLang(Lang::En));
+    h.step();
+    // By hand: the east point (600 aged 60+) is covered, the west (200) is 997 m away:
+    // 600 / 800 = 75 %; one of two communities has a day-care room.
+    assert_eq!(town_figures(&h), (0.75, 1));
+    assert!(h.query_all_by_label_contains("value: 75.0%").count() > 0);
+    assert_eq!(h.state().edit_counts(), Some((0, 0)));
+    let ds = h.state().dataset().unwrap();
+    let (ex, ey) = ds.projection.forward(126.6064, 45.7045);
+    let (wx, wy) = ds.projection.forward(126.6192, 45.7045);
+    press(&mut h, "Edit mode");
+    // Add a day-care room at the west centre: 800 / 800 and both communities.
+    let west = h.state().screen_pos(wx, wy).unwrap();
+    click_at(&mut h, west);
+    wait_idle(&mut h, "add");
+    assert_eq!(h.state().edit_counts(), Some((1, 0)));
+    assert_eq!(town_figures(&h), (1.0, 2));
+    assert!(h.query_all_by_label_contains("value: 100.0%").count() > 0);
+    assert_eq!(h.state().dataset().unwrap().facilities.len(), 2);
+    // Undo (Ctrl+Z), redo (Ctrl+Shift+Z).
+    key(&mut h, egui::Key::Z, false);
+    wait_idle(&mut h, "undo");
+    assert_eq!(town_figures(&h), (0.75, 1));
+    assert_eq!(h.state().edit_counts(), Some((0, 1)));
+    key(&mut h, egui::Key::Z, true);
+    wait_idle(&mut h, "redo");
+    assert_eq!(town_figures(&h), (1.0, 2));
+    // Drag the new room 600 m towards the east centre, over the boundary (500 m from the
+    // west centre): both points stay within 900 m (600 m and 397 m: 800 / 800) but the
+    // west community has no room now (1 of 2).
+    let (mx, my) = (wx - 600.0, wy);
+    let from = h.state().screen_pos(wx, wy).unwrap();
+    let to = h.state().screen_pos(mx, my).unwrap();
+    drag(&mut h, from, to);
+    wait_idle(&mut h, "move");
+    assert_eq!(h.state().edit_counts(), Some((2, 0)));
+    let moved = h.state().dataset().unwrap().facilities[1].location.unwrap();
+    assert!(
+        (moved.x() - mx).abs() < 2.0 / h.state().map_scale().unwrap() + 1e-6,
+        "moved to {moved:?}, expected ({mx}, {my})"
+    );
+    assert_eq!(town_figures(&h), (1.0, 1));
+    // Select the east room, give it 25 beds, then mark it closed: a closed room counts for
+    // nothing (the moved room still covers both points: 600 m and 397 m).
+    let east = h.state().screen_pos(ex, ey).unwrap();
+    click_at(&mut h, east);
+    assert_eq!(h.state().selected_facility().unwrap().source_id, "D1");
+    press(&mut h, "Mark closed");
+    wait_idle(&mut h, "close");
+    assert_eq!(h.state().edit_counts(), Some((3, 0)));
+    assert_eq!(town_figures(&h), (1.0, 1));
+    let d1 = &h.state().dataset().unwrap().facilities[0];
+    assert_eq!(d1.status, carecircle::model::FacilityStatus::Closed);
+    // Delete the moved room: nothing open is left: 0 % and no community.
+    let at = h.state().screen_pos(moved.x(), moved.y()).unwrap();
+    click_at(&mut h, at);
+    assert_eq!(h.state().selected_facility().unwrap().source_id, "edit-1");
+    press(&mut h, "Delete");
+    wait_idle(&mut h, "delete");
+    assert_eq!(h.state().edit_counts(), Some((4, 0)));
+    assert_eq!(town_figures(&h), (0.0, 0));
+    assert!(h.query_all_by_label_contains("value: 0.0%").count() > 0);
+    let log = h.state().edit_log().unwrap().to_path_buf();
+    assert_eq!(log, data.join("edit-town.edits.jsonl"));
+    // The source files are untouched.
+    let src = std::fs::read_to_string(data.join("day_care.geojson")).unwrap();
+    assert!(src.contains("东照料室") && !src.contains("closed"));
+    // The app dies here (no save, no exit): the next start finds the four edits.
+    drop(h);
+    let mut h = harness_on(data.clone());
+    wait_idle(&mut h, "reload");
+    h.state_mut().push(Command::SetLang(Lang::En));
+    h.step();
+    assert!(h.state().restore_offered());
+    assert_eq!(
+        town_figures(&h),
+        (0.75, 1),
+        "not applied before the user says so"
+    );
+    press(&mut h, "Restore edits");
+    wait_idle(&mut h, "restore");
+    assert_eq!(h.state().edit_counts(), Some((4, 0)));
+    assert_eq!(town_figures(&h), (0.0, 0));
+    // Undo the delete after the restart: the moved room is back.
+    key(&mut h, egui::Key::Z, false);
+    wait_idle(&mut h, "undo after restore");
+    assert_eq!(town_figures(&h), (1.0, 1));
+    // A third start, declining: the log is set aside (renamed), not deleted.
+    drop(h);
+    let mut h = harness_on(data.clone());
+    wait_idle(&mut h, "reload");
+    h.state_mut().push(Command::SetLang(Lang::En));
+    h.step();
+    press(&mut h, "Do not restore (log set aside)");
+    h.step();
+    assert!(!h.state().restore_offered());
+    assert_eq!(town_figures(&h), (0.75, 1));
+    let aside: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.contains("discarded").then_some(n)
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(h.state().notices().iter().any(|n| n.contains("set aside")));
+}
+
+/// The form: capacity typed in, saved as one edit; a bad number is refused by name and
+/// makes no edit; the exported layer has the new figure in the source's own column.
+#[test]
+fn edit_a_facility_s_attributes_and_export_the_edited_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = edit_town(dir.path());
+    let mut h = harness_on(data.clone());
+    wait_idle(&mut h, "load");
+    h.state_mut().push(Command::SetLang(Lang::En));
+    h.step();
+    press(&mut h, "Edit mode");
+    let ds = h.state().dataset().unwrap();
+    let (ex, ey) = ds.projection.forward(126.6064, 45.7045);
+    let east = h.state().screen_pos(ex, ey).unwrap();
+    click_at(&mut h, east);
+    assert_eq!(h.state().selected_facility().unwrap().source_id, "D1");
+    // The Beds field is the third text field of the form: find it by its label's row.
+    let beds = |v| By::new().role(egui::accesskit::Role::TextInput).value(v);
+    h.get(beds("10")).click();
+    h.step();
+    h.get(beds("10")).type_text("x");
+    h.step();
+    press(&mut h, "Save changes");
+    assert!(
+        h.state()
+            .errors()
+            .iter()
+            .any(|e| e.contains("capacity must be a number")),
+        "{:?}",
+        h.state().errors()
+    );
+    assert_eq!(h.state().edit_counts(), Some((0, 0)));
+    h.get(beds("10x")).click();
+    h.step();
+    h.key_press(egui::Key::Backspace);
+    h.step();
+    h.get(beds("10")).type_text("0");
+    h.step();
+    press(&mut h, "Save changes");
+    wait_idle(&mut h, "save");
+    assert_eq!(h.state().edit_counts(), Some((1, 0)));
+    assert_eq!(
+        h.state().dataset().unwrap().facilities[0].capacity,
+        Some(100.0)
+    );
+    let out = dir.path().join("edited.geojson");
+    h.state_mut()
+        .push(Command::Export(ExportKind::EditedFacilities, out.clone()));
+    wait_idle(&mut h, "export");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let p = &v["features"][0]["properties"];
+    assert_eq!(p["床位"], 100.0);
+    assert_eq!(p["编号"], "D1");
+    assert_eq!(p["备注"], "保留");
 }

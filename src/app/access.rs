@@ -8,6 +8,30 @@ impl CareCircleApp {
         self.data.dataset.as_deref()
     }
 
+    /// Edits in force and undone (for redo) on the open data.
+    pub fn edit_counts(&self) -> Option<(usize, usize)> {
+        let h = &self.data.edits.as_ref()?.history;
+        Some((h.done.len(), h.undone.len()))
+    }
+
+    /// Whether edits from the last session wait for "restore".
+    pub fn restore_offered(&self) -> bool {
+        self.data
+            .edits
+            .as_ref()
+            .is_some_and(|e| e.restore.is_some())
+    }
+
+    /// Where the open data's edit log is kept.
+    pub fn edit_log(&self) -> Option<&std::path::Path> {
+        Some(&self.data.edits.as_ref()?.place.path)
+    }
+
+    /// The facility selected in edit mode, by layer and source id.
+    pub fn selected_facility(&self) -> Option<&crate::model::edits::FacilityKey> {
+        self.edit.selected.as_ref()
+    }
+
     pub fn report(&self) -> Option<&Report> {
         self.data.report.as_ref()
     }

@@ -340,7 +340,27 @@ impl CareCircleApp {
     ) -> View {
         let view = *self.view.get_or_insert_with(|| fit_view(ds, rect));
         let mut view = view;
-        if response.dragged() {
+        // Edit mode: a drag that starts on a facility moves it instead of the map.
+        if self.edit.on && response.drag_started() {
+            // Where the button went down, not where the drag was recognised.
+            let origin = ui.input(|i| i.pointer.press_origin());
+            if let Some(p) = origin.or(response.interact_pointer_pos()) {
+                if let Some(key) = self.facility_at(rect, view, p) {
+                    self.edit.drag = Some((key, view.to_world(rect, p)));
+                }
+            }
+        }
+        if self.edit.drag.is_some() {
+            if let Some(p) = response.interact_pointer_pos() {
+                let at = view.to_world(rect, p);
+                if let Some(d) = self.edit.drag.as_mut() {
+                    d.1 = at;
+                }
+            }
+            if response.drag_stopped() || !response.dragged() {
+                self.finish_drag();
+            }
+        } else if response.dragged() {
             let d = response.drag_delta();
             view.center[0] -= d.x as f64 / view.scale;
             view.center[1] += d.y as f64 / view.scale;
@@ -359,7 +379,17 @@ impl CareCircleApp {
             }
         }
         self.view = Some(view);
-        if response.clicked() {
+        if response.clicked() && self.edit.on {
+            // Edit mode: a click on a facility selects it for its form, elsewhere adds one.
+            if let Some(p) = response.interact_pointer_pos() {
+                match self.facility_at(rect, view, p) {
+                    Some(key) => self.commands.push(Command::SelectFacility(Some(key))),
+                    None => self
+                        .commands
+                        .push(Command::AddFacility(view.to_world(rect, p))),
+                }
+            }
+        } else if response.clicked() {
             if let Some(p) = response.interact_pointer_pos() {
                 let x = view.center[0] + (p.x - rect.center().x) as f64 / view.scale;
                 let y = view.center[1] - (p.y - rect.center().y) as f64 / view.scale;
@@ -491,9 +521,19 @@ impl CareCircleApp {
     fn paint_facilities(&self, painter: &egui::Painter, rect: Rect, view: View, size: f32) {
         let Some(ds) = &self.data.dataset else { return };
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
+        // A facility being dragged (or just dropped, until the edited data lands) shows
+        // where the user put it.
+        let moved = self.edit.drag.as_ref().or(self.edit.preview.as_ref());
         for f in &ds.facilities {
             let Some(p) = f.location else { continue };
-            let pos = tx(p.x(), p.y());
+            let mut pos = tx(p.x(), p.y());
+            let key = (moved.is_some() || self.edit.selected.is_some())
+                .then(|| crate::model::edits::key_of(ds, f));
+            if let (Some((k, at)), Some(key)) = (moved, &key) {
+                if k == key {
+                    pos = tx(at[0], at[1]);
+                }
+            }
             if !rect.contains(pos) {
                 continue;
             }
@@ -502,7 +542,27 @@ impl CareCircleApp {
             }
             let c = kind_color(f.kind);
             let z = size;
-            if f.synthetic {
+            if key.is_some() && key.as_ref() == self.edit.selected.as_ref() {
+                painter.circle_stroke(
+                    pos,
+                    8.0 * z,
+                    Stroke::new(2.5, Color32::from_rgb(255, 170, 0)),
+                );
+            }
+            if f.status == FacilityStatus::Closed {
+                // Closed: kept on the map for the record, crossed out, never counted.
+                let g = Color32::from_gray(110);
+                let d = 4.0 * z;
+                painter.circle_stroke(pos, d, Stroke::new(1.5, g));
+                painter.line_segment(
+                    [pos + Vec2::new(-d, -d), pos + Vec2::new(d, d)],
+                    Stroke::new(1.5, g),
+                );
+                painter.line_segment(
+                    [pos + Vec2::new(-d, d), pos + Vec2::new(d, -d)],
+                    Stroke::new(1.5, g),
+                );
+            } else if f.synthetic {
                 painter.circle_stroke(pos, 3.5 * z, Stroke::new(1.5, c));
             } else if f.status == FacilityStatus::Existing {
                 painter.circle_filled(pos, 4.0 * z, c);

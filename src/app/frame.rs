@@ -33,6 +33,7 @@ impl eframe::App for CareCircleApp {
             );
         }
         self.presentation_keys(&ctx);
+        self.edit_keys(&ctx);
         self.handle_commands(&ctx);
         self.refresh_uncovered();
         if self.present.is_some() {
@@ -50,13 +51,18 @@ impl eframe::App for CareCircleApp {
             self.dialog_ui(&ctx);
             return;
         }
-        egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::top("top").show(ui, |ui| {
+            self.top_bar_ui(ui);
+            self.restore_ui(ui);
+        });
         egui::Panel::left("legend")
             .default_size(270.0)
             .max_size(380.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.data_ui(ui);
+                    ui.separator();
+                    self.edit_ui(ui);
                     ui.separator();
                     self.rules_ui(ui);
                     ui.separator();

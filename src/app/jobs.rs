@@ -16,6 +16,8 @@ pub struct Loaded {
     /// triangulated once here.
     pub map: map::MapCache,
     pub index: UnitIndexes,
+    /// The dataset's edit log, opened (and replayed) here.
+    pub(super) edits: edit::EditSession,
 }
 
 pub(super) enum JobResult {
@@ -23,7 +25,16 @@ pub(super) enum JobResult {
     Inspected(Box<data::ImportState>),
     Exported(PathBuf),
     Proposed(Box<crate::siting::propose::Proposals>),
-    Analyzed(Box<Report>, Option<Arc<Graph>>, Vec<Band>),
+    /// The report, the graph network mode used, the walking bands, and the demand model
+    /// (under its settings key) for later runs to reuse.
+    Analyzed(
+        Box<Report>,
+        Option<Arc<Graph>>,
+        Vec<Band>,
+        Option<(String, crate::coverage::DemandModel)>,
+    ),
+    /// Edits applied to the data as loaded, and its analysis.
+    Edited(Box<edit::Edited>),
     /// What covers a clicked spot: the spot and the nearest facility of each kind.
     Spot([f64; 2], Vec<SpotFact>),
     Compared(Box<scenarios::Compared>),
@@ -153,14 +164,32 @@ impl CareCircleApp {
             return;
         };
         let cached = self.data.graph.clone();
+        let key = crate::coverage::demand_key(sc.rules());
+        let demand = self
+            .data
+            .demand
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, d)| d.clone());
         self.spawn(ctx, "analyze", move |p| {
             let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
                 Err(e) => return JobResult::Failed(e),
             };
             let result = sc.access(graph.as_deref()).and_then(|acc| {
-                crate::coverage::analyze(&ds, sc.rules(), &sc.options(), acc.as_ref(), p)
+                crate::coverage::analyze_reusing(
+                    &ds,
+                    sc.rules(),
+                    &sc.options(),
+                    acc.as_ref(),
+                    demand,
+                    p,
+                )
             });
+            let (result, demand) = match result {
+                Ok((r, d)) => (Ok(r), Some((key, d))),
+                Err(e) => (Err(e), None),
+            };
             // Network mode: the elderly-care circle's walking bands (⅓, ⅔ and all of the
             // walking time, widest first so the nearer ones paint over it) for the map.
             let bands = match (&graph, &result) {
@@ -168,7 +197,7 @@ impl CareCircleApp {
                 _ => Vec::new(),
             };
             match result {
-                Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands),
+                Ok(r) => JobResult::Analyzed(Box::new(r), graph, bands, demand),
                 Err(error) => JobResult::Failed(JobError::In {
                     what: ("分析", "analysis"),
                     error: Box::new(error),
@@ -242,10 +271,12 @@ pub(super) fn with_path(path: &std::path::Path, msg: &str) -> String {
 pub(super) fn loaded(ds: Dataset) -> JobResult {
     let map = map::MapCache::new(&ds);
     let index = UnitIndexes::new(&ds);
+    let edits = edit::open_log(&ds);
     JobResult::Loaded(Box::new(Loaded {
         dataset: Arc::new(ds),
         map,
         index,
+        edits,
     }))
 }
 

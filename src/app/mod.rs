@@ -22,6 +22,7 @@ use crate::spatial::UnitIndexes;
 mod access;
 mod canvas;
 mod data;
+mod edit;
 mod equity;
 mod frame;
 mod inspect;
@@ -101,6 +102,18 @@ pub enum Command {
     SaveProject(PathBuf),
     OpenProject(PathBuf),
     Export(ExportKind, PathBuf),
+    /// Edit mode on or off.
+    SetEditing(bool),
+    /// Select a facility for its form (edit mode), or none.
+    SelectFacility(Option<crate::model::edits::FacilityKey>),
+    /// Add a facility of the chosen kind here (local metres).
+    AddFacility([f64; 2]),
+    /// Record an edit (logged and synced first), then re-apply and re-analyse.
+    ApplyEdit(Box<crate::model::edits::Edit>),
+    Undo,
+    Redo,
+    /// Restore (true) the edits found in the log at load, or set the log aside.
+    RestoreEdits(bool),
 }
 
 pub struct CareCircleApp {
@@ -150,6 +163,8 @@ pub struct CareCircleApp {
     map_side: scenarios::MapSide,
     /// Presentation mode, when on: the slide shown.
     present: Option<present::Presenting>,
+    /// Edit mode: on/off, the selected facility and its form, a drag.
+    pub(crate) edit: edit::EditState,
 }
 
 impl CareCircleApp {
@@ -197,6 +212,7 @@ impl CareCircleApp {
             scenarios: scenarios::ScenarioState::default(),
             map_side: scenarios::MapSide::Main,
             present: None,
+            edit: edit::EditState::default(),
         };
         let path = dataset
             .or_else(|| app.restore(storage))
@@ -285,6 +301,31 @@ impl CareCircleApp {
                 Command::SaveProject(p) => self.save_project(p),
                 Command::OpenProject(p) => self.open_project(p),
                 Command::Export(k, p) => self.export(ctx, k, p),
+                Command::SetEditing(on) => {
+                    self.edit.on = on;
+                    if !on {
+                        self.edit.drag = None;
+                    }
+                }
+                Command::SelectFacility(k) => self.select_facility(k),
+                Command::AddFacility(at) => self.add_facility(at),
+                Command::ApplyEdit(e) => {
+                    let key = e.key.clone();
+                    self.record_step(ctx, crate::model::edits::HistoryStep::Edit { edit: e });
+                    if self.edit.selected.as_ref() == Some(&key) {
+                        // The form shows the edited record once the data lands.
+                        self.edit.form = None;
+                    }
+                }
+                Command::Undo => {
+                    self.record_step(ctx, crate::model::edits::HistoryStep::Undo);
+                    self.edit.form = None;
+                }
+                Command::Redo => {
+                    self.record_step(ctx, crate::model::edits::HistoryStep::Redo);
+                    self.edit.form = None;
+                }
+                Command::RestoreEdits(yes) => self.answer_restore(ctx, yes),
             }
         }
     }

@@ -10,7 +10,14 @@ use super::*;
 /// data (analysis, graph, selection, spot, proposals' map layers) can survive by accident.
 #[derive(Default)]
 pub(super) struct Session {
+    /// The data with the edits applied (what every view and job reads).
     pub(super) dataset: Option<Arc<Dataset>>,
+    /// The data as loaded: edits replay onto it, never onto the source files.
+    pub(super) base: Option<Arc<Dataset>>,
+    /// The edit log and history of this data.
+    pub(super) edits: Option<super::edit::EditSession>,
+    /// The demand model of the last analysis, under its settings key: edits reuse it.
+    pub(super) demand: Option<(String, crate::coverage::DemandModel)>,
     /// Unit outlines and fill meshes, prepared on the worker.
     pub(super) map: Option<Arc<map::MapCache>>,
     pub(super) index: Option<UnitIndexes>,
@@ -35,7 +42,9 @@ pub(super) struct Session {
 impl Session {
     fn loaded(l: Loaded) -> Session {
         Session {
+            base: Some(l.dataset.clone()),
             dataset: Some(l.dataset),
+            edits: Some(l.edits),
             map: Some(Arc::new(l.map)),
             index: Some(l.index),
             ..Session::default()
@@ -108,6 +117,10 @@ impl CareCircleApp {
                     JobResult::Failed(e) => self.failed(label, e),
                     r => self.apply(ctx, r),
                 }
+                // Edits made while the job ran are applied now.
+                if self.edit.stale {
+                    self.refresh_edited(ctx);
+                }
             }
             Err(mpsc::TryRecvError::Empty) => {}
             Err(mpsc::TryRecvError::Disconnected) => {
@@ -128,6 +141,18 @@ impl CareCircleApp {
         match result {
             JobResult::Loaded(l) => {
                 self.data = Session::loaded(*l);
+                self.edit.selected = None;
+                self.edit.form = None;
+                self.edit.drag = None;
+                self.edit.preview = None;
+                if let Some(es) = &mut self.data.edits {
+                    for n in std::mem::take(&mut es.notes) {
+                        self.notices.push(match self.lang {
+                            Lang::Zh => n.zh.unwrap_or(n.en),
+                            Lang::En => n.en,
+                        });
+                    }
+                }
                 self.view = None;
                 self.siting.result = None;
                 self.siting.decisions.clear();
@@ -142,7 +167,34 @@ impl CareCircleApp {
                 self.notices
                     .push(format!("{} {}", self.t("已导出", "Exported"), p.display()))
             }
-            JobResult::Analyzed(r, g, bands) => {
+            JobResult::Edited(e) => {
+                let e = *e;
+                self.data.dataset = Some(e.dataset);
+                self.data.report = Some(e.report);
+                self.data.uncovered = None;
+                self.data.bands = e.bands;
+                self.data.demand = Some(e.demand);
+                if e.graph.is_some() {
+                    self.data.graph = e.graph;
+                }
+                self.edit.preview = None;
+                for n in e.notes {
+                    self.errors.push(match self.lang {
+                        Lang::Zh => n.zh.unwrap_or(n.en),
+                        Lang::En => n.en,
+                    });
+                }
+                // The selection follows its facility; gone (deleted, undone) = none.
+                let sel = self.edit.selected.clone();
+                self.select_facility(sel);
+                if let Some(spot) = self.data.spot {
+                    self.start_spot_query(ctx, spot);
+                }
+            }
+            JobResult::Analyzed(r, g, bands, demand) => {
+                if let Some(d) = demand {
+                    self.data.demand = Some(d);
+                }
                 self.data.report = Some(*r);
                 self.data.uncovered = None;
                 self.data.bands = bands;

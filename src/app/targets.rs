@@ -17,7 +17,7 @@ impl CareCircleApp {
             crate::report::map::mode_label(r.mode, en)
         ));
         let mut map_rule = self.map_rule.clone();
-        ui.label(self.t("地图显示", "Map shows"));
+        let shows = ui.label(self.t("地图显示", "Map shows"));
         egui::ComboBox::from_id_salt("map_rule")
             .selected_text(
                 match map_rule
@@ -48,7 +48,9 @@ impl CareCircleApp {
                         if en { &x.title_en } else { &x.title },
                     );
                 }
-            });
+            })
+            .response
+            .labelled_by(shows.id);
         use crate::coverage::analysis::Status;
         let skipped: Vec<_> = r
             .rules

@@ -359,25 +359,6 @@ fn building_carriers(
     (bld, landuse)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use geo::polygon;
-
-    #[test]
-    fn grid_fills_a_square_with_a_hole_exactly() {
-        // 1000 m square with a 400 m hole: 100 cells minus 16.
-        let p = polygon!(
-            exterior: [(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
-            interiors: [[(x: 300.0, y: 300.0), (x: 700.0, y: 300.0), (x: 700.0, y: 700.0), (x: 300.0, y: 700.0)]],
-        );
-        assert_eq!(grid_count(&p, 100.0), 84);
-        // A triangle: cells whose centre lies under the diagonal x + y < 1000.
-        let t = polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 0.0, y: 1000.0)];
-        assert_eq!(grid_count(&t, 100.0), 45);
-    }
-}
-
 /// The ids outputs write for the model's points: the source file's where every point has
 /// one (`false`), else generated ("#k", `true`) — and the output then says so
 /// ([`generated_ids_note`]).
@@ -414,4 +395,23 @@ pub fn generated_ids_note(
     } else {
         "ids are generated (#0, #1, …): some demand points have no id field in their source"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn grid_fills_a_square_with_a_hole_exactly() {
+        // 1000 m square with a 400 m hole: 100 cells minus 16.
+        let p = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 1000.0, y: 1000.0), (x: 0.0, y: 1000.0)],
+            interiors: [[(x: 300.0, y: 300.0), (x: 700.0, y: 300.0), (x: 700.0, y: 700.0), (x: 300.0, y: 700.0)]],
+        );
+        assert_eq!(grid_count(&p, 100.0), 84);
+        // A triangle: cells whose centre lies under the diagonal x + y < 1000.
+        let t = polygon![(x: 0.0, y: 0.0), (x: 1000.0, y: 0.0), (x: 0.0, y: 1000.0)];
+        assert_eq!(grid_count(&t, 100.0), 45);
+    }
 }

@@ -12,7 +12,7 @@ pub mod rules;
 pub mod scenario;
 
 pub use access::{Accessibility, DistanceMode, Euclidean, Reach};
-pub use analysis::{analyze, Options, Report, RuleResult, UnitResult};
+pub use analysis::{analyze, analyze_reusing, demand_key, Options, Report, RuleResult, UnitResult};
 pub use demand::{build_demand, DemandModel};
 pub use network_access::NetworkAccess;
 pub use rules::{Rule, RuleSet, Settings, Test};

@@ -257,11 +257,8 @@ fn primary_key(conn: &Connection, table: &str) -> Option<String> {
     let rows = st
         .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))
         .ok()?;
-    let found = rows
-        .filter_map(|r| r.ok())
-        .find(|(_, pk)| *pk == 1)
-        .map(|(n, _)| n);
-    found
+    let cols: Vec<(String, i64)> = rows.filter_map(|r| r.ok()).collect();
+    cols.into_iter().find(|(_, pk)| *pk == 1).map(|(n, _)| n)
 }
 
 fn quote(name: &str) -> String {

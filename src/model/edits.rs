@@ -263,7 +263,7 @@ pub struct EditHistory {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum HistoryStep {
-    Edit { edit: Edit },
+    Edit { edit: Box<Edit> },
     Undo,
     Redo,
 }
@@ -273,7 +273,7 @@ impl EditHistory {
     pub fn step(&mut self, s: HistoryStep) -> bool {
         match s {
             HistoryStep::Edit { edit } => {
-                self.done.push(edit);
+                self.done.push(*edit);
                 self.undone.clear();
                 true
             }

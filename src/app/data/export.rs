@@ -85,7 +85,23 @@ impl CareCircleApp {
                     }),
                 });
             }
-            ExportKind::GapsGeoJson => {
+            ExportKind::EditedFacilities => {
+                let Some(base) = self.data.base.clone() else {
+                    return;
+                };
+                self.spawn(
+                    ctx,
+                    "export",
+                    move |_| match crate::io::edits::write_facilities(&path, &ds, &base) {
+                        Ok(()) => JobResult::Exported(path),
+                        Err(error) => JobResult::Failed(JobError::Export {
+                            path,
+                            error: Box::new(error),
+                        }),
+                    },
+                );
+            }
+            ExportKind::GapsGeoJson | ExportKind::GapsGpkg => {
                 let Some(r) = self.data.report.clone() else {
                     return;
                 };

@@ -52,6 +52,12 @@ pub enum ExportKind {
     ProposalsCsv,
     /// The presentation's sequence as the PDF report (汇报 PDF).
     ReportPdf,
+    /// Units with their rule status and the uncovered demand, one GeoPackage (a table
+    /// each) for QGIS.
+    GapsGpkg,
+    /// The facilities with the field edits applied (GeoPackage by default; GeoJSON, Excel
+    /// or CSV by the name's extension), every source attribute and id kept.
+    EditedFacilities,
 }
 
 impl ExportKind {
@@ -61,6 +67,7 @@ impl ExportKind {
             ExportKind::GapsGeoJson | ExportKind::ProposalsGeoJson => "geojson",
             ExportKind::GapsCsv | ExportKind::ProposalsCsv => "csv",
             ExportKind::ReportPdf => "pdf",
+            ExportKind::GapsGpkg | ExportKind::EditedFacilities => "gpkg",
         }
     }
     fn stem(self) -> &'static str {
@@ -69,6 +76,8 @@ impl ExportKind {
             ExportKind::GapsGeoJson | ExportKind::GapsCsv => "gaps",
             ExportKind::ProposalsGeoJson | ExportKind::ProposalsCsv => "proposals",
             ExportKind::ReportPdf => "report",
+            ExportKind::GapsGpkg => "gaps",
+            ExportKind::EditedFacilities => "facilities-edited",
         }
     }
 }
@@ -128,8 +137,8 @@ impl CareCircleApp {
         });
         ui.label(
             RichText::new(self.t(
-                "也可把 GeoJSON / Shapefile / CSV / OSM PBF / dataset.toml 拖入窗口",
-                "Or drop GeoJSON / Shapefile / CSV / OSM PBF / dataset.toml onto the window",
+                "也可把 GeoJSON / Shapefile / CSV / Excel / GeoPackage / OSM PBF / dataset.toml 拖入窗口",
+                "Or drop GeoJSON / Shapefile / CSV / Excel / GeoPackage / OSM PBF / dataset.toml onto the window",
             ))
             .small(),
         );
@@ -193,6 +202,11 @@ impl CareCircleApp {
                 (
                     ExportKind::GapsCsv,
                     self.t("缺口 CSV", "Gaps CSV"),
+                    has_report,
+                ),
+                (
+                    ExportKind::GapsGpkg,
+                    self.t("缺口 GeoPackage", "Gaps GeoPackage"),
                     has_report,
                 ),
                 (

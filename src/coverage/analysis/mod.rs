@@ -318,6 +318,30 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    /// [`Analysis::prepare`] with a demand model built before for the same units and
+    /// demand settings: the app's edits change facilities only, so the demand (the slow
+    /// part on a city with buildings) is kept across them.
+    pub fn prepare_with_demand(
+        ds: &'a Dataset,
+        rules: &RuleSet,
+        opts: &Options,
+        demand: DemandModel,
+    ) -> Self {
+        let idx = UnitIndexes::new(ds);
+        let assignment = assign_facilities(ds, &idx);
+        let counted = ds
+            .facilities
+            .iter()
+            .map(|f| opts.counts(&rules.settings.statuses, f))
+            .collect();
+        Self {
+            ds,
+            assignment,
+            demand,
+            counted,
+        }
+    }
+
     fn facilities_of(&self, kinds: &[FacilityKind]) -> Vec<FacilityId> {
         self.ds
             .facilities
@@ -338,6 +362,34 @@ pub fn analyze(
 ) -> Result<Report> {
     let an = Analysis::prepare(ds, rules, opts, progress)?;
     analyze_prepared(&an, rules, opts, access, progress)
+}
+
+/// What the demand model depends on besides the units: a model built under the same key
+/// for the same units can be reused ([`analyze_reusing`]).
+pub fn demand_key(rules: &RuleSet) -> String {
+    let s = &rules.settings;
+    format!(
+        "{}/{}/{}",
+        s.grid_cell_m, s.min_buildings, s.max_grid_points_per_unit
+    )
+}
+
+/// [`analyze`], reusing `demand` when given (built for the same units under the same
+/// [`demand_key`]); returns the demand model used, for the next run.
+pub fn analyze_reusing(
+    ds: &Dataset,
+    rules: &RuleSet,
+    opts: &Options,
+    access: &dyn Accessibility,
+    demand: Option<DemandModel>,
+    progress: &dyn Progress,
+) -> Result<(Report, DemandModel)> {
+    let an = match demand {
+        Some(d) => Analysis::prepare_with_demand(ds, rules, opts, d),
+        None => Analysis::prepare(ds, rules, opts, progress)?,
+    };
+    let report = analyze_prepared(&an, rules, opts, access, progress)?;
+    Ok((report, an.demand))
 }
 
 /// [`analyze`] on facts already prepared with the same `rules` and `opts` (callers that
