@@ -86,7 +86,7 @@ fn edits_apply_undo_and_renumber() {
     let centre = geo::Centroid::centroid(c).unwrap();
     let add = Edit::add(
         &base,
-        &add_layer(&base),
+        &add_layer(&base, FacilityKind::DayCare),
         record_at(&base, centre.x(), centre.y(), "新站"),
     );
     assert_eq!(add.key.source_id, "edit-1");
@@ -280,7 +280,7 @@ fn the_edited_layer_keeps_every_attribute_and_writes_changes_into_the_source_col
     let at = base.facilities[1].location.unwrap();
     let add = Edit::add(
         &base,
-        &add_layer(&base),
+        &add_layer(&base, FacilityKind::DayCare),
         record_at(&base, at.x(), at.y() + 50.0, "加的"),
     );
     let (ds, _) = apply_edits(&base, &[e1, add]);

@@ -307,7 +307,7 @@ impl CareCircleApp {
             lonlat: Some([lon, lat]),
             attributes: Default::default(),
         };
-        let e = Edit::add(&ds, &add_layer(&ds), record);
+        let e = Edit::add(&ds, &add_layer(&ds, kind), record);
         self.edit.selected = Some(e.key.clone());
         self.commands.push(Command::ApplyEdit(Box::new(e)));
     }
@@ -526,7 +526,17 @@ impl CareCircleApp {
         };
         let en = self.lang == Lang::En;
         ui.separator();
-        ui.label(RichText::new(format!("{} {key}", self.t("选中设施", "Selected"))).strong());
+        ui.label(
+            RichText::new(format!(
+                "{} {} ({} {})",
+                self.t("选中设施", "Selected"),
+                form.name,
+                self.t("编号", "id"),
+                key.source_id
+            ))
+            .strong(),
+        )
+        .on_hover_text(key.layer.clone());
         egui::Grid::new("facility_form")
             .num_columns(2)
             .show(ui, |ui| {

@@ -104,11 +104,13 @@ fn can_write_in(dir: &Path) -> bool {
     }
 }
 
-/// An open edit log: every step is appended and synced before `record` returns.
+/// An open edit log: every step is appended and synced before `record` returns. The file
+/// is made at the first edit, so viewing data leaves nothing behind.
 #[derive(Debug)]
 pub struct EditLog {
     path: PathBuf,
-    file: File,
+    file: Option<File>,
+    header: String,
 }
 
 /// What opening a log found.
@@ -125,9 +127,6 @@ impl EditLog {
     /// Opens (or creates) the log at `path` for `ds` and replays it. A log of another
     /// dataset is an error naming both; a torn last line is cut off and said.
     pub fn open(path: &Path, ds: &Dataset) -> Result<Opened> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
         let mut notes = Vec::new();
         let mut history = EditHistory::default();
         let existing = match std::fs::symlink_metadata(path) {
@@ -199,26 +198,27 @@ impl EditLog {
                 }
             }
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        if let Some(len) = keep_len {
-            file.set_len(len).map_err(|e| Error::io(path, e))?;
-        }
+        let header = serde_json::to_string(&Header {
+            carecircle_edits: 1,
+            dataset: ds.name.clone(),
+            source: ds.source.display().to_string(),
+            created: crate::model::edits::utc_now(),
+        })
+        .expect("header serialises");
         let mut log = EditLog {
             path: path.to_owned(),
-            file,
+            file: None,
+            header,
         };
-        if existing.is_none() || keep_len == Some(0) {
-            let header = Header {
-                carecircle_edits: 1,
-                dataset: ds.name.clone(),
-                source: ds.source.display().to_string(),
-                created: crate::model::edits::utc_now(),
-            };
-            log.append(&serde_json::to_string(&header).expect("header serialises"))?;
+        if existing.is_some() {
+            let file = log.open_file()?;
+            if let Some(len) = keep_len {
+                file.set_len(len).map_err(|e| Error::io(path, e))?;
+            }
+            if keep_len == Some(0) {
+                let h = log.header.clone();
+                log.append(&h)?;
+            }
         }
         Ok(Opened {
             log,
@@ -238,15 +238,36 @@ impl EditLog {
         self.append(&line)
     }
 
+    fn open_file(&mut self) -> Result<&mut File> {
+        if self.file.is_none() {
+            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            let new = !self.path.exists();
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(|e| Error::io(&self.path, e))?;
+            self.file = Some(f);
+            if new {
+                let h = self.header.clone();
+                self.append(&h)?;
+            }
+        }
+        Ok(self.file.as_mut().expect("opened above"))
+    }
+
     fn append(&mut self, line: &str) -> Result<()> {
         let mut buf = Vec::with_capacity(line.len() + 1);
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
+        let path = self.path.clone();
+        let file = self.open_file()?;
         // One write of the whole line: O_APPEND keeps it in one piece at the end.
-        self.file
-            .write_all(&buf)
-            .and_then(|_| self.file.sync_data())
-            .map_err(|e| Error::io(&self.path, e))
+        file.write_all(&buf)
+            .and_then(|_| file.sync_data())
+            .map_err(|e| Error::io(&path, e))
     }
 
     /// Sets the log aside (renamed with the time, never deleted) and starts an empty one:
@@ -256,7 +277,9 @@ impl EditLog {
         let aside = self.path.with_extension(format!("discarded-{stamp}.jsonl"));
         let path = self.path.clone();
         drop(self.file);
-        std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+        if path.exists() {
+            std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+        }
         let opened = EditLog::open(&path, ds)?;
         Ok((aside, opened.log))
     }

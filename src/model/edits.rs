@@ -315,11 +315,22 @@ pub fn key_of(ds: &Dataset, f: &Facility) -> FacilityKey {
     }
 }
 
-/// The layer new facilities join: the first facilities layer (else a layer named "edits").
-pub fn add_layer(ds: &Dataset) -> String {
+/// The layer a new facility of `kind` joins: the layer holding most facilities of that
+/// kind, else the first facilities layer (else a layer named "edits"), so an exported
+/// layer keeps like with like.
+pub fn add_layer(ds: &Dataset, kind: FacilityKind) -> String {
+    let mut counts: std::collections::HashMap<LayerId, usize> = Default::default();
+    for f in ds.facilities.iter().filter(|f| f.kind == kind) {
+        *counts.entry(f.layer).or_default() += 1;
+    }
+    let most = counts
+        .into_iter()
+        .max_by_key(|(l, n)| (*n, std::cmp::Reverse(l.0)))
+        .map(|(l, _)| l);
     ds.layers
         .iter()
-        .find(|l| l.role == LayerRole::Facilities)
+        .find(|l| Some(l.id) == most)
+        .or_else(|| ds.layers.iter().find(|l| l.role == LayerRole::Facilities))
         .map(|l| l.name.clone())
         .unwrap_or_else(|| "edits".into())
 }
