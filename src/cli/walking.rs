@@ -156,6 +156,8 @@ pub(super) fn catchments(a: CatchmentArgs) -> anyhow::Result<()> {
                 "properties": {
                     "type": typ, "minutes": m, "speed_m_s": a.speed, "distance_m": d,
                     "kinds": a.kind, "facilities": snaps.len(), "area_km2": g.unsigned_area() / 1e6,
+                    // The one facility's own id when --facility named it (null: all of them).
+                    "facility_id": a.facility,
                     "label": format!("{m} min × {} m/s = {d:.0} m", a.speed),
                 },
                 "geometry": carecircle::io::geojson::geometry_value(&geo::Geometry::MultiPolygon(wgs)),
