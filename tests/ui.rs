@@ -836,3 +836,32 @@ fn edit_a_facility_s_attributes_and_export_the_edited_layer() {
     assert_eq!(p["编号"], "D1");
     assert_eq!(p["备注"], "保留");
 }
+
+/// Inspect lists the facilities inside a clicked unit (by their points) and its "Edit"
+/// button opens one in the Edit panel's form, edit mode on.
+#[test]
+fn inspect_opens_a_facility_for_editing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = edit_town(dir.path());
+    let mut h = harness_on(data);
+    wait_idle(&mut h, "load");
+    h.state_mut().push(Command::SetLang(Lang::En));
+    h.step();
+    let ds = h.state().dataset().unwrap();
+    // Beside the room, not on it: a click on the unit.
+    let (x, y) = ds.projection.forward(126.6030, 45.7020);
+    let at = h.state().screen_pos(x, y).unwrap();
+    click_at(&mut h, at);
+    wait_idle(&mut h, "spot query");
+    for _ in 0..3 {
+        h.step();
+    }
+    press(&mut h, "Facilities and attributes (1)");
+    assert!(h
+        .query_all_by_label_contains("东照料室 — Day-care room")
+        .next()
+        .is_some());
+    press(&mut h, "Edit");
+    assert_eq!(h.state().selected_facility().unwrap().source_id, "D1");
+    assert!(h.query_by_label("Save changes").is_some());
+}

@@ -685,10 +685,33 @@ fn status_text(s: FacilityStatus, en: bool) -> &'static str {
     }
 }
 
-/// Opens a dataset's edit log on the worker, at load: the log and any edits it holds.
+/// Opens a dataset's edit log on the worker, at load: the log and any edits it holds. A
+/// log beside the data that belongs to another dataset (same file name) is left alone and
+/// this data's log goes to the user's data directory, said in the panel.
 pub(super) fn open_log(ds: &Dataset) -> EditSession {
-    let place = crate::io::edits::log_place(ds);
-    match EditLog::open(&place.path, ds) {
+    let mut place = crate::io::edits::log_place(ds);
+    let mut opened = EditLog::open(&place.path, ds);
+    if let (Err(crate::Error::Input { .. }), None) = (&opened, &place.moved_from) {
+        let folder = place
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let tag = crate::files::short_hash(folder.to_string_lossy().as_bytes());
+        let file = place
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        place = LogPlace {
+            path: crate::files::user_data_dir()
+                .join("edits")
+                .join(format!("{tag}-{file}")),
+            moved_from: Some(folder),
+        };
+        opened = EditLog::open(&place.path, ds);
+    }
+    match opened {
         Ok(o) => EditSession {
             log: Some(o.log),
             place,
@@ -707,5 +730,7 @@ pub(super) fn open_log(ds: &Dataset) -> EditSession {
         },
     }
 }
+
+use std::path::Path;
 
 use egui::RichText;

@@ -10,6 +10,7 @@ impl CareCircleApp {
         };
         let unit = ds.unit(u);
         let mut open = true;
+        let mut edit_clicked = None;
         let en = self.lang == Lang::En;
         egui::Window::new(format!("{}: {}", self.t("查看", "Inspect"), unit.name))
             .id(egui::Id::unique("inspect"))
@@ -51,10 +52,25 @@ impl CareCircleApp {
                         let kind = FacilityKind::parse(k).expect("own keys");
                         ui.label(format!("{}: {n}", if en { kind.en() } else { kind.zh() }));
                     }
+                    // In the unit: its point inside the unit's shape (bounding box first,
+                    // so this stays cheap per frame), or joined to it by code or name.
+                    let shape = unit.geometry.as_ref();
+                    let bbox = shape.and_then(geo::BoundingRect::bounding_rect);
+                    let inside = |p: geo::Point<f64>| {
+                        bbox.is_some_and(|b| {
+                            p.x() >= b.min().x
+                                && p.x() <= b.max().x
+                                && p.y() >= b.min().y
+                                && p.y() <= b.max().y
+                        }) && shape.is_some_and(|g| geo::Intersects::intersects(g, &p))
+                    };
                     let here: Vec<&crate::model::Facility> = ds
                         .facilities
                         .iter()
-                        .filter(|f| f.unit.is_some_and(|fu| ds.ancestors(fu).any(|a| a == u)))
+                        .filter(|f| match f.location {
+                            Some(p) => inside(p),
+                            None => f.unit.is_some_and(|fu| ds.ancestors(fu).any(|a| a == u)),
+                        })
                         .take(200)
                         .collect();
                     if !here.is_empty() {
@@ -66,7 +82,22 @@ impl CareCircleApp {
                             ),
                             |ui| {
                                 for f in &here {
-                                    ui.label(facility_line(f, en));
+                                    ui.horizontal_wrapped(|ui| {
+                                        // Field corrections start here: the facility opens
+                                        // in the Edit panel's form.
+                                        if ui
+                                            .small_button(self.t("编辑", "Edit"))
+                                            .on_hover_text(self.t(
+                                                "在“编辑设施”中修改此设施",
+                                                "Edit this facility in Edit facilities",
+                                            ))
+                                            .clicked()
+                                        {
+                                            edit_clicked =
+                                                Some(crate::model::edits::key_of(&ds, f));
+                                        }
+                                        ui.label(facility_line(f, en));
+                                    });
                                 }
                             },
                         );
@@ -114,6 +145,10 @@ impl CareCircleApp {
             });
         if !open {
             self.data.selected = None;
+        }
+        if let Some(k) = edit_clicked {
+            self.commands.push(Command::SetEditing(true));
+            self.commands.push(Command::SelectFacility(Some(k)));
         }
     }
 
