@@ -28,7 +28,9 @@ use serde_json::{Map, Value};
 
 use crate::model::LoadWarning;
 
-pub use load::{layer_columns, load_manifest_with, load_path, load_path_with, manifest_for};
+pub use load::{
+    layer_columns, layer_parts, load_manifest_with, load_path, load_path_with, manifest_for,
+};
 
 /// One feature as read from a file: geometry in the file's own CRS, all properties.
 #[derive(Clone, Debug)]

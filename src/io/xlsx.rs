@@ -52,6 +52,19 @@ fn cell_text(d: &Data) -> Option<String> {
     })
 }
 
+/// The sheet names of a workbook, in order.
+pub fn sheet_names(path: &Path) -> Result<Vec<String>> {
+    let bytes = super::read_input(path)?;
+    let book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
+        Error::format_zh(
+            path,
+            format!("not a readable Excel/ODS workbook: {e}"),
+            format!("不是可读取的 Excel/ODS 工作簿：{e}"),
+        )
+    })?;
+    Ok(book.sheet_names())
+}
+
 /// Reads sheet `sheet` (or the first) of a workbook as a table layer.
 pub fn read(
     path: &Path,

@@ -13,6 +13,8 @@ pub struct ImportState {
     pub base: PathBuf,
     pub manifest: Manifest,
     pub columns: Vec<Vec<String>>,
+    /// Per layer: the sheets (Excel) or feature tables (GeoPackage) it can read.
+    pub parts: Vec<Vec<String>>,
     /// Why the dialog opened (the loader's error or warnings), if it opened by itself.
     pub problem: Option<String>,
     pub message: Option<String>,
@@ -31,15 +33,19 @@ pub(in crate::app) fn inspect(
     let columns = manifest
         .layers
         .iter()
-        .map(|l| {
-            crate::io::layer_columns(&base.join(&l.path), l.encoding.as_deref()).unwrap_or_default()
-        })
+        .map(|l| crate::io::layer_columns(&base.join(&l.path), l).unwrap_or_default())
+        .collect();
+    let parts = manifest
+        .layers
+        .iter()
+        .map(|l| crate::io::layer_parts(&base.join(&l.path)))
         .collect();
     Ok(ImportState {
         source: source.to_owned(),
         base,
         manifest,
         columns,
+        parts,
         problem,
         message: None,
     })
@@ -183,7 +189,14 @@ impl CareCircleApp {
                 .show(ui, |ui| {
                     for (li, layer) in st.manifest.layers.iter_mut().enumerate() {
                         ui.separator();
-                        ui.strong(format!("{} {}", t("图层", "Layer"), layer.path));
+                        // A workbook's sheet or a GeoPackage's table names the layer too.
+                        let part = layer
+                            .table
+                            .as_ref()
+                            .or(layer.sheet.as_ref())
+                            .map(|p| format!(" · {p}"))
+                            .unwrap_or_default();
+                        ui.strong(format!("{} {}{part}", t("图层", "Layer"), layer.path));
                         egui::Grid::new(("import", li))
                             .num_columns(2)
                             .show(ui, |ui| {
@@ -270,6 +283,31 @@ impl CareCircleApp {
                                         t("按字段", "from field"),
                                         &kinds,
                                     );
+                                }
+                                let parts = st.parts.get(li).cloned().unwrap_or_default();
+                                if !parts.is_empty() {
+                                    let excel = matches!(
+                                        crate::io::manifest::format_of(std::path::Path::new(
+                                            &layer.path
+                                        )),
+                                        Some(crate::io::manifest::Format::Excel)
+                                    );
+                                    let choices: Vec<(String, String)> =
+                                        parts.iter().map(|p| (p.clone(), p.clone())).collect();
+                                    let (label, value, first) = if excel {
+                                        (
+                                            t("工作表", "Sheet"),
+                                            &mut layer.sheet,
+                                            t("第一个", "the first"),
+                                        )
+                                    } else {
+                                        (
+                                            t("要素表", "Table"),
+                                            &mut layer.table,
+                                            t("唯一的", "the only one"),
+                                        )
+                                    };
+                                    option_row(ui, label, ("part", li), value, first, &choices);
                                 }
                                 let lower = layer.path.to_lowercase();
                                 if lower.ends_with(".shp") || lower.ends_with(".csv") {

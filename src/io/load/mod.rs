@@ -84,18 +84,36 @@ pub fn load_manifest_with(
     load_manifest(manifest, base, source, progress)
 }
 
+/// The parts of a layer file a layer can pick: an Excel workbook's sheets, a GeoPackage's
+/// feature tables; none for other formats (or an unreadable file).
+pub fn layer_parts(path: &Path) -> Vec<String> {
+    match format_of(path) {
+        Some(Format::Excel) => crate::io::xlsx::sheet_names(path).unwrap_or_default(),
+        Some(Format::GeoPackage) => crate::io::gpkg::tables(path)
+            .map(|t| t.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 /// The attribute names of a layer file, for field mapping: a table's header, or every
 /// property key of a GeoJSON / Shapefile in order of first appearance. OSM PBF has none
 /// (its tags are interpreted by rule).
-pub fn layer_columns(path: &Path, encoding: Option<&str>) -> Result<Vec<String>> {
+pub fn layer_columns(path: &Path, spec: &LayerSpec) -> Result<Vec<String>> {
+    let encoding = spec.encoding.as_deref();
     let raw = match format_of(path) {
         Some(Format::GeoJson) => crate::io::geojson::read(path, &NoProgress)?,
         Some(Format::Shapefile) => crate::io::shp::read(path, encoding, &NoProgress)?,
         Some(Format::Csv) => crate::io::csv::read(path, &FieldMapping::default(), &NoProgress)?,
-        Some(Format::Excel) => {
-            crate::io::xlsx::read(path, None, &FieldMapping::default(), &NoProgress)?
+        Some(Format::Excel) => crate::io::xlsx::read(
+            path,
+            spec.sheet.as_deref(),
+            &FieldMapping::default(),
+            &NoProgress,
+        )?,
+        Some(Format::GeoPackage) => {
+            crate::io::gpkg::read(path, spec.table.as_deref(), true, &NoProgress)?
         }
-        Some(Format::GeoPackage) => crate::io::gpkg::read(path, None, true, &NoProgress)?,
         Some(Format::OsmPbf) => return Ok(Vec::new()),
         None => {
             return Err(manifest_err(
