@@ -713,3 +713,54 @@ fn analyze_outputs_keep_source_ids_and_attributes() {
         .iter()
         .all(|f| f.properties["demand_id"] == "H-2"));
 }
+
+/// An independent reader: GDAL (through pyogrio) opens the GeoPackages we write — the
+/// edited facilities and an analysis — with their tables, CRS, rows and attributes.
+#[test]
+fn gdal_reads_our_geopackages() {
+    let Some(py) = carecircle::testkit::peer_python("pyogrio") else {
+        eprintln!("skipped: no Python with pyogrio (scripts/peers.sh installs it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let base = load(&town(dir.path(), 3));
+    let e = Edit::modify(&base, base.facilities[2].id, EditKind::Change, |r| {
+        r.name = "改名后".into()
+    })
+    .unwrap();
+    let (ds, _) = apply_edits(&base, &[e]);
+    let out = dir.path().join("edited.gpkg");
+    write_facilities(&out, &ds, &base).unwrap();
+    let script = "import sys, json, pyogrio\n\
+        p = sys.argv[1]\n\
+        layers = [[str(n), str(t)] for n, t in pyogrio.list_layers(p)]\n\
+        info = pyogrio.read_info(p, layer='facilities')\n\
+        df = pyogrio.read_dataframe(p, layer='facilities')\n\
+        print(json.dumps({'layers': layers, 'crs': str(info['crs']), 'n': len(df),\n\
+            'names': list(df['名称']), 'ids': list(df['编号']), 'x': df.geometry.x.tolist()}, ensure_ascii=False))";
+    let o = Command::new(py)
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(
+        o.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["layers"], json!([["facilities", "Point"]]));
+    assert_eq!(v["crs"], "EPSG:4326");
+    assert_eq!(v["n"], 3);
+    assert_eq!(v["names"], json!(["照料室0", "照料室1", "改名后"]));
+    assert_eq!(v["ids"], json!(["D00000", "D00001", "D00002"]));
+    for (i, x) in v["x"].as_array().unwrap().iter().enumerate() {
+        let (lon, _) = ds.projection.inverse(
+            ds.facilities[i].location.unwrap().x(),
+            ds.facilities[i].location.unwrap().y(),
+        );
+        assert!((x.as_f64().unwrap() - lon).abs() < 1e-12);
+    }
+}
