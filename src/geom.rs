@@ -32,11 +32,16 @@ struct Series {
 }
 
 fn series() -> Series {
-    let f = 1.0 / INV_F;
+    series_for(A, INV_F)
+}
+
+/// The Krüger series of an ellipsoid (semi-major axis `a`, inverse flattening `inv_f`).
+fn series_for(a: f64, inv_f: f64) -> Series {
+    let f = 1.0 / inv_f;
     let n = f / (2.0 - f);
     let (n2, n3) = (n * n, n * n * n);
     Series {
-        a_hat: A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0),
+        a_hat: a / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0),
         alpha: [
             n / 2.0 - 2.0 * n2 / 3.0 + 5.0 * n3 / 16.0,
             13.0 * n2 / 48.0 - 3.0 * n3 / 5.0,
@@ -53,6 +58,78 @@ fn series() -> Series {
             56.0 * n3 / 15.0,
         ],
         n,
+    }
+}
+
+impl Series {
+    /// Latitude and longitude from the central meridian (radians) → (ξ, η), in units of
+    /// the rectifying radius.
+    fn forward(&self, phi: f64, dl: f64) -> (f64, f64) {
+        let c = 2.0 * self.n.sqrt() / (1.0 + self.n);
+        let t = (phi.sin().atanh() - c * (c * phi.sin()).atanh()).sinh();
+        let xi_p = t.atan2(dl.cos());
+        let eta_p = (dl.sin() / (1.0 + t * t).sqrt()).atanh();
+        let mut xi = xi_p;
+        let mut eta = eta_p;
+        for (j, a) in self.alpha.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            xi += a * (k * xi_p).sin() * (k * eta_p).cosh();
+            eta += a * (k * xi_p).cos() * (k * eta_p).sinh();
+        }
+        (xi, eta)
+    }
+
+    /// (ξ, η) → (longitude from the central meridian, latitude), radians.
+    fn inverse(&self, xi: f64, eta: f64) -> (f64, f64) {
+        let mut xi_p = xi;
+        let mut eta_p = eta;
+        for (j, b) in self.beta.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            xi_p -= b * (k * xi).sin() * (k * eta).cosh();
+            eta_p -= b * (k * xi).cos() * (k * eta).sinh();
+        }
+        let chi = (xi_p.sin() / eta_p.cosh()).asin();
+        let mut phi = chi;
+        for (j, d) in self.delta.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            phi += d * (k * chi).sin();
+        }
+        (eta_p.sinh().atan2(xi_p.cos()), phi)
+    }
+}
+
+/// A transverse Mercator projection (Krüger n-series, third order: sub-millimetre within
+/// the zones China uses) with its own ellipsoid, scale, central meridian and false origin:
+/// the Gauss-Krüger zones of CGCS2000 (EPSG 4491–4554), UTM and others a .prj describes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TransverseMercator {
+    pub central_meridian: f64,
+    pub scale: f64,
+    pub false_easting: f64,
+    pub false_northing: f64,
+    /// Semi-major axis (m) and inverse flattening.
+    pub a: f64,
+    pub inv_f: f64,
+}
+
+impl TransverseMercator {
+    /// Projected metres → lon/lat degrees on the projection's own ellipsoid.
+    pub fn inverse(&self, x: f64, y: f64) -> (f64, f64) {
+        let s = series_for(self.a, self.inv_f);
+        let xi = (y - self.false_northing) / (self.scale * s.a_hat);
+        let eta = (x - self.false_easting) / (self.scale * s.a_hat);
+        let (lam, phi) = s.inverse(xi, eta);
+        (self.central_meridian + lam.to_degrees(), phi.to_degrees())
+    }
+
+    /// lon/lat degrees → projected metres.
+    pub fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let s = series_for(self.a, self.inv_f);
+        let (xi, eta) = s.forward(lat.to_radians(), (lon - self.central_meridian).to_radians());
+        (
+            self.false_easting + self.scale * s.a_hat * eta,
+            self.false_northing + self.scale * s.a_hat * xi,
+        )
     }
 }
 
@@ -81,41 +158,14 @@ impl LocalProjection {
     /// WGS84/CGCS2000 lon/lat degrees → easting/northing metres.
     pub fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
         let s = series();
-        let phi = lat.to_radians();
-        let dl = (lon - self.central_meridian).to_radians();
-        let c = 2.0 * s.n.sqrt() / (1.0 + s.n);
-        let t = (phi.sin().atanh() - c * (c * phi.sin()).atanh()).sinh();
-        let xi_p = t.atan2(dl.cos());
-        let eta_p = (dl.sin() / (1.0 + t * t).sqrt()).atanh();
-        let mut xi = xi_p;
-        let mut eta = eta_p;
-        for (j, a) in s.alpha.iter().enumerate() {
-            let k = 2.0 * (j as f64 + 1.0);
-            xi += a * (k * xi_p).sin() * (k * eta_p).cosh();
-            eta += a * (k * xi_p).cos() * (k * eta_p).sinh();
-        }
+        let (xi, eta) = s.forward(lat.to_radians(), (lon - self.central_meridian).to_radians());
         (FALSE_EASTING + s.a_hat * eta, s.a_hat * xi)
     }
 
     /// Easting/northing metres → lon/lat degrees.
     pub fn inverse(&self, x: f64, y: f64) -> (f64, f64) {
         let s = series();
-        let xi = y / s.a_hat;
-        let eta = (x - FALSE_EASTING) / s.a_hat;
-        let mut xi_p = xi;
-        let mut eta_p = eta;
-        for (j, b) in s.beta.iter().enumerate() {
-            let k = 2.0 * (j as f64 + 1.0);
-            xi_p -= b * (k * xi).sin() * (k * eta).cosh();
-            eta_p -= b * (k * xi).cos() * (k * eta).sinh();
-        }
-        let chi = (xi_p.sin() / eta_p.cosh()).asin();
-        let mut phi = chi;
-        for (j, d) in s.delta.iter().enumerate() {
-            let k = 2.0 * (j as f64 + 1.0);
-            phi += d * (k * chi).sin();
-        }
-        let lam = eta_p.sinh().atan2(xi_p.cos());
+        let (lam, phi) = s.inverse(y / s.a_hat, (x - FALSE_EASTING) / s.a_hat);
         (self.central_meridian + lam.to_degrees(), phi.to_degrees())
     }
 

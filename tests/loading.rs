@@ -89,6 +89,7 @@ fn heihe_gcj02_matches_wgs84_reference_within_a_metre() {
 }
 
 /// Our pure-Rust Gauss-Krüger agrees with PROJ's EPSG:4551 to the millimetre.
+#[cfg(feature = "proj")]
 #[test]
 fn local_projection_matches_proj() {
     let p = proj::Proj::new_known_crs("EPSG:4326", "EPSG:4551", None).unwrap();
@@ -595,4 +596,67 @@ fn heihe_demo_loads_and_joins_projects_by_name() {
     // City-level projects (黑河市, 五大连池风景区) are reported, not silently attached.
     assert_eq!(ds.facilities.iter().filter(|f| f.unit.is_none()).count(), 5);
     assert_eq!(ds.warnings.len(), 5, "{}", warnings_text(&ds));
+}
+
+/// Every built-in system (what the Windows build and every build use without PROJ) agrees
+/// with PROJ: CGCS2000 3° and 6° Gauss-Krüger with and without zone numbers, UTM north and
+/// south, Web Mercator — points across each zone, to 1 mm (projected) and 1e-8° (back).
+#[cfg(feature = "proj")]
+#[test]
+fn builtin_systems_match_proj() {
+    use carecircle::crs::epsg_builtin;
+    let mut codes: Vec<u32> = (4491..=4554).collect();
+    codes.extend([32649, 32650, 32651, 32652, 32749, 3857]);
+    let mut worst_m: f64 = 0.0;
+    let mut worst_deg: f64 = 0.0;
+    for code in codes {
+        let b = epsg_builtin(code).unwrap_or_else(|| panic!("EPSG:{code} built in"));
+        let fwd = proj::Proj::new_known_crs("EPSG:4326", &format!("EPSG:{code}"), None).unwrap();
+        // The zone's central meridian from a point projected at the origin of its zone.
+        let cm = match b {
+            carecircle::crs::Builtin::Tm(t) => t.central_meridian,
+            carecircle::crs::Builtin::WebMercator => 120.0,
+        };
+        let lat0 = if (32701..=32760).contains(&code) {
+            -30.0
+        } else {
+            20.0
+        };
+        for dl in [-3.0, -1.4, 0.0, 0.9, 2.9] {
+            for dlat in [0.0, 11.5, 25.0] {
+                let (lon, lat) = (cm + dl, lat0 + dlat);
+                let (px, py) = fwd.convert((lon, lat)).unwrap();
+                let (x, y) = b.from_lonlat(lon, lat);
+                worst_m = worst_m.max((px - x).abs()).max((py - y).abs());
+                let (blon, blat) = b.to_lonlat(px, py);
+                worst_deg = worst_deg.max((blon - lon).abs()).max((blat - lat).abs());
+            }
+        }
+    }
+    eprintln!("built-in vs PROJ: worst {worst_m:.2e} m forward, {worst_deg:.2e}° back");
+    assert!(worst_m < 1e-3, "{worst_m} m");
+    assert!(worst_deg < 1e-8, "{worst_deg}°");
+}
+
+/// A .prj of a CGCS2000 Gauss-Krüger zone (as ArcGIS writes it) converts without PROJ, to
+/// the same point PROJ gives for its EPSG code.
+#[test]
+fn prj_gauss_kruger_is_built_in() {
+    use carecircle::crs::{epsg_builtin, wkt_builtin};
+    let esri = r#"PROJCS["CGCS2000_3_Degree_GK_CM_126E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",126.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+    let b = wkt_builtin(esri).expect("a GK .prj is built in");
+    let e = epsg_builtin(4551).unwrap();
+    let (x, y) = (548_123.4, 5_066_000.2);
+    let (a, b2) = (b.to_lonlat(x, y), e.to_lonlat(x, y));
+    assert!((a.0 - b2.0).abs() < 1e-12 && (a.1 - b2.1).abs() < 1e-12);
+    // An OGC WKT with its EPSG authority last.
+    let ogc = r#"PROJCS["CGCS2000 / 3-degree Gauss-Kruger zone 42",GEOGCS["China Geodetic Coordinate System 2000",DATUM["China_2000",SPHEROID["CGCS2000",6378137,298.257222101,AUTHORITY["EPSG","1024"]],AUTHORITY["EPSG","1043"]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4490"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",126],PARAMETER["scale_factor",1],PARAMETER["false_easting",42500000],PARAMETER["false_northing",0],UNIT["metre",1],AUTHORITY["EPSG","4530"]]"#;
+    assert_eq!(wkt_builtin(ogc), epsg_builtin(4530));
+    // Xi'an 1980 needs a datum shift: not built in (PROJ decides).
+    let xian = esri.replace("D_China_2000", "D_Xian_1980").replace(
+        "CGCS2000\",6378137.0,298.257222101",
+        "Xian_1980\",6378140.0,298.257",
+    );
+    assert!(wkt_builtin(&xian).is_none());
+    assert!(epsg_builtin(2383).is_none());
 }

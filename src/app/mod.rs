@@ -215,11 +215,35 @@ impl CareCircleApp {
             edit: edit::EditState::default(),
         };
         let path = dataset
-            .or_else(|| app.restore(storage))
+            .or_else(|| app.restore(storage).filter(|p| p.exists()))
             .or_else(default_dataset);
-        if let Some(p) = path {
-            app.path_input = p.display().to_string();
-            app.commands.push(Command::Load(p));
+        match path {
+            // A project file (double-clicked, or given on the command line) opens as one.
+            Some(p)
+                if p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("ccproj")) =>
+            {
+                app.commands.push(Command::OpenProject(p));
+            }
+            Some(p) => {
+                app.path_input = p.display().to_string();
+                app.commands.push(Command::Load(p));
+            }
+            None => {
+                // A missing or damaged demo: an empty map, and where we looked.
+                let looked: Vec<String> = settings::demo_candidates()
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                app.errors.push(format!(
+                    "{}: {}",
+                    app.t(
+                        "未找到演示数据，已在以下位置查找",
+                        "the demo data was not found; looked in"
+                    ),
+                    looked.join(", ")
+                ));
+            }
         }
         app
     }

@@ -49,6 +49,20 @@ impl CareCircleApp {
                 self.commands.push(Command::ToggleAbout);
             }
         });
+        if self
+            .data
+            .dataset
+            .as_ref()
+            .is_some_and(|d| settings::is_demo(&d.source))
+        {
+            ui.colored_label(
+                Color32::from_rgb(150, 90, 0),
+                self.t(
+                    "这是内置演示数据（哈尔滨；部分养老设施为模拟数据）。用“数据 → 打开数据…”打开您自己的数据。",
+                    "This is the bundled demo (Harbin; some elderly-care facilities are synthetic). Open your own data with Data → Open data….",
+                ),
+            );
+        }
         if let Some(job) = &self.job {
             let (stage, frac) = job.progress.snapshot();
             ui.horizontal(|ui| {

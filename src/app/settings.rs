@@ -43,13 +43,43 @@ pub(super) const SAVED_KEY: &str = "carecircle-settings";
 /// The demo to open with no arguments: `maps/harbin` next to the executable's project, or
 /// in the working directory.
 pub(super) fn default_dataset() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("maps/harbin"),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"),
-    ];
-    candidates
+    demo_candidates()
         .into_iter()
         .find(|p| p.join("dataset.toml").exists())
+}
+
+/// Where the bundled Harbin demo may be, in order: beside the program (the Windows zip),
+/// the installed package's share folder (`/usr/share/carecircle`), the working directory,
+/// the source tree.
+pub(super) fn demo_candidates() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(PathBuf::from))
+    {
+        v.push(dir.join("maps").join("harbin"));
+        v.push(
+            dir.join("..")
+                .join("share")
+                .join("carecircle")
+                .join("maps")
+                .join("harbin"),
+        );
+    }
+    v.push(PathBuf::from("maps").join("harbin"));
+    v.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("maps/harbin"));
+    v
+}
+
+/// Whether `p` is one of the bundled demos (any of them, wherever installed).
+pub(super) fn is_demo(p: &std::path::Path) -> bool {
+    let Ok(c) = std::fs::canonicalize(p) else {
+        return false;
+    };
+    demo_candidates()
+        .iter()
+        .filter_map(|d| d.parent().and_then(|m| std::fs::canonicalize(m).ok()))
+        .any(|maps| c.starts_with(maps))
 }
 
 impl CareCircleApp {

@@ -1,7 +1,10 @@
 //! Coordinate reference systems and datums at the IO edge.
 //!
 //! Everything is converted to WGS84 lon/lat on input (then projected to local metres by
-//! [`crate::geom::LocalProjection`]). EPSG systems go through PROJ; GCJ-02 and BD-09 —
+//! [`crate::geom::LocalProjection`]). The systems Chinese data comes in — CGCS2000
+//! Gauss-Krüger zones, UTM, Web Mercator, and .prj files describing them — convert in pure
+//! Rust ([`crate::crs::Builtin`]) on every platform; other EPSG codes and WKT go through PROJ
+//! where the build has it (feature `proj`). GCJ-02 and BD-09 —
 //! China's obfuscated web-map datums, which PROJ does not cover — are implemented here with
 //! an iterative inverse accurate to well below a metre.
 
@@ -14,24 +17,43 @@ pub use crate::crs::Crs;
 /// Converts coordinates of one layer to WGS84 lon/lat.
 pub struct ToWgs84 {
     crs: Crs,
+    /// The pure-Rust conversion of a built-in EPSG code or .prj (every platform).
+    builtin: Option<crate::crs::Builtin>,
+    /// PROJ, for EPSG codes and WKT that are not built in (Linux builds with `proj`).
+    #[cfg(feature = "proj")]
     proj: Option<proj::Proj>,
 }
 
 impl ToWgs84 {
     pub fn new(crs: &Crs) -> Result<Self> {
+        let builtin = match crs {
+            Crs::Epsg(code) => crate::crs::epsg_builtin(*code),
+            Crs::Wkt(wkt) => crate::crs::wkt_builtin(wkt),
+            _ => None,
+        };
+        let needs_proj = builtin.is_none() && matches!(crs, Crs::Epsg(_) | Crs::Wkt(_));
+        #[cfg(feature = "proj")]
         let proj = match crs {
-            Crs::Epsg(code) => Some(
+            Crs::Epsg(code) if needs_proj => Some(
                 proj::Proj::new_known_crs(&format!("EPSG:{code}"), "EPSG:4326", None)
                     .map_err(|e| Error::Projection(format!("EPSG:{code}: {e}")))?,
             ),
-            Crs::Wkt(wkt) => Some(
+            Crs::Wkt(wkt) if needs_proj => Some(
                 proj::Proj::new_known_crs(wkt, "EPSG:4326", None)
                     .map_err(|e| Error::Projection(format!("CRS from .prj: {e}")))?,
             ),
             _ => None,
         };
+        #[cfg(not(feature = "proj"))]
+        if needs_proj {
+            return Err(Error::Projection(format!(
+                "{crs} needs PROJ, which this build does not have; built in are lon/lat (WGS84, CGCS2000, GCJ-02, BD-09), CGCS2000 Gauss-Krüger (EPSG:4491–4554), WGS84 UTM (EPSG:326xx/327xx) and Web Mercator (EPSG:3857): reproject the layer to one of them"
+            )));
+        }
         Ok(ToWgs84 {
             crs: crs.clone(),
+            builtin,
+            #[cfg(feature = "proj")]
             proj,
         })
     }
@@ -48,10 +70,10 @@ impl ToWgs84 {
                 let (gx, gy) = bd09_to_gcj02(x, y);
                 gcj02_to_wgs84(gx, gy)
             }
-            Crs::Epsg(_) | Crs::Wkt(_) => {
-                let p = self.proj.as_ref().expect("proj built for EPSG/WKT");
-                p.convert((x, y)).map_err(|e| format!("PROJ: {e}"))?
-            }
+            Crs::Epsg(_) | Crs::Wkt(_) => match &self.builtin {
+                Some(b) => b.to_lonlat(x, y),
+                None => self.with_proj(x, y)?,
+            },
         };
         if !(out.0.is_finite() && out.1.is_finite()) || out.0.abs() > 180.0 || out.1.abs() > 90.0 {
             return Err(format!(
@@ -59,6 +81,27 @@ impl ToWgs84 {
             ));
         }
         Ok(out)
+    }
+}
+
+impl ToWgs84 {
+    #[cfg(feature = "proj")]
+    fn with_proj(&self, x: f64, y: f64) -> std::result::Result<(f64, f64), String> {
+        let p = self
+            .proj
+            .as_ref()
+            .expect("proj built for EPSG/WKT that are not built in");
+        p.convert((x, y)).map_err(|e| format!("PROJ: {e}"))
+    }
+
+    #[cfg(not(feature = "proj"))]
+    fn with_proj(&self, _: f64, _: f64) -> std::result::Result<(f64, f64), String> {
+        unreachable!("refused in ToWgs84::new without PROJ")
+    }
+
+    /// Whether this layer converts in pure Rust (no PROJ involved).
+    pub fn is_builtin(&self) -> bool {
+        self.builtin.is_some() || !matches!(self.crs, Crs::Epsg(_) | Crs::Wkt(_))
     }
 }
 

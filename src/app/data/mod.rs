@@ -36,6 +36,39 @@ pub enum Purpose {
     Export(ExportKind),
 }
 
+/// The native file dialog (Windows): the command the chosen path makes, `None` when the
+/// user cancels.
+#[cfg(windows)]
+fn native_dialog(purpose: Purpose, dir: &Path, name: &str) -> Option<Command> {
+    let d = rfd::FileDialog::new().set_directory(dir);
+    Some(match purpose {
+        Purpose::OpenData => Command::Load(
+            d.add_filter(
+                "GIS data",
+                &[
+                    "toml", "geojson", "json", "shp", "csv", "txt", "xlsx", "xls", "ods", "gpkg",
+                    "pbf",
+                ],
+            )
+            .pick_file()?,
+        ),
+        Purpose::OpenProject => {
+            Command::OpenProject(d.add_filter("CareCircle", &["ccproj"]).pick_file()?)
+        }
+        Purpose::SaveProject => Command::SaveProject(
+            d.set_file_name(name)
+                .add_filter("CareCircle", &["ccproj"])
+                .save_file()?,
+        ),
+        Purpose::Export(k) => Command::Export(
+            k,
+            d.set_file_name(name)
+                .add_filter(k.extension(), &[k.extension()])
+                .save_file()?,
+        ),
+    })
+}
+
 /// Exports the app offers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ExportKind {
@@ -119,7 +152,18 @@ impl CareCircleApp {
                 .unwrap_or_else(|| self.start_dir()),
             _ => self.start_dir(),
         };
-        self.dialog = Some(FileDialog::new(purpose, dir, name));
+        #[cfg(windows)]
+        {
+            // Windows: the system's own dialog (a bureau PC's shortcuts, network drives).
+            if let Some(cmd) = native_dialog(purpose, &dir, &name) {
+                self.commands.push(cmd);
+            }
+            return;
+        }
+        #[allow(unreachable_code)]
+        {
+            self.dialog = Some(FileDialog::new(purpose, dir, name));
+        }
     }
 
     /// The Data panel: open, import settings, project, exports.

@@ -649,16 +649,29 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
         return Ok(());
     }
     let t = ToWgs84::new(&p.crs).map_err(|e| {
+        // A code this build cannot convert says what it can; an unknown code, where to look.
+        let no_proj = e.to_string().contains("needs PROJ");
         Error::format_zh(
             &p.raw.path,
-            format!(
-                "CRS {} (from {}) cannot be used: {e} — check the code (CGCS2000 Gauss-Krüger zones are EPSG:4491–4554)",
-                p.crs, p.crs_source
-            ),
-            format!(
-                "坐标系 {}（来自{}）无法使用：{e}——请检查代码（CGCS2000 高斯-克吕格分带为 EPSG:4491–4554）",
-                p.crs, p.crs_source
-            ),
+            if no_proj {
+                format!("CRS {} (from {}) cannot be used: {e}", p.crs, p.crs_source)
+            } else {
+                format!(
+                    "CRS {} (from {}) cannot be used: {e} — check the code (CGCS2000 Gauss-Krüger zones are EPSG:4491–4554)",
+                    p.crs, p.crs_source
+                )
+            },
+            if no_proj {
+                format!(
+                    "坐标系 {}（来自{}）需要 PROJ，本版本未包含：内置的有经纬度（WGS84、CGCS2000、GCJ-02、BD-09）、CGCS2000 高斯-克吕格（EPSG:4491–4554）、WGS84 UTM 与 Web 墨卡托（EPSG:3857），请将图层转换为其中之一",
+                    p.crs, p.crs_source
+                )
+            } else {
+                format!(
+                    "坐标系 {}（来自{}）无法使用：{e}——请检查代码（CGCS2000 高斯-克吕格分带为 EPSG:4491–4554）",
+                    p.crs, p.crs_source
+                )
+            },
         )
     })?;
     let mut bad = Vec::new();
