@@ -84,3 +84,20 @@ pub fn short_hash(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Whether a new file can be made in `dir` (tried, not guessed from permission bits:
+/// read-only mounts and ACLs say otherwise).
+pub fn can_write_in(dir: &std::path::Path) -> bool {
+    let probe = dir.join(format!(".carecircle-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}

@@ -56,7 +56,7 @@ pub fn log_place(ds: &Dataset) -> LogPlace {
     let folder = data_folder(ds);
     let file = format!("{}.edits.jsonl", safe_name(&ds.name));
     let beside = folder.join(&file);
-    if beside.exists() || can_write_in(&folder) {
+    if beside.exists() || crate::files::can_write_in(&folder) {
         return LogPlace {
             path: beside,
             moved_from: None,
@@ -88,19 +88,6 @@ fn safe_name(s: &str) -> String {
         "dataset".into()
     } else {
         t
-    }
-}
-
-/// Whether a new file can be made in `dir` (tried, not guessed from permission bits:
-/// read-only mounts and ACLs say otherwise).
-fn can_write_in(dir: &Path) -> bool {
-    let probe = dir.join(format!(".carecircle-probe-{}", std::process::id()));
-    match OpenOptions::new().write(true).create_new(true).open(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            true
-        }
-        Err(_) => false,
     }
 }
 

@@ -121,17 +121,20 @@ pub fn load_or_build(ds: &Dataset, cache_dir: &Path) -> (Graph, CacheUse) {
     (g, how)
 }
 
-/// Where a dataset's graph cache lives: `.carecircle-cache/` in the dataset's folder.
+/// Where a dataset's graph cache lives: `.carecircle-cache/` in the dataset's folder, or —
+/// when that folder cannot be written (an installed demo in /usr/share, read-only media, a
+/// network share without rights) — `cache/<tag>` in the user's data directory, one per
+/// source folder. The cache is checked by checksum either way.
 pub fn cache_dir(ds: &Dataset) -> PathBuf {
-    let base = if ds.source.is_dir() {
-        ds.source.clone()
-    } else {
-        ds.source
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default()
-    };
-    base.join(".carecircle-cache")
+    let base = super::edits::data_folder(ds);
+    let beside = base.join(".carecircle-cache");
+    if beside.is_dir() && crate::files::can_write_in(&beside) || crate::files::can_write_in(&base) {
+        return beside;
+    }
+    let abs = std::fs::canonicalize(&base).unwrap_or(base);
+    crate::files::user_data_dir()
+        .join("cache")
+        .join(crate::files::short_hash(abs.to_string_lossy().as_bytes()))
 }
 
 /// Size of the walking graph a dataset's lines make (after splitting at shared nodes and
