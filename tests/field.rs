@@ -266,6 +266,14 @@ fn a_read_only_data_folder_keeps_its_log_in_the_user_data_directory() {
     }
     assert_eq!(place.moved_from.as_deref(), Some(data.as_path()));
     assert!(place.path.starts_with(carecircle::files::user_data_dir()));
+    // The walking-graph cache follows the same rule (an installed demo in /usr/share).
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let cache = carecircle::io::graph::cache_dir(&base);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(
+        cache.starts_with(carecircle::files::user_data_dir()),
+        "{cache:?}"
+    );
 }
 
 #[test]

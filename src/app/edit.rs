@@ -178,13 +178,7 @@ impl CareCircleApp {
         let edits = es.history.done.clone();
         let sc = self.scenario.clone();
         let cached_graph = self.data.graph.clone();
-        let key = crate::coverage::demand_key(sc.rules());
-        let demand = self
-            .data
-            .demand
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, d)| d.clone());
+        let (key, demand) = self.cached_demand(&sc);
         self.spawn(ctx, "analyze", move |p| {
             let (ds, notes) = apply_edits(&base, &edits);
             let ds = Arc::new(ds);
@@ -192,16 +186,7 @@ impl CareCircleApp {
                 Ok(g) => g,
                 Err(e) => return JobResult::Failed(e),
             };
-            let result = sc.access(graph.as_deref()).and_then(|acc| {
-                crate::coverage::analyze_reusing(
-                    &ds,
-                    sc.rules(),
-                    &sc.options(),
-                    acc.as_ref(),
-                    demand,
-                    p,
-                )
-            });
+            let result = analyze_with(&sc, &ds, graph.as_deref(), demand, p);
             match result {
                 Ok((report, demand)) => {
                     let bands = match &graph {

@@ -164,28 +164,13 @@ impl CareCircleApp {
             return;
         };
         let cached = self.data.graph.clone();
-        let key = crate::coverage::demand_key(sc.rules());
-        let demand = self
-            .data
-            .demand
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, d)| d.clone());
+        let (key, demand) = self.cached_demand(&sc);
         self.spawn(ctx, "analyze", move |p| {
             let graph = match walking_graph(sc.mode, &ds, cached) {
                 Ok(g) => g,
                 Err(e) => return JobResult::Failed(e),
             };
-            let result = sc.access(graph.as_deref()).and_then(|acc| {
-                crate::coverage::analyze_reusing(
-                    &ds,
-                    sc.rules(),
-                    &sc.options(),
-                    acc.as_ref(),
-                    demand,
-                    p,
-                )
-            });
+            let result = analyze_with(&sc, &ds, graph.as_deref(), demand, p);
             let (result, demand) = match result {
                 Ok((r, d)) => (Ok(r), Some((key, d))),
                 Err(e) => (Err(e), None),
@@ -206,6 +191,22 @@ impl CareCircleApp {
         });
     }
 
+    /// The demand model of the last analysis when the scenario's demand settings match
+    /// (edits and rule changes keep the people where they are), with the settings key.
+    pub(super) fn cached_demand(
+        &self,
+        sc: &Scenario,
+    ) -> (String, Option<crate::coverage::DemandModel>) {
+        let key = crate::coverage::demand_key(sc.rules());
+        let demand = self
+            .data
+            .demand
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, d)| d.clone());
+        (key, demand)
+    }
+
     /// What the running job does, for its progress line ("Analysing") and as a noun
     /// ("cancelled: analysis"), in the UI's language.
     pub(super) fn job_words(&self) -> (&'static str, &'static str) {
@@ -221,6 +222,19 @@ impl CareCircleApp {
         };
         (self.t(doing.0, doing.1), self.t(noun.0, noun.1))
     }
+}
+
+/// In a worker: every rule of the scenario on `ds`, reusing `demand` when given.
+pub(super) fn analyze_with(
+    sc: &Scenario,
+    ds: &Dataset,
+    graph: Option<&Graph>,
+    demand: Option<crate::coverage::DemandModel>,
+    p: &SharedProgress,
+) -> crate::Result<(Report, crate::coverage::DemandModel)> {
+    sc.access(graph).and_then(|acc| {
+        crate::coverage::analyze_reusing(ds, sc.rules(), &sc.options(), acc.as_ref(), demand, p)
+    })
 }
 
 /// Earcut triangles of every unit shape, in local metres (3 vertices per triangle).
