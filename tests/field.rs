@@ -402,11 +402,20 @@ fn kill_9_mid_save_leaves_the_old_or_the_new_file() {
     std::fs::write(&out, &states[0]).unwrap();
     let mut rng = carecircle::testkit::xorshift(7);
     let (mut killed, mut finished, mut mid_write) = (0, 0, 0);
-    for i in 0..200 {
+    // 200 runs; on a machine where none of them happened to die mid-write (timing
+    // varies), up to 200 more aimed at the end of a run until one does.
+    for i in 0..400 {
+        if i >= 200 && mid_write > 0 {
+            break;
+        }
         let mut child = run(&logs[(i + 1) % 2], &out);
         // Loading comes first and writing last: the kills fall over the second half of a
         // run and a little past its end, where the file is written.
-        let wait = full.mul_f64(0.5 + rng() * 0.6);
+        let wait = if i < 200 {
+            full.mul_f64(0.5 + rng() * 0.6)
+        } else {
+            full.mul_f64(0.8 + rng() * 0.3)
+        };
         std::thread::sleep(wait);
         if child.try_wait().unwrap().is_some() {
             finished += 1;
