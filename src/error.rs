@@ -33,6 +33,10 @@ pub enum Error {
     Manifest { path: PathBuf, message: String },
     #[error("projection error: {0}")]
     Projection(String),
+    /// A CRS this build converts only through PROJ, and it was built without PROJ (the
+    /// Windows build): says what is built in.
+    #[error("{0} needs PROJ, which this build does not have; built in are lon/lat (WGS84, CGCS2000, GCJ-02, BD-09), CGCS2000 Gauss-Krüger (EPSG:4491–4554), WGS84 UTM (EPSG:326xx/327xx) and Web Mercator (EPSG:3857): reproject the layer to one of them")]
+    NeedsProj(String),
     #[error("{origin}: rule preset error: {message}")]
     Rules { origin: String, message: String },
     #[error("analysis error: {0}")]
@@ -99,6 +103,9 @@ impl Error {
                 format!("{}：数据清单错误：{message}", path.display())
             }
             Error::Projection(m) => format!("投影错误：{m}"),
+            Error::NeedsProj(crs) => format!(
+                "坐标系 {crs} 需要 PROJ，本版本未包含：内置的有经纬度（WGS84、CGCS2000、GCJ-02、BD-09）、CGCS2000 高斯-克吕格（EPSG:4491–4554）、WGS84 UTM 与 Web 墨卡托（EPSG:3857），请将图层转换为其中之一"
+            ),
             Error::Rules { origin, message } => format!("{origin}：规则预设错误：{message}"),
             Error::Analysis(m) => format!("分析错误：{m}"),
             Error::Input { zh, .. } => zh.clone(),

@@ -180,6 +180,20 @@ impl LocalProjection {
     }
 }
 
+/// The smallest rectangle holding both: how bounds of many features are folded together.
+pub fn union_rect(a: geo::Rect<f64>, b: geo::Rect<f64>) -> geo::Rect<f64> {
+    geo::Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
 /// Great-circle distance in metres between two lon/lat points (spherical, for checks).
 pub fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let r = 6_371_008.8;

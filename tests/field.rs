@@ -276,6 +276,32 @@ fn a_read_only_data_folder_keeps_its_log_in_the_user_data_directory() {
     );
 }
 
+/// The same rule where even root cannot write (a folder under /proc stands in for
+/// read-only media): this part runs on every machine, CI's root included.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_no_one_can_write_keeps_log_and_cache_in_the_user_data_directory() {
+    let ds = Dataset::new(
+        "只读",
+        PathBuf::from("/proc/carecircle-read-only/dataset.toml"),
+        carecircle::geom::LocalProjection::for_longitude(126.6),
+    );
+    let place = log_place(&ds);
+    assert_eq!(
+        place.moved_from.as_deref(),
+        Some(Path::new("/proc/carecircle-read-only"))
+    );
+    assert!(
+        place.path.starts_with(carecircle::files::user_data_dir()),
+        "{place:?}"
+    );
+    let cache = carecircle::io::graph::cache_dir(&ds);
+    assert!(
+        cache.starts_with(carecircle::files::user_data_dir()),
+        "{cache:?}"
+    );
+}
+
 #[test]
 fn the_edited_layer_keeps_every_attribute_and_writes_changes_into_the_source_columns() {
     let dir = tempfile::tempdir().unwrap();

@@ -522,18 +522,24 @@ impl CareCircleApp {
         let Some(ds) = &self.data.dataset else { return };
         let tx = |x: f64, y: f64| view.to_screen(rect, x, y);
         // A facility being dragged (or just dropped, until the edited data lands) shows
-        // where the user put it.
-        let moved = self.edit.drag.as_ref().or(self.edit.preview.as_ref());
+        // where the user put it. Keys resolved to ids once, not per facility.
+        let moved = self
+            .edit
+            .drag
+            .as_ref()
+            .or(self.edit.preview.as_ref())
+            .and_then(|(k, at)| Some((self.facility_by_key(k)?, *at)));
+        let selected = self
+            .edit
+            .selected
+            .as_ref()
+            .and_then(|k| self.facility_by_key(k));
         for f in &ds.facilities {
             let Some(p) = f.location else { continue };
-            let mut pos = tx(p.x(), p.y());
-            let key = (moved.is_some() || self.edit.selected.is_some())
-                .then(|| crate::model::edits::key_of(ds, f));
-            if let (Some((k, at)), Some(key)) = (moved, &key) {
-                if k == key {
-                    pos = tx(at[0], at[1]);
-                }
-            }
+            let pos = match moved {
+                Some((id, at)) if id == f.id => tx(at[0], at[1]),
+                _ => tx(p.x(), p.y()),
+            };
             if !rect.contains(pos) {
                 continue;
             }
@@ -542,7 +548,7 @@ impl CareCircleApp {
             }
             let c = kind_color(f.kind);
             let z = size;
-            if key.is_some() && key.as_ref() == self.edit.selected.as_ref() {
+            if selected == Some(f.id) {
                 painter.circle_stroke(
                     pos,
                     8.0 * z,

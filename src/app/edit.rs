@@ -111,11 +111,11 @@ impl Form {
 
 impl CareCircleApp {
     /// The facility of the open data with `key`.
-    fn facility_by_key(&self, key: &FacilityKey) -> Option<crate::model::FacilityId> {
+    pub(super) fn facility_by_key(&self, key: &FacilityKey) -> Option<crate::model::FacilityId> {
         let ds = self.data.dataset.as_ref()?;
         ds.facilities
             .iter()
-            .find(|f| key_of(ds, f) == *key)
+            .find(|f| key.matches(ds, f))
             .map(|f| f.id)
     }
 
@@ -145,8 +145,7 @@ impl CareCircleApp {
             );
             return;
         }
-        let mut probe = es.history.clone();
-        if !probe.step(step.clone()) {
+        if !es.history.can(&step) {
             return; // nothing to undo or redo
         }
         if let Some(log) = es.log.as_mut() {
@@ -160,7 +159,7 @@ impl CareCircleApp {
                 return;
             }
         }
-        es.history = probe;
+        es.history.step(step);
         self.refresh_edited(ctx);
     }
 

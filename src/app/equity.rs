@@ -27,13 +27,7 @@ impl CareCircleApp {
             .rules
             .iter()
             .find(|x| x.id == e.rule)
-            .map(|x| {
-                if en {
-                    x.title_en.clone()
-                } else {
-                    x.title.clone()
-                }
-            })
+            .map(|x| x.title_in(en).to_owned())
             .unwrap_or_else(|| self.t("托育 2SFCA 可达性", "Nursery 2SFCA").to_owned());
         ui.label(egui::RichText::new(format!("{} · {title}", self.t("公平性", "Equity"))).strong());
         ui.label(format!(

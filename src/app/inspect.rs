@@ -122,7 +122,7 @@ impl CareCircleApp {
                         };
                         ui.horizontal_wrapped(|ui| {
                             ui.colored_label(c, verdict);
-                            ui.label(if en { &rule.title_en } else { &rule.title });
+                            ui.label(rule.title_in(en));
                             if let (Some(false), Some(d)) = (st.pass, st.deficit) {
                                 ui.label(format!("({} {d:.0})", self.t("缺口", "short")));
                             }

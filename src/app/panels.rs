@@ -329,7 +329,7 @@ impl CareCircleApp {
             if !d.evaluable() {
                 ui.weak(format!(
                     "{}: {}",
-                    if en { &d.title_en } else { &d.title },
+                    d.title_in(en),
                     RuleDelta::not_evaluable_text(en)
                 ));
                 continue;
@@ -341,7 +341,7 @@ impl CareCircleApp {
             };
             ui.label(format!(
                 "{}: {} → {} ({}/{} → {}/{})",
-                if en { &d.title_en } else { &d.title },
+                d.title_in(en),
                 f(d.before),
                 f(d.after),
                 d.units_meeting_before,
@@ -369,13 +369,7 @@ impl CareCircleApp {
                     .rules
                     .iter()
                     .find(|r| &r.id == rid)
-                    .map(|r| {
-                        if en {
-                            r.title_en.clone()
-                        } else {
-                            r.title.clone()
-                        }
-                    })
+                    .map(|r| r.title_in(en).to_owned())
                     .unwrap_or_else(|| rid.clone());
                 rows.push((
                     u.id,

@@ -147,7 +147,7 @@ impl CareCircleApp {
                     .spacing([24.0, 8.0])
                     .show(ui, |ui| {
                         for x in r.rules.iter().filter(|x| x.status != Status::NotEvaluable) {
-                            ui.label(big(if en { &x.title_en } else { &x.title }, LINE));
+                            ui.label(big(x.title_in(en), LINE));
                             ui.label(big(st(x.status), LINE).color(status_color(x.status)));
                             ui.label(big(&x.value_with_range(en), LINE));
                             ui.end_row();
@@ -156,7 +156,7 @@ impl CareCircleApp {
             }
             Slide::Rule(id) => {
                 if let Some(x) = r.rules.iter().find(|x| &x.id == id) {
-                    ui.label(big(if en { &x.title_en } else { &x.title }, TITLE));
+                    ui.label(big(x.title_in(en), TITLE));
                     ui.label(
                         big(
                             &format!(
@@ -188,12 +188,7 @@ impl CareCircleApp {
                             None => "–".into(),
                         };
                         ui.label(big(
-                            &format!(
-                                "{}: {} → {}",
-                                if en { &d.title_en } else { &d.title },
-                                f(d.before),
-                                f(d.after)
-                            ),
+                            &format!("{}: {} → {}", d.title_in(en), f(d.before), f(d.after)),
                             LINE,
                         ));
                     }

@@ -209,9 +209,9 @@ impl CareCircleApp {
                 for r in cmp.rules.iter().filter(|r| {
                     r.status_a != Status::NotEvaluable || r.status_b != Status::NotEvaluable
                 }) {
-                    let title = if en { &r.title_en } else { &r.title };
+                    let title = r.title_in(en);
                     ui.label(crate::report::truncate(title, 18))
-                        .on_hover_text(title.as_str());
+                        .on_hover_text(title);
                     let st = |s: Status| if en { s.en() } else { s.zh() };
                     ui.label(format!(
                         "{} {}",

@@ -24,13 +24,7 @@ impl CareCircleApp {
                     .as_ref()
                     .and_then(|id| r.rules.iter().find(|x| &x.id == id))
                 {
-                    Some(x) => {
-                        if en {
-                            x.title_en.clone()
-                        } else {
-                            x.title.clone()
-                        }
-                    }
+                    Some(x) => x.title_in(en).to_owned(),
                     None => self.t("全部规则", "All rules").to_owned(),
                 },
             )
@@ -42,11 +36,7 @@ impl CareCircleApp {
                     .iter()
                     .filter(|x| x.status != crate::coverage::analysis::Status::NotEvaluable)
                 {
-                    ui.selectable_value(
-                        &mut map_rule,
-                        Some(x.id.clone()),
-                        if en { &x.title_en } else { &x.title },
-                    );
+                    ui.selectable_value(&mut map_rule, Some(x.id.clone()), x.title_in(en));
                 }
             })
             .response
@@ -80,7 +70,7 @@ impl CareCircleApp {
                 ),
                 |ui| {
                     for x in &skipped {
-                        ui.label(if en { &x.title_en } else { &x.title });
+                        ui.label(x.title_in(en));
                         if let Some(e) = if en { &x.explain_en } else { &x.explain_zh } {
                             ui.small(e.as_str());
                         }
@@ -139,9 +129,7 @@ impl CareCircleApp {
             .corner_radius(4.0)
             .show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                ui.label(
-                    egui::RichText::new(if en { &rule.title_en } else { &rule.title }).strong(),
-                );
+                ui.label(egui::RichText::new(rule.title_in(en)).strong());
                 let fmt = |v: f64| rule.value_text(v, en);
                 let value = rule.value_with_range(en);
                 let target = match (rule.test, rule.scope) {
@@ -251,7 +239,7 @@ impl CareCircleApp {
             ui.label(
                 egui::RichText::new(format!(
                     "{} · {}",
-                    if en { &rule.title_en } else { &rule.title },
+                    rule.title_in(en),
                     self.t("按区县", "by district")
                 ))
                 .strong(),

@@ -46,9 +46,7 @@ impl ToWgs84 {
         };
         #[cfg(not(feature = "proj"))]
         if needs_proj {
-            return Err(Error::Projection(format!(
-                "{crs} needs PROJ, which this build does not have; built in are lon/lat (WGS84, CGCS2000, GCJ-02, BD-09), CGCS2000 Gauss-Krüger (EPSG:4491–4554), WGS84 UTM (EPSG:326xx/327xx) and Web Mercator (EPSG:3857): reproject the layer to one of them"
-            )));
+            return Err(Error::NeedsProj(crs.to_string()));
         }
         Ok(ToWgs84 {
             crs: crs.clone(),
@@ -97,11 +95,6 @@ impl ToWgs84 {
     #[cfg(not(feature = "proj"))]
     fn with_proj(&self, _: f64, _: f64) -> std::result::Result<(f64, f64), String> {
         unreachable!("refused in ToWgs84::new without PROJ")
-    }
-
-    /// Whether this layer converts in pure Rust (no PROJ involved).
-    pub fn is_builtin(&self) -> bool {
-        self.builtin.is_some() || !matches!(self.crs, Crs::Epsg(_) | Crs::Wkt(_))
     }
 }
 

@@ -95,7 +95,11 @@ fn tables_of(conn: &Connection, path: &Path) -> Result<Vec<TableInfo>> {
 
 /// The table `table` names, or the only one; an error listing them otherwise.
 pub fn pick_table(path: &Path, table: Option<&str>) -> Result<TableInfo> {
-    let all = tables(path)?;
+    pick_in(&open(path)?, path, table)
+}
+
+fn pick_in(conn: &Connection, path: &Path, table: Option<&str>) -> Result<TableInfo> {
+    let all = tables_of(conn, path)?;
     let names = || {
         all.iter()
             .map(|t| t.name.as_str())
@@ -174,8 +178,8 @@ pub fn read(
     crs_declared: bool,
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
-    let t = pick_table(path, table)?;
     let conn = open(path)?;
+    let t = pick_in(&conn, path, table)?;
     let mut layer = RawLayer::new(path);
     layer.embedded_crs = match srs_of(&conn, path, &t) {
         Ok(c) => c,
@@ -736,16 +740,7 @@ fn write_table(tx: &rusqlite::Transaction, t: &OutTable) -> rusqlite::Result<()>
                 if let Some(r) = g.bounding_rect() {
                     bounds = Some(match bounds {
                         None => r,
-                        Some(b) => geo::Rect::new(
-                            Coord {
-                                x: b.min().x.min(r.min().x),
-                                y: b.min().y.min(r.min().y),
-                            },
-                            Coord {
-                                x: b.max().x.max(r.max().x),
-                                y: b.max().y.max(r.max().y),
-                            },
-                        ),
+                        Some(b) => crate::geom::union_rect(b, r),
                     });
                 }
                 rusqlite::types::Value::Blob(gpkg_geometry(g, 4326))

@@ -21,6 +21,14 @@ pub struct FacilityKey {
     pub source_id: String,
 }
 
+impl FacilityKey {
+    /// Whether `f` of `ds` is the facility this key names (no allocation: the map asks
+    /// this of every facility in a frame).
+    pub fn matches(&self, ds: &Dataset, f: &Facility) -> bool {
+        f.source_id == self.source_id && layer_name(ds, f.layer) == self.layer
+    }
+}
+
 impl std::fmt::Display for FacilityKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}#{}", self.layer, self.source_id)
@@ -269,6 +277,15 @@ pub enum HistoryStep {
 }
 
 impl EditHistory {
+    /// Whether `s` would change the history (an edit always; undo/redo when there is one).
+    pub fn can(&self, s: &HistoryStep) -> bool {
+        match s {
+            HistoryStep::Edit { .. } => true,
+            HistoryStep::Undo => !self.done.is_empty(),
+            HistoryStep::Redo => !self.undone.is_empty(),
+        }
+    }
+
     /// Applies one step; false when there was nothing to undo or redo.
     pub fn step(&mut self, s: HistoryStep) -> bool {
         match s {
@@ -342,7 +359,7 @@ pub fn apply_edits(base: &Dataset, edits: &[Edit]) -> (Dataset, Vec<Said>) {
     let mut ds = base.clone();
     let mut notes = Vec::new();
     for e in edits {
-        let at = ds.facilities.iter().position(|f| key_of(&ds, f) == e.key);
+        let at = ds.facilities.iter().position(|f| e.key.matches(&ds, f));
         match (at, &e.before, &e.after) {
             (None, None, Some(rec)) => {
                 let layer = ds

@@ -381,10 +381,7 @@ impl Dataset {
             if let Some(r) = r {
                 acc = Some(match acc {
                     None => r,
-                    Some(a) => Rect::new(
-                        (a.min().x.min(r.min().x), a.min().y.min(r.min().y)),
-                        (a.max().x.max(r.max().x), a.max().y.max(r.max().y)),
-                    ),
+                    Some(a) => crate::geom::union_rect(a, r),
                 });
             }
         };

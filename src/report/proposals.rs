@@ -213,7 +213,7 @@ impl Proposals {
                 let _ = writeln!(
                     s,
                     "  {:<34} {}",
-                    if english { &r.title_en } else { &r.title },
+                    r.title_in(english),
                     RuleDelta::not_evaluable_text(english)
                 );
                 continue;
@@ -226,7 +226,7 @@ impl Proposals {
             let _ = writeln!(
                 s,
                 "  {:<34} {} → {}   {} {}/{} → {}/{}",
-                if english { &r.title_en } else { &r.title },
+                r.title_in(english),
                 f(r.before),
                 f(r.after),
                 if english {

@@ -289,6 +289,17 @@ pub struct RuleChange {
     pub units_changed: usize,
 }
 
+impl RuleChange {
+    /// The title in the UI's language.
+    pub fn title_in(&self, english: bool) -> &str {
+        if english {
+            &self.title_en
+        } else {
+            &self.title
+        }
+    }
+}
+
 /// A unit whose status or value on a rule differs between the scenarios.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnitChange {
@@ -417,7 +428,7 @@ impl Comparison {
             let _ = writeln!(
                 s,
                 "  {:<40} A {} {:>8}  →  B {} {:>8}   {} {}/{} → {}/{}   {} {}",
-                if english { &r.title_en } else { &r.title },
+                r.title_in(english),
                 st(r.status_a),
                 if english {
                     &r.value_a_text_en

@@ -142,11 +142,7 @@ pub fn gaps_csv(report: &Report, english: bool) -> String {
                 u.name.clone(),
                 u.level.key().to_owned(),
                 id.clone(),
-                if english {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                },
+                r.title_in(english).to_owned(),
                 st.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
                 format!("{}", r.target),
                 st.deficit.map(|v| format!("{v:.1}")).unwrap_or_default(),

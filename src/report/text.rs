@@ -144,7 +144,7 @@ fn rule_lines(s: &mut String, r: &RuleResult, english: bool) {
         _ => fmt_v(r.target),
     };
     let value = r.value_with_range(english);
-    let title = if english { &r.title_en } else { &r.title };
+    let title = r.title_in(english);
     let _ = writeln!(
         s,
         "{:<4} {} {:>10} {:>16} {:>12} {:>6} {:>9}",
@@ -422,7 +422,7 @@ fn largest_gaps(s: &mut String, report: &Report, english: bool, max_units: usize
         let _ = writeln!(
             s,
             "  {} ({} {}{}):",
-            if english { &r.title_en } else { &r.title },
+            r.title_in(english),
             fails.len(),
             t("个单元低于目标", "units below target"),
             if diagnostic {

@@ -73,11 +73,7 @@ fn build(
         .map(|r| {
             vec![
                 text(r.id.clone()),
-                text(if en {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                }),
+                text(r.title_in(en).to_owned()),
                 text(st(r.status)),
                 num(r.value),
                 num(r.range.and_then(|x| x.1)),
@@ -158,11 +154,7 @@ fn build(
                     text(u.code.clone()),
                     text(u.name.clone()),
                     text(r.id.clone()),
-                    text(if en {
-                        r.title_en.clone()
-                    } else {
-                        r.title.clone()
-                    }),
+                    text(r.title_in(en).to_owned()),
                     text(st(s.status)),
                     num(s.value),
                     num(s.deficit),
@@ -251,11 +243,7 @@ fn build(
             .map(|r| {
                 vec![
                     text(r.id.clone()),
-                    text(if en {
-                        r.title_en.clone()
-                    } else {
-                        r.title.clone()
-                    }),
+                    text(r.title_in(en).to_owned()),
                     num(r.before),
                     num(r.after),
                     num(Some(r.units_meeting_before as f64)),

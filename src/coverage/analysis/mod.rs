@@ -474,6 +474,15 @@ pub fn thousands(x: f64) -> String {
 }
 
 impl RuleResult {
+    /// The title in the UI's language.
+    pub fn title_in(&self, english: bool) -> &str {
+        if english {
+            &self.title_en
+        } else {
+            &self.title
+        }
+    }
+
     /// A figure of this rule as people read it: "4.52/千人" ("4.52/1000"), "62.0%",
     /// "5,200". Every front end and export uses it.
     pub fn value_text(&self, v: f64, english: bool) -> String {

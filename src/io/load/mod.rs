@@ -476,16 +476,7 @@ fn projection_for(
             if let Some(r) = f.geometry.as_ref().and_then(|g| g.bounding_rect()) {
                 bbox = Some(match bbox {
                     None => r,
-                    Some(b) => Rect::new(
-                        Coord {
-                            x: b.min().x.min(r.min().x),
-                            y: b.min().y.min(r.min().y),
-                        },
-                        Coord {
-                            x: b.max().x.max(r.max().x),
-                            y: b.max().y.max(r.max().y),
-                        },
-                    ),
+                    Some(b) => crate::geom::union_rect(b, r),
                 });
             }
         }
@@ -518,18 +509,7 @@ fn outside_china(pending: &[Pending]) -> Result<()> {
             .features
             .iter()
             .filter_map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
-            .reduce(|a, b| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
+            .reduce(crate::geom::union_rect)
         else {
             continue;
         };
@@ -648,31 +628,24 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
         }
         return Ok(());
     }
-    let t = ToWgs84::new(&p.crs).map_err(|e| {
-        // A code this build cannot convert says what it can; an unknown code, where to look.
-        let no_proj = e.to_string().contains("needs PROJ");
-        Error::format_zh(
+    let t = ToWgs84::new(&p.crs).map_err(|e| match e {
+        // This build cannot convert it: the error says what it can.
+        Error::NeedsProj(_) => Error::format_zh(
             &p.raw.path,
-            if no_proj {
-                format!("CRS {} (from {}) cannot be used: {e}", p.crs, p.crs_source)
-            } else {
-                format!(
-                    "CRS {} (from {}) cannot be used: {e} — check the code (CGCS2000 Gauss-Krüger zones are EPSG:4491–4554)",
-                    p.crs, p.crs_source
-                )
-            },
-            if no_proj {
-                format!(
-                    "坐标系 {}（来自{}）需要 PROJ，本版本未包含：内置的有经纬度（WGS84、CGCS2000、GCJ-02、BD-09）、CGCS2000 高斯-克吕格（EPSG:4491–4554）、WGS84 UTM 与 Web 墨卡托（EPSG:3857），请将图层转换为其中之一",
-                    p.crs, p.crs_source
-                )
-            } else {
-                format!(
-                    "坐标系 {}（来自{}）无法使用：{e}——请检查代码（CGCS2000 高斯-克吕格分带为 EPSG:4491–4554）",
-                    p.crs, p.crs_source
-                )
-            },
-        )
+            format!("CRS from {}: {e}", p.crs_source),
+            format!("坐标系来自{}：{}", p.crs_source, e.zh()),
+        ),
+        e => Error::format_zh(
+            &p.raw.path,
+            format!(
+                "CRS {} (from {}) cannot be used: {e} — check the code (CGCS2000 Gauss-Krüger zones are EPSG:4491–4554)",
+                p.crs, p.crs_source
+            ),
+            format!(
+                "坐标系 {}（来自{}）无法使用：{e}——请检查代码（CGCS2000 高斯-克吕格分带为 EPSG:4491–4554）",
+                p.crs, p.crs_source
+            ),
+        ),
     })?;
     let mut bad = Vec::new();
     for f in &mut p.raw.features {

@@ -457,14 +457,7 @@ fn summary(sheets: &mut Vec<Sheet>, report: &Report, opts: &PdfOptions, footer: 
         .map(|r| {
             let target = target_text(r, en);
             vec![
-                (
-                    if en {
-                        r.title_en.clone()
-                    } else {
-                        r.title.clone()
-                    },
-                    None,
-                ),
+                (r.title_in(en).to_owned(), None),
                 (
                     if en {
                         r.status.en().to_owned()
@@ -505,11 +498,7 @@ fn summary(sheets: &mut Vec<Sheet>, report: &Report, opts: &PdfOptions, footer: 
         .filter(|r| r.status != Status::NotEvaluable && r.test != "presence")
         .filter_map(|r| {
             Some(Bar {
-                label: if en {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                },
+                label: r.title_in(en).to_owned(),
                 before: None,
                 value: r.value?,
                 target: r.target,
@@ -561,7 +550,7 @@ fn rule_page(
     let en = opts.english;
     let t = |zh: &'static str, e: &'static str| if en { e } else { zh };
     let mut s = Sheet::new(opts.paper, footer);
-    s.para(15.0, INK, true, if en { &r.title_en } else { &r.title });
+    s.para(15.0, INK, true, r.title_in(en));
     let verdict = format!(
         "{}：{} · {} {} · {} {}{}",
         t("结论", "Result"),
@@ -699,12 +688,7 @@ fn circle_page(report: &Report, opts: &PdfOptions, footer: &str) -> Option<Sheet
         return None;
     }
     let mut s = Sheet::new(opts.paper, footer);
-    s.para(
-        15.0,
-        INK,
-        true,
-        if en { &rule.title_en } else { &rule.title },
-    );
+    s.para(15.0, INK, true, rule.title_in(en));
     s.para(
         10.5,
         INK,
@@ -851,14 +835,7 @@ fn proposal_pages(sheets: &mut Vec<Sheet>, p: &Proposals, opts: &PdfOptions, foo
                 None => "–".into(),
             };
             vec![
-                (
-                    if en {
-                        r.title_en.clone()
-                    } else {
-                        r.title.clone()
-                    },
-                    None,
-                ),
+                (r.title_in(en).to_owned(), None),
                 (format!("{} → {}", f(r.before), f(r.after)), None),
                 (
                     format!(
@@ -884,11 +861,7 @@ fn proposal_pages(sheets: &mut Vec<Sheet>, p: &Proposals, opts: &PdfOptions, foo
             };
             let (b, a) = (r.before?, r.after?);
             Some(Bar {
-                label: if en {
-                    r.title_en.clone()
-                } else {
-                    r.title.clone()
-                },
+                label: r.title_in(en).to_owned(),
                 before: Some(b),
                 value: a,
                 target: r.target,

@@ -190,6 +190,15 @@ pub struct RuleDelta {
 }
 
 impl RuleDelta {
+    /// The title in the UI's language.
+    pub fn title_in(&self, english: bool) -> &str {
+        if english {
+            &self.title_en
+        } else {
+            &self.title
+        }
+    }
+
     /// Whether the dataset has anything the rule applies to (a rule on communities, say,
     /// on data without community units is not evaluable, before or after).
     pub fn evaluable(&self) -> bool {
