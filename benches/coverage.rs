@@ -88,7 +88,7 @@ fn main() {
         .output()
     {
         Ok(out) if out.status.success() => {
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let v = common::last_json_line(&out.stdout).expect("shapely's JSON line");
             let q = v["query_s"].as_f64().unwrap();
             let b = v["build_s"].as_f64().unwrap();
             println!(

@@ -5,16 +5,15 @@
 //! dot thinning) and, separately, egui's tessellation of those shapes into triangles — the
 //! CPU side of a frame. `cargo bench --bench frame` (target: median < 8 ms, p99 < 16 ms).
 
-use std::path::PathBuf;
 use std::time::Instant;
+
+mod common;
 
 use carecircle::app::map::{paint_units_and_dots, MapCache, View};
 use egui::{Color32, Pos2, Rect, Stroke};
 
 fn main() {
-    let shared = std::env::var_os("CARECIRCLE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let shared = common::shared_dir();
     let path = shared.join("data/heilongjiang/heilongjiang_counties_cnmaps_wgs84.geojson");
     let Ok(ds) = carecircle::io::load_path(&path) else {
         println!("no data at {} (set CARECIRCLE_SHARED)", path.display());

@@ -2,11 +2,13 @@
 //! (self-intersections), projected to local metres — target < 1 s in release — plus the
 //! two demos. Prints figures; run with `cargo bench --bench load`.
 //!
-//! The province file lives in ../shared/data (not in the repo); set CARECIRCLE_SHARED to
-//! point elsewhere.
+//! The province file lives in ../shared/data (not in the repo); CARECIRCLE_SHARED names
+//! the shared folder (the one holding `data/` and `bench/`), as for every bench.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+mod common;
 
 use carecircle::io::load_path;
 
@@ -45,9 +47,7 @@ fn time_load(label: &str, path: &Path, runs: usize) {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = std::env::var_os("CARECIRCLE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data"));
+    let shared = common::shared_dir().join("data");
     println!(
         "carecircle load benchmark ({} build)",
         if cfg!(debug_assertions) {

@@ -10,6 +10,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 use carecircle::model::FacilityKind;
 use carecircle::network::{BuildStats, Edge, Graph, NodeId, Snap};
 
@@ -52,10 +54,14 @@ fn peers(label: &str, g: &Graph, sources: &[u32], cutoff: f64, ours_s: f64, ours
     let dir = tempfile::tempdir().unwrap();
     write_graph(dir.path(), g, sources);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/bench_network.py");
+    let Some(python) = common::peer_python("networkx, pandana") else {
+        println!("  networkx/pandana not installed (bash scripts/peers.sh bench): no comparison");
+        return;
+    };
     let run = |peer: &str, limit: &str| -> Option<serde_json::Value> {
         let out = Command::new("timeout")
             .arg(limit)
-            .arg("python3")
+            .arg(&python)
             .arg(script)
             .arg(peer)
             .arg(dir.path().join("nodes.csv"))
@@ -75,8 +81,7 @@ fn peers(label: &str, g: &Graph, sources: &[u32], cutoff: f64, ours_s: f64, ours
             return None;
         }
         // pandana prints progress on stdout: the JSON is the last line.
-        let text = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(text.lines().last().unwrap_or("{}")).ok()
+        common::last_json_line(&out.stdout)
     };
     let Some(v) = run("networkx", "900") else {
         return;

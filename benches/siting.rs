@@ -18,12 +18,18 @@ use std::time::Instant;
 
 use carecircle::siting::{exact::solve_exact, read_instance, Model, Problem};
 
+mod common;
+
 fn spopt(dir: &Path, limit: f64) -> Option<serde_json::Value> {
     if std::env::var_os("CARECIRCLE_BENCH_NO_PEERS").is_some() {
         return None;
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/bench_spopt.py");
-    let out = Command::new("python3")
+    let Some(python) = common::peer_python("spopt, pulp, highspy") else {
+        eprintln!("spopt not installed (bash scripts/peers.sh bench): no comparison");
+        return None;
+    };
+    let out = Command::new(python)
         .arg(script)
         .arg(dir)
         .arg(limit.to_string())
@@ -40,13 +46,11 @@ fn spopt(dir: &Path, limit: f64) -> Option<serde_json::Value> {
         );
         return None;
     }
-    serde_json::from_slice(&out.stdout).ok()
+    common::last_json_line(&out.stdout)
 }
 
 fn main() {
-    let shared = std::env::var_os("CARECIRCLE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let shared = common::shared_dir();
     let seconds = |var: &str, default: f64| -> f64 {
         std::env::var(var)
             .ok()

@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Best effort: a Python venv with the peers tests compare against (PySAL `access`; GDAL's
-# GeoPackage reader through pyogrio, which reads our .gpkg files back), under
-# ~/.cache/carecircle-peers. Tests that need it skip with a message when it is missing, so
-# a machine without network still passes; CI gets the comparison.
+# Best effort: the Python venv holding the peers we compare against, under
+# ~/.cache/carecircle-peers (or $CARECIRCLE_PEERS), installed from the pinned lists in
+# tools/peers/. `peers.sh` (what ./test.sh runs) installs the test peers (PySAL `access`,
+# pyogrio/GDAL, geopandas + pyarrow for GeoParquet); `peers.sh bench` adds the benchmark
+# peers (spopt with PuLP 2.9 and highspy, networkx, pandana). A machine without network
+# still passes: the tests and benches that need a peer skip with a message.
 set -uo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+which="${1:-test}"
+case "$which" in
+  test|bench) ;;
+  *) echo "usage: peers.sh [test|bench]" >&2; exit 2 ;;
+esac
+req="$here/tools/peers/requirements-$which.txt"
 venv="${CARECIRCLE_PEERS:-$HOME/.cache/carecircle-peers}"
-if "$venv/bin/python" -c "import access, pandas, pyogrio" 2>/dev/null; then
+stamp="$venv/.installed-$which"
+# Reinstall only when the pinned list changed since the last install into this venv.
+sum="$(sha256sum "$req" "$here/tools/peers/requirements-test.txt" | sha256sum | cut -c1-16)"
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
   exit 0
 fi
 if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
@@ -13,7 +25,11 @@ if ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends python3-venv >&2 \
     || { echo "peers: no python3-venv; comparison tests will skip" >&2; exit 0; }
 fi
-echo "Installing the test peers (PySAL access 1.1.10, pyogrio) into $venv" >&2
-python3 -m venv "$venv" && "$venv/bin/pip" install -q access==1.1.10 pyogrio >&2 \
-  || echo "peers: pip install failed; comparison tests will skip" >&2
+echo "peers: installing $req into $venv" >&2
+if { [ -x "$venv/bin/python" ] || python3 -m venv "$venv"; } \
+   && "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" >&2; then
+  echo "$sum" > "$stamp"
+else
+  echo "peers: pip install failed; comparisons that need $which peers will skip" >&2
+fi
 exit 0

@@ -316,7 +316,7 @@ fn fifteen_minute_circle_by_hand() {
     assert_eq!(c.units_meeting, 0);
     // Uncovered points: 40 in A + 100 in B.
     assert_eq!(
-        r.uncovered.iter().filter(|p| p.rule == "circle").count(),
+        r.uncovered.iter().filter(|p| &*p.rule == "circle").count(),
         140
     );
     assert!(close(
@@ -468,9 +468,10 @@ fn exports_write_files() {
     let ds = fixture();
     let r = run(&ds);
     let dir = tempfile::tempdir().unwrap();
-    carecircle::report::write_json(&r, &dir.path().join("r.json")).unwrap();
-    carecircle::report::write_geojson(&r, &ds, &dir.path().join("r.geojson")).unwrap();
-    carecircle::report::write_csv_dir(&r, &dir.path().join("csv")).unwrap();
+    let how = carecircle::report::UncoveredExport::all_points();
+    carecircle::report::write_json(&r, &ds, &dir.path().join("r.json"), &how).unwrap();
+    carecircle::report::write_geojson(&r, &ds, &dir.path().join("r.geojson"), &how).unwrap();
+    carecircle::report::write_csv_dir(&r, &ds, &dir.path().join("csv"), &how).unwrap();
     let g: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.geojson")).unwrap())
             .unwrap();
@@ -594,4 +595,77 @@ proptest! {
             prop_assert!((a - 0.2 * *p as f64).abs() < 1e-6 * (*p as f64).max(1.0));
         }
     }
+}
+
+/// The streamed JSON is `to_json` key for key (the province path did not change answers),
+/// and the per-unit and per-cell aggregates are the sums of the points they stand for —
+/// summed here by hand from the point list.
+#[test]
+fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
+    use carecircle::report::UncoveredExport;
+    let ds = fixture();
+    let r = run(&ds);
+    assert!(!r.uncovered.is_empty(), "the fixture leaves people uncovered");
+    let dir = tempfile::tempdir().unwrap();
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    carecircle::report::write_json(&r, &ds, &dir.path().join("all.json"), &UncoveredExport::all_points()).unwrap();
+    let cell = UncoveredExport { points: false, cell_m: 250.0 };
+    carecircle::report::write_json(&r, &ds, &dir.path().join("agg.json"), &cell).unwrap();
+    let all = read("all.json");
+    let agg = read("agg.json");
+    let mut reference = carecircle::report::to_json(&r);
+    carecircle::report::no_negative_zero(&mut reference);
+    for (k, v) in reference.as_object().unwrap() {
+        assert_eq!(&all[k], v, "key {k}");
+        if k != "uncovered" {
+            assert_eq!(&agg[k], v, "key {k}");
+        }
+    }
+    assert_eq!(all["uncovered_listed"], true);
+    assert_eq!(agg["uncovered_listed"], false);
+    assert!(agg.get("uncovered").is_none(), "no empty list that reads as 'none uncovered'");
+    // Per unit and per 250 m cell, by hand from the listed points.
+    let mut by_unit: std::collections::BTreeMap<(String, String), (u64, f64)> = Default::default();
+    let mut by_cell: std::collections::BTreeMap<(String, i64, i64), (u64, f64)> = Default::default();
+    for p in all["uncovered"].as_array().unwrap() {
+        let rule = p["rule"].as_str().unwrap().to_string();
+        let people = p["people"].as_f64().unwrap();
+        let e = by_unit.entry((rule.clone(), p["unit_code"].as_str().unwrap().into())).or_default();
+        e.0 += 1;
+        e.1 += people;
+        let (x, y) = ds.projection.forward(p["lon"].as_f64().unwrap(), p["lat"].as_f64().unwrap());
+        let e = by_cell
+            .entry((rule, (x / 250.0).floor() as i64, (y / 250.0).floor() as i64))
+            .or_default();
+        e.0 += 1;
+        e.1 += people;
+    }
+    let units = agg["uncovered_by_unit"].as_array().unwrap();
+    assert_eq!(units.len(), by_unit.len());
+    for g in units {
+        let key = (g["rule"].as_str().unwrap().to_string(), g["unit_code"].as_str().unwrap().to_string());
+        let (n, people) = by_unit[&key];
+        assert_eq!(g["points"].as_u64().unwrap(), n, "{key:?}");
+        assert!((g["people"].as_f64().unwrap() - people).abs() < 1e-9, "{key:?}");
+    }
+    assert_eq!(agg["uncovered_grid"]["cell_m"], 250.0);
+    let cells = agg["uncovered_grid"]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), by_cell.len());
+    for c in cells {
+        let key = (
+            c["rule"].as_str().unwrap().to_string(),
+            c["ix"].as_i64().unwrap(),
+            c["iy"].as_i64().unwrap(),
+        );
+        let (n, people) = by_cell[&key];
+        assert_eq!(c["points"].as_u64().unwrap(), n, "{key:?}");
+        assert!((c["people"].as_f64().unwrap() - people).abs() < 1e-9, "{key:?}");
+    }
+    // CSV: the aggregates always, the point list only when asked for.
+    carecircle::report::write_csv_dir(&r, &ds, &dir.path().join("csv"), &cell).unwrap();
+    assert!(dir.path().join("csv/uncovered_by_unit.csv").exists());
+    assert!(dir.path().join("csv/uncovered_grid.csv").exists());
+    assert!(!dir.path().join("csv/uncovered_demand.csv").exists());
 }

@@ -679,6 +679,8 @@ fn analyze_outputs_keep_source_ids_and_attributes() {
             data.to_str().unwrap(),
             "--minutes",
             "5",
+            "--uncovered",
+            "points",
             "--geojson",
         ])
         .arg(out.join("a.geojson"))
@@ -735,6 +737,8 @@ fn analyze_outputs_keep_source_ids_and_attributes() {
             data.to_str().unwrap(),
             "--minutes",
             "5",
+            "--uncovered",
+            "points",
             "--geojson",
         ])
         .arg(out.join("a.gpkg"))
@@ -743,7 +747,7 @@ fn analyze_outputs_keep_source_ids_and_attributes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = carecircle::io::gpkg::tables(&out.join("a.gpkg")).unwrap();
     let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["unit", "uncovered_demand"]);
+    assert_eq!(names, ["unit", "uncovered_cell", "uncovered_demand"]);
     let raw = carecircle::io::gpkg::read(
         &out.join("a.gpkg"),
         Some("uncovered_demand"),

@@ -56,7 +56,37 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The Python holding the peers (see `carecircle::testkit::peer_python`).
-pub fn peer_python(module: &str) -> Option<PathBuf> {
-    carecircle::testkit::peer_python(module)
+/// The Python holding the peers: the venv `scripts/peers.sh bench` fills from the pinned
+/// `tools/peers/requirements-bench.txt` (run here once when `modules` are missing, so a
+/// fresh machine gets the same versions the README's figures were taken with).
+pub fn peer_python(modules: &str) -> Option<PathBuf> {
+    if let Some(p) = carecircle::testkit::peer_python(modules) {
+        return Some(p);
+    }
+    if std::env::var_os("CARECIRCLE_BENCH_NO_PEERS").is_some() {
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/peers.sh");
+    eprintln!("peers: `{modules}` missing; running scripts/peers.sh bench");
+    let _ = std::process::Command::new("bash")
+        .args([script, "bench"])
+        .status();
+    carecircle::testkit::peer_python(modules)
+}
+
+/// The folder holding `data/` and `bench/`: `$CARECIRCLE_SHARED`, else `../shared` beside
+/// the checkout. Every bench reads it the same way.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("CARECIRCLE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A peer's answer: the JSON on the last non-empty line of its standard output. Solvers
+/// and libraries print banners and progress there (highspy 1.16, pandana), so the whole
+/// stream is not JSON.
+pub fn last_json_line(stdout: &[u8]) -> Option<serde_json::Value> {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    serde_json::from_str(line).ok()
 }

@@ -142,17 +142,41 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         a.scenario.english(),
         a.top,
     ));
-    if let Some(p) = &a.json {
-        carecircle::report::write_json(&report, p)?;
-        say(&format!("JSON: {}\n", p.display()));
-    }
-    if let Some(p) = &a.geojson {
-        carecircle::report::write_geojson(&report, &ds, p)?;
-        say(&format!("GeoJSON: {}\n", p.display()));
-    }
-    if let Some(d) = &a.csv {
-        carecircle::report::write_csv_dir(&report, d)?;
-        say(&format!("CSV: {}\n", d.display()));
+    let how = a.uncovered_export();
+    if a.json.is_some() || a.geojson.is_some() || a.csv.is_some() {
+        let agg = carecircle::report::aggregate(&report, &ds, how.cell_m);
+        // A grid coarser than a unit hides that unit among its neighbours: said per unit
+        // (all of them in the files' warnings), the first few here.
+        if !agg.warnings.is_empty() {
+            eprintln!(
+                "warning: {} units with uncovered demand are smaller than one {} m grid cell (--grid-m); their own figures are in uncovered_by_unit:",
+                agg.warnings.len(),
+                how.cell_m
+            );
+            for w in agg.warnings.iter().take(5) {
+                eprintln!("  - {w}");
+            }
+            if agg.warnings.len() > 5 {
+                eprintln!("  … {} more in the output's uncovered_grid.warnings", agg.warnings.len() - 5);
+            }
+        }
+        let listed = if how.points {
+            "every uncovered point listed"
+        } else {
+            "uncovered demand per unit and grid cell; --uncovered points lists every point"
+        };
+        if let Some(p) = &a.json {
+            carecircle::report::write_json_with(&report, &agg, p, &how)?;
+            say(&format!("JSON: {} ({listed})\n", p.display()));
+        }
+        if let Some(p) = &a.geojson {
+            carecircle::report::write_geojson_with(&report, &ds, &agg, p, &how)?;
+            say(&format!("GeoJSON: {} ({listed})\n", p.display()));
+        }
+        if let Some(d) = &a.csv {
+            carecircle::report::write_csv_dir_with(&report, &agg, d, &how)?;
+            say(&format!("CSV: {} ({listed})\n", d.display()));
+        }
     }
     if let Some(p) = &a.xlsx {
         let bytes = carecircle::report::xlsx::workbook(&report, None, a.scenario.english())?;

@@ -292,18 +292,52 @@ pub struct AnalyzeArgs {
     /// Write the report as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84).
+    /// Write units coloured by status and uncovered demand as GeoJSON (WGS84); a .gpkg
+    /// name writes a GeoPackage.
     #[arg(long)]
     pub geojson: Option<PathBuf>,
-    /// Write units.csv, rules.csv and uncovered_demand.csv into this folder.
+    /// Write units.csv, rules.csv, uncovered_by_unit.csv and uncovered_grid.csv (and with
+    /// `--uncovered points` uncovered_demand.csv) into this folder.
     #[arg(long)]
     pub csv: Option<PathBuf>,
     /// An Excel workbook: rules, units, gaps and equity sheets.
     #[arg(long)]
     pub xlsx: Option<PathBuf>,
+    /// Uncovered demand in the JSON/GeoJSON/CSV exports: summed per unit and per grid cell
+    /// (`aggregate`), or those plus every uncovered point (`points`: large for a province).
+    #[arg(long, value_enum, default_value_t = UncoveredArg::Aggregate)]
+    pub uncovered: UncoveredArg,
+    /// Cell size of the uncovered-demand grid, metres.
+    #[arg(long, default_value_t = 1000.0, value_parser = positive_metres)]
+    pub grid_m: f64,
     /// Units listed per failing rule.
     #[arg(long, default_value_t = 8)]
     pub top: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum UncoveredArg {
+    /// Per unit and per grid cell.
+    Aggregate,
+    /// Per unit, per grid cell and every point.
+    Points,
+}
+
+impl AnalyzeArgs {
+    pub fn uncovered_export(&self) -> carecircle::report::UncoveredExport {
+        carecircle::report::UncoveredExport {
+            points: self.uncovered == UncoveredArg::Points,
+            cell_m: self.grid_m,
+        }
+    }
+}
+
+fn positive_metres(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 10.0 => Ok(v),
+        Ok(v) => Err(format!("{v} m: the grid cell must be at least 10 m")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The scenario `analyze` and `propose` share: plan, distance mode, walk, planned projects.

@@ -301,8 +301,10 @@ pub(super) fn propose(a: ProposeArgs) -> anyhow::Result<()> {
         eprintln!("Excel: {}", p.display());
     }
     if let Some([b, af]) = &reports {
-        carecircle::report::write_json(&out.before, b)?;
-        carecircle::report::write_json(&out.after, af)?;
+        // Before and after on one city: every uncovered point, as before.
+        let how = carecircle::report::UncoveredExport::all_points();
+        carecircle::report::write_json(&out.before, &ds, b, &how)?;
+        carecircle::report::write_json(&out.after, &ds, af, &how)?;
         println!("reports: {} {}", b.display(), af.display());
     }
     if let Some(p) = &a.map {

@@ -26,6 +26,9 @@ pub enum DemandSource {
     Grid,
     /// The unit is smaller than one grid cell: one point inside it.
     InteriorPoint,
+    /// The unit's population is zero (a figure, not a gap): no one to place, so no point.
+    /// A province's empty forest and farm cells would otherwise be gridded for nothing.
+    NoPeople,
 }
 
 /// One weighted demand point.
@@ -199,6 +202,18 @@ pub fn build_demand(
             ));
             continue;
         };
+        if total == 0.0
+            && pop.aged_60plus.unwrap_or(0.0) == 0.0
+            && pop.aged_0_3.unwrap_or(0.0) == 0.0
+        {
+            model.units.push(UnitDemand {
+                unit: u.id,
+                source: DemandSource::NoPeople,
+                points: 0,
+                cell_m: None,
+            });
+            continue;
+        }
         let mut cell_used = None;
         let (source, carriers) = if from_points[i] {
             (DemandSource::Points, std::mem::take(&mut pts[i]))
@@ -363,7 +378,11 @@ fn building_carriers(
 /// one (`false`), else generated ("#k", `true`) — and the output then says so
 /// ([`generated_ids_note`]).
 pub fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
-    let source: Option<Vec<String>> = demand.points.iter().map(|d| source_id(ds, d)).collect();
+    let source: Option<Vec<String>> = demand
+        .points
+        .iter()
+        .map(|d| source_id(ds, d).map(|s| s.to_string()))
+        .collect();
     match source {
         Some(ids) => (ids, false),
         None => (
@@ -374,7 +393,7 @@ pub fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
 }
 
 /// The source id of one model point, when it came from a demand layer feature with one.
-pub fn source_id(ds: &Dataset, d: &Demand) -> Option<String> {
+pub fn source_id(ds: &Dataset, d: &Demand) -> Option<std::sync::Arc<str>> {
     d.source
         .and_then(|s| ds.demand.get(s.0 as usize))
         .and_then(|p| p.source_id.clone())

@@ -208,12 +208,24 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
 /// Writes bytes to `path` so that the user's file is either the old or the new state:
 /// see the module doc for symlinks, devices, `-`, permissions and hard links.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, &mut |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] for output produced piece by piece: `fill` writes into a buffered
+/// stream (the temporary, a device or standard output), so a large export never exists
+/// whole in memory. The same guarantees hold: the target is the old or the new state.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let stream = |w: &mut dyn Write, fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+        let mut b = std::io::BufWriter::with_capacity(1 << 16, w);
+        fill(&mut b)?;
+        b.flush()
+    };
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
-            .and_then(|_| out.flush())
-            .map_err(|e| Error::io("-", e));
+        return stream(&mut out, fill).map_err(|e| Error::io("-", e));
     }
     // Errors name the file the user asked for, not the link target or our temporary.
     let target = resolve_links(path).map_err(|e| Error::io(path, e))?;
@@ -228,13 +240,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
                 .write(true)
                 .open(&target)
                 .map_err(|e| Error::io(path, e))?;
-            f.write_all(bytes)
-                .and_then(|_| f.flush())
-                .map_err(|e| Error::io(path, e))
+            stream(&mut f, fill).map_err(|e| Error::io(path, e))
         }
-        Ok(m) => replace(&target, bytes, Some(m)).map_err(|e| Error::io(path, e)),
+        Ok(m) => replace(&target, &mut |w| stream(w, fill), Some(m)).map_err(|e| Error::io(path, e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            replace(&target, bytes, None).map_err(|e| Error::io(path, e))
+            replace(&target, &mut |w| stream(w, fill), None).map_err(|e| Error::io(path, e))
         }
         Err(e) => Err(Error::io(path, e)),
     }
@@ -261,15 +271,19 @@ fn folder_of(target: &Path) -> PathBuf {
 /// Writes a regular file: temporary, fsync, then a rename over the target (keeping its
 /// permissions) — or, when the target has other hard links, a copy into it from the
 /// synced temporary, which stays until the copy is complete.
-fn replace(target: &Path, bytes: &[u8], existing: Option<fs::Metadata>) -> std::io::Result<()> {
+fn replace(
+    target: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    existing: Option<fs::Metadata>,
+) -> std::io::Result<()> {
     clean_stale_temps(target);
     let tmp = temp_for(target);
-    let write = || -> std::io::Result<()> {
+    let mut write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         if let Some(m) = &existing {
             f.set_permissions(m.permissions())?;
         }
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         drop(f);
         if existing.as_ref().is_some_and(has_other_links) {
@@ -277,7 +291,7 @@ fn replace(target: &Path, bytes: &[u8], existing: Option<fs::Metadata>) -> std::
                 .write(true)
                 .truncate(true)
                 .open(target)?;
-            t.write_all(bytes)?;
+            std::io::copy(&mut fs::File::open(&tmp)?, &mut t)?;
             t.sync_all()?;
             fs::remove_file(&tmp)
         } else {

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::coverage::analysis::{thousands, Report, RuleResult, Status, UnitResult};
 use crate::io::geojson::geometry_value;
-use crate::io::write::write_atomic;
+use crate::io::write::{write_atomic, write_atomic_with};
 use crate::model::Dataset;
 use crate::{Error, Result};
 
@@ -19,13 +19,22 @@ pub mod proposals;
 pub mod scenarios;
 mod tables;
 mod text;
+pub mod uncovered;
 pub mod xlsx;
 pub use tables::*;
 pub use text::*;
+pub use uncovered::{aggregate, Aggregates, UncoveredExport};
 
 /// The report as JSON: `rules`, `units`, `summary` (the contract), plus `preset`, `mode`,
 /// `demand`, `uncovered`, `skipped` and `equity`.
 pub fn to_json(report: &Report) -> Value {
+    let mut v = to_json_head(report);
+    v["uncovered"] = serde_json::to_value(&report.uncovered).expect("plain data");
+    v
+}
+
+/// Everything of [`to_json`] but the uncovered points.
+fn to_json_head(report: &Report) -> Value {
     let rules: Vec<Value> = report
         .rules
         .iter()
@@ -64,7 +73,6 @@ pub fn to_json(report: &Report) -> Value {
         "units": units,
         "summary": report.summary,
         "demand": report.demand,
-        "uncovered": report.uncovered,
         "skipped": report.skipped,
         "not_checked": report.not_checked.iter().map(|n| json!({
             "id": n.id, "title": n.title_zh, "title_en": n.title_en,
@@ -93,11 +101,81 @@ fn unit_json(u: &UnitResult) -> Value {
     })
 }
 
-pub fn write_json(report: &Report, path: &Path) -> Result<()> {
-    let mut v = to_json(report);
-    no_negative_zero(&mut v);
-    let text = serde_json::to_string_pretty(&v).expect("serialisable");
-    write_atomic(path, text.as_bytes())
+/// [`to_json`] written to `path` as a stream (no whole-document value: a province's
+/// report is hundreds of MB as one), with the uncovered demand aggregated per unit
+/// (`uncovered_by_unit`) and on a grid (`uncovered_grid`), and every point (`uncovered`)
+/// only when `how.points` — `uncovered_listed` says which, so a missing list is never read
+/// as "nothing uncovered". Every other key is [`to_json`]'s, with the same values.
+pub fn write_json(
+    report: &Report,
+    ds: &Dataset,
+    path: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
+    let agg = aggregate(report, ds, how.cell_m);
+    write_json_with(report, &agg, path, how)
+}
+
+/// [`write_json`] with the aggregates already made (the CLI prints their warnings too).
+pub fn write_json_with(
+    report: &Report,
+    agg: &Aggregates,
+    path: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
+    let mut top = match to_json_head(report) {
+        Value::Object(m) => m,
+        _ => unreachable!("an object"),
+    };
+    top.insert("uncovered_listed".into(), Value::Bool(how.points));
+    top.insert(
+        "uncovered_by_unit".into(),
+        serde_json::to_value(&agg.by_unit).expect("plain data"),
+    );
+    // The two long lists, written item by item; `None` marks their place in key order.
+    let mut keys: Vec<(String, Option<Value>)> = top.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    keys.push(("uncovered_grid".into(), None));
+    if how.points {
+        keys.push(("uncovered".into(), None));
+    }
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    write_atomic_with(path, &mut |w| {
+        w.write_all(b"{")?;
+        for (i, (k, v)) in keys.iter_mut().enumerate() {
+            w.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
+            serde_json::to_writer(&mut *w, k)?;
+            w.write_all(b": ")?;
+            match (k.as_str(), v) {
+                (_, Some(v)) => {
+                    no_negative_zero(v);
+                    serde_json::to_writer(&mut *w, v)?;
+                }
+                ("uncovered", None) => {
+                    w.write_all(b"[")?;
+                    for (j, p) in report.uncovered.iter().enumerate() {
+                        w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
+                        serde_json::to_writer(&mut *w, p)?;
+                    }
+                    w.write_all(b"\n  ]")?;
+                }
+                _ => {
+                    write!(
+                        w,
+                        "{{\"cell_m\": {}, \"warnings\": ",
+                        serde_json::Number::from_f64(agg.cell_m).map_or("null".into(), |n| n.to_string())
+                    )?;
+                    serde_json::to_writer(&mut *w, &agg.warnings)?;
+                    w.write_all(b", \"cells\": [")?;
+                    for (j, c) in agg.cells.iter().enumerate() {
+                        w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
+                        serde_json::to_writer(&mut *w, c)?;
+                    }
+                    w.write_all(b"\n  ]}")?;
+                }
+            }
+        }
+        w.write_all(b"\n}\n")
+    })
 }
 
 /// Turns every `-0.0` into `0` (arithmetic on empty or cancelling sums yields it, and a

@@ -4,10 +4,30 @@
 use super::*;
 
 /// One FeatureCollection: every unit with a shape (properties: code, name, level, status,
-/// `fill` colour per the simplestyle convention, each rule's pass and deficit) and every
-/// uncovered demand point (`feature_type = "uncovered_demand"`). WGS84 lon/lat.
+/// `fill` colour per the simplestyle convention, each rule's pass, deficit and uncovered
+/// people), the uncovered demand per grid cell (`feature_type = "uncovered_cell"`,
+/// polygons) and every uncovered demand point (`feature_type = "uncovered_demand"`).
+/// WGS84 lon/lat. For files, [`write_geojson`] streams the same features.
 pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
+    let how = UncoveredExport::all_points();
+    let agg = aggregate(report, ds, how.cell_m);
     let mut features = Vec::new();
+    geojson_features(report, ds, &agg, &how, &mut |f| {
+        features.push(f);
+        Ok(())
+    })
+    .expect("collecting cannot fail");
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// The features of [`to_geojson`], one at a time, with the points only when `how.points`.
+pub fn geojson_features(
+    report: &Report,
+    ds: &Dataset,
+    agg: &Aggregates,
+    how: &UncoveredExport,
+    emit: &mut dyn FnMut(Value) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let to_wgs = |g: &geo::MultiPolygon<f64>| {
         use geo::MapCoords;
         g.map_coords(|c| {
@@ -15,6 +35,10 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
             geo::Coord { x: lon, y: lat }
         })
     };
+    let mut gaps: std::collections::HashMap<(&str, &str), (u32, f64)> = Default::default();
+    for g in &agg.by_unit {
+        gaps.insert((&g.unit_code, &g.rule), (g.points, g.people));
+    }
     for u in &report.units {
         let Some(g) = &ds.unit(u.id).geometry else {
             continue;
@@ -48,37 +72,85 @@ pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
             props.insert(format!("{id}.status"), json!(s.status));
             props.insert(format!("{id}.pass"), json!(s.pass));
             props.insert(format!("{id}.deficit"), json!(s.deficit));
+            if let Some((n, people)) = gaps.get(&(u.code.as_str(), id.as_str())) {
+                props.insert(format!("{id}.uncovered_points"), json!(n));
+                props.insert(format!("{id}.uncovered_people"), json!(people));
+            }
         }
-        features.push(json!({
+        emit(json!({
             "type": "Feature",
             "properties": props,
             "geometry": geometry_value(&geo::Geometry::MultiPolygon(to_wgs(g))),
-        }));
+        }))?;
     }
-    for p in &report.uncovered {
-        features.push(json!({
+    for c in &agg.cells {
+        emit(json!({
             "type": "Feature",
             "properties": {
-                "feature_type": "uncovered_demand", "rule": p.rule, "demand_id": p.source_id,
-                "unit_code": p.unit_code,
-                "people": p.people, "marker-color": "#d43d2f",
+                "feature_type": "uncovered_cell", "rule": c.rule, "ix": c.ix, "iy": c.iy,
+                "cell_m": agg.cell_m, "points": c.points, "people": c.people,
+                "fill": "#d43d2f",
             },
-            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-        }));
+            "geometry": {"type": "Polygon", "coordinates": [agg.ring(ds, c)]},
+        }))?;
     }
-    json!({"type": "FeatureCollection", "features": features})
+    if how.points {
+        for p in &report.uncovered {
+            emit(json!({
+                "type": "Feature",
+                "properties": {
+                    "feature_type": "uncovered_demand", "rule": p.rule, "demand_id": p.source_id,
+                    "unit_code": p.unit_code,
+                    "people": p.people, "marker-color": "#d43d2f",
+                },
+                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            }))?;
+        }
+    }
+    Ok(())
 }
 
-/// [`to_geojson`] written to `path`; a `.gpkg` path gets a GeoPackage with a `unit` and an
-/// `uncovered_demand` table.
-pub fn write_geojson(report: &Report, ds: &Dataset, path: &Path) -> Result<()> {
+/// The report's features written to `path`, streamed (see [`geojson_features`]); a
+/// `.gpkg` path gets a GeoPackage with a table per feature type (`unit`,
+/// `uncovered_cell`, `uncovered_demand`).
+pub fn write_geojson(
+    report: &Report,
+    ds: &Dataset,
+    path: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
+    let agg = aggregate(report, ds, how.cell_m);
+    write_geojson_with(report, ds, &agg, path, how)
+}
+
+/// [`write_geojson`] with the aggregates already made.
+pub fn write_geojson_with(
+    report: &Report,
+    ds: &Dataset,
+    agg: &Aggregates,
+    path: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
     if crate::io::gpkg::is_gpkg(path) {
-        let fc = to_geojson(report, ds);
-        let features = fc["features"].as_array().cloned().unwrap_or_default();
+        let mut features = Vec::new();
+        geojson_features(report, ds, agg, how, &mut |f| {
+            features.push(f);
+            Ok(())
+        })
+        .map_err(|e| Error::io(path, e))?;
         return crate::io::gpkg::write_collection(path, &features);
     }
-    let text = serde_json::to_string(&to_geojson(report, ds)).expect("serialisable");
-    write_atomic(path, text.as_bytes())
+    crate::io::write::write_atomic_with(path, &mut |w| {
+        w.write_all(b"{\"type\": \"FeatureCollection\", \"features\": [")?;
+        let mut first = true;
+        geojson_features(report, ds, agg, how, &mut |f| {
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            serde_json::to_writer(&mut *w, &f)?;
+            Ok(())
+        })?;
+        w.write_all(b"\n]}\n")
+    })
 }
 
 pub(super) fn csv_bytes(rows: Vec<Vec<String>>, path: &Path) -> Result<Vec<u8>> {
@@ -96,23 +168,105 @@ pub(super) fn opt(x: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
-/// `units.csv` (one row per unit, a pass/deficit column pair per rule), `rules.csv` and
-/// `uncovered_demand.csv` in `dir`. UTF-8 with BOM so Excel on Chinese Windows opens it.
-/// The files `write_csv_dir` writes into its folder.
-pub const CSV_FILES: [&str; 3] = ["units.csv", "rules.csv", "uncovered_demand.csv"];
+/// The files [`write_csv_dir`] writes into its folder: always the first four,
+/// `uncovered_demand.csv` (every point) only when `how.points`.
+pub const CSV_FILES: [&str; 5] = [
+    "units.csv",
+    "rules.csv",
+    "uncovered_by_unit.csv",
+    "uncovered_grid.csv",
+    "uncovered_demand.csv",
+];
 
-pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
+/// `units.csv` (one row per unit, a pass/deficit column pair per rule), `rules.csv`, the
+/// uncovered demand per unit and per grid cell, and — when `how.points` — every uncovered
+/// point, in `dir`. UTF-8 with BOM so Excel on Chinese Windows opens it.
+pub fn write_csv_dir(
+    report: &Report,
+    ds: &Dataset,
+    dir: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
+    let agg = aggregate(report, ds, how.cell_m);
+    write_csv_dir_with(report, &agg, dir, how)
+}
+
+/// [`write_csv_dir`] with the aggregates already made.
+pub fn write_csv_dir_with(
+    report: &Report,
+    agg: &Aggregates,
+    dir: &Path,
+    how: &UncoveredExport,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let rows = unit_rows(report);
-    let rrows = rule_rows(report);
-    let urows = uncovered_rows(report);
-    for (name, rows) in CSV_FILES.into_iter().zip([rows, rrows, urows]) {
+    let tables = [
+        unit_rows(report),
+        rule_rows(report),
+        by_unit_rows(agg),
+        grid_rows(agg),
+    ];
+    for (name, rows) in CSV_FILES.into_iter().zip(tables) {
         let path = dir.join(name);
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         bytes.extend(csv_bytes(rows, &path)?);
         write_atomic(&path, &bytes)?;
     }
+    if how.points {
+        let path = dir.join(CSV_FILES[4]);
+        crate::io::write::write_atomic_with(&path, &mut |w| {
+            w.write_all(b"\xEF\xBB\xBF")?;
+            let mut c = csv::Writer::from_writer(w);
+            c.write_record(["rule", "demand_id", "lon", "lat", "unit_code", "people"])?;
+            for p in &report.uncovered {
+                c.write_record([
+                    &*p.rule,
+                    p.source_id.as_deref().unwrap_or_default(),
+                    &format!("{:.6}", p.lon),
+                    &format!("{:.6}", p.lat),
+                    &*p.unit_code,
+                    &opt(Some(p.people)),
+                ])?;
+            }
+            c.flush()
+        })?;
+    }
     Ok(())
+}
+
+fn by_unit_rows(agg: &Aggregates) -> Vec<Vec<String>> {
+    let mut rows = vec![["rule", "unit_code", "unit_name", "level", "points", "people"]
+        .map(String::from)
+        .to_vec()];
+    for g in &agg.by_unit {
+        rows.push(vec![
+            g.rule.to_string(),
+            g.unit_code.to_string(),
+            g.unit_name.clone(),
+            g.level.clone(),
+            g.points.to_string(),
+            opt(Some(g.people)),
+        ]);
+    }
+    rows
+}
+
+fn grid_rows(agg: &Aggregates) -> Vec<Vec<String>> {
+    let mut rows = vec![["rule", "ix", "iy", "cell_m", "lon", "lat", "points", "people"]
+        .map(String::from)
+        .to_vec()];
+    for c in &agg.cells {
+        rows.push(vec![
+            c.rule.to_string(),
+            c.ix.to_string(),
+            c.iy.to_string(),
+            agg.cell_m.to_string(),
+            format!("{:.6}", c.lon),
+            format!("{:.6}", c.lat),
+            c.points.to_string(),
+            opt(Some(c.people)),
+        ]);
+    }
+    rows
 }
 
 /// Gaps table as CSV (UTF-8 with BOM): one row per failing unit × rule.
@@ -257,27 +411,4 @@ fn rule_rows(report: &Report) -> Vec<Vec<String>> {
         ]);
     }
     rrows
-}
-
-/// `uncovered_demand.csv`: every demand point out of reach, WGS84.
-fn uncovered_rows(report: &Report) -> Vec<Vec<String>> {
-    let mut urows = vec![vec![
-        "rule".to_string(),
-        "demand_id".into(),
-        "lon".into(),
-        "lat".into(),
-        "unit_code".into(),
-        "people".into(),
-    ]];
-    for p in &report.uncovered {
-        urows.push(vec![
-            p.rule.clone(),
-            p.source_id.clone().unwrap_or_default(),
-            format!("{:.6}", p.lon),
-            format!("{:.6}", p.lat),
-            p.unit_code.clone(),
-            opt(Some(p.people)),
-        ]);
-    }
-    urows
 }

@@ -106,7 +106,14 @@ impl CareCircleApp {
                     return;
                 };
                 self.spawn(ctx, "export", move |_| {
-                    match crate::report::write_geojson(&r, &ds, &path) {
+                    // A city's uncovered points are a layer worth having; a province's
+                    // million are not: past 100,000 the cells and unit figures stand in.
+                    let how = if r.uncovered.len() <= 100_000 {
+                        crate::report::UncoveredExport::all_points()
+                    } else {
+                        crate::report::UncoveredExport::default()
+                    };
+                    match crate::report::write_geojson(&r, &ds, &path, &how) {
                         Ok(()) => JobResult::Exported(path),
                         Err(error) => JobResult::Failed(JobError::Export {
                             path,

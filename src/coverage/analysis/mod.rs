@@ -217,16 +217,17 @@ pub struct UnitResult {
     pub rules: BTreeMap<String, UnitRuleStatus>,
 }
 
-/// A demand point out of reach of a population rule.
+/// A demand point out of reach of a population rule. A province has around a million:
+/// the strings are shared (`Arc`) with the rule, the unit and the demand layer.
 #[derive(Clone, Debug, Serialize)]
 pub struct UncoveredPoint {
-    pub rule: String,
+    pub rule: std::sync::Arc<str>,
     pub demand_index: usize,
     /// The id the point had in its source demand layer; `None` for points the model placed.
-    pub source_id: Option<String>,
+    pub source_id: Option<std::sync::Arc<str>>,
     pub lon: f64,
     pub lat: f64,
-    pub unit_code: String,
+    pub unit_code: std::sync::Arc<str>,
     pub people: f64,
 }
 

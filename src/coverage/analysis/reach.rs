@@ -235,6 +235,8 @@ fn people_in_reach(
     let mut cov = vec![0.0f64; n_units];
     let mut all = vec![0.0f64; n_units];
     let (mut c_sum, mut a_sum) = (0.0, 0.0);
+    let rule_id: std::sync::Arc<str> = rule.id.as_str().into();
+    let mut codes: Vec<Option<std::sync::Arc<str>>> = vec![None; n_units];
     for (k, d) in an.demand.points.iter().enumerate() {
         if !in_area(d.unit) {
             continue;
@@ -246,13 +248,16 @@ fn people_in_reach(
             c_sum += w;
         } else if let (true, Some(uncovered)) = (w > 0.0, uncovered.as_deref_mut()) {
             let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
+            let unit_code = codes[d.unit.index()]
+                .get_or_insert_with(|| ds.unit(d.unit).code.as_str().into())
+                .clone();
             uncovered.push(UncoveredPoint {
-                rule: rule.id.clone(),
+                rule: rule_id.clone(),
                 demand_index: k,
                 source_id: crate::coverage::demand::source_id(ds, d),
                 lon,
                 lat,
-                unit_code: ds.unit(d.unit).code.clone(),
+                unit_code,
                 people: w,
             });
         }

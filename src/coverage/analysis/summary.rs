@@ -237,7 +237,7 @@ fn summary(
 /// The demand model in figures: points by source, people, 60+ and 0–3.
 fn demand_info(an: &Analysis) -> DemandInfo {
     let mut by_source: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for u in &an.demand.units {
+    for u in an.demand.units.iter().filter(|u| u.points > 0) {
         *by_source
             .entry(match u.source {
                 DemandSource::Points => "points",
@@ -245,6 +245,7 @@ fn demand_info(an: &Analysis) -> DemandInfo {
                 DemandSource::Landuse => "landuse",
                 DemandSource::Grid => "grid",
                 DemandSource::InteriorPoint => "interior_point",
+                DemandSource::NoPeople => "no_people",
             })
             .or_default() += u.points;
     }

@@ -303,11 +303,10 @@ fn add_demand(
     }
     ds.demand.push(DemandPoint {
         id: DemandId(ds.demand.len() as u32),
-        source_id: mapping.text(&props, "id"),
+        source_id: mapping.text(&props, "id").map(std::sync::Arc::from),
         location: Point(fwd(pt.0)),
         population,
         layer: layer_id,
-        attributes: props,
     });
     true
 }

@@ -171,7 +171,7 @@ pub fn uncovered_points(ds: &Dataset, report: &Report, rule: &str) -> Vec<[f64; 
     report
         .uncovered
         .iter()
-        .filter(|p| p.rule == rule)
+        .filter(|p| &*p.rule == rule)
         .map(|p| {
             let (x, y) = ds.projection.forward(p.lon, p.lat);
             [x, y]
