@@ -161,38 +161,56 @@ impl Assignment {
 /// facilities of its townships) or, when it has no point or its point is in no unit, by the
 /// attribute join the loader made (code or town name).
 pub fn assign_facilities(ds: &Dataset, idx: &UnitIndexes) -> Assignment {
+    use rayon::prelude::*;
+    // Each facility on its own (a province has 50,000, each tested against every level's
+    // polygons), in parallel; the order of the result is the facilities' order.
+    let placed: Vec<(Placement, bool)> = ds
+        .facilities
+        .par_iter()
+        .map(|f| place_facility(ds, idx, f))
+        .collect();
     let mut out = Assignment::default();
-    for f in &ds.facilities {
-        let mut units: Vec<UnitId> = Vec::new();
-        let mut join = None;
-        if let Some(p) = f.location {
-            let mut hits: Vec<UnitId> = idx.levels.iter().filter_map(|i| i.locate(ds, p)).collect();
-            hits.sort_by_key(|u| std::cmp::Reverse(ds.unit(*u).level.tier()));
-            for h in hits {
-                for a in ds.ancestors(h) {
-                    if !units.contains(&a) {
-                        units.push(a);
-                    }
-                }
-            }
-            if !units.is_empty() {
-                join = Some(UnitJoin::Spatial);
-            }
-        }
-        if units.is_empty() {
-            if let Some(u) = f.unit {
-                units.extend(ds.ancestors(u));
-                join = f.unit_join;
-            }
-        }
-        if units.is_empty() {
+    for ((p, outside), f) in placed.into_iter().zip(&ds.facilities) {
+        if outside {
             out.outside.push(f.id);
         }
-        // Finest first.
-        units.sort_by_key(|u| std::cmp::Reverse(ds.unit(*u).level.tier()));
-        out.placements.push(Placement { units, join });
+        out.placements.push(p);
     }
     out
+}
+
+/// One facility's units (finest first) and whether it lies outside every unit.
+fn place_facility(
+    ds: &Dataset,
+    idx: &UnitIndexes,
+    f: &crate::model::Facility,
+) -> (Placement, bool) {
+    let mut units: Vec<UnitId> = Vec::new();
+    let mut join = None;
+    if let Some(p) = f.location {
+        let mut hits: Vec<UnitId> = idx.levels.iter().filter_map(|i| i.locate(ds, p)).collect();
+        hits.sort_by_key(|u| std::cmp::Reverse(ds.unit(*u).level.tier()));
+        for h in hits {
+            for a in ds.ancestors(h) {
+                if !units.contains(&a) {
+                    units.push(a);
+                }
+            }
+        }
+        if !units.is_empty() {
+            join = Some(UnitJoin::Spatial);
+        }
+    }
+    if units.is_empty() {
+        if let Some(u) = f.unit {
+            units.extend(ds.ancestors(u));
+            join = f.unit_join;
+        }
+    }
+    let outside = units.is_empty();
+    // Finest first.
+    units.sort_by_key(|u| std::cmp::Reverse(ds.unit(*u).level.tier()));
+    (Placement { units, join }, outside)
 }
 
 /// Point R-tree with payload, for facilities and demand.

@@ -157,7 +157,10 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
                 eprintln!("  - {w}");
             }
             if agg.warnings.len() > 5 {
-                eprintln!("  … {} more in the output's uncovered_grid.warnings", agg.warnings.len() - 5);
+                eprintln!(
+                    "  … {} more in the output's uncovered_grid.warnings",
+                    agg.warnings.len() - 5
+                );
             }
         }
         let listed = if how.points {

@@ -28,6 +28,79 @@ use walking::*;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Refuse datasets whose estimated memory use exceeds this (e.g. 8G, 512M; default:
+    /// the memory available now). The estimate comes from the files' sizes, before loading.
+    #[arg(long, global = true, value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// The `--max-memory` in force (set once by `main`).
+pub static MAX_MEMORY: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+
+/// "8G", "512M", "1.5g", "100000" (bytes) → bytes (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let t = t.strip_suffix('B').unwrap_or(&t);
+    let (num, mul) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok((v * mul as f64) as u64),
+        _ => Err(format!("'{s}': a size such as 8G, 512M or 100000 (bytes)")),
+    }
+}
+
+/// Memory the system can give now (Linux: MemAvailable), if known.
+fn available_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn gib(b: u64) -> String {
+    if b >= 1 << 30 {
+        format!("{:.1} GB", b as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0} MB", b as f64 / (1u64 << 20) as f64)
+    }
+}
+
+/// Refuses a dataset whose estimated memory exceeds `--max-memory` (default: what is
+/// available now), naming the estimate, its files and the option.
+pub fn check_memory(path: &std::path::Path) -> anyhow::Result<()> {
+    let (limit, from) = match MAX_MEMORY.get().copied().flatten() {
+        Some(l) => (l, "--max-memory"),
+        None => match available_memory() {
+            Some(l) => (l, "the memory available now; set another with --max-memory"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(est) = carecircle::io::load::estimate_memory(path) else {
+        return Ok(()); // the loader names what is wrong with the path
+    };
+    if est.bytes <= limit {
+        return Ok(());
+    }
+    let mut files: Vec<_> = est.files.clone();
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    let biggest = files
+        .iter()
+        .take(3)
+        .map(|(p, n)| format!("{} ({})", p.display(), gib(*n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    anyhow::bail!(
+        "{}: loading needs an estimated {} of memory (from its files: {biggest}), more than the {} allowed ({from}). Pass --max-memory {} to try anyway, or split the data (a county or a province at a time: coverage is local)",
+        path.display(),
+        gib(est.bytes),
+        gib(limit),
+        gib(est.bytes * 3 / 2).replace(' ', "").replace("GB", "G").replace("MB", "M")
+    )
 }
 
 #[derive(Subcommand)]
@@ -636,6 +709,7 @@ impl Progress for BarProgress {
 }
 
 pub fn load(path: &std::path::Path) -> anyhow::Result<Dataset> {
+    check_memory(path)?;
     let bar = BarProgress::new();
     let ds = carecircle::io::load_path_with(path, &bar)
         .with_context(|| format!("loading {}", path.display()));

@@ -165,8 +165,16 @@ pub fn build_demand(
     // Carriers per unit: (point, weight, source).
     let mut pts: Vec<Vec<Carrier>> = vec![Vec::new(); n_units];
     let mut from_points = vec![false; n_units];
-    for d in &ds.demand {
-        if let Some(u) = idx.locate(ds, d.location) {
+    // Point → unit for every demand point, on every core (a province has millions).
+    let located: Vec<Option<UnitId>> = {
+        use rayon::prelude::*;
+        ds.demand
+            .par_iter()
+            .map(|d| idx.locate(ds, d.location))
+            .collect()
+    };
+    for (d, u) in ds.demand.iter().zip(located) {
+        if let Some(u) = u {
             pts[u.index()].push((
                 d.location,
                 d.population.total.unwrap_or(1.0).max(0.0),

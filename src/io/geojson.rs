@@ -127,6 +127,7 @@ pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<
             },
         };
         layer.features.push(RawFeature {
+            prepared: None,
             index,
             geometry,
             properties,

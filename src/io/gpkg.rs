@@ -244,6 +244,7 @@ pub fn read(
             properties.insert(key, value);
         }
         layer.features.push(RawFeature {
+            prepared: None,
             index,
             geometry,
             properties,

@@ -218,7 +218,8 @@ pub fn write_atomic_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let stream = |w: &mut dyn Write, fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+    let stream = |w: &mut dyn Write,
+                  fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
         let mut b = std::io::BufWriter::with_capacity(1 << 16, w);
         fill(&mut b)?;
         b.flush()
@@ -242,7 +243,9 @@ pub fn write_atomic_with(
                 .map_err(|e| Error::io(path, e))?;
             stream(&mut f, fill).map_err(|e| Error::io(path, e))
         }
-        Ok(m) => replace(&target, &mut |w| stream(w, fill), Some(m)).map_err(|e| Error::io(path, e)),
+        Ok(m) => {
+            replace(&target, &mut |w| stream(w, fill), Some(m)).map_err(|e| Error::io(path, e))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             replace(&target, &mut |w| stream(w, fill), None).map_err(|e| Error::io(path, e))
         }

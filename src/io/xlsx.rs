@@ -201,6 +201,7 @@ pub fn read(
         let (geometry, properties) =
             super::csv::row_feature(&refs, &headers, coords, &mut layer, &label);
         layer.features.push(RawFeature {
+            prepared: None,
             index,
             geometry,
             properties,

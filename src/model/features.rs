@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use geo::{LineString, Point, Polygon};
 use serde::{Deserialize, Serialize};
 
-
 use super::{BuildingId, DemandId, LayerId, LineId, Population};
 use crate::crs::Crs;
 

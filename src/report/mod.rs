@@ -106,12 +106,7 @@ fn unit_json(u: &UnitResult) -> Value {
 /// (`uncovered_by_unit`) and on a grid (`uncovered_grid`), and every point (`uncovered`)
 /// only when `how.points` — `uncovered_listed` says which, so a missing list is never read
 /// as "nothing uncovered". Every other key is [`to_json`]'s, with the same values.
-pub fn write_json(
-    report: &Report,
-    ds: &Dataset,
-    path: &Path,
-    how: &UncoveredExport,
-) -> Result<()> {
+pub fn write_json(report: &Report, ds: &Dataset, path: &Path, how: &UncoveredExport) -> Result<()> {
     let agg = aggregate(report, ds, how.cell_m);
     write_json_with(report, &agg, path, how)
 }
@@ -133,7 +128,8 @@ pub fn write_json_with(
         serde_json::to_value(&agg.by_unit).expect("plain data"),
     );
     // The two long lists, written item by item; `None` marks their place in key order.
-    let mut keys: Vec<(String, Option<Value>)> = top.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    let mut keys: Vec<(String, Option<Value>)> =
+        top.into_iter().map(|(k, v)| (k, Some(v))).collect();
     keys.push(("uncovered_grid".into(), None));
     if how.points {
         keys.push(("uncovered".into(), None));
@@ -162,7 +158,8 @@ pub fn write_json_with(
                     write!(
                         w,
                         "{{\"cell_m\": {}, \"warnings\": ",
-                        serde_json::Number::from_f64(agg.cell_m).map_or("null".into(), |n| n.to_string())
+                        serde_json::Number::from_f64(agg.cell_m)
+                            .map_or("null".into(), |n| n.to_string())
                     )?;
                     serde_json::to_writer(&mut *w, &agg.warnings)?;
                     w.write_all(b", \"cells\": [")?;

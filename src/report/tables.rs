@@ -234,9 +234,16 @@ pub fn write_csv_dir_with(
 }
 
 fn by_unit_rows(agg: &Aggregates) -> Vec<Vec<String>> {
-    let mut rows = vec![["rule", "unit_code", "unit_name", "level", "points", "people"]
-        .map(String::from)
-        .to_vec()];
+    let mut rows = vec![[
+        "rule",
+        "unit_code",
+        "unit_name",
+        "level",
+        "points",
+        "people",
+    ]
+    .map(String::from)
+    .to_vec()];
     for g in &agg.by_unit {
         rows.push(vec![
             g.rule.to_string(),
@@ -251,9 +258,11 @@ fn by_unit_rows(agg: &Aggregates) -> Vec<Vec<String>> {
 }
 
 fn grid_rows(agg: &Aggregates) -> Vec<Vec<String>> {
-    let mut rows = vec![["rule", "ix", "iy", "cell_m", "lon", "lat", "points", "people"]
-        .map(String::from)
-        .to_vec()];
+    let mut rows = vec![[
+        "rule", "ix", "iy", "cell_m", "lon", "lat", "points", "people",
+    ]
+    .map(String::from)
+    .to_vec()];
     for c in &agg.cells {
         rows.push(vec![
             c.rule.to_string(),

@@ -84,13 +84,19 @@ impl Aggregates {
     pub fn ring(&self, ds: &Dataset, c: &GridCell) -> Vec<[f64; 2]> {
         let s = self.cell_m;
         let (x0, y0) = (c.ix as f64 * s, c.iy as f64 * s);
-        [(x0, y0), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s), (x0, y0)]
-            .iter()
-            .map(|&(x, y)| {
-                let (lon, lat) = ds.projection.inverse(x, y);
-                [lon, lat]
-            })
-            .collect()
+        [
+            (x0, y0),
+            (x0 + s, y0),
+            (x0 + s, y0 + s),
+            (x0, y0 + s),
+            (x0, y0),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let (lon, lat) = ds.projection.inverse(x, y);
+            [lon, lat]
+        })
+        .collect()
     }
 }
 

@@ -135,10 +135,17 @@ pub(super) struct UnitCtx<'a> {
 
 /// One unit feature: name, code, level, parent, shape (repaired where it can be),
 /// population; duplicate codes refused. `None` (with a warning said) when it cannot be used.
+/// A unit's shape as `unit_of` gets it: straight from the file, or already checked and
+/// projected (polygons of a whole layer are done in parallel before the units are built).
+pub(super) enum UnitShape {
+    Raw(Option<Geometry<f64>>),
+    Prepared((MultiPolygon<f64>, Vec<Said>)),
+}
+
 pub(super) fn unit_of(
     ctx: &UnitCtx,
     id: UnitId,
-    geometry: Option<Geometry<f64>>,
+    geometry: UnitShape,
     props: Map<String, Value>,
     seen_codes: &mut HashMap<(UnitLevel, String), String>,
     w: &mut dyn FnMut(Option<&str>, Said),
@@ -350,14 +357,41 @@ fn qualifiers_of(
     qualifiers
 }
 
+/// A checked shape: its problems said, an empty one said and dropped.
+fn said_shape(
+    mp: MultiPolygon<f64>,
+    problems: Vec<Said>,
+    w: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<MultiPolygon<f64>> {
+    for pr in problems {
+        w(Some("geometry"), pr);
+    }
+    if mp.0.is_empty() {
+        w(
+            Some("geometry"),
+            Said::new(
+                "empty polygon; the unit is kept without a shape",
+                "空多边形：保留该单元，但没有边界",
+            ),
+        );
+        None
+    } else {
+        Some(mp)
+    }
+}
+
 /// A unit's shape in local metres, repaired where it can be (problems said); a unit
 /// without a usable polygon is kept without a shape.
 fn unit_shape(
-    geometry: Option<Geometry<f64>>,
+    geometry: UnitShape,
     fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
     shaped: bool,
     w: &mut dyn FnMut(Option<&str>, Said),
 ) -> Option<MultiPolygon<f64>> {
+    let geometry = match geometry {
+        UnitShape::Raw(g) => g,
+        UnitShape::Prepared((mp, problems)) => return said_shape(mp, problems, w),
+    };
     match geometry {
         // A GeoJSON `"geometry": null` or a null shape is said; a code list (a CSV of
         // units) has no shapes by design.
@@ -375,21 +409,7 @@ fn unit_shape(
         Some(g) => match polygons_of(g) {
             Some(mp) => {
                 let (mp, problems) = clean_polygons(mp);
-                for pr in problems {
-                    w(Some("geometry"), pr);
-                }
-                if mp.0.is_empty() {
-                    w(
-                        Some("geometry"),
-                        Said::new(
-                            "empty polygon; the unit is kept without a shape",
-                            "空多边形：保留该单元，但没有边界",
-                        ),
-                    );
-                    None
-                } else {
-                    Some(mp.map_coords(fwd))
-                }
+                said_shape(mp.map_coords(fwd), problems, w)
             }
             None => {
                 w(

@@ -128,6 +128,30 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         fwd: &fwd,
         shaped: raw.headers.is_none(),
     };
+    // Unit shapes are checked (self-intersections) and projected on every core first: a
+    // province's 16,000 units with county-border vertices took seconds one by one.
+    if role == LayerRole::Units {
+        use rayon::prelude::*;
+        raw.features.par_iter_mut().for_each(|f| {
+            f.geometry = match f.geometry.take() {
+                Some(
+                    g @ (Geometry::Polygon(_)
+                    | Geometry::MultiPolygon(_)
+                    | Geometry::GeometryCollection(_)),
+                ) => match polygons_of(g) {
+                    Some(mp) => {
+                        let (mp, problems) = clean_polygons(mp);
+                        f.prepared = Some((mp.map_coords(&fwd), problems));
+                        None
+                    }
+                    // A collection without polygons: `unit_of` says it is not a polygon.
+                    None => Some(Geometry::GeometryCollection(Default::default())),
+                },
+                // Not a polygon, or none: `unit_of` says so.
+                other => other,
+            };
+        });
+    }
     for f in raw.features {
         let label = feature_label(f.index, &f.properties);
         let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
@@ -194,7 +218,11 @@ fn add_feature(
                 fwd: lc.fwd,
                 shaped: lc.shaped,
             };
-            match unit_of(&ctx, id, f.geometry, props, seen_codes, w) {
+            let shape = match f.prepared {
+                Some(p) => super::feature::UnitShape::Prepared(p),
+                None => super::feature::UnitShape::Raw(f.geometry),
+            };
+            match unit_of(&ctx, id, shape, props, seen_codes, w) {
                 Some(u) => {
                     ds.units.push(u);
                     true

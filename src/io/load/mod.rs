@@ -673,3 +673,56 @@ fn first_coord(g: &Geometry<f64>) -> Option<Coord<f64>> {
     use geo::CoordsIter;
     g.coords_iter().next()
 }
+
+/// What loading a dataset will take in memory, estimated from its files' sizes before any
+/// is read — so a province that will not fit is refused in a second, not after minutes of
+/// swapping. `bytes` is the estimate (±50 %), `files` each layer file with its size.
+#[derive(Clone, Debug)]
+pub struct MemoryEstimate {
+    pub bytes: u64,
+    pub files: Vec<(PathBuf, u64)>,
+}
+
+/// Memory per byte of file, by format and role, measured on the demos and the generated
+/// province (`tools/build_province.py`, `cargo bench --bench province`): a CSV row of
+/// demand (~50 bytes) becomes ~1.1 kB while loading and analysing; GeoJSON polygons ~6×
+/// their text; an OSM PBF (compressed) ~20×.
+fn memory_factor(format: Option<Format>, role: &str) -> f64 {
+    match (format, role) {
+        (Some(Format::Csv) | Some(Format::Excel), _) => 22.0,
+        (Some(Format::OsmPbf), _) => 20.0,
+        (Some(Format::GeoJson), "demand") => 11.0,
+        (Some(Format::GeoPackage), _) => 10.0,
+        _ => 6.0,
+    }
+}
+
+/// The estimate for `path` (a folder, a dataset.toml or a file); files that do not exist
+/// are left to the loader to name.
+pub fn estimate_memory(path: &Path) -> Result<MemoryEstimate> {
+    let (manifest, base) = manifest_for(path)?;
+    // What a process holds before any data (code, font, index structures).
+    let mut bytes = 30.0 * 1024.0 * 1024.0;
+    let mut files = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for l in &manifest.layers {
+        let p = base.join(&l.path);
+        let Ok(m) = std::fs::metadata(&p) else {
+            continue;
+        };
+        let mut len = m.len();
+        // A shapefile's attributes are beside it.
+        if format_of(&p) == Some(Format::Shapefile) {
+            len += std::fs::metadata(p.with_extension("dbf")).map_or(0, |m| m.len());
+        }
+        // One OSM file can serve several roles (network, buildings): read once.
+        if seen.insert(p.clone()) {
+            bytes += len as f64 * memory_factor(format_of(&p), &l.role);
+            files.push((p, len));
+        }
+    }
+    Ok(MemoryEstimate {
+        bytes: bytes as u64,
+        files,
+    })
+}
