@@ -605,13 +605,25 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
     use carecircle::report::UncoveredExport;
     let ds = fixture();
     let r = run(&ds);
-    assert!(!r.uncovered.is_empty(), "the fixture leaves people uncovered");
+    assert!(
+        !r.uncovered.is_empty(),
+        "the fixture leaves people uncovered"
+    );
     let dir = tempfile::tempdir().unwrap();
     let read = |name: &str| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
     };
-    carecircle::report::write_json(&r, &ds, &dir.path().join("all.json"), &UncoveredExport::all_points()).unwrap();
-    let cell = UncoveredExport { points: false, cell_m: 250.0 };
+    carecircle::report::write_json(
+        &r,
+        &ds,
+        &dir.path().join("all.json"),
+        &UncoveredExport::all_points(),
+    )
+    .unwrap();
+    let cell = UncoveredExport {
+        points: false,
+        cell_m: 250.0,
+    };
     carecircle::report::write_json(&r, &ds, &dir.path().join("agg.json"), &cell).unwrap();
     let all = read("all.json");
     let agg = read("agg.json");
@@ -625,17 +637,25 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
     }
     assert_eq!(all["uncovered_listed"], true);
     assert_eq!(agg["uncovered_listed"], false);
-    assert!(agg.get("uncovered").is_none(), "no empty list that reads as 'none uncovered'");
+    assert!(
+        agg.get("uncovered").is_none(),
+        "no empty list that reads as 'none uncovered'"
+    );
     // Per unit and per 250 m cell, by hand from the listed points.
     let mut by_unit: std::collections::BTreeMap<(String, String), (u64, f64)> = Default::default();
-    let mut by_cell: std::collections::BTreeMap<(String, i64, i64), (u64, f64)> = Default::default();
+    let mut by_cell: std::collections::BTreeMap<(String, i64, i64), (u64, f64)> =
+        Default::default();
     for p in all["uncovered"].as_array().unwrap() {
         let rule = p["rule"].as_str().unwrap().to_string();
         let people = p["people"].as_f64().unwrap();
-        let e = by_unit.entry((rule.clone(), p["unit_code"].as_str().unwrap().into())).or_default();
+        let e = by_unit
+            .entry((rule.clone(), p["unit_code"].as_str().unwrap().into()))
+            .or_default();
         e.0 += 1;
         e.1 += people;
-        let (x, y) = ds.projection.forward(p["lon"].as_f64().unwrap(), p["lat"].as_f64().unwrap());
+        let (x, y) = ds
+            .projection
+            .forward(p["lon"].as_f64().unwrap(), p["lat"].as_f64().unwrap());
         let e = by_cell
             .entry((rule, (x / 250.0).floor() as i64, (y / 250.0).floor() as i64))
             .or_default();
@@ -645,10 +665,16 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
     let units = agg["uncovered_by_unit"].as_array().unwrap();
     assert_eq!(units.len(), by_unit.len());
     for g in units {
-        let key = (g["rule"].as_str().unwrap().to_string(), g["unit_code"].as_str().unwrap().to_string());
+        let key = (
+            g["rule"].as_str().unwrap().to_string(),
+            g["unit_code"].as_str().unwrap().to_string(),
+        );
         let (n, people) = by_unit[&key];
         assert_eq!(g["points"].as_u64().unwrap(), n, "{key:?}");
-        assert!((g["people"].as_f64().unwrap() - people).abs() < 1e-9, "{key:?}");
+        assert!(
+            (g["people"].as_f64().unwrap() - people).abs() < 1e-9,
+            "{key:?}"
+        );
     }
     assert_eq!(agg["uncovered_grid"]["cell_m"], 250.0);
     let cells = agg["uncovered_grid"]["cells"].as_array().unwrap();
@@ -661,7 +687,10 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
         );
         let (n, people) = by_cell[&key];
         assert_eq!(c["points"].as_u64().unwrap(), n, "{key:?}");
-        assert!((c["people"].as_f64().unwrap() - people).abs() < 1e-9, "{key:?}");
+        assert!(
+            (c["people"].as_f64().unwrap() - people).abs() < 1e-9,
+            "{key:?}"
+        );
     }
     // CSV: the aggregates always, the point list only when asked for.
     carecircle::report::write_csv_dir(&r, &ds, &dir.path().join("csv"), &cell).unwrap();

@@ -1,0 +1,426 @@
+//! Province scale: Heilongjiang with 1,000,000 (and 5,000,000) generated demand points,
+//! 16,000 units and 50,000 facilities (`tools/build_province.py`, generated on demand
+//! under target/province/, seeded). Every figure is printed beside its budget from issue
+//! #20; each measurement runs in a fresh child process (this bench re-run with `--child`),
+//! so peak memory is that run's own. `cargo bench --bench province`.
+//!
+//! Environment: CARECIRCLE_PROVINCE_SIZES (default "1000000,5000000"), CARECIRCLE_RUNS
+//! (default 3), CARECIRCLE_SHARED (the folder holding data/, as for every bench).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{median, peak_rss_mb};
+
+use carecircle::coverage::{analyze, Euclidean, Scenario};
+use carecircle::progress::{NoProgress, SharedProgress};
+use carecircle::report::UncoveredExport;
+use carecircle::siting::{Model, Problem};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        return child(&args[i + 1..]);
+    }
+    let sizes: Vec<usize> = std::env::var("CARECIRCLE_PROVINCE_SIZES")
+        .unwrap_or_else(|_| "1000000,5000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runs: usize = std::env::var("CARECIRCLE_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "carecircle province benchmark ({} build, {} threads; median of {runs} runs, each in a fresh process)",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        rayon::current_num_threads()
+    );
+    for &n in &sizes {
+        let Some(dir) = dataset(n) else { return };
+        let files: u64 = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        println!(
+            "\n{n} demand points: {} ({:.0} MB of files)",
+            dir.display(),
+            files as f64 / 1e6
+        );
+        let rows: Vec<serde_json::Value> = (0..runs)
+            .filter_map(|_| run_child(&["analyze", dir.to_str().unwrap()], 600))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let m = |k: &str| {
+            median(
+                rows.iter()
+                    .map(|r| r[k].as_f64().unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        };
+        let (budget_s, budget_mb) = if n <= 1_000_000 {
+            (2.0, 500.0)
+        } else {
+            (10.0, 2000.0)
+        };
+        line(
+            "load + index + Euclidean analyze, all rules",
+            &format!(
+                "{:.2} s (load {:.2} s, analyze {:.2} s)",
+                m("total_s"),
+                m("load_s"),
+                m("analyze_s")
+            ),
+            &format!("< {budget_s} s"),
+            m("total_s") < budget_s,
+        );
+        line(
+            "  peak memory",
+            &format!("{:.0} MB", m("peak_mb")),
+            &format!("< {budget_mb} MB"),
+            m("peak_mb") < budget_mb,
+        );
+        line(
+            "JSON + GeoJSON + CSV, streamed, uncovered aggregated (extra)",
+            &format!(
+                "{:.2} s, +{:.0} MB ({:.1} + {:.1} + {:.1} MB written)",
+                m("export_s"),
+                m("export_extra_mb"),
+                m("json_mb"),
+                m("geojson_mb"),
+                m("csv_mb")
+            ),
+            "< 1 s, < 50 MB",
+            m("export_s") < 1.0 && m("export_extra_mb") < 50.0,
+        );
+        println!(
+            "  ({} rules, {} units, {} facilities, {} uncovered points)",
+            rows[0]["rules"], rows[0]["units"], rows[0]["facilities"], rows[0]["uncovered"]
+        );
+        if n == sizes[0] {
+            if let Some(c) = run_child(&["cancel", dir.to_str().unwrap()], 600) {
+                let ms = c["cancel_ms"].as_f64().unwrap_or(f64::NAN);
+                line(
+                    "cancel while analysing → returned",
+                    &format!(
+                        "{ms:.0} ms (asked at {:.1} s, in '{}')",
+                        c["asked_at_s"].as_f64().unwrap_or(0.0),
+                        c["stage"].as_str().unwrap_or("")
+                    ),
+                    "< 100 ms",
+                    ms < 100.0,
+                );
+                let ms = c["load_cancel_ms"].as_f64().unwrap_or(f64::NAN);
+                line(
+                    "cancel while loading → returned",
+                    &format!(
+                        "{ms:.0} ms (in '{}')",
+                        c["load_stage"].as_str().unwrap_or("")
+                    ),
+                    "< 100 ms",
+                    ms < 100.0,
+                );
+            }
+        }
+    }
+    println!("\nnetwork-mode analyze on a 2M-edge graph: not measured — the generator builds no walking network yet");
+    println!("app frame times with 1M demand points: not measured here (cargo bench --bench frame draws 100,000)");
+    println!("\nsiting heuristics, 20,000 demand × 3,000 candidates (generated, seeded):");
+    for (model, budget) in [("mclp", 1.0), ("pmedian", 5.0), ("lscp", 10.0)] {
+        let times: Vec<serde_json::Value> = (0..runs)
+            .filter_map(|_| run_child(&["siting", model], 120))
+            .collect();
+        if times.is_empty() {
+            line(
+                &format!("  {model}"),
+                "stopped at 120 s",
+                &format!("< {budget} s"),
+                false,
+            );
+            continue;
+        }
+        let s = median(
+            times
+                .iter()
+                .map(|r| r["seconds"].as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        );
+        line(
+            &format!("  {model}"),
+            &format!(
+                "{s:.2} s (objective {}, {} sites)",
+                times[0]["objective"], times[0]["sites"]
+            ),
+            &format!("< {budget} s"),
+            s < budget,
+        );
+    }
+}
+
+fn line(what: &str, value: &str, budget: &str, ok: bool) {
+    println!(
+        "  {what:<62} {value:<44} budget {budget:<16} {}",
+        if ok { "met" } else { "MISSED" }
+    );
+}
+
+/// The dataset with `n` points, generated when missing or made by another generator.
+fn dataset(n: usize) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!("target/province/p{n}"));
+    let script = root.join("tools/build_province.py");
+    let stamp = format!(
+        "{} {n}",
+        carecircle::files::short_hash(&std::fs::read(&script).unwrap_or_default())
+    );
+    if std::fs::read_to_string(dir.join(".stamp")).ok().as_deref() == Some(stamp.as_str()) {
+        return Some(dir);
+    }
+    let Some(python) = common::peer_python("numpy, shapely, scipy") else {
+        println!("numpy/shapely/scipy not installed (bash scripts/peers.sh bench): cannot generate the province");
+        return None;
+    };
+    println!(
+        "generating {} ({n} points; about a minute per million) …",
+        dir.display()
+    );
+    let t = Instant::now();
+    let ok = Command::new(python)
+        .arg(&script)
+        .arg(&dir)
+        .args(["--points", &n.to_string()])
+        .env("CARECIRCLE_SHARED", common::shared_dir())
+        .output();
+    let ok = match ok {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => {
+            let e = String::from_utf8_lossy(&o.stderr);
+            println!("{}", e.lines().rev().take(5).collect::<Vec<_>>().join("\n"));
+            false
+        }
+        Err(e) => {
+            println!("{e}");
+            false
+        }
+    };
+    if !ok {
+        println!("the generator failed (is ../shared/data/heilongjiang there? CARECIRCLE_SHARED)");
+        return None;
+    }
+    println!("  generated in {:.0} s", t.elapsed().as_secs_f64());
+    std::fs::write(dir.join(".stamp"), stamp).ok();
+    Some(dir)
+}
+
+/// Runs this bench as a child with `args`; its last stdout line is a JSON object. Killed
+/// after `limit_s`.
+fn run_child(args: &[&str], limit_s: u64) -> Option<serde_json::Value> {
+    let exe = std::env::current_exe().ok()?;
+    let mut child = Command::new(exe)
+        .arg("--child")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let t = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if t.elapsed() > Duration::from_secs(limit_s) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => return None,
+        }
+    }
+    let out = child.wait_with_output().ok()?;
+    common::last_json_line(&out.stdout)
+}
+
+fn child(args: &[String]) {
+    match args.first().map(String::as_str) {
+        Some("analyze") => child_analyze(Path::new(&args[1])),
+        Some("cancel") => child_cancel(Path::new(&args[1])),
+        Some("siting") => child_siting(&args[1]),
+        _ => panic!("unknown child job {args:?}"),
+    }
+}
+
+fn child_analyze(dir: &Path) {
+    let t = Instant::now();
+    let ds = carecircle::io::load_path(dir).expect("the province loads");
+    let load_s = t.elapsed().as_secs_f64();
+    let sc = Scenario::new("heilongjiang-2021").expect("preset");
+    let t2 = Instant::now();
+    let r = analyze(&ds, sc.rules(), &sc.options(), &Euclidean, &NoProgress).expect("analysis");
+    let analyze_s = t2.elapsed().as_secs_f64();
+    let total_s = t.elapsed().as_secs_f64();
+    let peak = peak_rss_mb().unwrap_or(f64::NAN);
+    let out = tempfile::tempdir().unwrap();
+    let how = UncoveredExport::default();
+    let t3 = Instant::now();
+    let agg = carecircle::report::aggregate(&r, &ds, how.cell_m);
+    carecircle::report::write_json_with(&r, &agg, &out.path().join("r.json"), &how).unwrap();
+    carecircle::report::write_geojson_with(&r, &ds, &agg, &out.path().join("r.geojson"), &how)
+        .unwrap();
+    carecircle::report::write_csv_dir_with(&r, &agg, &out.path().join("csv"), &how).unwrap();
+    let export_s = t3.elapsed().as_secs_f64();
+    let size = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
+    let csv_mb: f64 = std::fs::read_dir(out.path().join("csv"))
+        .unwrap()
+        .flatten()
+        .map(|e| size(&e.path()))
+        .sum();
+    println!(
+        "{}",
+        serde_json::json!({
+            "load_s": load_s, "analyze_s": analyze_s, "total_s": total_s, "peak_mb": peak,
+            "export_s": export_s, "export_extra_mb": peak_rss_mb().unwrap_or(f64::NAN) - peak,
+            "json_mb": size(&out.path().join("r.json")), "geojson_mb": size(&out.path().join("r.geojson")),
+            "csv_mb": csv_mb, "rules": r.rules.len(), "units": ds.units.len(),
+            "facilities": ds.facilities.len(), "uncovered": r.uncovered.len(),
+        })
+    );
+}
+
+/// Cancels a load, then an analysis, part-way, and measures how long each takes to return.
+fn child_cancel(dir: &Path) {
+    let measure = |after: Duration,
+                   job: Box<dyn FnOnce(&SharedProgress) -> bool + Send>|
+     -> (f64, f64, String) {
+        let p = SharedProgress::new();
+        let q = p.clone();
+        let started = Instant::now();
+        let h = std::thread::spawn(move || job(&q));
+        std::thread::sleep(after);
+        let asked = Instant::now();
+        let stage = p.snapshot().0;
+        p.cancel();
+        let cancelled = h.join().unwrap();
+        let ms = asked.elapsed().as_secs_f64() * 1e3;
+        assert!(cancelled, "the job finished before the cancel; ask earlier");
+        (ms, (asked - started).as_secs_f64(), stage)
+    };
+    let d = dir.to_path_buf();
+    let (load_ms, _, load_stage) = measure(
+        Duration::from_millis(800),
+        Box::new(move |p| carecircle::io::load_path_with(&d, p).is_err()),
+    );
+    let ds = std::sync::Arc::new(carecircle::io::load_path(dir).expect("loads"));
+    let (ms, at, stage) = measure(
+        Duration::from_millis(1200),
+        Box::new(move |p| {
+            let sc = Scenario::new("heilongjiang-2021").expect("preset");
+            analyze(&ds, sc.rules(), &sc.options(), &Euclidean, p).is_err()
+        }),
+    );
+    println!(
+        "{}",
+        serde_json::json!({"cancel_ms": ms, "asked_at_s": at, "stage": stage,
+            "load_cancel_ms": load_ms, "load_stage": load_stage})
+    );
+}
+
+/// A seeded 20,000 × 3,000 instance: demand clustered like a prefecture city's towns,
+/// half the candidates at demand, half anywhere; radius 1 km, p = 150.
+fn child_siting(model: &str) {
+    let mut rnd = carecircle::testkit::xorshift(0x5EED_2026_1127);
+    let side = 60_000.0;
+    let centres: Vec<([f64; 2], f64)> = (0..60)
+        .map(|_| ([rnd() * side, rnd() * side], 600.0 + rnd() * 2500.0))
+        .collect();
+    let mut gauss = || {
+        let (u, v) = (rnd().max(1e-12), rnd());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    let mut demand = Vec::with_capacity(20_000);
+    for i in 0..20_000 {
+        let (c, s) = centres[i % centres.len()];
+        demand.push([c[0] + gauss() * s, c[1] + gauss() * s]);
+    }
+    let mut rnd = carecircle::testkit::xorshift(0xCA2D_1DA7);
+    let weight: Vec<f64> = (0..demand.len())
+        .map(|_| (1.0 + rnd() * 99.0).round())
+        .collect();
+    let mut candidates = Vec::with_capacity(3_000);
+    for j in 0..3_000 {
+        if j % 2 == 0 {
+            let d = demand[(rnd() * demand.len() as f64) as usize % demand.len()];
+            candidates.push([d[0] + (rnd() - 0.5) * 300.0, d[1] + (rnd() - 0.5) * 300.0]);
+        } else {
+            candidates.push([rnd() * side, rnd() * side]);
+        }
+    }
+    let (model, p) = match model {
+        "mclp" => (Model::Mclp, Some(150)),
+        "pmedian" => (Model::Pmedian, Some(150)),
+        _ => (Model::Lscp, None),
+    };
+    // LSCP needs every demand point within reach of some candidate: the points no
+    // candidate reaches are left out (said in the output as `dropped`).
+    let radius = 1_000.0;
+    let (demand, weight, dropped) = if model == Model::Lscp {
+        let tree = carecircle::spatial::point_tree(
+            candidates.iter().map(|c| Some(geo::Point::new(c[0], c[1]))),
+        );
+        let keep: Vec<bool> = demand
+            .iter()
+            .map(|d| {
+                tree.locate_within_distance(*d, radius * radius)
+                    .next()
+                    .is_some()
+            })
+            .collect();
+        let n = keep.iter().filter(|k| !**k).count();
+        (
+            demand
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(d, _)| *d)
+                .collect::<Vec<_>>(),
+            weight
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(w, _)| *w)
+                .collect::<Vec<_>>(),
+            n,
+        )
+    } else {
+        (demand, weight, 0)
+    };
+    let pb = Problem {
+        model,
+        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
+        demand,
+        weight,
+        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
+        candidates,
+        existing: Vec::new(),
+        radius: Some(radius),
+        p,
+        share: None,
+        cover: None,
+        quotas: Vec::new(),
+    };
+    let t = Instant::now();
+    let s = pb.solve_heuristic().expect("heuristic");
+    println!(
+        "{}",
+        serde_json::json!({
+            "seconds": t.elapsed().as_secs_f64(), "objective": s.objective,
+            "sites": s.selected.len(), "dropped": dropped,
+        })
+    );
+}
