@@ -216,7 +216,7 @@ fn dataset(n: usize) -> Option<PathBuf> {
         return None;
     }
     println!("  generated in {:.0} s", t.elapsed().as_secs_f64());
-    std::fs::write(dir.join(".stamp"), stamp).ok();
+    carecircle::io::write::write_atomic(&dir.join(".stamp"), stamp.as_bytes()).ok();
     Some(dir)
 }
 

@@ -141,7 +141,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
                 ) => match polygons_of(g) {
                     Some(mp) => {
                         let (mp, problems) = clean_polygons(mp);
-                        f.prepared = Some((mp.map_coords(&fwd), problems));
+                        f.prepared = Some((mp.map_coords(fwd), problems));
                         None
                     }
                     // A collection without polygons: `unit_of` says it is not a polygon.
