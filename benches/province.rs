@@ -5,7 +5,8 @@
 //! so peak memory is that run's own. `cargo bench --bench province`.
 //!
 //! Environment: CARECIRCLE_PROVINCE_SIZES (default "1000000,5000000"), CARECIRCLE_RUNS
-//! (default 3), CARECIRCLE_SHARED (the folder holding data/, as for every bench).
+//! (default 3), CARECIRCLE_SITING_RUNS (default CARECIRCLE_RUNS), CARECIRCLE_SHARED (the
+//! folder holding data/, as for every bench).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -133,9 +134,13 @@ fn main() {
     }
     println!("\nnetwork-mode analyze on a 2M-edge graph: not measured — the generator builds no walking network yet");
     println!("app frame times with 1M demand points: not measured here (cargo bench --bench frame draws 100,000)");
-    println!("\nsiting heuristics, 20,000 demand × 3,000 candidates (generated, seeded):");
+    let siting_runs: usize = std::env::var("CARECIRCLE_SITING_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(runs);
+    println!("\nsiting heuristics, 20,000 demand × 3,000 candidates (generated, seeded; median of {siting_runs}):");
     for (model, budget) in [("mclp", 1.0), ("pmedian", 5.0), ("lscp", 10.0)] {
-        let times: Vec<serde_json::Value> = (0..runs)
+        let times: Vec<serde_json::Value> = (0..siting_runs)
             .filter_map(|_| run_child(&["siting", model], 120))
             .collect();
         if times.is_empty() {

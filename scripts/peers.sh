@@ -2,7 +2,7 @@
 # Best effort: the Python venv holding the peers we compare against, under
 # ~/.cache/carecircle-peers (or $CARECIRCLE_PEERS), installed from the pinned lists in
 # tools/peers/. `peers.sh` (what ./test.sh runs) installs the test peers (PySAL `access`,
-# pyogrio/GDAL, geopandas + pyarrow for GeoParquet); `peers.sh bench` adds the benchmark
+# pyogrio/GDAL); `peers.sh bench` adds the benchmark
 # peers (spopt with PuLP 2.9 and highspy, networkx, pandana). A machine without network
 # still passes: the tests and benches that need a peer skip with a message.
 set -uo pipefail
