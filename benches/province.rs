@@ -18,7 +18,7 @@ use common::{median, peak_rss_mb};
 use carecircle::coverage::{analyze, Euclidean, Scenario};
 use carecircle::progress::{NoProgress, SharedProgress};
 use carecircle::report::UncoveredExport;
-use carecircle::siting::{Model, Problem};
+use carecircle::siting::Model;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -194,7 +194,7 @@ fn dataset(n: usize) -> Option<PathBuf> {
         return None;
     };
     println!(
-        "generating {} ({n} points; about a minute per million) …",
+        "generating {} ({n} points; ~20 s per million) …",
         dir.display()
     );
     let t = Instant::now();
@@ -336,49 +336,37 @@ fn child_cancel(dir: &Path) {
     );
 }
 
-/// A seeded 20,000 × 3,000 instance: demand clustered like a prefecture city's towns,
+/// A seeded 20,000 × 3,000 instance: demand clustered like a prefecture city's 60 towns,
 /// half the candidates at demand, half anywhere; radius 1 km, p = 150.
 fn child_siting(model: &str) {
-    let mut rnd = carecircle::testkit::xorshift(0x5EED_2026_1127);
-    let side = 60_000.0;
-    let centres: Vec<([f64; 2], f64)> = (0..60)
-        .map(|_| ([rnd() * side, rnd() * side], 600.0 + rnd() * 2500.0))
-        .collect();
-    let mut gauss = || {
-        let (u, v) = (rnd().max(1e-12), rnd());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    };
-    let mut demand = Vec::with_capacity(20_000);
-    for i in 0..20_000 {
-        let (c, s) = centres[i % centres.len()];
-        demand.push([c[0] + gauss() * s, c[1] + gauss() * s]);
-    }
-    let mut rnd = carecircle::testkit::xorshift(0xCA2D_1DA7);
-    let weight: Vec<f64> = (0..demand.len())
-        .map(|_| (1.0 + rnd() * 99.0).round())
-        .collect();
-    let mut candidates = Vec::with_capacity(3_000);
-    for j in 0..3_000 {
-        if j % 2 == 0 {
-            let d = demand[(rnd() * demand.len() as f64) as usize % demand.len()];
-            candidates.push([d[0] + (rnd() - 0.5) * 300.0, d[1] + (rnd() - 0.5) * 300.0]);
-        } else {
-            candidates.push([rnd() * side, rnd() * side]);
-        }
-    }
     let (model, p) = match model {
         "mclp" => (Model::Mclp, Some(150)),
         "pmedian" => (Model::Pmedian, Some(150)),
         _ => (Model::Lscp, None),
     };
+    let radius = 1_000.0;
+    let mut pb = common::Clustered {
+        seed: 0x5EED_2026_1127,
+        side: 60_000.0,
+        clusters: 60,
+        spread: (600.0, 3_100.0),
+        n: 20_000,
+        max_weight: 100.0,
+        m: 3_000,
+        jitter: 300.0,
+    }
+    .problem(model, radius, p);
     // LSCP needs every demand point within reach of some candidate: the points no
     // candidate reaches are left out (said in the output as `dropped`).
-    let radius = 1_000.0;
-    let (demand, weight, dropped) = if model == Model::Lscp {
+    let mut dropped = 0;
+    if model == Model::Lscp {
         let tree = carecircle::spatial::point_tree(
-            candidates.iter().map(|c| Some(geo::Point::new(c[0], c[1]))),
+            pb.candidates
+                .iter()
+                .map(|c| Some(geo::Point::new(c[0], c[1]))),
         );
-        let keep: Vec<bool> = demand
+        let reached: Vec<bool> = pb
+            .demand
             .iter()
             .map(|d| {
                 tree.locate_within_distance(*d, radius * radius)
@@ -386,39 +374,11 @@ fn child_siting(model: &str) {
                     .is_some()
             })
             .collect();
-        let n = keep.iter().filter(|k| !**k).count();
-        (
-            demand
-                .iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(d, _)| *d)
-                .collect::<Vec<_>>(),
-            weight
-                .iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(w, _)| *w)
-                .collect::<Vec<_>>(),
-            n,
-        )
-    } else {
-        (demand, weight, 0)
-    };
-    let pb = Problem {
-        model,
-        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
-        demand,
-        weight,
-        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
-        candidates,
-        existing: Vec::new(),
-        radius: Some(radius),
-        p,
-        share: None,
-        cover: None,
-        quotas: Vec::new(),
-    };
+        dropped = reached.iter().filter(|r| !**r).count();
+        keep_where(&mut pb.demand, &reached);
+        keep_where(&mut pb.weight, &reached);
+        keep_where(&mut pb.demand_ids, &reached);
+    }
     let t = Instant::now();
     let s = pb.solve_heuristic().expect("heuristic");
     println!(
@@ -428,4 +388,10 @@ fn child_siting(model: &str) {
             "sites": s.selected.len(), "dropped": dropped,
         })
     );
+}
+
+/// Keeps the items whose flag is set.
+fn keep_where<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| *k.next().expect("a flag per item"));
 }

@@ -174,45 +174,17 @@ fn reference_instances(dir: &Path, limit: f64) {
 /// 40 km square (weights 1–200), 2,000 candidates (half near demand, half uniform), radius
 /// 1,000 m, p = 100, no existing facilities.
 pub fn big_problem() -> Problem {
-    let mut rnd = carecircle::testkit::xorshift(0x9E37_79B9_7F4A_7C15);
-    let side = 40_000.0;
-    let centres: Vec<([f64; 2], f64)> = (0..40)
-        .map(|_| ([rnd() * side, rnd() * side], 800.0 + rnd() * 3000.0))
-        .collect();
-    let gauss = |rnd: &mut dyn FnMut() -> f64| {
-        let (u, v) = (rnd().max(1e-12), rnd());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    };
-    let mut demand = Vec::with_capacity(50_000);
-    let mut weight = Vec::with_capacity(50_000);
-    for i in 0..50_000 {
-        let (c, s) = centres[i % centres.len()];
-        demand.push([c[0] + gauss(&mut rnd) * s, c[1] + gauss(&mut rnd) * s]);
-        weight.push((1.0 + rnd() * 199.0).round());
+    common::Clustered {
+        seed: 0x9E37_79B9_7F4A_7C15,
+        side: 40_000.0,
+        clusters: 40,
+        spread: (800.0, 3_800.0),
+        n: 50_000,
+        max_weight: 200.0,
+        m: 2_000,
+        jitter: 400.0,
     }
-    let mut candidates = Vec::with_capacity(2_000);
-    for j in 0..2_000 {
-        if j % 2 == 0 {
-            let d = demand[(rnd() * 50_000.0) as usize];
-            candidates.push([d[0] + (rnd() - 0.5) * 400.0, d[1] + (rnd() - 0.5) * 400.0]);
-        } else {
-            candidates.push([rnd() * side, rnd() * side]);
-        }
-    }
-    Problem {
-        model: Model::Mclp,
-        demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
-        demand,
-        weight,
-        candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
-        candidates,
-        existing: Vec::new(),
-        radius: Some(1_000.0),
-        p: Some(100),
-        share: None,
-        cover: None,
-        quotas: Vec::new(),
-    }
+    .problem(Model::Mclp, 1_000.0, Some(100))
 }
 
 /// The generated instance's optimum: proven by this crate's exact solve with a 1,500 s

@@ -164,27 +164,26 @@ pub fn assign_facilities(ds: &Dataset, idx: &UnitIndexes) -> Assignment {
     use rayon::prelude::*;
     // Each facility on its own (a province has 50,000, each tested against every level's
     // polygons), in parallel; the order of the result is the facilities' order.
-    let placed: Vec<(Placement, bool)> = ds
+    let placements: Vec<Placement> = ds
         .facilities
         .par_iter()
         .map(|f| place_facility(ds, idx, f))
         .collect();
-    let mut out = Assignment::default();
-    for ((p, outside), f) in placed.into_iter().zip(&ds.facilities) {
-        if outside {
-            out.outside.push(f.id);
-        }
-        out.placements.push(p);
+    let outside = ds
+        .facilities
+        .iter()
+        .zip(&placements)
+        .filter(|(_, p)| p.units.is_empty())
+        .map(|(f, _)| f.id)
+        .collect();
+    Assignment {
+        placements,
+        outside,
     }
-    out
 }
 
-/// One facility's units (finest first) and whether it lies outside every unit.
-fn place_facility(
-    ds: &Dataset,
-    idx: &UnitIndexes,
-    f: &crate::model::Facility,
-) -> (Placement, bool) {
+/// One facility's units, finest first (none: it lies outside every unit).
+fn place_facility(ds: &Dataset, idx: &UnitIndexes, f: &crate::model::Facility) -> Placement {
     let mut units: Vec<UnitId> = Vec::new();
     let mut join = None;
     if let Some(p) = f.location {
@@ -207,10 +206,9 @@ fn place_facility(
             join = f.unit_join;
         }
     }
-    let outside = units.is_empty();
     // Finest first.
     units.sort_by_key(|u| std::cmp::Reverse(ds.unit(*u).level.tier()));
-    (Placement { units, join }, outside)
+    Placement { units, join }
 }
 
 /// Point R-tree with payload, for facilities and demand.

@@ -90,3 +90,73 @@ pub fn last_json_line(stdout: &[u8]) -> Option<serde_json::Value> {
     let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
     serde_json::from_str(line).ok()
 }
+
+/// A seeded facility-location instance shaped like a city region: `n` demand points
+/// around `clusters` centres on a `side` × `side` metre square (each centre's spread drawn
+/// from `spread`), integer weights 1..=`max_weight`, and `m` candidates — even-numbered at a
+/// random demand point jittered by ±`jitter`/2, odd-numbered anywhere.
+pub struct Clustered {
+    pub seed: u64,
+    pub side: f64,
+    pub clusters: usize,
+    pub spread: (f64, f64),
+    pub n: usize,
+    pub max_weight: f64,
+    pub m: usize,
+    pub jitter: f64,
+}
+
+impl Clustered {
+    pub fn problem(
+        &self,
+        model: carecircle::siting::Model,
+        radius: f64,
+        p: Option<usize>,
+    ) -> carecircle::siting::Problem {
+        let mut rnd = carecircle::testkit::xorshift(self.seed);
+        let (side, n) = (self.side, self.n);
+        let centres: Vec<([f64; 2], f64)> = (0..self.clusters)
+            .map(|_| {
+                let c = [rnd() * side, rnd() * side];
+                (c, self.spread.0 + rnd() * (self.spread.1 - self.spread.0))
+            })
+            .collect();
+        let gauss = |rnd: &mut dyn FnMut() -> f64| {
+            let (u, v) = (rnd().max(1e-12), rnd());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        };
+        let mut demand = Vec::with_capacity(n);
+        let mut weight = Vec::with_capacity(n);
+        for i in 0..n {
+            let (c, s) = centres[i % centres.len()];
+            demand.push([c[0] + gauss(&mut rnd) * s, c[1] + gauss(&mut rnd) * s]);
+            weight.push((1.0 + rnd() * (self.max_weight - 1.0)).round());
+        }
+        let mut candidates = Vec::with_capacity(self.m);
+        for j in 0..self.m {
+            if j % 2 == 0 {
+                let d = demand[(rnd() * n as f64) as usize];
+                candidates.push([
+                    d[0] + (rnd() - 0.5) * self.jitter,
+                    d[1] + (rnd() - 0.5) * self.jitter,
+                ]);
+            } else {
+                candidates.push([rnd() * side, rnd() * side]);
+            }
+        }
+        carecircle::siting::Problem {
+            model,
+            demand_ids: (0..demand.len()).map(|i| format!("d{i}")).collect(),
+            demand,
+            weight,
+            candidate_ids: (0..candidates.len()).map(|j| format!("c{j}")).collect(),
+            candidates,
+            existing: Vec::new(),
+            radius: Some(radius),
+            p,
+            share: None,
+            cover: None,
+            quotas: Vec::new(),
+        }
+    }
+}

@@ -62,12 +62,19 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn gib(b: u64) -> String {
+/// A size in the `--max-memory` spelling: "1.3G", "512M".
+fn size_arg(b: u64) -> String {
     if b >= 1 << 30 {
-        format!("{:.1} GB", b as f64 / (1u64 << 30) as f64)
+        format!("{:.1}G", b as f64 / (1u64 << 30) as f64)
     } else {
-        format!("{:.0} MB", b as f64 / (1u64 << 20) as f64)
+        format!("{:.0}M", b as f64 / (1u64 << 20) as f64)
     }
+}
+
+/// The same for people: "1.3 GB", "512 MB".
+fn gib(b: u64) -> String {
+    let a = size_arg(b);
+    format!("{} {}B", &a[..a.len() - 1], &a[a.len() - 1..])
 }
 
 /// Refuses a dataset whose estimated memory exceeds `--max-memory` (default: what is
@@ -99,7 +106,7 @@ pub fn check_memory(path: &std::path::Path) -> anyhow::Result<()> {
         path.display(),
         gib(est.bytes),
         gib(limit),
-        gib(est.bytes * 3 / 2).replace(' ', "").replace("GB", "G").replace("MB", "M")
+        size_arg(est.bytes * 3 / 2)
     )
 }
 

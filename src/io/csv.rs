@@ -113,7 +113,6 @@ pub fn read_bytes(
         };
         let (geometry, properties) = row_feature(&cells, &headers, coords, &mut layer, &label);
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties,

@@ -127,7 +127,6 @@ pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<
             },
         };
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties,

@@ -244,7 +244,6 @@ pub fn read(
             properties.insert(key, value);
         }
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties,

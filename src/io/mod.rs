@@ -41,9 +41,6 @@ pub struct RawFeature {
     pub properties: Map<String, Value>,
     /// OSM node ids of a line's vertices, so lines join at shared nodes, not coordinates.
     pub node_ids: Option<Vec<i64>>,
-    /// A unit's polygons already checked and projected to local metres (done for a whole
-    /// layer at once, in parallel), with the problems found; `geometry` is then `None`.
-    pub prepared: Option<(geo::MultiPolygon<f64>, Vec<crate::texts::Said>)>,
 }
 
 /// A file's features before interpretation.

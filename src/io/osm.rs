@@ -169,7 +169,6 @@ pub fn read_from<R: std::io::Read + Send>(
             Value::String(care_kind(&tags).unwrap_or("care_home").into()),
         );
         out.facilities.features.push(RawFeature {
-            prepared: None,
             index,
             geometry: Some(Geometry::Point(Point::new(lon, lat))),
             properties: p,
@@ -299,7 +298,6 @@ fn add_walkable(
         let (ids, cs): (Vec<i64>, Vec<Coord<f64>>) = piece.into_iter().unzip();
         let index = network.features.len();
         network.features.push(RawFeature {
-            prepared: None,
             index,
             geometry: Some(Geometry::LineString(LineString::new(cs))),
             properties: props(tags, id, "way"),
@@ -345,7 +343,6 @@ fn add_outline(
         };
         p.insert("carrier".into(), Value::String(class.into()));
         out.buildings.features.push(RawFeature {
-            prepared: None,
             index,
             geometry: Some(Geometry::Polygon(poly.clone())),
             properties: p,
@@ -358,7 +355,6 @@ fn add_outline(
             let mut p = props(tags, id, "way");
             p.insert("kind".into(), Value::String(kind.into()));
             out.facilities.features.push(RawFeature {
-                prepared: None,
                 index,
                 geometry: Some(Geometry::Point(c)),
                 properties: p,

@@ -77,7 +77,6 @@ pub fn read(
             continue;
         }
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties,
@@ -241,7 +240,6 @@ pub fn shapes_from_bytes(shp: &[u8], path: &Path) -> Result<RawLayer> {
         };
         failures = 0;
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties: Default::default(),

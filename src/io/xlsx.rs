@@ -201,7 +201,6 @@ pub fn read(
         let (geometry, properties) =
             super::csv::row_feature(&refs, &headers, coords, &mut layer, &label);
         layer.features.push(RawFeature {
-            prepared: None,
             index,
             geometry,
             properties,

@@ -118,61 +118,51 @@ pub fn write_json_with(
     path: &Path,
     how: &UncoveredExport,
 ) -> Result<()> {
-    let mut top = match to_json_head(report) {
-        Value::Object(m) => m,
-        _ => unreachable!("an object"),
+    let Value::Object(mut head) = to_json_head(report) else {
+        unreachable!("the report is an object")
     };
-    top.insert("uncovered_listed".into(), Value::Bool(how.points));
-    top.insert(
+    head.insert("uncovered_listed".into(), Value::Bool(how.points));
+    head.insert(
         "uncovered_by_unit".into(),
         serde_json::to_value(&agg.by_unit).expect("plain data"),
     );
-    // The two long lists, written item by item; `None` marks their place in key order.
-    let mut keys: Vec<(String, Option<Value>)> =
-        top.into_iter().map(|(k, v)| (k, Some(v))).collect();
-    keys.push(("uncovered_grid".into(), None));
-    if how.points {
-        keys.push(("uncovered".into(), None));
-    }
-    keys.sort_by(|a, b| a.0.cmp(&b.0));
     write_atomic_with(path, &mut |w| {
+        // The short keys as values; the two long lists after them, item by item.
         w.write_all(b"{")?;
-        for (i, (k, v)) in keys.iter_mut().enumerate() {
-            w.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-            serde_json::to_writer(&mut *w, k)?;
-            w.write_all(b": ")?;
-            match (k.as_str(), v) {
-                (_, Some(v)) => {
-                    no_negative_zero(v);
-                    serde_json::to_writer(&mut *w, v)?;
-                }
-                ("uncovered", None) => {
-                    w.write_all(b"[")?;
-                    for (j, p) in report.uncovered.iter().enumerate() {
-                        w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
-                        serde_json::to_writer(&mut *w, p)?;
-                    }
-                    w.write_all(b"\n  ]")?;
-                }
-                _ => {
-                    write!(
-                        w,
-                        "{{\"cell_m\": {}, \"warnings\": ",
-                        serde_json::Number::from_f64(agg.cell_m)
-                            .map_or("null".into(), |n| n.to_string())
-                    )?;
-                    serde_json::to_writer(&mut *w, &agg.warnings)?;
-                    w.write_all(b", \"cells\": [")?;
-                    for (j, c) in agg.cells.iter().enumerate() {
-                        w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
-                        serde_json::to_writer(&mut *w, c)?;
-                    }
-                    w.write_all(b"\n  ]}")?;
-                }
-            }
+        for (k, v) in head.iter_mut() {
+            no_negative_zero(v);
+            write!(w, "\n  {}: ", Value::from(k.as_str()))?;
+            serde_json::to_writer(&mut *w, v)?;
+            w.write_all(b",")?;
+        }
+        write!(
+            w,
+            "\n  \"uncovered_grid\": {{\"cell_m\": {}, \"warnings\": ",
+            Value::from(agg.cell_m)
+        )?;
+        serde_json::to_writer(&mut *w, &agg.warnings)?;
+        w.write_all(b", \"cells\": ")?;
+        stream_array(w, &agg.cells)?;
+        w.write_all(b"}")?;
+        if how.points {
+            w.write_all(b",\n  \"uncovered\": ")?;
+            stream_array(w, &report.uncovered)?;
         }
         w.write_all(b"\n}\n")
     })
+}
+
+/// A JSON array written item by item, one per line.
+fn stream_array<T: serde::Serialize>(
+    w: &mut dyn std::io::Write,
+    items: &[T],
+) -> std::io::Result<()> {
+    w.write_all(b"[")?;
+    for (j, item) in items.iter().enumerate() {
+        w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *w, item)?;
+    }
+    w.write_all(b"\n  ]")
 }
 
 /// Turns every `-0.0` into `0` (arithmetic on empty or cancelling sums yields it, and a

@@ -3,24 +3,11 @@
 
 use super::*;
 
-/// One FeatureCollection: every unit with a shape (properties: code, name, level, status,
-/// `fill` colour per the simplestyle convention, each rule's pass, deficit and uncovered
-/// people), the uncovered demand per grid cell (`feature_type = "uncovered_cell"`,
-/// polygons) and every uncovered demand point (`feature_type = "uncovered_demand"`).
-/// WGS84 lon/lat. For files, [`write_geojson`] streams the same features.
-pub fn to_geojson(report: &Report, ds: &Dataset) -> Value {
-    let how = UncoveredExport::all_points();
-    let agg = aggregate(report, ds, how.cell_m);
-    let mut features = Vec::new();
-    geojson_features(report, ds, &agg, &how, &mut |f| {
-        features.push(f);
-        Ok(())
-    })
-    .expect("collecting cannot fail");
-    json!({"type": "FeatureCollection", "features": features})
-}
-
-/// The features of [`to_geojson`], one at a time, with the points only when `how.points`.
+/// The report as GeoJSON features, one at a time: every unit with a shape (properties:
+/// code, name, level, status, `fill` colour per the simplestyle convention, each rule's
+/// pass, deficit and uncovered people), the uncovered demand per grid cell
+/// (`feature_type = "uncovered_cell"`, polygons) and, when `how.points`, every uncovered
+/// demand point (`feature_type = "uncovered_demand"`). WGS84 lon/lat.
 pub fn geojson_features(
     report: &Report,
     ds: &Dataset,

@@ -128,34 +128,21 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         fwd: &fwd,
         shaped: raw.headers.is_none(),
     };
-    // Unit shapes are checked (self-intersections) and projected on every core first: a
-    // province's 16,000 units with county-border vertices took seconds one by one.
-    if role == LayerRole::Units {
+    // A units layer's shapes, checked and projected on every core (see `UnitShape`).
+    let mut shapes = if role == LayerRole::Units {
         use rayon::prelude::*;
-        raw.features.par_iter_mut().for_each(|f| {
-            f.geometry = match f.geometry.take() {
-                Some(
-                    g @ (Geometry::Polygon(_)
-                    | Geometry::MultiPolygon(_)
-                    | Geometry::GeometryCollection(_)),
-                ) => match polygons_of(g) {
-                    Some(mp) => {
-                        let (mp, problems) = clean_polygons(mp);
-                        f.prepared = Some((mp.map_coords(fwd), problems));
-                        None
-                    }
-                    // A collection without polygons: `unit_of` says it is not a polygon.
-                    None => Some(Geometry::GeometryCollection(Default::default())),
-                },
-                // Not a polygon, or none: `unit_of` says so.
-                other => other,
-            };
-        });
+        raw.features
+            .par_iter_mut()
+            .map(|f| UnitShape::of(f.geometry.take(), fwd))
+            .collect()
+    } else {
+        Vec::new()
     }
+    .into_iter();
     for f in raw.features {
         let label = feature_label(f.index, &f.properties);
         let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
-        if add_feature(ds, &lc, f, &mut seen_codes, &mut w) {
+        if add_feature(ds, &lc, f, shapes.next(), &mut seen_codes, &mut w) {
             loaded += 1;
         }
     }
@@ -199,10 +186,12 @@ struct LayerCtx<'a> {
 
 /// One feature added to the dataset by the layer's role; false when it was left out
 /// (with a warning).
+/// One feature into the dataset; `shape` is a unit's checked shape (units layers only).
 fn add_feature(
     ds: &mut Dataset,
     lc: &LayerCtx,
     f: crate::io::RawFeature,
+    shape: Option<UnitShape>,
     seen_codes: &mut HashMap<(UnitLevel, String), String>,
     w: &mut dyn FnMut(Option<&str>, Said),
 ) -> bool {
@@ -215,13 +204,9 @@ fn add_feature(
                 spec: lc.spec,
                 layer_level: lc.layer_level,
                 layer_id: lc.layer_id,
-                fwd: lc.fwd,
                 shaped: lc.shaped,
             };
-            let shape = match f.prepared {
-                Some(p) => super::feature::UnitShape::Prepared(p),
-                None => super::feature::UnitShape::Raw(f.geometry),
-            };
+            let shape = shape.expect("a units layer's shapes are checked first");
             match unit_of(&ctx, id, shape, props, seen_codes, w) {
                 Some(u) => {
                     ds.units.push(u);

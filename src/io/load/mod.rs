@@ -683,10 +683,11 @@ pub struct MemoryEstimate {
     pub files: Vec<(PathBuf, u64)>,
 }
 
-/// Memory per byte of file, by format and role, measured on the demos and the generated
-/// province (`tools/build_province.py`, `cargo bench --bench province`): a CSV row of
-/// demand (~50 bytes) becomes ~1.1 kB while loading and analysing; GeoJSON polygons ~6×
-/// their text; an OSM PBF (compressed) ~20×.
+/// Memory per byte of file, by format and role. Measured on the generated province
+/// (`tools/build_province.py`; 100k and 1M points) and the Harbin demo: a demand CSV row
+/// (~50 bytes) costs ~1.1 kB while loading and analysing (22×); GeoJSON polygons ~6× their
+/// text; Harbin's folder, mostly an OSM PBF, ~20×. Not measured, set between those: demand
+/// as GeoJSON points (11×) and GeoPackage (10×).
 fn memory_factor(format: Option<Format>, role: &str) -> f64 {
     match (format, role) {
         (Some(Format::Csv) | Some(Format::Excel), _) => 22.0,
