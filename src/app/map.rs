@@ -202,19 +202,59 @@ impl MapCache {
     }
 }
 
-/// A ring in screen points, dropping points that land on the previous one's pixel.
+/// A ring in screen points, dropping points that land on the previous one's pixel and the
+/// tips of spikes (see [`drop_spikes`]).
 fn screen_path(view: View, rect: Rect, ring: &[[f64; 2]]) -> Vec<Pos2> {
     let mut pts: Vec<Pos2> = Vec::with_capacity(ring.len());
     for v in ring {
         let p = view.to_screen(rect, v[0], v[1]);
-        if pts
-            .last()
-            .is_none_or(|q: &Pos2| (q.x - p.x).abs() >= 0.5 || (q.y - p.y).abs() >= 0.5)
-        {
+        if pts.last().is_none_or(|q| !same_pixel(*q, p)) {
             pts.push(p);
         }
     }
+    drop_spikes(&mut pts);
     pts
+}
+
+fn same_pixel(a: Pos2, b: Pos2) -> bool {
+    (a.x - b.x).abs() < 0.5 && (a.y - b.y).abs() < 0.5
+}
+
+/// The line turns back on itself at `b` (by more than ~170°), or does not move.
+fn is_spike(a: Pos2, b: Pos2, c: Pos2) -> bool {
+    let (u, v) = (b - a, c - b);
+    let (lu, lv) = (u.length(), v.length());
+    lu == 0.0 || lv == 0.0 || u.dot(v) < -0.985 * lu * lv
+}
+
+/// Removes the tips of spikes from a closed ring of screen points. egui mitres a corner
+/// that turns back on itself out to a line as long as the turn is sharp — across the whole
+/// map for a needle a boundary's digitising or a clip left behind (seen on the province's
+/// real county outlines as a starburst). The fill still shows the needle; only its
+/// outline's tip goes.
+fn drop_spikes(pts: &mut Vec<Pos2>) {
+    let mut out: Vec<Pos2> = Vec::with_capacity(pts.len());
+    for &p in pts.iter() {
+        out.push(p);
+        while out.len() >= 3 && is_spike(out[out.len() - 3], out[out.len() - 2], p) {
+            out.remove(out.len() - 2);
+        }
+    }
+    // The closing corners: the ring's last point back to its first.
+    if out.len() >= 2 && same_pixel(out[0], out[out.len() - 1]) {
+        out.pop();
+    }
+    loop {
+        let n = out.len();
+        if n >= 3 && is_spike(out[n - 2], out[n - 1], out[0]) {
+            out.pop();
+        } else if n >= 3 && is_spike(out[n - 1], out[0], out[1]) {
+            out.remove(0);
+        } else {
+            break;
+        }
+    }
+    *pts = out;
 }
 
 /// Dots for many points (demand, uncovered people) as one mesh of small squares, at most one
@@ -273,6 +313,34 @@ pub fn paint_units_and_dots(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spikes_lose_their_tips_and_nothing_else() {
+        let p = |x: f32, y: f32| Pos2::new(x, y);
+        let square = vec![p(0.0, 0.0), p(10.0, 0.0), p(10.0, 10.0), p(0.0, 10.0)];
+        let mut s = square.clone();
+        drop_spikes(&mut s);
+        assert_eq!(s, square);
+        // A needle out of the right side (to x = 300 and straight back), and one at the
+        // ring's closing corner (out to y = -200 from the first point and back).
+        let mut s = vec![
+            p(0.0, 0.0),
+            p(10.0, 0.0),
+            p(10.0, 5.0),
+            p(300.0, 5.2),
+            p(10.0, 5.4),
+            p(10.0, 10.0),
+            p(0.0, 10.0),
+            p(0.0, 0.2),
+            p(0.1, -200.0),
+        ];
+        drop_spikes(&mut s);
+        assert!(s.iter().all(|q| q.x <= 10.0 && q.y >= 0.0), "{s:?}");
+        assert!(
+            s.contains(&p(10.0, 10.0)) && s.contains(&p(0.0, 10.0)),
+            "{s:?}"
+        );
+    }
 
     #[test]
     fn lod_follows_scale() {
