@@ -16,6 +16,10 @@ struct Cover<'a> {
     sets: Vec<Vec<u32>>,
     /// Demand that must be covered: reachable by a candidate and not by an existing site.
     coverable: Vec<bool>,
+    /// For each demand point, the candidates reaching it (ascending), as offsets into
+    /// `reach_sites`.
+    reach_at: Vec<usize>,
+    reach_sites: Vec<u32>,
     /// The time limit every phase checks.
     deadline: Deadline,
 }
@@ -27,6 +31,13 @@ struct State<'a> {
     open: Vec<bool>,
     count: Vec<u32>,
     quotas: Quotas,
+}
+
+impl Cover<'_> {
+    /// The candidates reaching demand point `i`, ascending.
+    fn reach(&self, i: usize) -> &[u32] {
+        &self.reach_sites[self.reach_at[i]..self.reach_at[i + 1]]
+    }
 }
 
 impl<'a> State<'a> {
@@ -99,37 +110,122 @@ impl<'a> State<'a> {
         swaps
     }
 
-    /// Two open sites and one closed candidate that covers everything only they cover.
+    /// Two open sites and one closed candidate that covers everything only they cover:
+    /// the first such (a, b, c) in selection order of a, then b, then ascending c.
+    ///
+    /// A replacement c must cover a's unique points (those no other open site covers), so
+    /// it is one of the few candidates reaching a's first unique point; and b must own a
+    /// unique point inside c's set (or have none). Pairs far apart are never looked at:
+    /// the search is local, not quadratic in the cover times the candidates.
     fn two_for_one(&self) -> Option<(usize, usize, usize)> {
         let (sets, cov) = (&self.cv.sets, &self.cv.coverable);
-        for a in 0..self.selected.len() {
-            // Quadratic in the cover's size: look at the clock for every first site.
+        let q = self.selected.len();
+        let mut pos = vec![usize::MAX; sets.len()];
+        for (k, s) in self.selected.iter().enumerate() {
+            pos[*s] = k;
+        }
+        // The open site covering each point covered once, and each site's such points.
+        let mut owner = vec![u32::MAX; cov.len()];
+        let mut unique: Vec<Vec<u32>> = vec![Vec::new(); q];
+        for (k, s) in self.selected.iter().enumerate() {
+            for i in &sets[*s] {
+                let iu = *i as usize;
+                if cov[iu] && self.count[iu] == 1 {
+                    owner[iu] = *s as u32;
+                    unique[k].push(*i);
+                }
+            }
+        }
+        let bare: Vec<usize> = (0..q).filter(|k| unique[*k].is_empty()).collect();
+        let mut mark = vec![0u32; cov.len()];
+        let mut stamp = 0u32;
+        let mut bs: Vec<usize> = Vec::new();
+        for a in 0..q {
+            // Quadratic at worst: look at the clock for every first site.
             if self.cv.deadline.passed() {
                 return None;
             }
-            for b in a + 1..self.selected.len() {
-                let (sa, sb) = (self.selected[a], self.selected[b]);
-                let mut need: Vec<u32> = Vec::new();
-                for i in sets[sa].iter().chain(&sets[sb]) {
-                    let iu = *i as usize;
-                    if !cov[iu] {
-                        continue;
-                    }
-                    let by = sets[sa].binary_search(i).is_ok() as u32
-                        + sets[sb].binary_search(i).is_ok() as u32;
-                    if self.count[iu] == by {
-                        need.push(*i);
+            let sa = self.selected[a];
+            let Some(first) = unique[a].first() else {
+                if let Some(found) = self.two_for_one_scan(a) {
+                    return Some(found);
+                }
+                continue;
+            };
+            let covers_a = |c: usize| {
+                !self.open[c] && unique[a].iter().all(|i| sets[c].binary_search(i).is_ok())
+            };
+            let mut best: Option<(usize, usize)> = None;
+            for c in self.cv.reach(*first as usize) {
+                let c = *c as usize;
+                if !covers_a(c) {
+                    continue;
+                }
+                stamp += 1;
+                for i in &sets[c] {
+                    mark[*i as usize] = stamp;
+                }
+                bs.clear();
+                for i in &sets[c] {
+                    let o = owner[*i as usize];
+                    if o != u32::MAX && o as usize != sa {
+                        bs.push(pos[o as usize]);
                     }
                 }
-                need.sort_unstable();
-                need.dedup();
-                for c in 0..sets.len() {
-                    if self.open[c] || !self.quotas.allows(&[sa, sb], Some(c)) {
-                        continue;
+                bs.extend(bare.iter().copied());
+                bs.retain(|b| *b > a && best.is_none_or(|(bb, _)| *b < bb));
+                bs.sort_unstable();
+                bs.dedup();
+                for &b in &bs {
+                    let sb = self.selected[b];
+                    let inside = sets[sa].iter().chain(&sets[sb]).all(|i| {
+                        let iu = *i as usize;
+                        if !cov[iu] || mark[iu] == stamp {
+                            return true;
+                        }
+                        let by = sets[sa].binary_search(i).is_ok() as u32
+                            + sets[sb].binary_search(i).is_ok() as u32;
+                        self.count[iu] != by
+                    });
+                    if inside && self.quotas.allows(&[sa, sb], Some(c)) {
+                        best = Some((b, c));
+                        break;
                     }
-                    if need.iter().all(|i| sets[c].binary_search(i).is_ok()) {
-                        return Some((sa, sb, c));
-                    }
+                }
+            }
+            if let Some((b, c)) = best {
+                return Some((sa, self.selected[b], c));
+            }
+        }
+        None
+    }
+
+    /// `two_for_one` for a first site with no unique point (kept open by a quota): every
+    /// later site and every candidate, in order.
+    fn two_for_one_scan(&self, a: usize) -> Option<(usize, usize, usize)> {
+        let (sets, cov) = (&self.cv.sets, &self.cv.coverable);
+        for b in a + 1..self.selected.len() {
+            let (sa, sb) = (self.selected[a], self.selected[b]);
+            let mut need: Vec<u32> = Vec::new();
+            for i in sets[sa].iter().chain(&sets[sb]) {
+                let iu = *i as usize;
+                if !cov[iu] {
+                    continue;
+                }
+                let by = sets[sa].binary_search(i).is_ok() as u32
+                    + sets[sb].binary_search(i).is_ok() as u32;
+                if self.count[iu] == by {
+                    need.push(*i);
+                }
+            }
+            need.sort_unstable();
+            need.dedup();
+            for c in 0..sets.len() {
+                if self.open[c] || !self.quotas.allows(&[sa, sb], Some(c)) {
+                    continue;
+                }
+                if need.iter().all(|i| sets[c].binary_search(i).is_ok()) {
+                    return Some((sa, sb, c));
                 }
             }
         }
@@ -149,10 +245,29 @@ pub(super) fn solve(pb: &Problem, deadline: Deadline) -> Solution {
         }
     }
     let coverable: Vec<bool> = (0..n).map(|i| reach[i] && !base[i]).collect();
+    let mut reach_at = vec![0usize; n + 1];
+    for s in &sets {
+        for i in s {
+            reach_at[*i as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        reach_at[i + 1] += reach_at[i];
+    }
+    let mut reach_sites = vec![0u32; reach_at[n]];
+    let mut fill = reach_at.clone();
+    for (j, s) in sets.iter().enumerate() {
+        for i in s {
+            reach_sites[fill[*i as usize]] = j as u32;
+            fill[*i as usize] += 1;
+        }
+    }
     let cv = Cover {
         pb,
         sets,
         coverable,
+        reach_at,
+        reach_sites,
         deadline,
     };
     // Greedy: quota sites first (each the best for its group), then the site covering the

@@ -19,6 +19,7 @@ pub mod exact;
 mod heuristic;
 mod instance;
 mod lscp;
+mod pmedian;
 pub mod pmedian_lr;
 pub mod propose;
 pub mod sized;
@@ -26,6 +27,7 @@ pub mod threshold;
 
 use heuristic::*;
 pub use instance::*;
+use pmedian::pmedian;
 
 use geo::Point;
 
