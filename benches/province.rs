@@ -107,28 +107,22 @@ fn main() {
             rows[0]["rules"], rows[0]["units"], rows[0]["facilities"], rows[0]["uncovered"]
         );
         if n == sizes[0] {
-            if let Some(c) = run_child(&["cancel", dir.to_str().unwrap()], 600) {
-                let ms = c["cancel_ms"].as_f64().unwrap_or(f64::NAN);
-                line(
-                    "cancel while analysing → returned",
-                    &format!(
-                        "{ms:.0} ms (asked at {:.1} s, in '{}')",
-                        c["asked_at_s"].as_f64().unwrap_or(0.0),
-                        c["stage"].as_str().unwrap_or("")
-                    ),
-                    "< 100 ms",
-                    ms < 100.0,
-                );
-                let ms = c["load_cancel_ms"].as_f64().unwrap_or(f64::NAN);
-                line(
-                    "cancel while loading → returned",
-                    &format!(
-                        "{ms:.0} ms (in '{}')",
-                        c["load_stage"].as_str().unwrap_or("")
-                    ),
-                    "< 100 ms",
-                    ms < 100.0,
-                );
+            if let Some(c) = run_child(&["cancel", dir.to_str().unwrap()], 900) {
+                for (job, what) in [("analyze", "analysing"), ("load", "loading")] {
+                    let c = &c[job];
+                    let ms = c["worst_ms"].as_f64().unwrap_or(f64::NAN);
+                    line(
+                        &format!("cancel while {what} → returned (worst)"),
+                        &format!(
+                            "{ms:.0} ms (of {} cancels; worst asked at {:.1} s, in '{}')",
+                            c["tries"],
+                            c["at_s"].as_f64().unwrap_or(0.0),
+                            c["stage"].as_str().unwrap_or("")
+                        ),
+                        "< 100 ms",
+                        ms < 100.0,
+                    );
+                }
             }
         }
     }
@@ -299,41 +293,55 @@ fn child_analyze(dir: &Path) {
 }
 
 /// Cancels a load, then an analysis, part-way, and measures how long each takes to return.
+/// Cancel latency over the whole job, not at one moment: the job is started again and
+/// cancelled at every `step` from `step` on until it finishes first; the worst latency
+/// (and its stage and time) is what a user can meet.
 fn child_cancel(dir: &Path) {
-    let measure = |after: Duration,
-                   job: Box<dyn FnOnce(&SharedProgress) -> bool + Send>|
-     -> (f64, f64, String) {
-        let p = SharedProgress::new();
-        let q = p.clone();
-        let started = Instant::now();
-        let h = std::thread::spawn(move || job(&q));
-        std::thread::sleep(after);
-        let asked = Instant::now();
-        let stage = p.snapshot().0;
-        p.cancel();
-        let cancelled = h.join().unwrap();
-        let ms = asked.elapsed().as_secs_f64() * 1e3;
-        assert!(cancelled, "the job finished before the cancel; ask earlier");
-        (ms, (asked - started).as_secs_f64(), stage)
+    type Job = std::sync::Arc<dyn Fn(&SharedProgress) -> bool + Send + Sync>;
+    let sweep = |step: Duration, job: Job| -> serde_json::Value {
+        let (mut worst, mut at, mut stage, mut tries) = (0.0f64, 0.0, String::new(), 0);
+        let mut after = step;
+        loop {
+            let p = SharedProgress::new();
+            let q = p.clone();
+            let j = job.clone();
+            let started = Instant::now();
+            let h = std::thread::spawn(move || j(&q));
+            std::thread::sleep(after);
+            let asked = Instant::now();
+            let now = p.snapshot().0;
+            p.cancel();
+            let cancelled = h.join().unwrap();
+            let ms = asked.elapsed().as_secs_f64() * 1e3;
+            if !cancelled {
+                break;
+            }
+            tries += 1;
+            eprintln!(
+                "cancel at {:.2} s in '{now}': {ms:.0} ms",
+                (asked - started).as_secs_f64()
+            );
+            if ms > worst {
+                (worst, at, stage) = (ms, (asked - started).as_secs_f64(), now);
+            }
+            after += step;
+        }
+        serde_json::json!({"worst_ms": worst, "at_s": at, "stage": stage, "tries": tries})
     };
     let d = dir.to_path_buf();
-    let (load_ms, _, load_stage) = measure(
-        Duration::from_millis(800),
-        Box::new(move |p| carecircle::io::load_path_with(&d, p).is_err()),
+    let load = sweep(
+        Duration::from_millis(150),
+        std::sync::Arc::new(move |p| carecircle::io::load_path_with(&d, p).is_err()),
     );
     let ds = std::sync::Arc::new(carecircle::io::load_path(dir).expect("loads"));
-    let (ms, at, stage) = measure(
-        Duration::from_millis(1200),
-        Box::new(move |p| {
+    let analysis = sweep(
+        Duration::from_millis(60),
+        std::sync::Arc::new(move |p| {
             let sc = Scenario::new("heilongjiang-2021").expect("preset");
             analyze(&ds, sc.rules(), &sc.options(), &Euclidean, p).is_err()
         }),
     );
-    println!(
-        "{}",
-        serde_json::json!({"cancel_ms": ms, "asked_at_s": at, "stage": stage,
-            "load_cancel_ms": load_ms, "load_stage": load_stage})
-    );
+    println!("{}", serde_json::json!({"analyze": analysis, "load": load}));
 }
 
 /// A seeded 20,000 × 3,000 instance: demand clustered like a prefecture city's 60 towns,

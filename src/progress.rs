@@ -92,3 +92,42 @@ impl Progress for SharedProgress {
         self.inner.cancelled.load(Ordering::Relaxed)
     }
 }
+
+/// Holds a job's partial data (features read so far, a dataset half built) and frees it on
+/// another thread when dropped: freeing a million features takes longer than the 100 ms a
+/// cancel may take, and the user who cancelled should not wait for the allocator.
+pub struct Discard<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> Discard<T> {
+    pub fn new(x: T) -> Self {
+        Discard(Some(x))
+    }
+    /// The value back, for the path that keeps it.
+    pub fn into_inner(mut self) -> T {
+        self.0.take().expect("taken once")
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for Discard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("not taken")
+    }
+}
+
+impl<T: Send + 'static> std::ops::DerefMut for Discard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.as_mut().expect("not taken")
+    }
+}
+
+impl<T: Send + 'static> Drop for Discard<T> {
+    fn drop(&mut self) {
+        if let Some(x) = self.0.take() {
+            // If no thread can start, the closure (and `x`) is freed here, as usual.
+            let _ = std::thread::Builder::new()
+                .name("discard".into())
+                .spawn(move || drop(x));
+        }
+    }
+}

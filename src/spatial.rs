@@ -161,14 +161,27 @@ impl Assignment {
 /// facilities of its townships) or, when it has no point or its point is in no unit, by the
 /// attribute join the loader made (code or town name).
 pub fn assign_facilities(ds: &Dataset, idx: &UnitIndexes) -> Assignment {
+    assign_facilities_with(ds, idx, &crate::progress::NoProgress)
+        .expect("never cancelled without a progress to cancel")
+}
+
+/// [`assign_facilities`] that stops when `progress` is cancelled (looked at per facility).
+pub fn assign_facilities_with(
+    ds: &Dataset,
+    idx: &UnitIndexes,
+    progress: &dyn crate::progress::Progress,
+) -> crate::Result<Assignment> {
     use rayon::prelude::*;
     // Each facility on its own (a province has 50,000, each tested against every level's
     // polygons), in parallel; the order of the result is the facilities' order.
     let placements: Vec<Placement> = ds
         .facilities
         .par_iter()
-        .map(|f| place_facility(ds, idx, f))
-        .collect();
+        .map(|f| {
+            crate::progress::check(progress)?;
+            Ok(place_facility(ds, idx, f))
+        })
+        .collect::<crate::Result<_>>()?;
     let outside = ds
         .facilities
         .iter()
@@ -176,10 +189,10 @@ pub fn assign_facilities(ds: &Dataset, idx: &UnitIndexes) -> Assignment {
         .filter(|(_, p)| p.units.is_empty())
         .map(|(f, _)| f.id)
         .collect();
-    Assignment {
+    Ok(Assignment {
         placements,
         outside,
-    }
+    })
 }
 
 /// One facility's units, finest first (none: it lies outside every unit).

@@ -414,15 +414,19 @@ fn kill_9_mid_save_leaves_the_old_or_the_new_file() {
             .spawn()
             .unwrap()
     };
-    // The two complete states, and how long a save takes.
+    // The two complete states, and how long a save takes: the quickest of five runs, so
+    // a run slowed by other work on the machine does not set the kills too late.
     let mut states = Vec::new();
-    let t0 = std::time::Instant::now();
-    for (i, log) in logs.iter().enumerate() {
+    let mut full = std::time::Duration::MAX;
+    for i in 0..5 {
         let p = dir.path().join(format!("state{i}.geojson"));
-        assert!(run(log, &p).wait().unwrap().success());
-        states.push(std::fs::read(&p).unwrap());
+        let t0 = std::time::Instant::now();
+        assert!(run(&logs[i % 2], &p).wait().unwrap().success());
+        full = full.min(t0.elapsed());
+        if i < 2 {
+            states.push(std::fs::read(&p).unwrap());
+        }
     }
-    let full = t0.elapsed() / 2;
     assert_ne!(states[0], states[1]);
     let out = out_dir.join("facilities.geojson");
     std::fs::write(&out, &states[0]).unwrap();

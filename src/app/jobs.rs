@@ -316,6 +316,9 @@ pub(super) fn stage_text(lang: Lang, stage: &str) -> String {
         "walking network" => "步行路网",
         "walking catchments" => "步行可达范围",
         "demand" => "需求点",
+        "coordinates" => "坐标转换",
+        "features" => "解读要素",
+        "facilities in units" => "设施归属单元",
         "reach" => "可达性",
         _ => stage,
     };

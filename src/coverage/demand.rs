@@ -165,13 +165,17 @@ pub fn build_demand(
     // Carriers per unit: (point, weight, source).
     let mut pts: Vec<Vec<Carrier>> = vec![Vec::new(); n_units];
     let mut from_points = vec![false; n_units];
-    // Point → unit for every demand point, on every core (a province has millions).
+    // Point → unit for every demand point, on every core (a province has millions), the
+    // cancel looked at per point.
     let located: Vec<Option<UnitId>> = {
         use rayon::prelude::*;
         ds.demand
             .par_iter()
-            .map(|d| idx.locate(ds, d.location))
-            .collect()
+            .map(|d| {
+                check(progress)?;
+                Ok(idx.locate(ds, d.location))
+            })
+            .collect::<Result<_>>()?
     };
     for (d, u) in ds.demand.iter().zip(located) {
         if let Some(u) = u {

@@ -28,7 +28,8 @@ pub fn read_bytes(
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
     let (text, how) = decode(bytes, None);
-    let mut layer = RawLayer::new(path);
+    // Freed on another thread if the read stops (a cancel returns at once).
+    let mut layer = crate::progress::Discard::new(RawLayer::new(path));
     if how == Decoded::GbkFallback {
         layer.warn(
             None,
@@ -120,7 +121,7 @@ pub fn read_bytes(
         });
     }
     layer.headers = Some(headers);
-    Ok(layer)
+    Ok(layer.into_inner())
 }
 
 /// The longitude and latitude columns, if the mapping finds both; an error naming the

@@ -1,7 +1,7 @@
 //! GeoJSON reading and writing.
 //!
-//! Features are parsed one by one from the JSON tree so that one malformed feature becomes a
-//! warning naming its index, not a failed file. The legacy `crs` member (GeoJSON 2008, still
+//! Features are parsed one by one, streamed from the file, so that one malformed feature
+//! becomes a warning naming its index, not a failed file. The legacy `crs` member (GeoJSON 2008, still
 //! written by Chinese desktop GIS exports) is honoured when the manifest declares none.
 
 use std::path::Path;
@@ -22,16 +22,16 @@ pub fn read(path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
 
 /// [`read`] on bytes already in memory (`path` names them in messages): the entry point
 /// the fuzz targets drive.
+///
+/// A FeatureCollection's `features` are streamed: each feature's JSON is turned into a
+/// [`RawFeature`] as soon as it is parsed and the cancel looked at between features, so a
+/// province-sized file never exists twice in memory as a JSON tree and a cancel does not
+/// wait for the whole file to parse.
 pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<RawLayer> {
+    use serde::de::DeserializeSeed;
     let (text, how) = super::text::decode(bytes, None);
-    let root: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::format_zh(
-            path,
-            format!("malformed GeoJSON: {e}"),
-            format!("GeoJSON 格式错误：{e}"),
-        )
-    })?;
-    let mut layer = RawLayer::new(path);
+    // Freed on another thread if the read stops (a cancel returns at once).
+    let mut layer = crate::progress::Discard::new(RawLayer::new(path));
     if how == super::text::Decoded::GbkFallback {
         layer.warn(
             None,
@@ -42,21 +42,46 @@ pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<
             ),
         );
     }
+    progress.stage(&super::display_name(path), None);
+    let malformed = |e: serde_json::Error| {
+        Error::format_zh(
+            path,
+            format!("malformed GeoJSON: {e}"),
+            format!("GeoJSON 格式错误：{e}"),
+        )
+    };
+    let mut cancelled = false;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let top = Top {
+        layer: &mut layer,
+        progress,
+        cancelled: &mut cancelled,
+    }
+    .deserialize(&mut de);
+    if cancelled {
+        return Err(Error::Cancelled);
+    }
+    let (root, streamed) = top.map_err(malformed)?;
+    de.end().map_err(malformed)?;
     layer.embedded_crs = legacy_crs(&root);
-    let features: Vec<Value> = match root.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => match root.get("features") {
-            Some(Value::Array(a)) => a.clone(),
-            _ => {
+    match root.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => {
+            if !streamed {
                 return Err(Error::format_zh(
                     path,
                     "FeatureCollection without a 'features' array",
                     "FeatureCollection 缺少 'features' 数组",
-                ))
+                ));
             }
-        },
-        Some("Feature") => vec![root.clone()],
+        }
+        Some("Feature") => {
+            layer.features.clear();
+            push_feature(&mut layer, 0, root);
+        }
         Some(t) if is_geometry_type(t) => {
-            vec![serde_json::json!({"type": "Feature", "geometry": root, "properties": {}})]
+            layer.features.clear();
+            let f = serde_json::json!({"type": "Feature", "geometry": root, "properties": {}});
+            push_feature(&mut layer, 0, f);
         }
         Some(t) => {
             return Err(Error::format_zh(
@@ -72,69 +97,200 @@ pub fn read_bytes(bytes: &[u8], path: &Path, progress: &dyn Progress) -> Result<
                 "不是 GeoJSON：顶层对象没有 'type'",
             ))
         }
-    };
-    progress.stage(&super::display_name(path), Some(features.len() as u64));
-    for (index, f) in features.into_iter().enumerate() {
-        if index.is_multiple_of(1024) {
-            check(progress)?;
-            progress.advance(index as u64);
-        }
-        let Value::Object(mut obj) = f else {
-            layer.warn(
-                Some(format!("#{index}")),
-                None,
-                crate::model::Said::new(
-                    "feature is not a JSON object; skipped",
-                    "要素不是 JSON 对象；已跳过",
-                ),
-            );
-            continue;
-        };
-        let mut properties = match obj.remove("properties") {
-            Some(Value::Object(m)) => m,
-            Some(Value::Null) | None => Map::new(),
-            Some(_) => {
-                layer.warn(
-                    Some(format!("#{index}")),
-                    Some("properties"),
-                    crate::model::Said::new(
-                        "properties is not an object; ignored",
-                        "properties 不是对象；已忽略",
-                    ),
-                );
-                Map::new()
-            }
-        };
-        if let Some(id) = obj.remove("id") {
-            properties.entry("id").or_insert(id);
-        }
-        let geometry = match obj.remove("geometry") {
-            None | Some(Value::Null) => None,
-            Some(g) => match parse_geometry(&g) {
-                Ok(g) => Some(g),
-                Err(msg) => {
-                    let label = feature_label(index, &properties);
-                    layer.warn(
-                        Some(label),
-                        Some("geometry"),
-                        crate::model::Said::new(
-                            format!("{msg}; geometry dropped"),
-                            format!("{msg}；几何已丢弃"),
-                        ),
-                    );
-                    None
-                }
-            },
-        };
-        layer.features.push(RawFeature {
-            index,
-            geometry,
-            properties,
-            node_ids: None,
-        });
     }
     progress.advance(layer.features.len() as u64);
-    Ok(layer)
+    Ok(layer.into_inner())
+}
+
+/// The top-level object: `features` (an array) streamed into the layer, every other member
+/// kept as JSON. Gives the rest of the object and whether `features` was an array.
+struct Top<'a> {
+    layer: &'a mut RawLayer,
+    progress: &'a dyn Progress,
+    cancelled: &'a mut bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Top<'_> {
+    type Value = (Value, bool);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(Value, bool), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Top<'_> {
+    type Value = (Value, bool);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a GeoJSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<(Value, bool), A::Error> {
+        let mut rest = Map::new();
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "features" && !streamed {
+                streamed = map.next_value_seed(Features {
+                    layer: &mut *self.layer,
+                    progress: self.progress,
+                    cancelled: &mut *self.cancelled,
+                })?;
+                if !streamed {
+                    rest.insert(key, Value::Null);
+                }
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        Ok((Value::Object(rest), streamed))
+    }
+    // Anything else is not GeoJSON: said as such by the caller (no `type`).
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<(Value, bool), A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok((Value::Null, false))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+    fn visit_unit<E>(self) -> Result<(Value, bool), E> {
+        Ok((Value::Null, false))
+    }
+}
+
+/// The `features` member: each element parsed alone and pushed as a feature; true when it
+/// was an array (anything else is skipped and `false`).
+struct Features<'a> {
+    layer: &'a mut RawLayer,
+    progress: &'a dyn Progress,
+    cancelled: &'a mut bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Features<'_> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Features<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of features")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut index = 0usize;
+        while let Some(f) = seq.next_element::<Value>()? {
+            if index.is_multiple_of(256) {
+                if check(self.progress).is_err() {
+                    *self.cancelled = true;
+                    return Err(serde::de::Error::custom("cancelled"));
+                }
+                self.progress.advance(index as u64);
+            }
+            push_feature(self.layer, index, f);
+            index += 1;
+        }
+        Ok(true)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+}
+
+/// One feature's JSON into the layer: its geometry (a warning naming it when malformed)
+/// and properties, with a top-level `id` kept as a property.
+fn push_feature(layer: &mut RawLayer, index: usize, f: Value) {
+    let Value::Object(mut obj) = f else {
+        layer.warn(
+            Some(format!("#{index}")),
+            None,
+            crate::model::Said::new(
+                "feature is not a JSON object; skipped",
+                "要素不是 JSON 对象；已跳过",
+            ),
+        );
+        return;
+    };
+    let mut properties = match obj.remove("properties") {
+        Some(Value::Object(m)) => m,
+        Some(Value::Null) | None => Map::new(),
+        Some(_) => {
+            layer.warn(
+                Some(format!("#{index}")),
+                Some("properties"),
+                crate::model::Said::new(
+                    "properties is not an object; ignored",
+                    "properties 不是对象；已忽略",
+                ),
+            );
+            Map::new()
+        }
+    };
+    if let Some(id) = obj.remove("id") {
+        properties.entry("id").or_insert(id);
+    }
+    let geometry = match obj.remove("geometry") {
+        None | Some(Value::Null) => None,
+        Some(g) => match parse_geometry(&g) {
+            Ok(g) => Some(g),
+            Err(msg) => {
+                let label = feature_label(index, &properties);
+                layer.warn(
+                    Some(label),
+                    Some("geometry"),
+                    crate::model::Said::new(
+                        format!("{msg}; geometry dropped"),
+                        format!("{msg}；几何已丢弃"),
+                    ),
+                );
+                None
+            }
+        },
+    };
+    layer.features.push(RawFeature {
+        index,
+        geometry,
+        properties,
+        node_ids: None,
+    });
 }
 
 fn is_geometry_type(t: &str) -> bool {

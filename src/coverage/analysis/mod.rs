@@ -25,7 +25,7 @@ use crate::model::{
     Dataset, Facility, FacilityId, FacilityKind, FacilityStatus, UnitId, UnitLevel,
 };
 use crate::progress::{check, Progress};
-use crate::spatial::{assign_facilities, Assignment, UnitIndexes};
+use crate::spatial::{assign_facilities, assign_facilities_with, Assignment, UnitIndexes};
 use crate::Result;
 
 /// What to count as built.
@@ -302,9 +302,9 @@ impl<'a> Analysis<'a> {
         opts: &Options,
         progress: &dyn Progress,
     ) -> Result<Self> {
+        progress.stage("facilities in units", Some(ds.facilities.len() as u64));
         let idx = UnitIndexes::new(ds);
-        let assignment = assign_facilities(ds, &idx);
-        check(progress)?;
+        let assignment = assign_facilities_with(ds, &idx, progress)?;
         let demand = build_demand(ds, &rules.settings, progress)?;
         let counted = ds
             .facilities

@@ -9,7 +9,7 @@ use crate::coverage::access::{Accessibility, DistanceMode, Euclidean};
 use crate::coverage::measure::{Measure, Method};
 use crate::coverage::rules::{Rule, Scope};
 use crate::model::{FacilityId, FacilityKind, UnitId};
-use crate::progress::Progress;
+use crate::progress::{check, Progress};
 use crate::Result;
 
 /// Population rules: the share of the group within reach of a qualified facility.
@@ -79,7 +79,8 @@ pub(super) fn population_within(
         // People out of reach of the listed facilities are "uncovered" only when the list
         // is the whole stock; otherwise painting them would show missing data as a gap.
         located_all.then_some(uncovered),
-    );
+        progress,
+    )?;
     // Without complete data on existing facilities, people out of reach of the listed
     // ones may be within reach of others: "unknown", never "fail".
     let judge = |share: f64| {
@@ -227,7 +228,8 @@ fn people_in_reach(
     nearest: &[Option<(u32, f64)>],
     straight: Option<&[Option<(u32, f64)>]>,
     mut uncovered: Option<&mut Vec<UncoveredPoint>>,
-) -> Reached {
+    progress: &dyn Progress,
+) -> Result<Reached> {
     let ds = an.ds;
     let n_units = ds.units.len();
     let mut over = vec![0.0f64; n_units];
@@ -238,6 +240,9 @@ fn people_in_reach(
     let rule_id: std::sync::Arc<str> = rule.id.as_str().into();
     let mut codes: Vec<Option<std::sync::Arc<str>>> = vec![None; n_units];
     for (k, d) in an.demand.points.iter().enumerate() {
+        if k % 16_384 == 0 {
+            check(progress)?;
+        }
         if !in_area(d.unit) {
             continue;
         }
@@ -275,14 +280,14 @@ fn people_in_reach(
             }
         }
     }
-    Reached {
+    Ok(Reached {
         cov,
         all,
         over,
         c_sum,
         a_sum,
         over_sum,
-    }
+    })
 }
 
 /// The located facilities of the rule's kinds that meet its qualifiers (those that may

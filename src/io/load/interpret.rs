@@ -66,7 +66,7 @@ pub(super) fn flag(
     b
 }
 
-pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
+pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -> Result<()> {
     let Pending {
         spec,
         role,
@@ -133,17 +133,78 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending) -> Result<()> {
         use rayon::prelude::*;
         raw.features
             .par_iter_mut()
-            .map(|f| UnitShape::of(f.geometry.take(), fwd))
-            .collect()
+            .map(|f| {
+                check(progress)?;
+                Ok(UnitShape::of(f.geometry.take(), fwd))
+            })
+            .collect::<Result<_>>()?
     } else {
         Vec::new()
     }
     .into_iter();
-    for f in raw.features {
-        let label = feature_label(f.index, &f.properties);
-        let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
-        if add_feature(ds, &lc, f, shapes.next(), &mut seen_codes, &mut w) {
-            loaded += 1;
+    if role == LayerRole::Demand {
+        // A demand layer can hold millions of points, each on its own: read on every core
+        // (cancel checked per point), then numbered in file order.
+        use rayon::prelude::*;
+        // Stopped midway, what is left is freed on another thread (`Discard`).
+        let mut features = crate::progress::Discard::new(std::mem::take(&mut raw.features));
+        // After a cancel every point returns at once (nothing to unwind through rayon);
+        // the points done are freed on another thread.
+        let parts: Vec<Option<_>> = features
+            .par_iter_mut()
+            .map(|f| {
+                if progress.is_cancelled() {
+                    return None;
+                }
+                let mut said: Vec<(Option<String>, Said)> = Vec::new();
+                let props = std::mem::take(&mut f.properties);
+                let d = demand_parts(
+                    f.geometry.take(),
+                    &props,
+                    &mapping,
+                    &fwd,
+                    &mut |field, msg| said.push((field.map(str::to_owned), msg)),
+                );
+                // The label only when there is something to say (a string per point costs).
+                let said: Vec<_> = said
+                    .into_iter()
+                    .map(|(field, msg)| (feature_label(f.index, &props), field, msg))
+                    .collect();
+                Some((d, said))
+            })
+            .collect();
+        let parts = crate::progress::Discard::new(parts);
+        check(progress)?;
+        let parts = parts.into_inner().into_iter().flatten();
+        ds.demand.reserve(features.len());
+        for (d, said) in parts {
+            for (label, field, msg) in said {
+                push_warn(Some(label), field.as_deref(), msg);
+            }
+            if let Some((location, population, source_id)) = d {
+                ds.demand.push(DemandPoint {
+                    id: DemandId(ds.demand.len() as u32),
+                    source_id,
+                    location,
+                    population,
+                    layer: layer_id,
+                });
+                loaded += 1;
+            }
+        }
+    } else {
+        // Stopped midway, what is left is freed on another thread (`Discard`).
+        let mut features =
+            crate::progress::Discard::new(std::mem::take(&mut raw.features).into_iter());
+        for (k, f) in features.by_ref().enumerate() {
+            if k % 256 == 0 {
+                check(progress)?;
+            }
+            let label = feature_label(f.index, &f.properties);
+            let mut w = |field: Option<&str>, msg: Said| push_warn(Some(label.clone()), field, msg);
+            if add_feature(ds, &lc, f, shapes.next(), &mut seen_codes, &mut w) {
+                loaded += 1;
+            }
         }
     }
     if let Some(a) = &spec.attribution {
@@ -235,7 +296,8 @@ fn add_feature(
                 None => false,
             }
         }
-        LayerRole::Demand => add_demand(ds, f.geometry, props, lc.mapping, lc.fwd, lc.layer_id, w),
+        // Read in parallel by `interpret`.
+        LayerRole::Demand => unreachable!("demand layers are read by interpret"),
         LayerRole::Network => add_lines(
             ds,
             f.geometry,
@@ -279,16 +341,15 @@ fn layer_defaults(
     Ok((layer_level, layer_kind, layer_status))
 }
 
-/// A demand point: its point and population figures (a point without any carries none).
-fn add_demand(
-    ds: &mut Dataset,
+/// A demand point's location, population figures (a point without any carries none) and
+/// source id; `None` (with a warning) when it is not a point.
+fn demand_parts(
     geometry: Option<Geometry<f64>>,
-    props: Map<String, Value>,
+    props: &Map<String, Value>,
     mapping: &FieldMapping,
     fwd: &dyn Fn(Coord<f64>) -> Coord<f64>,
-    layer_id: LayerId,
     w: &mut dyn FnMut(Option<&str>, Said),
-) -> bool {
+) -> Option<(Point<f64>, Population, Option<std::sync::Arc<str>>)> {
     let mut w = |field: Option<&str>, msg: Said| w(field, msg);
     let Some(Geometry::Point(pt)) = geometry else {
         w(
@@ -298,12 +359,12 @@ fn add_demand(
                 "需求点必须是点要素；已跳过",
             ),
         );
-        return false;
+        return None;
     };
     let population = Population {
-        total: num(mapping, &props, "population", &mut w),
-        aged_60plus: num(mapping, &props, "pop_60plus", &mut w),
-        aged_0_3: num(mapping, &props, "pop_0_3", &mut w),
+        total: num(mapping, props, "population", &mut w),
+        aged_60plus: num(mapping, props, "pop_60plus", &mut w),
+        aged_0_3: num(mapping, props, "pop_0_3", &mut w),
     };
     if population == Population::default() {
         w(
@@ -314,14 +375,11 @@ fn add_demand(
             ),
         );
     }
-    ds.demand.push(DemandPoint {
-        id: DemandId(ds.demand.len() as u32),
-        source_id: mapping.text(&props, "id").map(std::sync::Arc::from),
-        location: Point(fwd(pt.0)),
+    Some((
+        Point(fwd(pt.0)),
         population,
-        layer: layer_id,
-    });
-    true
+        mapping.text(props, "id").map(std::sync::Arc::from),
+    ))
 }
 
 /// Street lines (one per part of a multi-line; OSM node ids kept for single lines).

@@ -23,7 +23,7 @@ use crate::io::fields::{
 use crate::io::manifest::{format_of, Format, LayerSpec, Manifest};
 use crate::io::osm::OsmLayers;
 use crate::model::*;
-use crate::progress::{check, NoProgress, Progress};
+use crate::progress::{check, Discard, NoProgress, Progress};
 
 mod feature;
 mod interpret;
@@ -204,7 +204,8 @@ pub(crate) fn load_manifest(
         ));
     }
     let mut pbf_cache: HashMap<PathBuf, OsmLayers> = HashMap::new();
-    let mut pending = Vec::new();
+    // Partial data is freed on another thread if the load stops (see `Discard`).
+    let mut pending = Discard::new(Vec::new());
     for (li, spec) in manifest.layers.iter().enumerate() {
         check(progress)?;
         let mut reader = LayerReader {
@@ -218,7 +219,8 @@ pub(crate) fn load_manifest(
     }
 
     // Convert all coordinates to WGS84.
-    for p in &mut pending {
+    progress.stage("coordinates", Some(pending.len() as u64));
+    for p in pending.iter_mut() {
         check(progress)?;
         to_wgs84(p)?;
     }
@@ -228,17 +230,20 @@ pub(crate) fn load_manifest(
         .name
         .clone()
         .unwrap_or_else(|| source.display().to_string());
-    let mut ds = Dataset::new(&name, source.to_owned(), projection);
+    let mut ds = Discard::new(Dataset::new(&name, source.to_owned(), projection));
     ds.warnings = warnings;
     ds.attribution = manifest.attribution.clone();
-    for p in pending {
+    progress.stage("features", Some(pending.len() as u64));
+    let mut rest = Discard::new(pending.into_inner().into_iter());
+    for (k, p) in rest.by_ref().enumerate() {
         check(progress)?;
-        interpret(&mut ds, p)?;
+        interpret(&mut ds, p, progress)?;
+        progress.advance(k as u64 + 1);
     }
     resolve_parents(&mut ds);
     resolve_facility_joins(&mut ds);
     apply_plan_context(&mut ds, manifest, source)?;
-    Ok(ds)
+    Ok(ds.into_inner())
 }
 
 /// Reads a manifest's layers into pending layers, collecting warnings; an OSM PBF is read
