@@ -122,6 +122,16 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         outs.extend(a.geojson.as_deref().map(|p| (p, F::GeoJson)));
         outs.extend(csv_files.iter().map(|p| (p.as_path(), F::Csv)));
         outs.extend(a.xlsx.as_deref().map(|p| (p, F::Xlsx)));
+        let parquet_files: Vec<PathBuf> = a
+            .out
+            .iter()
+            .flat_map(|d| {
+                carecircle::report::geoparquet::FILES
+                    .iter()
+                    .map(|f| d.join(f))
+            })
+            .collect();
+        outs.extend(parquet_files.iter().map(|p| (p.as_path(), F::Parquet)));
         let extra: Vec<&Path> = rules_file(&a.scenario.rules).into_iter().collect();
         check_outputs(&ds, &extra, &outs)?;
     }
@@ -143,7 +153,7 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         a.top,
     ));
     let how = a.uncovered_export();
-    if a.json.is_some() || a.geojson.is_some() || a.csv.is_some() {
+    if a.json.is_some() || a.geojson.is_some() || a.csv.is_some() || a.out.is_some() {
         let agg = carecircle::report::aggregate(&report, &ds, how.cell_m);
         // A grid coarser than a unit hides that unit among its neighbours: said per unit
         // (all of them in the files' warnings), the first few here.
@@ -179,6 +189,10 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         if let Some(d) = &a.csv {
             carecircle::report::write_csv_dir_with(&report, &agg, d, &how)?;
             say(&format!("CSV: {} ({listed})\n", d.display()));
+        }
+        if let (Some(super::ExportFormat::Geoparquet), Some(d)) = (a.format, &a.out) {
+            carecircle::report::geoparquet::write_dir(&report, &ds, &agg, d, &how)?;
+            say(&format!("GeoParquet: {} ({listed})\n", d.display()));
         }
     }
     if let Some(p) = &a.xlsx {

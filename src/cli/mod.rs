@@ -383,6 +383,15 @@ pub struct AnalyzeArgs {
     /// An Excel workbook: rules, units, gaps and equity sheets.
     #[arg(long)]
     pub xlsx: Option<PathBuf>,
+    /// Write the exports in this format into the folder `--out`. `geoparquet`:
+    /// units.parquet, unit_rules.parquet, uncovered_grid.parquet (and with `--uncovered
+    /// points` uncovered_demand.parquet), GeoParquet 1.1 in WGS84, every row tagged with
+    /// the dataset — per-province outputs that Sedona, DuckDB or GeoPandas read as one table.
+    #[arg(long, value_enum, requires = "out")]
+    pub format: Option<ExportFormat>,
+    /// The folder `--format` writes into.
+    #[arg(long, requires = "format")]
+    pub out: Option<PathBuf>,
     /// Uncovered demand in the JSON/GeoJSON/CSV exports: summed per unit and per grid cell
     /// (`aggregate`), or those plus every uncovered point (`points`: large for a province).
     #[arg(long, value_enum, default_value_t = UncoveredArg::Aggregate)]
@@ -396,6 +405,12 @@ pub struct AnalyzeArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// GeoParquet 1.1 (a folder of .parquet files).
+    Geoparquet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
 pub enum UncoveredArg {
     /// Per unit and per grid cell.
     Aggregate,

@@ -467,7 +467,8 @@ pub fn gpkg_geometry(g: &Geometry<f64>, srs_id: i32) -> Vec<u8> {
     out
 }
 
-fn write_wkb(g: &Geometry<f64>, out: &mut Vec<u8>) {
+/// `g` as little-endian WKB (GeoPackage and GeoParquet share it).
+pub(crate) fn write_wkb(g: &Geometry<f64>, out: &mut Vec<u8>) {
     let head = |out: &mut Vec<u8>, t: u32| {
         out.push(1);
         out.extend_from_slice(&t.to_le_bytes());

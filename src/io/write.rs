@@ -131,6 +131,7 @@ pub enum OutputFormat {
     Svg,
     Pdf,
     Xlsx,
+    Parquet,
 }
 
 impl OutputFormat {
@@ -144,6 +145,7 @@ impl OutputFormat {
             OutputFormat::Svg => &["svg"],
             OutputFormat::Pdf => &["pdf"],
             OutputFormat::Xlsx => &["xlsx"],
+            OutputFormat::Parquet => &["parquet"],
         }
     }
 

@@ -13,6 +13,7 @@ use crate::io::write::{write_atomic, write_atomic_with};
 use crate::model::Dataset;
 use crate::{Error, Result};
 
+pub mod geoparquet;
 pub mod map;
 pub mod pdf;
 pub mod proposals;
