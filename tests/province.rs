@@ -53,7 +53,7 @@ fn dataset(shared: &Path, py: &Path) -> PathBuf {
         "generator: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    std::fs::write(&stamp, &script).unwrap();
+    carecircle::io::write::write_atomic(&stamp, &script).unwrap();
     dir
 }
 
@@ -150,7 +150,7 @@ fn province_subset_gives_the_answers_of_the_code_before_the_speed_work() {
     if let Some(from) = std::env::var_os("CARECIRCLE_GOLDEN_FROM") {
         let report: Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
         let text = serde_json::to_string_pretty(&digest(&report)).unwrap();
-        std::fs::write(&golden_path, text + "\n").unwrap();
+        carecircle::io::write::write_atomic(&golden_path, (text + "\n").as_bytes()).unwrap();
         eprintln!("wrote {}", golden_path.display());
         return;
     }
