@@ -3,7 +3,9 @@
 //! dots, over a scripted pan and zoom (fit → 64× zoom into Harbin → back out, panning on the
 //! way). Times the shapes our code builds per frame (culling, level of detail, transforms,
 //! dot thinning) and, separately, egui's tessellation of those shapes into triangles — the
-//! CPU side of a frame. `cargo bench --bench frame` (target: median < 8 ms, p99 < 16 ms).
+//! CPU side of a frame. `cargo bench --bench frame` (target: median < 8 ms, p99 < 16 ms);
+//! with `CARECIRCLE_FRAME_DATA=target/province/p1000000` the generated province (15,614
+//! units, its 1,000,000 demand points as the dots) over the same script.
 
 use std::time::Instant;
 
@@ -13,8 +15,14 @@ use carecircle::app::map::{paint_units_and_dots, MapCache, View};
 use egui::{Color32, Pos2, Rect, Stroke};
 
 fn main() {
-    let shared = common::shared_dir();
-    let path = shared.join("data/heilongjiang/heilongjiang_counties_cnmaps_wgs84.geojson");
+    // As the app does before its first frame.
+    carecircle::app::tune_allocator();
+    // CARECIRCLE_FRAME_DATA=target/province/p1000000 draws that dataset instead: its units
+    // (the province's 15,614) and its demand points as the dots (issue #20's 1M-point view).
+    let province = std::env::var_os("CARECIRCLE_FRAME_DATA").map(std::path::PathBuf::from);
+    let path = province.clone().unwrap_or_else(|| {
+        common::shared_dir().join("data/heilongjiang/heilongjiang_counties_cnmaps_wgs84.geojson")
+    });
     let Ok(ds) = carecircle::io::load_path(&path) else {
         println!("no data at {} (set CARECIRCLE_SHARED)", path.display());
         return;
@@ -40,14 +48,28 @@ fn main() {
             u.geometry.as_ref()?.centroid().map(|c| [c.x(), c.y()])
         })
         .collect();
-    let dots: Vec<[f64; 2]> = (0..100_000)
-        .map(|i| {
-            let c = centres[i % centres.len()];
-            let r = 30_000.0 * rnd().sqrt();
-            let a = rnd() * std::f64::consts::TAU;
-            [c[0] + r * a.cos(), c[1] + r * a.sin()]
-        })
-        .collect();
+    let dots: Vec<[f64; 2]> = if province.is_some() {
+        ds.demand
+            .iter()
+            .map(|d| [d.location.x(), d.location.y()])
+            .collect()
+    } else {
+        (0..100_000)
+            .map(|i| {
+                let c = centres[i % centres.len()];
+                let r = 30_000.0 * rnd().sqrt();
+                let a = rnd() * std::f64::consts::TAU;
+                [c[0] + r * a.cos(), c[1] + r * a.sin()]
+            })
+            .collect()
+    };
+    let t = Instant::now();
+    let pyramid = carecircle::app::map::DotPyramid::new(&dots);
+    println!(
+        "{} demand dots; their raster pyramid built in {:.0} ms (once, when the points change)",
+        dots.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
     let rect = Rect::from_min_size(Pos2::new(0.0, 0.0), egui::vec2(1600.0, 1000.0));
     let fit = (rect.width() as f64 / b.width()).min(rect.height() as f64 / b.height()) * 0.95;
     let harbin = ds.projection.forward(126.63, 45.75);
@@ -99,7 +121,7 @@ fn main() {
                 rect,
                 |u| Some(colors[u.index() % 3]),
                 |_| Some(stroke),
-                &dots,
+                &pyramid,
             );
             let a = t.elapsed().as_secs_f64();
             shapes_n = shapes_n.max(shapes.len());

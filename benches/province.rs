@@ -341,10 +341,6 @@ fn child_cancel(dir: &Path) {
                 break;
             }
             tries += 1;
-            eprintln!(
-                "cancel at {:.2} s in '{now}': {ms:.0} ms",
-                (asked - started).as_secs_f64()
-            );
             if ms > worst {
                 (worst, at, stage) = (ms, (asked - started).as_secs_f64(), now);
             }

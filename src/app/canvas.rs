@@ -7,7 +7,7 @@ impl CareCircleApp {
     /// The uncovered demand of the map's rule (local metres), cached per rule.
     pub(super) fn uncovered_points(&self) -> &[[f64; 2]] {
         match &self.data.uncovered {
-            Some((rule, pts)) if *rule == self.map_rule => pts,
+            Some((rule, pts, _)) if *rule == self.map_rule => pts,
             _ => &[],
         }
     }
@@ -17,7 +17,7 @@ impl CareCircleApp {
             .data
             .uncovered
             .as_ref()
-            .is_some_and(|(r, _)| *r == self.map_rule)
+            .is_some_and(|(r, _, _)| *r == self.map_rule)
         {
             return;
         }
@@ -25,7 +25,8 @@ impl CareCircleApp {
             (Some(ds), Some(r), Some(rule)) => crate::report::map::uncovered_points(ds, r, rule),
             _ => Vec::new(),
         };
-        self.data.uncovered = Some((self.map_rule.clone(), pts));
+        let pyramid = map::DotPyramid::new(&pts);
+        self.data.uncovered = Some((self.map_rule.clone(), pts, pyramid));
     }
 
     pub(super) fn zoom_to_box(&mut self, lo: [f64; 2], hi: [f64; 2]) {
@@ -225,6 +226,9 @@ impl CareCircleApp {
 pub(super) fn rgba(c: crate::report::map::Rgba) -> Color32 {
     Color32::from_rgba_unmultiplied(c[0], c[1], c[2], c[3])
 }
+
+/// Facilities in view above which each kind is drawn as a density raster, not symbols.
+const MAX_FACILITY_SYMBOLS: usize = 3_000;
 
 pub(super) fn kind_color(kind: FacilityKind) -> Color32 {
     let [r, g, b] = crate::report::map::kind_rgb(kind);
@@ -495,17 +499,18 @@ impl CareCircleApp {
                     }
                 }
                 layers::LayerId::Uncovered => {
-                    // Uncovered demand of the map's rule: one dot per pixel.
-                    let pts = self.uncovered_points();
-                    if !pts.is_empty() {
-                        let [r, g, b, a] = crate::report::map::UNCOVERED_RGBA;
-                        painter.add(egui::Shape::mesh(map::dot_mesh(
-                            view,
-                            rect,
-                            pts,
-                            1.2 * style.size,
-                            Color32::from_rgba_unmultiplied(r, g, b, a),
-                        )));
+                    // Uncovered demand of the map's rule: a density raster of dot-sized
+                    // cells from the pyramid built with the points.
+                    if let Some((rule, _, pyramid)) = &self.data.uncovered {
+                        if *rule == self.map_rule {
+                            let [r, g, b, a] = crate::report::map::UNCOVERED_RGBA;
+                            painter.add(egui::Shape::mesh(pyramid.mesh(
+                                view,
+                                rect,
+                                1.2 * style.size,
+                                Color32::from_rgba_unmultiplied(r, g, b, a),
+                            )));
+                        }
                     }
                 }
                 layers::LayerId::Facilities => {
@@ -534,16 +539,50 @@ impl CareCircleApp {
             .selected
             .as_ref()
             .and_then(|k| self.facility_by_key(k));
-        for f in &ds.facilities {
+        // A province zoomed out holds tens of thousands of facilities: past a few thousand
+        // in view, each kind is drawn as a density raster in its colour (the symbols would
+        // be a carpet, and slow to draw); the selected or dragged one keeps its symbol.
+        let (a, b) = view.world_box(rect);
+        let in_view: Vec<&crate::model::Facility> = ds
+            .facilities
+            .iter()
+            .filter(|f| {
+                !self.hidden_kinds.contains(&f.kind)
+                    && f.location.is_some_and(|p| {
+                        p.x() >= a[0] && p.x() <= b[0] && p.y() >= a[1] && p.y() <= b[1]
+                    })
+            })
+            .collect();
+        let aggregated = in_view.len() > MAX_FACILITY_SYMBOLS;
+        if aggregated {
+            let mut kinds: Vec<FacilityKind> = in_view.iter().map(|f| f.kind).collect();
+            kinds.sort_unstable_by_key(|k| k.key());
+            kinds.dedup();
+            for kind in kinds {
+                let pts: Vec<[f64; 2]> = in_view
+                    .iter()
+                    .filter(|f| f.kind == kind && f.status != FacilityStatus::Closed)
+                    .filter_map(|f| f.location.map(|p| [p.x(), p.y()]))
+                    .collect();
+                painter.add(egui::Shape::mesh(map::dot_mesh(
+                    view,
+                    rect,
+                    &pts,
+                    1.5 * size,
+                    kind_color(kind),
+                )));
+            }
+        }
+        for f in in_view {
+            if aggregated && selected != Some(f.id) && moved.is_none_or(|(id, _)| id != f.id) {
+                continue;
+            }
             let Some(p) = f.location else { continue };
             let pos = match moved {
                 Some((id, at)) if id == f.id => tx(at[0], at[1]),
                 _ => tx(p.x(), p.y()),
             };
             if !rect.contains(pos) {
-                continue;
-            }
-            if self.hidden_kinds.contains(&f.kind) {
                 continue;
             }
             let c = kind_color(f.kind);

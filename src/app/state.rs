@@ -34,7 +34,8 @@ pub(super) struct Session {
     /// the spot it answers and where its answer arrives.
     pub(super) spot_query: Option<([f64; 2], mpsc::Receiver<JobResult>)>,
     /// Uncovered demand of the map's rule in local metres, computed once per rule.
-    pub(super) uncovered: Option<(Option<String>, Vec<[f64; 2]>)>,
+    /// The map rule's uncovered demand: the points and their raster pyramid (built once).
+    pub(super) uncovered: Option<(Option<String>, Vec<[f64; 2]>, super::map::DotPyramid)>,
     /// Two scenarios run on this data and compared.
     pub(super) comparison: Option<Box<super::scenarios::Compared>>,
 }
