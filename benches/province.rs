@@ -133,7 +133,7 @@ fn main() {
         }
     }
     println!("\nnetwork-mode analyze on a 2M-edge graph: not measured — the generator builds no walking network yet");
-    println!("app frame times with 1M demand points: not measured here (cargo bench --bench frame draws 100,000)");
+    println!("app frame times with 1M demand points: CARECIRCLE_FRAME_DATA=target/province/p1000000 cargo bench --bench frame");
     let siting_runs: usize = std::env::var("CARECIRCLE_SITING_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())

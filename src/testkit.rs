@@ -40,3 +40,24 @@ pub fn peer_python(modules: &str) -> Option<std::path::PathBuf> {
             .is_ok_and(|o| o.status.success())
     })
 }
+
+/// Runs `script` with `py` and `args`, and reads the JSON object it printed last (peers may
+/// print banners before it). Panics with the script's stderr when it fails: a test helper.
+pub fn python_json(
+    py: &std::path::Path,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> serde_json::Value {
+    let o = std::process::Command::new(py)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let last = o
+        .stdout
+        .split(|b| *b == b'\n')
+        .rfind(|l| !l.is_empty())
+        .expect("the script printed its answer");
+    serde_json::from_slice(last).expect("its last line is JSON")
+}

@@ -789,19 +789,7 @@ fn gdal_reads_our_geopackages() {
         df = pyogrio.read_dataframe(p, layer='facilities')\n\
         print(json.dumps({'layers': layers, 'crs': str(info['crs']), 'n': len(df),\n\
             'names': list(df['名称']), 'ids': list(df['编号']), 'x': df.geometry.x.tolist()}, ensure_ascii=False))";
-    let o = Command::new(py)
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(
-        o.stdout
-            .split(|b| *b == b'\n')
-            .rfind(|l| !l.is_empty())
-            .unwrap(),
-    )
-    .unwrap();
+    let v = carecircle::testkit::python_json(&py, script, &[out.as_os_str()]);
     assert_eq!(v["layers"], json!([["facilities", "Point"]]));
     assert_eq!(v["crs"], "EPSG:4326");
     assert_eq!(v["n"], 3);

@@ -206,19 +206,7 @@ fn geoparquet_export_holds_the_report_and_opens_in_geopandas() {
         p = gpd.read_parquet(f'{d}/uncovered_demand.parquet')\n\
         out['first'] = [p.geometry.x.iloc[0], p.geometry.y.iloc[0], p['rule'].iloc[0]]\n\
         print(json.dumps(out, ensure_ascii=False))";
-    let o = Command::new(py)
-        .args(["-c", script])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(
-        o.stdout
-            .split(|b| *b == b'\n')
-            .rfind(|l| !l.is_empty())
-            .unwrap(),
-    )
-    .unwrap();
+    let v = carecircle::testkit::python_json(&py, script, &[out.as_os_str()]);
     for (name, n, kind) in [
         ("units", units.len(), "MultiPolygon"),
         ("uncovered_grid", cells.len(), "Polygon"),
