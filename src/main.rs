@@ -15,7 +15,7 @@ fn main() -> anyhow::Result<()> {
     #[cfg(windows)]
     attach_console();
     let args = cli::Cli::parse();
-    let _ = cli::MAX_MEMORY.set(args.max_memory);
+    carecircle::io::load::set_memory_limit(args.max_memory);
     match args.command {
         cli::Command::App { dataset } => open_app(dataset),
         cmd => cli::run(cmd),

@@ -116,7 +116,10 @@ impl CareCircleApp {
         self.last_load = Some(path.clone());
         self.last_import = None;
         self.spawn(ctx, "load", move |p| {
-            match crate::io::load_path_with(&path, p) {
+            // A dataset that will not fit is refused before reading, as in the CLI.
+            let loaded_ds = crate::io::load::check_memory(&path)
+                .and_then(|()| crate::io::load_path_with(&path, p));
+            match loaded_ds {
                 Ok(ds) => loaded(ds),
                 Err(error) => JobResult::Failed(JobError::Load {
                     path,

@@ -34,9 +34,6 @@ pub struct Cli {
     pub max_memory: Option<u64>,
 }
 
-/// The `--max-memory` in force (set once by `main`).
-pub static MAX_MEMORY: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-
 /// "8G", "512M", "1.5g", "100000" (bytes) → bytes (binary units).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_uppercase();
@@ -54,60 +51,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Memory the system can give now (Linux: MemAvailable), if known.
-fn available_memory() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// A size in the `--max-memory` spelling: "1.3G", "512M".
-fn size_arg(b: u64) -> String {
-    if b >= 1 << 30 {
-        format!("{:.1}G", b as f64 / (1u64 << 30) as f64)
-    } else {
-        format!("{:.0}M", b as f64 / (1u64 << 20) as f64)
-    }
-}
-
-/// The same for people: "1.3 GB", "512 MB".
-fn gib(b: u64) -> String {
-    let a = size_arg(b);
-    format!("{} {}B", &a[..a.len() - 1], &a[a.len() - 1..])
-}
-
-/// Refuses a dataset whose estimated memory exceeds `--max-memory` (default: what is
-/// available now), naming the estimate, its files and the option.
+/// Refuses a dataset that will not fit (see `carecircle::io::load::check_memory`).
 pub fn check_memory(path: &std::path::Path) -> anyhow::Result<()> {
-    let (limit, from) = match MAX_MEMORY.get().copied().flatten() {
-        Some(l) => (l, "--max-memory"),
-        None => match available_memory() {
-            Some(l) => (l, "the memory available now; set another with --max-memory"),
-            None => return Ok(()),
-        },
-    };
-    let Ok(est) = carecircle::io::load::estimate_memory(path) else {
-        return Ok(()); // the loader names what is wrong with the path
-    };
-    if est.bytes <= limit {
-        return Ok(());
-    }
-    let mut files: Vec<_> = est.files.clone();
-    files.sort_by_key(|f| std::cmp::Reverse(f.1));
-    let biggest = files
-        .iter()
-        .take(3)
-        .map(|(p, n)| format!("{} ({})", p.display(), gib(*n)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    anyhow::bail!(
-        "{}: loading needs an estimated {} of memory (from its files: {biggest}), more than the {} allowed ({from}). Pass --max-memory {} to try anyway, or split the data (a county or a province at a time: coverage is local)",
-        path.display(),
-        gib(est.bytes),
-        gib(limit),
-        size_arg(est.bytes * 3 / 2)
-    )
+    Ok(carecircle::io::load::check_memory(path)?)
 }
 
 #[derive(Subcommand)]

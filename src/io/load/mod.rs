@@ -732,3 +732,83 @@ pub fn estimate_memory(path: &Path) -> Result<MemoryEstimate> {
         files,
     })
 }
+
+/// The `--max-memory` limit for this process (unset or `None`: the memory available when a
+/// load starts). Set once by the front end; the CLI and the app's loader both read it.
+static MEMORY_LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+
+/// Sets the limit [`check_memory`] applies (the first call wins).
+pub fn set_memory_limit(limit: Option<u64>) {
+    let _ = MEMORY_LIMIT.set(limit);
+}
+
+/// Memory a new job can have now (`MemAvailable`), where the system says.
+pub fn available_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A size in the `--max-memory` spelling: "1.3G", "512M".
+pub fn size_arg(b: u64) -> String {
+    if b >= 1 << 30 {
+        format!("{:.1}G", b as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.0}M", b as f64 / (1u64 << 20) as f64)
+    }
+}
+
+/// The same for people: "1.3 GB", "512 MB".
+fn gib(b: u64) -> String {
+    let a = size_arg(b);
+    format!("{} {}B", &a[..a.len() - 1], &a[a.len() - 1..])
+}
+
+/// Refuses, before anything is read, a dataset whose estimated memory ([`estimate_memory`])
+/// exceeds the `--max-memory` limit or, without one, the memory available now: the error
+/// names the estimate, the three largest files and the option. A path the estimate cannot
+/// read is left to the loader to name.
+pub fn check_memory(path: &Path) -> Result<()> {
+    let (limit, from_en, from_zh) = match MEMORY_LIMIT.get().copied().flatten() {
+        Some(l) => (l, "--max-memory", "--max-memory"),
+        None => match available_memory() {
+            Some(l) => (
+                l,
+                "the memory available now; set another with --max-memory",
+                "当前可用内存；可用 --max-memory 另设",
+            ),
+            None => return Ok(()),
+        },
+    };
+    let Ok(est) = estimate_memory(path) else {
+        return Ok(());
+    };
+    if est.bytes <= limit {
+        return Ok(());
+    }
+    let mut files = est.files.clone();
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    let biggest = files
+        .iter()
+        .take(3)
+        .map(|(p, n)| format!("{} ({})", p.display(), gib(*n)))
+        .collect::<Vec<_>>();
+    let try_with = size_arg(est.bytes * 3 / 2);
+    Err(Error::Input {
+        en: format!(
+            "{}: loading needs an estimated {} of memory (from its files: {}), more than the {} allowed ({from_en}). Pass --max-memory {try_with} to try anyway (the app: carecircle --max-memory {try_with} app …), or split the data (a county or a province at a time: coverage is local)",
+            path.display(),
+            gib(est.bytes),
+            biggest.join(", "),
+            gib(limit),
+        ),
+        zh: format!(
+            "{}：加载估计需要 {} 内存（按文件估算：{}），超过允许的 {}（{from_zh}）。如仍要尝试，请加 --max-memory {try_with}（桌面程序：carecircle --max-memory {try_with} app …），或拆分数据（逐县或逐省：覆盖分析是局部的）",
+            path.display(),
+            gib(est.bytes),
+            biggest.join("、"),
+            gib(limit),
+        ),
+    })
+}
