@@ -316,7 +316,6 @@ fn child_analyze(dir: &Path) {
     );
 }
 
-/// Cancels a load, then an analysis, part-way, and measures how long each takes to return.
 /// Cancel latency over the whole job, not at one moment: the job is started again and
 /// cancelled at every `step` from `step` on until it finishes first; the worst latency
 /// (and its stage and time) is what a user can meet.

@@ -95,7 +95,8 @@ impl Progress for SharedProgress {
 
 /// Holds a job's partial data (features read so far, a dataset half built) and frees it on
 /// another thread when dropped: freeing a million features takes longer than the 100 ms a
-/// cancel may take, and the user who cancelled should not wait for the allocator.
+/// cancel may take, and the user who cancelled should not wait for the allocator. A job
+/// that finishes takes its value back with [`Discard::into_inner`] (no thread).
 pub struct Discard<T: Send + 'static>(Option<T>);
 
 impl<T: Send + 'static> Discard<T> {

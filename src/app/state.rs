@@ -33,8 +33,8 @@ pub(super) struct Session {
     /// The spot query running off the UI thread (a Dijkstra on a big graph takes time):
     /// the spot it answers and where its answer arrives.
     pub(super) spot_query: Option<([f64; 2], mpsc::Receiver<JobResult>)>,
-    /// Uncovered demand of the map's rule in local metres, computed once per rule.
-    /// The map rule's uncovered demand: the points and their raster pyramid (built once).
+    /// The map rule's uncovered demand in local metres and its raster pyramid, computed
+    /// once per rule (on the UI thread: 174 ms for the province's 808,164 points).
     pub(super) uncovered: Option<(Option<String>, Vec<[f64; 2]>, super::map::DotPyramid)>,
     /// Two scenarios run on this data and compared.
     pub(super) comparison: Option<Box<super::scenarios::Compared>>,

@@ -143,55 +143,16 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
     }
     .into_iter();
     if role == LayerRole::Demand {
-        // A demand layer can hold millions of points, each on its own: read on every core
-        // (cancel checked per point), then numbered in file order.
-        use rayon::prelude::*;
-        // Stopped midway, what is left is freed on another thread (`Discard`).
-        let mut features = crate::progress::Discard::new(std::mem::take(&mut raw.features));
-        // After a cancel every point returns at once (nothing to unwind through rayon);
-        // the points done are freed on another thread.
-        let parts: Vec<Option<_>> = features
-            .par_iter_mut()
-            .map(|f| {
-                if progress.is_cancelled() {
-                    return None;
-                }
-                let mut said: Vec<(Option<String>, Said)> = Vec::new();
-                let props = std::mem::take(&mut f.properties);
-                let d = demand_parts(
-                    f.geometry.take(),
-                    &props,
-                    &mapping,
-                    &fwd,
-                    &mut |field, msg| said.push((field.map(str::to_owned), msg)),
-                );
-                // The label only when there is something to say (a string per point costs).
-                let said: Vec<_> = said
-                    .into_iter()
-                    .map(|(field, msg)| (feature_label(f.index, &props), field, msg))
-                    .collect();
-                Some((d, said))
-            })
-            .collect();
-        let parts = crate::progress::Discard::new(parts);
-        check(progress)?;
-        let parts = parts.into_inner().into_iter().flatten();
-        ds.demand.reserve(features.len());
-        for (d, said) in parts {
-            for (label, field, msg) in said {
-                push_warn(Some(label), field.as_deref(), msg);
-            }
-            if let Some((location, population, source_id)) = d {
-                ds.demand.push(DemandPoint {
-                    id: DemandId(ds.demand.len() as u32),
-                    source_id,
-                    location,
-                    population,
-                    layer: layer_id,
-                });
-                loaded += 1;
-            }
-        }
+        let features = std::mem::take(&mut raw.features);
+        loaded = demand_layer(
+            ds,
+            features,
+            &mapping,
+            &fwd,
+            layer_id,
+            progress,
+            &mut push_warn,
+        )?;
     } else {
         // Stopped midway, what is left is freed on another thread (`Discard`).
         let mut features =
@@ -206,6 +167,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
                 loaded += 1;
             }
         }
+        drop(features.into_inner());
     }
     if let Some(a) = &spec.attribution {
         if !ds.attribution.contains(a) {
@@ -245,9 +207,9 @@ struct LayerCtx<'a> {
     shaped: bool,
 }
 
-/// One feature added to the dataset by the layer's role; false when it was left out
-/// (with a warning).
-/// One feature into the dataset; `shape` is a unit's checked shape (units layers only).
+/// One feature added to the dataset by the layer's role; false when it was left out (with a
+/// warning). `shape` is a unit's checked shape (units layers only); demand layers go
+/// through [`demand_layer`].
 fn add_feature(
     ds: &mut Dataset,
     lc: &LayerCtx,
@@ -296,8 +258,7 @@ fn add_feature(
                 None => false,
             }
         }
-        // Read in parallel by `interpret`.
-        LayerRole::Demand => unreachable!("demand layers are read by interpret"),
+        LayerRole::Demand => unreachable!("demand layers are read by demand_layer"),
         LayerRole::Network => add_lines(
             ds,
             f.geometry,
@@ -339,6 +300,71 @@ fn layer_defaults(
     };
     let layer_status = spec.status.as_deref().and_then(FacilityStatus::parse);
     Ok((layer_level, layer_kind, layer_status))
+}
+
+/// Says a warning: the feature's label, the field, the message.
+type PushWarn<'a> = dyn FnMut(Option<String>, Option<&str>, Said) + 'a;
+
+/// A demand layer's points into the dataset; returns how many were loaded. A layer can hold
+/// millions, each on its own: read on every core, then numbered in file order. After a
+/// cancel every point returns at once (nothing to unwind through rayon), and what was read
+/// is freed on another thread (`Discard`).
+fn demand_layer(
+    ds: &mut Dataset,
+    features: Vec<crate::io::RawFeature>,
+    mapping: &FieldMapping,
+    fwd: &(dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
+    layer_id: LayerId,
+    progress: &dyn Progress,
+    push_warn: &mut PushWarn,
+) -> Result<usize> {
+    use rayon::prelude::*;
+    let mut features = crate::progress::Discard::new(features);
+    let parts: Vec<Option<_>> = features
+        .par_iter_mut()
+        .map(|f| {
+            if progress.is_cancelled() {
+                return None;
+            }
+            let mut said: Vec<(Option<String>, Said)> = Vec::new();
+            let props = std::mem::take(&mut f.properties);
+            let d = demand_parts(
+                f.geometry.take(),
+                &props,
+                mapping,
+                fwd,
+                &mut |field, msg| said.push((field.map(str::to_owned), msg)),
+            );
+            // The label only when there is something to say (a string per point costs).
+            let said: Vec<_> = said
+                .into_iter()
+                .map(|(field, msg)| (feature_label(f.index, &props), field, msg))
+                .collect();
+            Some((d, said))
+        })
+        .collect();
+    let parts = crate::progress::Discard::new(parts);
+    check(progress)?;
+    // Read to the end: the emptied features are freed here, not on a thread of their own.
+    let features = features.into_inner();
+    ds.demand.reserve(features.len());
+    let mut loaded = 0;
+    for (d, said) in parts.into_inner().into_iter().flatten() {
+        for (label, field, msg) in said {
+            push_warn(Some(label), field.as_deref(), msg);
+        }
+        if let Some((location, population, source_id)) = d {
+            ds.demand.push(DemandPoint {
+                id: DemandId(ds.demand.len() as u32),
+                source_id,
+                location,
+                population,
+                layer: layer_id,
+            });
+            loaded += 1;
+        }
+    }
+    Ok(loaded)
 }
 
 /// A demand point's location, population figures (a point without any carries none) and

@@ -240,6 +240,8 @@ pub(crate) fn load_manifest(
         interpret(&mut ds, p, progress)?;
         progress.advance(k as u64 + 1);
     }
+    // Finished: nothing left to free elsewhere.
+    drop(rest.into_inner());
     resolve_parents(&mut ds);
     resolve_facility_joins(&mut ds);
     apply_plan_context(&mut ds, manifest, source)?;
