@@ -660,3 +660,117 @@ fn prj_gauss_kruger_is_built_in() {
     assert!(wkt_builtin(&xian).is_none());
     assert!(epsg_builtin(2383).is_none());
 }
+
+/// A demand table is read straight into columns (no property map per row); the points and
+/// messages must be those the property-map path gives for the same rows (here as GeoJSON
+/// features with the same text values): ids, 万 and 人, missing, not-a-number, negative
+/// and implausible figures, empty and impossible coordinates, a repeated header.
+#[test]
+fn demand_table_read_into_columns_matches_the_feature_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // id, coordinates, population / 60+ / 0–3, name
+    type Row<'a> = (&'a str, Option<(&'a str, &'a str)>, [&'a str; 3], &'a str);
+    let rows: &[Row] = &[
+        ("d0", Some(("126.60", "45.75")), ["100", "20", "3"], "甲"),
+        ("d1", Some(("126.61", "45.76")), ["", "", ""], ""),
+        ("d2", Some(("126.62", "45.77")), ["abc", "10", ""], ""),
+        ("d3", Some(("126.63", "45.78")), ["-5", "", "1"], "丙"),
+        ("d4", None, ["50", "", ""], ""),
+        ("d5", Some(("126.64", "45.79")), ["1,234人", "", ""], ""),
+        ("d6", Some(("126.65", "45.80")), ["3.2万", "", "x"], ""),
+        ("", Some(("126.66", "45.81")), ["7", "", ""], ""),
+        ("d8", Some(("500000", "5000000")), ["5", "", ""], ""),
+        ("d9", Some(("126.67", "45.82")), ["inf", "1", ""], ""),
+    ];
+    let mut csv = String::from("id,lon,lat,population,pop_60plus,pop_0_3,name,id\n");
+    let mut features = Vec::new();
+    for (id, at, pop, name) in rows {
+        let (x, y) = at.unwrap_or(("", ""));
+        csv += &format!(
+            "{id},{x},{y},\"{}\",{},{},{name},{id}\n",
+            pop[0], pop[1], pop[2]
+        );
+        let text = |s: &str| {
+            if s.is_empty() {
+                Value::Null
+            } else {
+                Value::from(s)
+            }
+        };
+        let geometry = match at {
+            Some((x, y)) => serde_json::json!({"type": "Point",
+                "coordinates": [x.parse::<f64>().unwrap(), y.parse::<f64>().unwrap()]}),
+            None => Value::Null,
+        };
+        features.push(serde_json::json!({"type": "Feature", "geometry": geometry,
+            "properties": {"id": text(id), "population": text(pop[0]),
+                "pop_60plus": text(pop[1]), "pop_0_3": text(pop[2]), "name": text(name)}}));
+    }
+    write(dir.path(), "demand.csv", &csv);
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    write(dir.path(), "demand.geojson", &fc.to_string());
+    let load = |file: &str| {
+        let sub = dir.path().join(file.replace('.', "_"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(dir.path().join(file), sub.join(file)).unwrap();
+        write(
+            &sub,
+            "dataset.toml",
+            &format!("[[layers]]\nrole = \"demand\"\npath = \"{file}\"\ncrs = \"WGS84\"\n"),
+        );
+        load_path(&sub).unwrap()
+    };
+    let (columns, features) = (load("demand.csv"), load("demand.geojson"));
+    assert_eq!(columns.layers[0].features_read, rows.len());
+    assert_eq!(features.layers[0].features_read, rows.len());
+    let points = |ds: &Dataset| -> Vec<String> {
+        ds.demand
+            .iter()
+            .map(|d| {
+                format!(
+                    "{:?} {:?} {:?} {:?}",
+                    d.source_id,
+                    (d.location.x().to_bits(), d.location.y().to_bits()),
+                    d.population,
+                    d.id
+                )
+            })
+            .collect()
+    };
+    assert_eq!(points(&columns), points(&features));
+    assert_eq!(columns.demand.len(), 8, "{:#?}", points(&columns));
+    let said = |ds: &Dataset| -> Vec<String> {
+        ds.warnings
+            .iter()
+            .map(|w| format!("{:?} {:?} {} {:?}", w.feature, w.field, w.message, w.zh))
+            // The messages name the file; the two files differ only in that.
+            .map(|t| {
+                t.replace("demand_csv/demand.csv", "F")
+                    .replace("demand_geojson/demand.geojson", "F")
+            })
+            .collect()
+    };
+    assert_eq!(said(&columns), said(&features));
+    let all = said(&columns).join("\n");
+    for expect in [
+        "'abc' is not a number",
+        "negative value -5",
+        "'x' is not a number",
+        "'inf' is not a number",
+        "no population figure",
+        "#4 (d4)\") Some(\"geometry\") demand must be a point",
+        "#8 (d8)\") Some(\"geometry\")",
+    ] {
+        assert!(all.contains(expect), "{expect} not in\n{all}");
+    }
+    let d5 = columns
+        .demand
+        .iter()
+        .find(|d| d.source_id.as_deref() == Some("d5"));
+    assert_eq!(d5.unwrap().population.total, Some(1234.0));
+    let d6 = columns
+        .demand
+        .iter()
+        .find(|d| d.source_id.as_deref() == Some("d6"));
+    assert_eq!(d6.unwrap().population.total, Some(32000.0));
+}

@@ -638,6 +638,9 @@ fn edit_summary(e: &carecircle::model::edits::Edit) -> String {
 /// Drives an indicatif bar from library progress.
 pub struct BarProgress {
     bar: ProgressBar,
+    /// With `CARECIRCLE_STAGE_TIMES` set: when the current stage began, and its name, so
+    /// each stage's time is printed to stderr when the next begins (for profiling).
+    timed: Option<std::sync::Mutex<(std::time::Instant, String)>>,
 }
 
 impl BarProgress {
@@ -648,15 +651,25 @@ impl BarProgress {
             ProgressBar::hidden()
         };
         bar.enable_steady_tick(Duration::from_millis(120));
-        BarProgress { bar }
+        let timed = std::env::var_os("CARECIRCLE_STAGE_TIMES")
+            .map(|_| std::sync::Mutex::new((std::time::Instant::now(), "start".to_owned())));
+        BarProgress { bar, timed }
     }
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+        self.time_stage("end");
+    }
+    fn time_stage(&self, next: &str) {
+        if let Some(Ok(mut t)) = self.timed.as_ref().map(|m| m.lock()) {
+            eprintln!("stage {:<40} {:>8.3} s", t.1, t.0.elapsed().as_secs_f64());
+            *t = (std::time::Instant::now(), next.to_owned());
+        }
     }
 }
 
 impl Progress for BarProgress {
     fn stage(&self, name: &str, total: Option<u64>) {
+        self.time_stage(name);
         match total {
             Some(t) => {
                 self.bar.set_length(t);

@@ -27,66 +27,11 @@ pub fn read_bytes(
     mapping: &FieldMapping,
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
-    let (text, how) = decode(bytes, None);
     // Freed on another thread if the read stops (a cancel returns at once).
     let mut layer = crate::progress::Discard::new(RawLayer::new(path));
-    if how == Decoded::GbkFallback {
-        layer.warn(
-            None,
-            None,
-            crate::model::Said::new(
-                "file is not UTF-8; decoded as GBK",
-                "文件不是 UTF-8 编码，已按 GBK 解码",
-            ),
-        );
-    }
-    let delimiter = sniff_delimiter(&text);
-    if delimiter != b',' {
-        let name = if delimiter == b'\t' {
-            "tab"
-        } else {
-            "semicolon"
-        };
-        layer.warn(
-            None,
-            None,
-            crate::model::Said::new(
-                format!("columns are separated by {name}s, not commas: read that way"),
-                format!(
-                    "列以{}分隔（不是逗号）：已按此读取",
-                    if delimiter == b'\t' {
-                        "制表符"
-                    } else {
-                        "分号"
-                    }
-                ),
-            ),
-        );
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| {
-            Error::format_zh(
-                path,
-                format!("cannot read the header row: {e}"),
-                format!("无法读取表头行：{e}"),
-            )
-        })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if headers.iter().all(|h| h.is_empty()) {
-        return Err(Error::format_zh(
-            path,
-            "empty CSV: no header row",
-            "CSV 为空：没有表头行",
-        ));
-    }
+    let text = open(bytes, &mut layer);
+    let mut rdr = reader(&text);
+    let headers = headers_of(&mut rdr, path)?;
     let coords = coordinate_columns(path, mapping, &headers)?;
     layer.has_coordinates = coords.is_some();
     progress.stage(&super::display_name(path), None);
@@ -122,6 +67,193 @@ pub fn read_bytes(
     }
     layer.headers = Some(headers);
     Ok(layer.into_inner())
+}
+
+/// A demand table read straight into [`super::DemandRows`] (`features` stays empty): the
+/// same rows, values and messages as [`read`] followed by the demand interpretation, but
+/// no property map per row — a province's million-row table took 1.3 GB that way.
+pub fn read_demand(
+    path: &Path,
+    mapping: &FieldMapping,
+    progress: &dyn Progress,
+) -> Result<RawLayer> {
+    use crate::model::{Population, Said};
+    use std::sync::Arc;
+    let bytes = super::read_input(path)?;
+    let mut layer = crate::progress::Discard::new(RawLayer::new(path));
+    let text = open(&bytes, &mut layer);
+    drop(bytes);
+    let mut rdr = reader(&text);
+    let headers = headers_of(&mut rdr, path)?;
+    let coords = coordinate_columns(path, mapping, &headers)?;
+    layer.has_coordinates = coords.is_some();
+    let Some((lo, la)) = coords else {
+        // The interpretation refuses a demand table without coordinates, naming its headers.
+        layer.headers = Some(headers);
+        return Ok(layer.into_inner());
+    };
+    let skip = [lo, la];
+    let population = mapping.columns(&headers, "population", &skip);
+    let aged_60plus = mapping.columns(&headers, "pop_60plus", &skip);
+    let aged_0_3 = mapping.columns(&headers, "pop_0_3", &skip);
+    let id = mapping.columns(&headers, "id", &skip);
+    // The columns `feature_label` looks at, in its order.
+    let at = |name: &str| {
+        (0..headers.len())
+            .rev()
+            .find(|&i| headers[i] == name && !skip.contains(&i))
+    };
+    let label_cols: Vec<usize> = super::LABEL_KEYS.iter().filter_map(|k| at(k)).collect();
+    progress.stage(&super::display_name(path), None);
+    let mut rows = super::DemandRows::default();
+    let mut rec = csv::StringRecord::new();
+    let mut index = 0usize;
+    loop {
+        if index.is_multiple_of(4096) {
+            check(progress)?;
+        }
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                layer.warn(
+                    Some(format!("row {}", index + 2)),
+                    None,
+                    Said::new(
+                        format!("unreadable row: {e}; skipped"),
+                        format!("无法读取该行：{e}；已跳过"),
+                    ),
+                );
+                index += 1;
+                continue;
+            }
+        }
+        let cell = |i: usize| rec.get(i).unwrap_or("");
+        let first = |cols: &[usize]| cols.iter().copied().find(|&i| !cell(i).is_empty());
+        let source_id: Option<Arc<str>> = first(&id).map(|i| Arc::from(cell(i)));
+        let label = first(&label_cols).map(|i| match (&source_id, first(&id)) {
+            (Some(a), Some(j)) if j == i => a.clone(),
+            _ => Arc::from(cell(i)),
+        });
+        let k = rows.len() as u32;
+        let (sx, sy) = (cell(lo), cell(la));
+        let point = match (parse_coordinate(sx), parse_coordinate(sy)) {
+            (Some(x), Some(y)) => Some(geo::Coord { x, y }),
+            _ if sx.is_empty() && sy.is_empty() => None,
+            _ => {
+                let named = format!(
+                    "row {} {}",
+                    index + 2,
+                    super::row_label(index as u32, &label)
+                );
+                layer.warn(
+                    Some(named),
+                    Some(&headers[lo]),
+                    Said::new(
+                        format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                        format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
+                    ),
+                );
+                None
+            }
+        };
+        let mut figures = Population::default();
+        if point.is_some() {
+            let mut num = |cols: &[usize]| {
+                let i = first(cols)?;
+                super::load::counted(cell(i), &headers[i], &mut |field, said| {
+                    rows.notes.push((k, field.map(str::to_owned), said))
+                })
+            };
+            figures = Population {
+                total: num(&population),
+                aged_60plus: num(&aged_60plus),
+                aged_0_3: num(&aged_0_3),
+            };
+        }
+        rows.index.push(index as u32);
+        rows.at.push(point);
+        rows.population.push(figures);
+        rows.source_id.push(source_id);
+        rows.label.push(label);
+        index += 1;
+    }
+    layer.headers = Some(headers);
+    layer.demand = rows;
+    Ok(layer.into_inner())
+}
+
+/// The table's text (GBK decoded where it is not UTF-8), with a warning on `layer` for the
+/// encoding and for a delimiter other than a comma.
+fn open(bytes: &[u8], layer: &mut RawLayer) -> String {
+    let (text, how) = decode(bytes, None);
+    if how == Decoded::GbkFallback {
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                "file is not UTF-8; decoded as GBK",
+                "文件不是 UTF-8 编码，已按 GBK 解码",
+            ),
+        );
+    }
+    let delimiter = sniff_delimiter(&text);
+    if delimiter != b',' {
+        let name = if delimiter == b'\t' {
+            "tab"
+        } else {
+            "semicolon"
+        };
+        layer.warn(
+            None,
+            None,
+            crate::model::Said::new(
+                format!("columns are separated by {name}s, not commas: read that way"),
+                format!(
+                    "列以{}分隔（不是逗号）：已按此读取",
+                    if delimiter == b'\t' {
+                        "制表符"
+                    } else {
+                        "分号"
+                    }
+                ),
+            ),
+        );
+    }
+    text
+}
+
+/// A reader over the table's text with its sniffed delimiter, cells trimmed.
+fn reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(text))
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
+}
+
+/// The header row; an error naming the file when there is none.
+fn headers_of(rdr: &mut csv::Reader<&[u8]>, path: &Path) -> Result<Vec<String>> {
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| {
+            Error::format_zh(
+                path,
+                format!("cannot read the header row: {e}"),
+                format!("无法读取表头行：{e}"),
+            )
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(Error::format_zh(
+            path,
+            "empty CSV: no header row",
+            "CSV 为空：没有表头行",
+        ));
+    }
+    Ok(headers)
 }
 
 /// The longitude and latitude columns, if the mapping finds both; an error naming the

@@ -183,6 +183,21 @@ impl FieldMapping {
             .find(|n| props.get(*n).is_some_and(|v| !v.is_null()))
     }
 
+    /// The columns of a table (`headers`, skipping `skip`) that [`Self::key`] would try for
+    /// `field`, in its order: a row's value is the first of them with a non-empty cell. A
+    /// repeated header counts at its last column, as a row's property map keeps the last.
+    pub fn columns(&self, headers: &[String], field: &str, skip: &[usize]) -> Vec<usize> {
+        let at = |name: &str| {
+            (0..headers.len())
+                .rev()
+                .find(|&i| headers[i] == name && !skip.contains(&i))
+        };
+        match self.overrides.get(field) {
+            Some(name) => at(name).into_iter().collect(),
+            None => default_names(field).iter().filter_map(|n| at(n)).collect(),
+        }
+    }
+
     /// The property value for `field`, ignoring null and empty strings.
     pub fn get<'a>(
         &'a self,
@@ -250,16 +265,7 @@ pub fn parse_count(v: &Value) -> Result<f64, NumberProblem> {
         Value::Number(n) => n
             .as_f64()
             .ok_or_else(|| NumberProblem::NotANumber(n.to_string()))?,
-        Value::String(s) => {
-            let t = s.trim().replace([',', '，', ' '], "");
-            let (t, mult) = match t.strip_suffix('万') {
-                Some(r) => (r.to_owned(), 10_000.0),
-                None => (t.trim_end_matches(['人', '张', '个']).to_owned(), 1.0),
-            };
-            t.parse::<f64>()
-                .map(|x| x * mult)
-                .map_err(|_| NumberProblem::NotANumber(s.clone()))?
-        }
+        Value::String(s) => return parse_count_text(s),
         Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
             return Err(NumberProblem::NotANumber(v.to_string()))
         }
@@ -272,6 +278,35 @@ pub fn parse_count(v: &Value) -> Result<f64, NumberProblem> {
         return Err(NumberProblem::Negative(x));
     }
     Ok(x)
+}
+
+/// [`parse_count`] of a text cell (a CSV read without a property map).
+pub fn parse_count_text(s: &str) -> Result<f64, NumberProblem> {
+    // A plain number first (no allocation): it holds none of the separators or suffixes
+    // removed below, so the answer is the same.
+    let x = match s.trim().parse::<f64>() {
+        Ok(x) => x,
+        Err(_) => count_with_separators(s)?,
+    };
+    if !x.is_finite() {
+        return Err(NumberProblem::NotANumber(s.trim().to_owned()));
+    }
+    if x < 0.0 {
+        return Err(NumberProblem::Negative(x));
+    }
+    Ok(x)
+}
+
+/// A count written with thousands separators, 万 or a unit suffix (1,234人, 3.2万).
+fn count_with_separators(s: &str) -> Result<f64, NumberProblem> {
+    let t = s.trim().replace([',', '，', ' '], "");
+    let (t, mult) = match t.strip_suffix('万') {
+        Some(r) => (r.to_owned(), 10_000.0),
+        None => (t.trim_end_matches(['人', '张', '个']).to_owned(), 1.0),
+    };
+    t.parse::<f64>()
+        .map(|x| x * mult)
+        .map_err(|_| NumberProblem::NotANumber(s.to_owned()))
 }
 
 /// Parses yes/no in the spellings planners use.

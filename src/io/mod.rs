@@ -56,6 +56,49 @@ pub struct RawLayer {
     pub headers: Option<Vec<String>>,
     pub has_coordinates: bool,
     pub warnings: Vec<LoadWarning>,
+    /// A demand table read straight into columns (see [`DemandRows`]); `features` is then
+    /// empty.
+    pub demand: DemandRows,
+}
+
+/// A demand table's rows read straight into columns, with no property map per row: a
+/// province's table has millions of rows, and a map each took ~0.8 kB (1.3 GB at 1M).
+/// Only what a demand point keeps is read: its point, population figures and id.
+#[derive(Clone, Debug, Default)]
+pub struct DemandRows {
+    /// The row's position among the file's records (its feature index).
+    pub index: Vec<u32>,
+    /// Source coordinates, WGS84 after conversion; `None`: the row has no usable point.
+    pub at: Vec<Option<geo::Coord<f64>>>,
+    pub population: Vec<crate::model::Population>,
+    pub source_id: Vec<Option<std::sync::Arc<str>>>,
+    /// The text naming the row in messages (see [`feature_label`]); shares `source_id`'s
+    /// text when they are the same column.
+    pub label: Vec<Option<std::sync::Arc<str>>>,
+    /// What reading a row's fields found (position in these columns, field, message), said
+    /// when the row becomes a point (not for a row later dropped for its coordinates).
+    pub notes: Vec<(u32, Option<String>, crate::model::Said)>,
+}
+
+impl DemandRows {
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+    /// The row at position `k` as [`feature_label`] would name it.
+    pub fn label_of(&self, k: usize) -> String {
+        row_label(self.index[k], &self.label[k])
+    }
+}
+
+/// A demand row named as [`feature_label`] names a feature.
+pub(crate) fn row_label(index: u32, label: &Option<std::sync::Arc<str>>) -> String {
+    match label {
+        Some(t) => format!("#{index} ({t})"),
+        None => format!("#{index}"),
+    }
 }
 
 impl RawLayer {
@@ -81,9 +124,12 @@ impl RawLayer {
     }
 }
 
+/// The properties that name a feature in messages, first non-empty wins.
+pub(crate) const LABEL_KEYS: [&str; 6] = ["name", "名称", "code", "id", "division_code", "osm_id"];
+
 /// Label for a feature in messages: its index plus its name or id when it has one.
 pub fn feature_label(index: usize, props: &Map<String, Value>) -> String {
-    for k in ["name", "名称", "code", "id", "division_code", "osm_id"] {
+    for k in LABEL_KEYS {
         if let Some(v) = props.get(k) {
             let t = fields::value_text(v);
             if !t.is_empty() {

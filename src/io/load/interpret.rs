@@ -11,7 +11,25 @@ pub(super) fn num(
     warn: &mut dyn FnMut(Option<&str>, Said),
 ) -> Option<f64> {
     let (key, v) = m.get(props, field)?;
-    match parse_count(v) {
+    checked(key, parse_count(v), warn)
+}
+
+/// A count read from a table's cell (column `key`), as [`num`] reads a property.
+pub(crate) fn counted(
+    text: &str,
+    key: &str,
+    warn: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<f64> {
+    checked(key, crate::io::fields::parse_count_text(text), warn)
+}
+
+/// A parsed count, or a warning naming field `key` saying why it is missing.
+fn checked(
+    key: &str,
+    parsed: std::result::Result<f64, NumberProblem>,
+    warn: &mut dyn FnMut(Option<&str>, Said),
+) -> Option<f64> {
+    match parsed {
         Ok(x) => Some(x),
         Err(NumberProblem::NotANumber(s)) => {
             warn(
@@ -80,7 +98,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
     let fwd = move |c: Coord<f64>| proj.forward_coord(c);
     let path = raw.path.clone();
     let synthetic_layer = spec.synthetic.unwrap_or(false);
-    let features_read = raw.features.len();
+    let features_read = raw.features.len() + raw.demand.len();
     let mut loaded = 0usize;
     let mut warns: Vec<LoadWarning> = std::mem::take(&mut raw.warnings);
     let mut push_warn = |feature: Option<String>, field: Option<&str>, message: Said| {
@@ -142,7 +160,10 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
         Vec::new()
     }
     .into_iter();
-    if role == LayerRole::Demand {
+    if role == LayerRole::Demand && !raw.demand.is_empty() {
+        let rows = std::mem::take(&mut raw.demand);
+        loaded = demand_rows(ds, rows, &fwd, layer_id, progress, &mut push_warn)?;
+    } else if role == LayerRole::Demand {
         let features = std::mem::take(&mut raw.features);
         loaded = demand_layer(
             ds,
@@ -363,6 +384,89 @@ fn demand_layer(
             });
             loaded += 1;
         }
+    }
+    Ok(loaded)
+}
+
+/// A demand table read into columns ([`crate::io::DemandRows`]) → demand points: the same
+/// points and messages as [`demand_layer`] gives for its features.
+fn demand_rows(
+    ds: &mut Dataset,
+    rows: crate::io::DemandRows,
+    fwd: &(dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
+    layer_id: LayerId,
+    progress: &dyn Progress,
+    push_warn: &mut PushWarn,
+) -> Result<usize> {
+    use rayon::prelude::*;
+    let rows = crate::progress::Discard::new(rows);
+    let projected: Vec<Option<Point<f64>>> = rows
+        .at
+        .par_chunks(4096)
+        .map(|chunk| {
+            check(progress)?;
+            Ok(chunk
+                .iter()
+                .map(|c| c.map(|c| Point(fwd(c))))
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let crate::io::DemandRows {
+        index,
+        population,
+        source_id,
+        label,
+        notes,
+        ..
+    } = rows.into_inner();
+    let label_of = |k: usize| crate::io::row_label(index[k], &label[k]);
+    let mut notes = notes.into_iter().peekable();
+    ds.demand.reserve(projected.len());
+    let mut loaded = 0;
+    for (k, (location, (population, source_id))) in projected
+        .into_iter()
+        .zip(population.into_iter().zip(source_id))
+        .enumerate()
+    {
+        if k % 65536 == 0 {
+            check(progress)?;
+        }
+        let Some(location) = location else {
+            while notes.next_if(|n| n.0 as usize == k).is_some() {}
+            push_warn(
+                Some(label_of(k)),
+                Some("geometry"),
+                Said::new(
+                    "demand must be a point; skipped",
+                    "需求点必须是点要素；已跳过",
+                ),
+            );
+            continue;
+        };
+        while let Some((_, field, said)) = notes.next_if(|n| n.0 as usize == k) {
+            push_warn(Some(label_of(k)), field.as_deref(), said);
+        }
+        if population == Population::default() {
+            push_warn(
+                Some(label_of(k)),
+                Some("population"),
+                Said::new(
+                    "no population figure; the point carries no demand",
+                    "没有人口数：该点不计需求",
+                ),
+            );
+        }
+        ds.demand.push(DemandPoint {
+            id: DemandId(ds.demand.len() as u32),
+            source_id,
+            location,
+            population,
+            layer: layer_id,
+        });
+        loaded += 1;
     }
     Ok(loaded)
 }

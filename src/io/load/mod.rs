@@ -29,6 +29,7 @@ mod feature;
 mod interpret;
 mod joins;
 use feature::*;
+pub(crate) use interpret::counted;
 use interpret::*;
 use joins::*;
 
@@ -333,6 +334,10 @@ impl LayerReader<'_> {
         let raw = match format {
             Format::GeoJson => crate::io::geojson::read(&path, progress)?,
             Format::Shapefile => crate::io::shp::read(&path, spec.encoding.as_deref(), progress)?,
+            // A declared demand table skips the property maps (see `DemandRows`).
+            Format::Csv if declared_role == Some(LayerRole::Demand) => {
+                crate::io::csv::read_demand(&path, &mapping, progress)?
+            }
             Format::Csv => crate::io::csv::read(&path, &mapping, progress)?,
             Format::Excel => {
                 crate::io::xlsx::read(&path, spec.sheet.as_deref(), &mapping, progress)?
@@ -479,13 +484,11 @@ fn projection_for(
     outside_china(pending)?;
     let mut bbox: Option<Rect<f64>> = None;
     for p in pending {
-        for f in &p.raw.features {
-            if let Some(r) = f.geometry.as_ref().and_then(|g| g.bounding_rect()) {
-                bbox = Some(match bbox {
-                    None => r,
-                    Some(b) => crate::geom::union_rect(b, r),
-                });
-            }
+        for r in layer_rects(&p.raw) {
+            bbox = Some(match bbox {
+                None => r,
+                Some(b) => crate::geom::union_rect(b, r),
+            });
         }
     }
     let projection = LocalProjection::for_longitude(bbox.map_or(120.0, |b| b.center().x));
@@ -506,18 +509,20 @@ fn projection_for(
     Ok(projection)
 }
 
+/// The bounding boxes of a layer's features and of its demand rows' points.
+fn layer_rects(raw: &RawLayer) -> impl Iterator<Item = Rect<f64>> + '_ {
+    raw.features
+        .iter()
+        .filter_map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
+        .chain(raw.demand.at.iter().flatten().map(|c| Rect::new(*c, *c)))
+}
+
 /// Refuses a layer whose coordinates (after conversion to WGS84) lie outside China: the
 /// local projection (a CGCS2000 3° zone, 75°E–135°E) would measure them wrongly, and such
 /// data almost always means a wrong declared CRS.
 fn outside_china(pending: &[Pending]) -> Result<()> {
     for p in pending {
-        let Some(r) = p
-            .raw
-            .features
-            .iter()
-            .filter_map(|f| f.geometry.as_ref().and_then(|g| g.bounding_rect()))
-            .reduce(crate::geom::union_rect)
-        else {
+        let Some(r) = layer_rects(&p.raw).reduce(crate::geom::union_rect) else {
             continue;
         };
         let inside = |x: f64, y: f64| (72.0..=137.0).contains(&x) && (2.0..=56.0).contains(&y);
@@ -606,7 +611,8 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
         .raw
         .features
         .iter()
-        .find_map(|f| f.geometry.as_ref().and_then(first_coord));
+        .find_map(|f| f.geometry.as_ref().and_then(first_coord))
+        .or_else(|| p.raw.demand.at.iter().flatten().next().copied());
     let Some(first) = first else { return Ok(()) };
     check_plausible(&p.raw.path, &p.crs, first.x, first.y)?;
     if matches!(p.crs, Crs::Wgs84 | Crs::Cgcs2000) {
@@ -620,6 +626,15 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
                 {
                     bad.push((feature_label(f.index, &f.properties), e.to_string(), e.zh()));
                     f.geometry = None;
+                }
+            }
+        }
+        let rows = &mut p.raw.demand;
+        for k in 0..rows.len() {
+            if let Some(c) = rows.at[k] {
+                if let Err(e) = check_plausible(&path, &p.crs, c.x, c.y) {
+                    bad.push((rows.label_of(k), e.to_string(), e.zh()));
+                    rows.at[k] = None;
                 }
             }
         }
@@ -663,6 +678,18 @@ fn to_wgs84(p: &mut Pending) -> Result<()> {
             }
         }
     }
+    let rows = &mut p.raw.demand;
+    for k in 0..rows.len() {
+        if let Some(c) = rows.at[k] {
+            match t.convert(c.x, c.y) {
+                Ok((x, y)) => rows.at[k] = Some(Coord { x, y }),
+                Err(e) => {
+                    bad.push((rows.label_of(k), e));
+                    rows.at[k] = None;
+                }
+            }
+        }
+    }
     for (label, msg) in bad {
         p.raw.warn(
             Some(label),
@@ -691,12 +718,14 @@ pub struct MemoryEstimate {
 }
 
 /// Memory per byte of file, by format and role. Measured on the generated province
-/// (`tools/build_province.py`; 100k and 1M points) and the Harbin demo: a demand CSV row
-/// (~50 bytes) costs ~1.1 kB while loading and analysing (22×); GeoJSON polygons ~6× their
-/// text; Harbin's folder, mostly an OSM PBF, ~20×. Not measured, set between those: demand
-/// as GeoJSON points (11×) and GeoPackage (10×).
+/// (`tools/build_province.py`; 100k and 1M points) and the Harbin demo: a demand CSV
+/// row (~50 bytes) read into columns costs ~0.25 kB while loading and analysing (5×; it was
+/// 22× with a property map per row, which other tables still have); GeoJSON polygons ~6×
+/// their text; Harbin's folder, mostly an OSM PBF, ~20×. Not measured, set between those:
+/// demand as GeoJSON points (11×) and GeoPackage (10×).
 fn memory_factor(format: Option<Format>, role: &str) -> f64 {
     match (format, role) {
+        (Some(Format::Csv), r) if parse_role(r) == Some(LayerRole::Demand) => 5.0,
         (Some(Format::Csv) | Some(Format::Excel), _) => 22.0,
         (Some(Format::OsmPbf), _) => 20.0,
         (Some(Format::GeoJson), "demand") => 11.0,
