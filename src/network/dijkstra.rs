@@ -50,6 +50,14 @@ impl RadixHeap {
         self.buckets[b].push((k, node, src));
         self.len += 1;
     }
+    /// Empty, keeping the buckets' allocations.
+    fn reset(&mut self) {
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        self.last = 0;
+        self.len = 0;
+    }
     fn pop(&mut self) -> Option<(u64, u32, u32)> {
         if self.len == 0 {
             return None;
@@ -74,7 +82,138 @@ impl RadixHeap {
     }
 }
 
+/// Scratch space for [`Graph::reach_from`]: node costs kept at infinity between searches
+/// (only the nodes a search touched are reset), so a search costs what it reaches, not the
+/// size of the graph. One per thread.
+pub struct Workspace {
+    cost: Vec<f64>,
+    touched: Vec<u32>,
+    heap: RadixHeap,
+}
+
+impl Workspace {
+    pub fn new(g: &Graph) -> Self {
+        Workspace {
+            cost: vec![f64::INFINITY; g.nodes.len()],
+            touched: Vec::new(),
+            heap: RadixHeap::default(),
+        }
+    }
+}
+
+/// What one bounded single-source search reached (see [`Graph::reach_from`]).
+pub struct Reached<'w> {
+    source: Snap,
+    max: f64,
+    cost: &'w [f64],
+    /// The nodes within the bound, in the order they were first reached.
+    pub nodes: &'w [u32],
+}
+
+impl Reached<'_> {
+    /// Walking cost from the source to a snapped point, `None` beyond the bound: the same
+    /// figure as [`Graph::cost_to`] on the labels of a one-source [`Graph::distances_from`].
+    pub fn cost_to(&self, g: &Graph, s: &Snap) -> Option<f64> {
+        let e = &g.edges[s.edge.0 as usize];
+        let mut best: Option<f64> = None;
+        let mut consider = |c: f64| {
+            if c <= self.max && best.is_none_or(|b| c < b) {
+                best = Some(c);
+            }
+        };
+        let (ca, cb) = (self.cost[e.a.0 as usize], self.cost[e.b.0 as usize]);
+        if ca.is_finite() {
+            consider(ca + s.along + s.offset);
+        }
+        if cb.is_finite() {
+            consider(cb + e.length - s.along + s.offset);
+        }
+        if s.edge == self.source.edge {
+            consider(self.source.offset + (self.source.along - s.along).abs() + s.offset);
+        }
+        best
+    }
+
+    /// The edges [`Graph::reached_edges`] would list for `limit` (at least one end reached
+    /// with length to spare), in increasing id order.
+    pub fn edges(&self, g: &Graph, limit: f64) -> Vec<EdgeId> {
+        let mut out: Vec<u32> = Vec::new();
+        for &n in self.nodes {
+            for &(_, _, e) in g.neighbours(n) {
+                out.push(e);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.retain(|&k| {
+            let e = &g.edges[k as usize];
+            let spare = |c: f64| c <= limit && (limit - c).min(e.length) > 0.0;
+            spare(self.cost[e.a.0 as usize]) || spare(self.cost[e.b.0 as usize])
+        });
+        out.into_iter().map(EdgeId).collect()
+    }
+}
+
 impl Graph {
+    /// One-source Dijkstra bounded by `max` metres that touches only the nodes it reaches
+    /// (costs identical to [`Graph::distances_from`] with that one source): the per-facility
+    /// search of a catchment, run tens of thousands of times on a province's graph, where
+    /// clearing whole-graph arrays each time cost more than the search.
+    pub fn reach_from<'w>(&self, ws: &'w mut Workspace, source: &Snap, max: f64) -> Reached<'w> {
+        for &k in &ws.touched {
+            ws.cost[k as usize] = f64::INFINITY;
+        }
+        ws.touched.clear();
+        debug_assert_eq!(
+            ws.cost.len(),
+            self.nodes.len(),
+            "a workspace of another graph"
+        );
+        let Workspace {
+            cost,
+            touched,
+            heap,
+        } = ws;
+        heap.reset();
+        let relax =
+            |cost: &mut [f64], touched: &mut Vec<u32>, heap: &mut RadixHeap, node: u32, c: f64| {
+                let k = node as usize;
+                if c <= max && c < cost[k] {
+                    if cost[k].is_infinite() {
+                        touched.push(node);
+                    }
+                    cost[k] = c;
+                    heap.push(c.to_bits(), node, 0);
+                }
+            };
+        let e = &self.edges[source.edge.0 as usize];
+        relax(cost, touched, heap, e.a.0, source.offset + source.along);
+        relax(
+            cost,
+            touched,
+            heap,
+            e.b.0,
+            source.offset + e.length - source.along,
+        );
+        while let Some((bits, node, _)) = heap.pop() {
+            let k = node as usize;
+            let c = f64::from_bits(bits);
+            if c > cost[k] {
+                continue; // stale
+            }
+            let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
+            for i in a..b {
+                relax(cost, touched, heap, self.adj_to[i], c + self.adj_len[i]);
+            }
+        }
+        Reached {
+            source: *source,
+            max,
+            cost,
+            nodes: touched,
+        }
+    }
+
     /// Multi-source Dijkstra bounded by `max` metres from all `sources` at once: every node
     /// gets its walking cost and the source that reaches it first. Source `i` is
     /// `sources[i]`; the cost includes its off-street distance.

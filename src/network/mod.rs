@@ -24,7 +24,7 @@ pub mod graph;
 pub mod snap;
 
 pub use bands::{catchment_bands, Band, DEFAULT_BUFFER_M, DEFAULT_CELL_M, MAX_BAND_CELLS};
-pub use dijkstra::Labels;
+pub use dijkstra::{Labels, Reached, Workspace};
 pub use graph::{BuildStats, Edge, Graph, LineInput, CACHE_MAGIC};
 pub use snap::Snap;
 
