@@ -33,7 +33,7 @@ impl CareCircleApp {
     }
 
     pub fn report(&self) -> Option<&Report> {
-        self.data.report.as_ref()
+        self.data.report.as_deref()
     }
 
     pub fn selected(&self) -> Option<UnitId> {

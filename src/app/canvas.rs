@@ -12,21 +12,39 @@ impl CareCircleApp {
         }
     }
 
-    pub(super) fn refresh_uncovered(&mut self) {
-        if self
-            .data
-            .uncovered
-            .as_ref()
-            .is_some_and(|(r, _, _)| *r == self.map_rule)
+    /// Starts computing the map rule's uncovered demand and its raster pyramid off the UI
+    /// thread when the rule or the report changed; until it lands the map shows none.
+    pub(super) fn refresh_uncovered(&mut self, ctx: &egui::Context) {
+        let rule = &self.map_rule;
+        if self.data.uncovered.as_ref().is_some_and(|(r, _, _)| r == rule)
+            || self.data.uncovered_query.as_ref().is_some_and(|(r, _)| r == rule)
         {
             return;
         }
-        let pts = match (&self.data.dataset, &self.data.report, &self.map_rule) {
-            (Some(ds), Some(r), Some(rule)) => crate::report::map::uncovered_points(ds, r, rule),
-            _ => Vec::new(),
+        self.data.uncovered = None;
+        let (Some(ds), Some(report), Some(name)) =
+            (self.data.dataset.clone(), self.data.report.clone(), rule.clone())
+        else {
+            self.data.uncovered_query = None;
+            return;
         };
-        let pyramid = map::DotPyramid::new(&pts);
-        self.data.uncovered = Some((self.map_rule.clone(), pts, pyramid));
+        let (tx, rx) = mpsc::sync_channel(1);
+        let ctx = ctx.clone();
+        let for_rule = rule.clone();
+        let spawned = std::thread::Builder::new()
+            .name("carecircle-uncovered".into())
+            .spawn(move || {
+                let pts = crate::report::map::uncovered_points(&ds, &report, &name);
+                let pyramid = map::DotPyramid::new(&pts);
+                let _ = tx.send(JobResult::Uncovered(for_rule, pts, Box::new(pyramid)));
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.data.uncovered_query = Some((rule.clone(), rx)),
+            Err(e) => self
+                .errors
+                .push(format!("cannot start a worker thread: {e}")),
+        }
     }
 
     pub(super) fn zoom_to_box(&mut self, lo: [f64; 2], hi: [f64; 2]) {

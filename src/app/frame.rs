@@ -35,7 +35,7 @@ impl eframe::App for CareCircleApp {
         self.presentation_keys(&ctx);
         self.edit_keys(&ctx);
         self.handle_commands(&ctx);
-        self.refresh_uncovered();
+        self.refresh_uncovered(&ctx);
         if self.present.is_some() {
             // Presentation: the slide's words in large type over the live map; no panels.
             let summary = self.current_slide() == Some(present::Slide::Summary);

@@ -37,6 +37,8 @@ pub(super) enum JobResult {
     Edited(Box<edit::Edited>),
     /// What covers a clicked spot: the spot and the nearest facility of each kind.
     Spot([f64; 2], Vec<SpotFact>),
+    /// A map rule's uncovered demand (local metres) and its raster pyramid.
+    Uncovered(Option<String>, Vec<[f64; 2]>, Box<map::DotPyramid>),
     Compared(Box<scenarios::Compared>),
     Failed(JobError),
 }

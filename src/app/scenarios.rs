@@ -56,7 +56,7 @@ impl CareCircleApp {
         match (self.map_side, &self.data.comparison) {
             (MapSide::A, Some(c)) => Some(&c.a),
             (MapSide::B, Some(c)) => Some(&c.b),
-            _ => self.data.report.as_ref(),
+            _ => self.data.report.as_deref(),
         }
     }
 

@@ -21,7 +21,8 @@ pub(super) struct Session {
     /// Unit outlines and fill meshes, prepared on the worker.
     pub(super) map: Option<Arc<map::MapCache>>,
     pub(super) index: Option<UnitIndexes>,
-    pub(super) report: Option<Report>,
+    /// Shared with the threads that read it (the uncovered-demand raster).
+    pub(super) report: Option<Arc<Report>>,
     /// The walking graph, once network mode has built or read it.
     pub(super) graph: Option<Arc<Graph>>,
     pub(super) bands: Vec<Band>,
@@ -34,8 +35,10 @@ pub(super) struct Session {
     /// the spot it answers and where its answer arrives.
     pub(super) spot_query: Option<([f64; 2], mpsc::Receiver<JobResult>)>,
     /// The map rule's uncovered demand in local metres and its raster pyramid, computed
-    /// once per rule (on the UI thread: 174 ms for the province's 808,164 points).
+    /// once per rule off the UI thread (174 ms for the province's 808,164 points).
     pub(super) uncovered: Option<(Option<String>, Vec<[f64; 2]>, super::map::DotPyramid)>,
+    /// The uncovered demand being computed: for which rule, and where it arrives.
+    pub(super) uncovered_query: Option<(Option<String>, mpsc::Receiver<JobResult>)>,
     /// Two scenarios run on this data and compared.
     pub(super) comparison: Option<Box<super::scenarios::Compared>>,
 }
@@ -98,6 +101,13 @@ impl CareCircleApp {
                 Ok(r) => self.apply(ctx, r),
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => self.data.spot_query = None,
+            }
+        }
+        if let Some((_, rx)) = &self.data.uncovered_query {
+            match rx.try_recv() {
+                Ok(r) => self.apply(ctx, r),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => self.data.uncovered_query = None,
             }
         }
         let Some(job) = &self.job else { return };
@@ -171,8 +181,9 @@ impl CareCircleApp {
             JobResult::Edited(e) => {
                 let e = *e;
                 self.data.dataset = Some(e.dataset);
-                self.data.report = Some(e.report);
+                self.data.report = Some(Arc::new(e.report));
                 self.data.uncovered = None;
+                self.data.uncovered_query = None;
                 self.data.bands = e.bands;
                 self.data.demand = Some(e.demand);
                 if e.graph.is_some() {
@@ -196,8 +207,9 @@ impl CareCircleApp {
                 if let Some(d) = demand {
                     self.data.demand = Some(d);
                 }
-                self.data.report = Some(*r);
+                self.data.report = Some(Arc::from(r));
                 self.data.uncovered = None;
+                self.data.uncovered_query = None;
                 self.data.bands = bands;
                 if g.is_some() {
                     self.data.graph = g;
@@ -217,6 +229,13 @@ impl CareCircleApp {
                     self.data.spot_facts = Some(facts);
                 }
                 self.data.spot_query = None;
+            }
+            JobResult::Uncovered(rule, pts, pyramid) => {
+                // Computed for a rule the map has since left: dropped.
+                if rule == self.map_rule {
+                    self.data.uncovered = Some((rule, pts, *pyramid));
+                }
+                self.data.uncovered_query = None;
             }
             JobResult::Compared(c) => {
                 self.data.comparison = Some(c);
