@@ -283,10 +283,7 @@ fn candidate_files_are_checked() {
 fn pmedian_on_walking_distances_is_proven_and_says_where_searches_stop() {
     let ds = harbin();
     let graph = carecircle::io::graph::graph_of(&ds);
-    let acc = carecircle::coverage::NetworkAccess {
-        graph: &graph,
-        max_snap: 300.0,
-    };
+    let acc = carecircle::coverage::NetworkAccess::new(&graph, 300.0);
     let opts = |exact| ProposeOptions {
         kind: FacilityKind::DayCare,
         model: ProposeModel::Pmedian,

@@ -40,10 +40,7 @@ pub(super) fn reach(a: ReachArgs) -> anyhow::Result<()> {
         Mode::Euclidean => &coverage::Euclidean,
         Mode::Network => {
             graph = build_graph(&ds)?;
-            net = carecircle::coverage::NetworkAccess {
-                graph: &graph,
-                max_snap: a.max_snap,
-            };
+            net = carecircle::coverage::NetworkAccess::new(&graph, a.max_snap);
             &net
         }
     };
