@@ -12,6 +12,9 @@ use crate::network::{Graph, Snap};
 use crate::progress::Progress;
 use crate::{Error, Result};
 
+/// Demand points and their snaps (`None`: farther than `max_snap` from any street).
+type SnappedOrigins = (Vec<Point<f64>>, Arc<Vec<Option<Snap>>>);
+
 /// Walking-network reach for the coverage engine. Points farther than `max_snap` from any
 /// street are unreachable (reported, never silently snapped far away).
 pub struct NetworkAccess<'g> {
@@ -20,7 +23,7 @@ pub struct NetworkAccess<'g> {
     /// The last demand points snapped and their snaps: one analysis asks about the same
     /// points for every rule (a province's million snaps took ~0.35 s each time). Kept with
     /// a copy of the points, so a hit is an exact match, never a guess.
-    origins: Mutex<Option<(Vec<Point<f64>>, Arc<Vec<Option<Snap>>>)>>,
+    origins: Mutex<Option<SnappedOrigins>>,
 }
 
 impl<'g> NetworkAccess<'g> {
