@@ -251,6 +251,7 @@ fn people_in_reach(
             .count();
         u.reserve_exact(n);
     }
+    let first_new = uncovered.as_deref().map_or(0, Vec::len);
     for (k, d) in an.demand.points.iter().enumerate() {
         if k % 16_384 == 0 {
             check(progress)?;
@@ -264,16 +265,16 @@ fn people_in_reach(
         if hit {
             c_sum += w;
         } else if let (true, Some(uncovered)) = (w > 0.0, uncovered.as_deref_mut()) {
-            let (lon, lat) = ds.projection.inverse(d.location.x(), d.location.y());
             let unit_code = codes[d.unit.index()]
                 .get_or_insert_with(|| ds.unit(d.unit).code.as_str().into())
                 .clone();
+            // Located in WGS84 below, on every core.
             uncovered.push(UncoveredPoint {
                 rule: rule_id.clone(),
                 demand_index: k,
                 source_id: crate::coverage::demand::source_id(ds, d),
-                lon,
-                lat,
+                lon: f64::NAN,
+                lat: f64::NAN,
                 unit_code,
                 people: w,
             });
@@ -291,6 +292,13 @@ fn people_in_reach(
                 over[a.index()] += w;
             }
         }
+    }
+    if let Some(u) = uncovered {
+        use rayon::prelude::*;
+        u[first_new..].par_iter_mut().for_each(|p| {
+            let d = &an.demand.points[p.demand_index];
+            (p.lon, p.lat) = ds.projection.inverse(d.location.x(), d.location.y());
+        });
     }
     Ok(Reached {
         cov,
