@@ -667,6 +667,12 @@ fn prj_gauss_kruger_is_built_in() {
 /// and implausible figures, empty and impossible coordinates, a repeated header.
 #[test]
 fn demand_table_read_into_columns_matches_the_feature_path() {
+    // Quoted cells: the table is read in one piece; unquoted: in pieces on every core.
+    demand_table_matches(true);
+    demand_table_matches(false);
+}
+
+fn demand_table_matches(quoted: bool) {
     let dir = tempfile::tempdir().unwrap();
     // id, coordinates, population / 60+ / 0–3, name
     type Row<'a> = (&'a str, Option<(&'a str, &'a str)>, [&'a str; 3], &'a str);
@@ -676,7 +682,12 @@ fn demand_table_read_into_columns_matches_the_feature_path() {
         ("d2", Some(("126.62", "45.77")), ["abc", "10", ""], ""),
         ("d3", Some(("126.63", "45.78")), ["-5", "", "1"], "丙"),
         ("d4", None, ["50", "", ""], ""),
-        ("d5", Some(("126.64", "45.79")), ["1,234人", "", ""], ""),
+        (
+            "d5",
+            Some(("126.64", "45.79")),
+            [if quoted { "1,234人" } else { "1234人" }, "", ""],
+            "",
+        ),
         ("d6", Some(("126.65", "45.80")), ["3.2万", "", "x"], ""),
         ("", Some(("126.66", "45.81")), ["7", "", ""], ""),
         ("d8", Some(("500000", "5000000")), ["5", "", ""], ""),
@@ -686,8 +697,9 @@ fn demand_table_read_into_columns_matches_the_feature_path() {
     let mut features = Vec::new();
     for (id, at, pop, name) in rows {
         let (x, y) = at.unwrap_or(("", ""));
+        let q = if quoted { "\"" } else { "" };
         csv += &format!(
-            "{id},{x},{y},\"{}\",{},{},{name},{id}\n",
+            "{id},{x},{y},{q}{}{q},{},{},{name},{id}\n",
             pop[0], pop[1], pop[2]
         );
         let text = |s: &str| {
@@ -706,6 +718,9 @@ fn demand_table_read_into_columns_matches_the_feature_path() {
             "properties": {"id": text(id), "population": text(pop[0]),
                 "pop_60plus": text(pop[1]), "pop_0_3": text(pop[2]), "name": text(name)}}));
     }
+    // Coordinates that are not numbers: a CSV-only case, last so the rows before keep
+    // their numbers in both files.
+    csv += "d10,东经abc,45.83,9,,,,d10\n";
     write(dir.path(), "demand.csv", &csv);
     let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
     write(dir.path(), "demand.geojson", &fc.to_string());
@@ -721,7 +736,7 @@ fn demand_table_read_into_columns_matches_the_feature_path() {
         load_path(&sub).unwrap()
     };
     let (columns, features) = (load("demand.csv"), load("demand.geojson"));
-    assert_eq!(columns.layers[0].features_read, rows.len());
+    assert_eq!(columns.layers[0].features_read, rows.len() + 1);
     assert_eq!(features.layers[0].features_read, rows.len());
     let points = |ds: &Dataset| -> Vec<String> {
         ds.demand
@@ -750,7 +765,21 @@ fn demand_table_read_into_columns_matches_the_feature_path() {
             })
             .collect()
     };
-    assert_eq!(said(&columns), said(&features));
+    let mut csv_said = said(&columns);
+    let only_csv: Vec<String> = csv_said
+        .iter()
+        .filter(|t| t.contains("#10 (d10)"))
+        .cloned()
+        .collect();
+    assert_eq!(only_csv.len(), 2, "{only_csv:#?}");
+    assert!(only_csv[0].starts_with("Some(\"row 12 #10 (d10)\") Some(\"lon\") coordinates '东经abc', '45.83' are not numbers"), "{}", only_csv[0]);
+    assert!(
+        only_csv[1].contains("demand must be a point"),
+        "{}",
+        only_csv[1]
+    );
+    csv_said.retain(|t| !t.contains("#10 (d10)"));
+    assert_eq!(csv_said, said(&features));
     let all = said(&columns).join("\n");
     for expect in [
         "'abc' is not a number",

@@ -16,15 +16,25 @@ impl CareCircleApp {
     /// thread when the rule or the report changed; until it lands the map shows none.
     pub(super) fn refresh_uncovered(&mut self, ctx: &egui::Context) {
         let rule = &self.map_rule;
-        if self.data.uncovered.as_ref().is_some_and(|(r, _, _)| r == rule)
-            || self.data.uncovered_query.as_ref().is_some_and(|(r, _)| r == rule)
+        if self
+            .data
+            .uncovered
+            .as_ref()
+            .is_some_and(|(r, _, _)| r == rule)
+            || self
+                .data
+                .uncovered_query
+                .as_ref()
+                .is_some_and(|(r, _)| r == rule)
         {
             return;
         }
         self.data.uncovered = None;
-        let (Some(ds), Some(report), Some(name)) =
-            (self.data.dataset.clone(), self.data.report.clone(), rule.clone())
-        else {
+        let (Some(ds), Some(report), Some(name)) = (
+            self.data.dataset.clone(),
+            self.data.report.clone(),
+            rule.clone(),
+        ) else {
             self.data.uncovered_query = None;
             return;
         };

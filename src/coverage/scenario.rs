@@ -133,7 +133,9 @@ impl Scenario {
     pub fn access<'g>(&self, graph: Option<&'g Graph>) -> Result<Box<dyn Accessibility + 'g>> {
         Ok(match (self.mode, graph) {
             (DistanceMode::Euclidean, _) => Box::new(Euclidean),
-            (DistanceMode::Network, Some(graph)) => Box::new(NetworkAccess::new(graph, self.max_snap_m)),
+            (DistanceMode::Network, Some(graph)) => {
+                Box::new(NetworkAccess::new(graph, self.max_snap_m))
+            }
             (DistanceMode::Network, None) => {
                 return Err(Error::Input {
                     en: "walking-network mode needs a street network: the dataset has none".into(),

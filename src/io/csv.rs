@@ -77,8 +77,7 @@ pub fn read_demand(
     mapping: &FieldMapping,
     progress: &dyn Progress,
 ) -> Result<RawLayer> {
-    use crate::model::{Population, Said};
-    use std::sync::Arc;
+    use crate::model::Said;
     let bytes = super::read_input(path)?;
     let mut layer = crate::progress::Discard::new(RawLayer::new(path));
     let text = open(&bytes, &mut layer);
@@ -93,21 +92,166 @@ pub fn read_demand(
         return Ok(layer.into_inner());
     };
     let skip = [lo, la];
-    let population = mapping.columns(&headers, "population", &skip);
-    let aged_60plus = mapping.columns(&headers, "pop_60plus", &skip);
-    let aged_0_3 = mapping.columns(&headers, "pop_0_3", &skip);
-    let id = mapping.columns(&headers, "id", &skip);
-    // The columns `feature_label` looks at, in its order.
     let at = |name: &str| {
         (0..headers.len())
             .rev()
             .find(|&i| headers[i] == name && !skip.contains(&i))
     };
-    let label_cols: Vec<usize> = super::LABEL_KEYS.iter().filter_map(|k| at(k)).collect();
+    let cols = DemandColumns {
+        lo,
+        la,
+        population: mapping.columns(&headers, "population", &skip),
+        aged_60plus: mapping.columns(&headers, "pop_60plus", &skip),
+        aged_0_3: mapping.columns(&headers, "pop_0_3", &skip),
+        id: mapping.columns(&headers, "id", &skip),
+        label: super::LABEL_KEYS.iter().filter_map(|k| at(k)).collect(),
+    };
     progress.stage(&super::display_name(path), None);
+    // The rows after the header, in pieces read on every core when no cell is quoted (then
+    // every line break ends a record); one piece otherwise.
+    let body = &text[rdr.position().byte() as usize..];
+    let pieces = if body.as_bytes().contains(&b'"') {
+        vec![body]
+    } else {
+        split_lines(body, 4 * rayon::current_num_threads())
+    };
+    let delimiter = sniff_delimiter(&text);
+    let parts: Vec<DemandPiece> = {
+        use rayon::prelude::*;
+        pieces
+            .par_iter()
+            .map(|p| demand_piece(p, delimiter, &cols, &headers, progress))
+            .collect::<Result<_>>()?
+    };
+    // Joined in order: row numbers and note positions continue from the pieces before.
+    // Column by column, each piece's column freed once copied, so at most one column is
+    // held twice.
+    let mut parts = parts;
+    let (mut records, mut points) = (0u32, 0u32);
+    let mut starts = Vec::with_capacity(parts.len());
+    for part in &mut parts {
+        starts.push((records, points));
+        for problem in std::mem::take(&mut part.problems) {
+            match problem {
+                RowProblem::Unreadable(i, e) => {
+                    let i = (records + i) as usize;
+                    layer.warn(
+                        Some(format!("row {}", i + 2)),
+                        None,
+                        Said::new(
+                            format!("unreadable row: {e}; skipped"),
+                            format!("无法读取该行：{e}；已跳过"),
+                        ),
+                    );
+                }
+                RowProblem::Coordinates(i, label, sx, sy) => {
+                    let i = records + i;
+                    layer.warn(
+                        Some(format!("row {} {}", i + 2, super::row_label(i, &label))),
+                        Some(&headers[lo]),
+                        Said::new(
+                            format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
+                            format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
+                        ),
+                    );
+                }
+            }
+        }
+        records += part.records;
+        points += part.rows.len() as u32;
+    }
+    fn joined<T>(parts: &mut [DemandPiece], column: fn(&mut super::DemandRows) -> &mut Vec<T>) -> Vec<T> {
+        let n = parts.iter_mut().map(|p| column(&mut p.rows).len()).sum();
+        let mut out = Vec::with_capacity(n);
+        for p in parts.iter_mut() {
+            out.append(column(&mut p.rows));
+            *column(&mut p.rows) = Vec::new();
+        }
+        out
+    }
+    for (part, &(first_row, _)) in parts.iter_mut().zip(&starts) {
+        part.rows.index.iter_mut().for_each(|i| *i += first_row);
+    }
+    for (part, &(_, first_point)) in parts.iter_mut().zip(&starts) {
+        part.rows.notes.iter_mut().for_each(|n| n.0 += first_point);
+    }
+    let rows = super::DemandRows {
+        index: joined(&mut parts, |r| &mut r.index),
+        at: joined(&mut parts, |r| &mut r.at),
+        population: joined(&mut parts, |r| &mut r.population),
+        source_id: joined(&mut parts, |r| &mut r.source_id),
+        label: joined(&mut parts, |r| &mut r.label),
+        notes: joined(&mut parts, |r| &mut r.notes),
+    };
+    layer.headers = Some(headers);
+    layer.demand = rows;
+    Ok(layer.into_inner())
+}
+
+/// Which columns a demand row is read from (see [`FieldMapping::columns`]).
+struct DemandColumns {
+    lo: usize,
+    la: usize,
+    population: Vec<usize>,
+    aged_60plus: Vec<usize>,
+    aged_0_3: Vec<usize>,
+    id: Vec<usize>,
+    /// The columns `feature_label` looks at, in its order.
+    label: Vec<usize>,
+}
+
+/// What reading a piece of a demand table found wrong with a row (numbered in the piece).
+enum RowProblem {
+    Unreadable(u32, String),
+    /// Coordinates that are not numbers: the row's label and the two cells.
+    Coordinates(u32, Option<std::sync::Arc<str>>, String, String),
+}
+
+/// A piece of a demand table, its rows numbered from 0.
+struct DemandPiece {
+    rows: super::DemandRows,
+    records: u32,
+    problems: Vec<RowProblem>,
+}
+
+/// `text` cut after line breaks into about `n` pieces.
+fn split_lines(text: &str, n: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for k in 1..n.max(1) {
+        let target = (text.len() * k / n).max(start);
+        match text.as_bytes()[target..].iter().position(|&b| b == b'\n') {
+            Some(p) if target + p + 1 < text.len() => {
+                out.push(&text[start..target + p + 1]);
+                start = target + p + 1;
+            }
+            _ => break,
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// The demand rows of one piece of a table (no header).
+fn demand_piece(
+    text: &str,
+    delimiter: u8,
+    cols: &DemandColumns,
+    headers: &[String],
+    progress: &dyn Progress,
+) -> Result<DemandPiece> {
+    use crate::model::Population;
+    use std::sync::Arc;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .has_headers(false)
+        .from_reader(text.as_bytes());
     let mut rows = super::DemandRows::default();
+    let mut problems = Vec::new();
     let mut rec = csv::StringRecord::new();
-    let mut index = 0usize;
+    let mut index = 0u32;
     loop {
         if index.is_multiple_of(4096) {
             check(progress)?;
@@ -116,44 +260,30 @@ pub fn read_demand(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                layer.warn(
-                    Some(format!("row {}", index + 2)),
-                    None,
-                    Said::new(
-                        format!("unreadable row: {e}; skipped"),
-                        format!("无法读取该行：{e}；已跳过"),
-                    ),
-                );
+                problems.push(RowProblem::Unreadable(index, e.to_string()));
                 index += 1;
                 continue;
             }
         }
         let cell = |i: usize| rec.get(i).unwrap_or("");
         let first = |cols: &[usize]| cols.iter().copied().find(|&i| !cell(i).is_empty());
-        let source_id: Option<Arc<str>> = first(&id).map(|i| Arc::from(cell(i)));
-        let label = first(&label_cols).map(|i| match (&source_id, first(&id)) {
+        let source_id: Option<Arc<str>> = first(&cols.id).map(|i| Arc::from(cell(i)));
+        let label = first(&cols.label).map(|i| match (&source_id, first(&cols.id)) {
             (Some(a), Some(j)) if j == i => a.clone(),
             _ => Arc::from(cell(i)),
         });
         let k = rows.len() as u32;
-        let (sx, sy) = (cell(lo), cell(la));
+        let (sx, sy) = (cell(cols.lo), cell(cols.la));
         let point = match (parse_coordinate(sx), parse_coordinate(sy)) {
             (Some(x), Some(y)) => Some(geo::Coord { x, y }),
             _ if sx.is_empty() && sy.is_empty() => None,
             _ => {
-                let named = format!(
-                    "row {} {}",
-                    index + 2,
-                    super::row_label(index as u32, &label)
-                );
-                layer.warn(
-                    Some(named),
-                    Some(&headers[lo]),
-                    Said::new(
-                        format!("coordinates '{sx}', '{sy}' are not numbers; point dropped"),
-                        format!("坐标“{sx}”、“{sy}”不是数字；该点已丢弃"),
-                    ),
-                );
+                problems.push(RowProblem::Coordinates(
+                    index,
+                    label.clone(),
+                    sx.to_owned(),
+                    sy.to_owned(),
+                ));
                 None
             }
         };
@@ -166,21 +296,23 @@ pub fn read_demand(
                 })
             };
             figures = Population {
-                total: num(&population),
-                aged_60plus: num(&aged_60plus),
-                aged_0_3: num(&aged_0_3),
+                total: num(&cols.population),
+                aged_60plus: num(&cols.aged_60plus),
+                aged_0_3: num(&cols.aged_0_3),
             };
         }
-        rows.index.push(index as u32);
+        rows.index.push(index);
         rows.at.push(point);
         rows.population.push(figures);
         rows.source_id.push(source_id);
         rows.label.push(label);
         index += 1;
     }
-    layer.headers = Some(headers);
-    layer.demand = rows;
-    Ok(layer.into_inner())
+    Ok(DemandPiece {
+        rows,
+        records: index,
+        problems,
+    })
 }
 
 /// The table's text (GBK decoded where it is not UTF-8), with a warning on `layer` for the

@@ -246,7 +246,21 @@ pub(crate) fn load_manifest(
     resolve_parents(&mut ds);
     resolve_facility_joins(&mut ds);
     apply_plan_context(&mut ds, manifest, source)?;
+    release_freed_memory();
     Ok(ds.into_inner())
+}
+
+/// Gives what a load freed back to the system. Files are read and interpreted on every
+/// core, and glibc keeps what a thread frees in that thread's arena, where the analysis
+/// that follows (on other threads) does not find it: 60 MB more at the peak of the
+/// province's 1M-point run. Elsewhere a no-op.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's arenas to the system (under
+    // each arena's lock); no live allocation is touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Reads a manifest's layers into pending layers, collecting warnings; an OSM PBF is read
