@@ -158,18 +158,28 @@ pub(super) fn analyze(a: AnalyzeArgs) -> anyhow::Result<()> {
         // A grid coarser than a unit hides that unit among its neighbours: said per unit
         // (all of them in the files' warnings), the first few here.
         if !agg.warnings.is_empty() {
+            // The JSON, GeoJSON and CSV outputs carry every warning and an
+            // uncovered_by_unit table; GeoParquet has the per-unit figures in
+            // unit_rules.parquet and no warnings, so then all are said here.
+            let listed = a.json.is_some() || a.geojson.is_some() || a.csv.is_some();
             eprintln!(
-                "warning: {} units with uncovered demand are smaller than one {} m grid cell (--grid-m); their own figures are in uncovered_by_unit:",
+                "warning: {} units with uncovered demand are smaller than one {} m grid cell (--grid-m); their own figures are in {}:",
                 agg.warnings.len(),
-                how.cell_m
+                how.cell_m,
+                match (listed, a.out.is_some()) {
+                    (true, true) => "uncovered_by_unit (JSON/GeoJSON/CSV) and unit_rules.parquet",
+                    (true, false) => "uncovered_by_unit",
+                    _ => "unit_rules.parquet (uncovered_people, uncovered_points)",
+                }
             );
-            for w in agg.warnings.iter().take(5) {
+            let shown = if listed { 5 } else { agg.warnings.len() };
+            for w in agg.warnings.iter().take(shown) {
                 eprintln!("  - {w}");
             }
-            if agg.warnings.len() > 5 {
+            if agg.warnings.len() > shown {
                 eprintln!(
                     "  … {} more in the output's uncovered_grid.warnings",
-                    agg.warnings.len() - 5
+                    agg.warnings.len() - shown
                 );
             }
         }

@@ -260,7 +260,7 @@ pub fn aggregate(report: &Report, ds: &Dataset, cell_m: f64) -> Aggregates {
         };
         if area < cell_area {
             warnings.push(format!(
-                "unit {} {}: {:.2} km² is smaller than one {} m grid cell; its uncovered people share cells with neighbours (its own figure is in uncovered_by_unit)",
+                "unit {} {}: {:.2} km² is smaller than one {} m grid cell; its uncovered people share cells with neighbours (its own figure is in uncovered_by_unit; in GeoParquet, unit_rules)",
                 u.code,
                 u.name,
                 area / 1e6,
