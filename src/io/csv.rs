@@ -160,7 +160,10 @@ pub fn read_demand(
         records += part.records;
         points += part.rows.len() as u32;
     }
-    fn joined<T>(parts: &mut [DemandPiece], column: fn(&mut super::DemandRows) -> &mut Vec<T>) -> Vec<T> {
+    fn joined<T>(
+        parts: &mut [DemandPiece],
+        column: fn(&mut super::DemandRows) -> &mut Vec<T>,
+    ) -> Vec<T> {
         let n = parts.iter_mut().map(|p| column(&mut p.rows).len()).sum();
         let mut out = Vec::with_capacity(n);
         for p in parts.iter_mut() {
