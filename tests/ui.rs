@@ -865,3 +865,42 @@ fn inspect_opens_a_facility_for_editing() {
     assert_eq!(h.state().selected_facility().unwrap().source_id, "D1");
     assert!(h.query_by_label("Save changes").is_some());
 }
+
+/// The map rule's uncovered demand and its raster are computed on a thread of their own and
+/// land through `apply`: the map gets exactly that rule's points, and switching the rule
+/// replaces them (never another rule's points on screen).
+#[test]
+fn uncovered_demand_of_the_map_rule_arrives_from_its_thread() {
+    let mut h = harness();
+    h.step();
+    wait_idle(&mut h, "load + analysis");
+    let (ds, report) = (h.state().dataset().unwrap(), h.state().report().unwrap());
+    let mut counts: Vec<(String, usize)> = report
+        .rules
+        .iter()
+        .map(|r| {
+            let n = carecircle::report::map::uncovered_points(ds, report, &r.id).len();
+            (r.id.clone(), n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    assert!(
+        !counts.is_empty(),
+        "Harbin has uncovered demand for some rule"
+    );
+    for (rule, n) in &counts {
+        h.state_mut().set_map_rule(Some(rule.clone()));
+        h.step();
+        wait_idle(&mut h, "uncovered demand");
+        assert_eq!(
+            h.state().uncovered_on_map(),
+            Some((Some(rule.as_str()), *n)),
+            "{rule}"
+        );
+    }
+    h.state_mut().set_map_rule(None);
+    h.step();
+    wait_idle(&mut h, "no rule");
+    assert_eq!(h.state().uncovered_on_map(), None);
+}

@@ -119,8 +119,24 @@ impl CareCircleApp {
         self.import.as_ref().and_then(|i| i.problem.as_deref())
     }
 
-    /// A job or a spot query is running off the UI thread.
+    /// A job, a spot query or the map rule's uncovered demand is being computed off the
+    /// UI thread.
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || self.data.spot_query.is_some()
+        self.job.is_some() || self.data.spot_query.is_some() || self.data.uncovered_query.is_some()
+    }
+
+    /// Colours the map by `rule` (`None`: every rule's overall status), as the map-rule
+    /// box of the targets panel does.
+    pub fn set_map_rule(&mut self, rule: Option<String>) {
+        self.map_rule = rule;
+    }
+
+    /// The uncovered demand the map has for its rule, once computed: the rule and how many
+    /// points.
+    pub fn uncovered_on_map(&self) -> Option<(Option<&str>, usize)> {
+        self.data
+            .uncovered
+            .as_ref()
+            .map(|(rule, pts, _)| (rule.as_deref(), pts.len()))
     }
 }
