@@ -436,28 +436,14 @@ fn demand_rows(
         }
         let Some(location) = location else {
             while notes.next_if(|n| n.0 as usize == k).is_some() {}
-            push_warn(
-                Some(label_of(k)),
-                Some("geometry"),
-                Said::new(
-                    "demand must be a point; skipped",
-                    "需求点必须是点要素；已跳过",
-                ),
-            );
+            push_warn(Some(label_of(k)), Some("geometry"), not_a_point());
             continue;
         };
         while let Some((_, field, said)) = notes.next_if(|n| n.0 as usize == k) {
             push_warn(Some(label_of(k)), field.as_deref(), said);
         }
         if population == Population::default() {
-            push_warn(
-                Some(label_of(k)),
-                Some("population"),
-                Said::new(
-                    "no population figure; the point carries no demand",
-                    "没有人口数：该点不计需求",
-                ),
-            );
+            push_warn(Some(label_of(k)), Some("population"), no_population());
         }
         ds.demand.push(DemandPoint {
             id: DemandId(ds.demand.len() as u32),
@@ -471,6 +457,22 @@ fn demand_rows(
     Ok(loaded)
 }
 
+/// What is said of a demand feature or row that is not a point (it is skipped).
+fn not_a_point() -> Said {
+    Said::new(
+        "demand must be a point; skipped",
+        "需求点必须是点要素；已跳过",
+    )
+}
+
+/// What is said of a demand point without any population figure (it carries no demand).
+fn no_population() -> Said {
+    Said::new(
+        "no population figure; the point carries no demand",
+        "没有人口数：该点不计需求",
+    )
+}
+
 /// A demand point's location, population figures (a point without any carries none) and
 /// source id; `None` (with a warning) when it is not a point.
 fn demand_parts(
@@ -482,13 +484,7 @@ fn demand_parts(
 ) -> Option<(Point<f64>, Population, Option<std::sync::Arc<str>>)> {
     let mut w = |field: Option<&str>, msg: Said| w(field, msg);
     let Some(Geometry::Point(pt)) = geometry else {
-        w(
-            Some("geometry"),
-            Said::new(
-                "demand must be a point; skipped",
-                "需求点必须是点要素；已跳过",
-            ),
-        );
+        w(Some("geometry"), not_a_point());
         return None;
     };
     let population = Population {
@@ -497,13 +493,7 @@ fn demand_parts(
         aged_0_3: num(mapping, props, "pop_0_3", &mut w),
     };
     if population == Population::default() {
-        w(
-            Some("population"),
-            Said::new(
-                "no population figure; the point carries no demand",
-                "没有人口数：该点不计需求",
-            ),
-        );
+        w(Some("population"), no_population());
     }
     Some((
         Point(fwd(pt.0)),
