@@ -765,3 +765,35 @@ fn uncovered_aggregates_equal_one_pass_sums() {
         assert_eq!(got, want, "cells, {cell_m} m");
     }
 }
+
+/// The GeoJSON export makes and serialises unit features on every core, a window at a
+/// time: the file must be byte for byte the features of `geojson_features` written one at a
+/// time, in order.
+#[test]
+fn geojson_export_equals_the_features_written_in_order() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let ds = carecircle::io::load_path(&dir).unwrap();
+    let sc = carecircle::coverage::Scenario::new("heilongjiang-2021").unwrap();
+    let r = analyze(&ds, sc.rules(), &sc.options(), &Euclidean, &NoProgress).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for points in [false, true] {
+        let how = carecircle::report::UncoveredExport {
+            points,
+            ..Default::default()
+        };
+        let path = out.path().join(format!("r{points}.geojson"));
+        carecircle::report::write_geojson(&r, &ds, &path, &how).unwrap();
+        let agg = carecircle::report::aggregate(&r, &ds, how.cell_m);
+        let mut want = b"{\"type\": \"FeatureCollection\", \"features\": [".to_vec();
+        let mut n = 0;
+        carecircle::report::geojson_features(&r, &ds, &agg, &how, &mut |f| {
+            want.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            n += 1;
+            serde_json::to_writer(&mut want, &f).map_err(std::io::Error::other)
+        })
+        .unwrap();
+        want.extend_from_slice(b"\n]}\n");
+        assert!(n > ds.units.len() / 2, "{n} features");
+        assert!(std::fs::read(&path).unwrap() == want, "points: {points}");
+    }
+}

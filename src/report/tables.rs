@@ -1,6 +1,8 @@
 //! The report for other tools: GeoJSON (units with status and fill, uncovered demand),
 //! CSV tables (units, rules, uncovered demand; gaps), UTF-8 with BOM for Excel.
 
+use std::collections::HashMap;
+
 use super::*;
 
 /// The report as GeoJSON features, one at a time: every unit with a shape (properties:
@@ -15,6 +17,30 @@ pub fn geojson_features(
     how: &UncoveredExport,
     emit: &mut dyn FnMut(Value) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    let gaps = gaps_of(agg);
+    for u in &report.units {
+        if let Some(f) = unit_feature(ds, &gaps, u) {
+            emit(f)?;
+        }
+    }
+    other_features(report, ds, agg, how, emit)
+}
+
+/// Uncovered points and people per (unit code, rule).
+fn gaps_of(agg: &Aggregates) -> HashMap<(&str, &str), (u32, f64)> {
+    agg.by_unit
+        .iter()
+        .map(|g| ((&*g.unit_code, &*g.rule), (g.points, g.people)))
+        .collect()
+}
+
+/// A unit with a shape as a GeoJSON feature (WGS84): its source attributes, then ours.
+fn unit_feature(
+    ds: &Dataset,
+    gaps: &HashMap<(&str, &str), (u32, f64)>,
+    u: &crate::coverage::analysis::UnitResult,
+) -> Option<Value> {
+    let g = ds.unit(u.id).geometry.as_ref()?;
     let to_wgs = |g: &geo::MultiPolygon<f64>| {
         use geo::MapCoords;
         g.map_coords(|c| {
@@ -22,54 +48,55 @@ pub fn geojson_features(
             geo::Coord { x: lon, y: lat }
         })
     };
-    let mut gaps: std::collections::HashMap<(&str, &str), (u32, f64)> = Default::default();
-    for g in &agg.by_unit {
-        gaps.insert((&g.unit_code, &g.rule), (g.points, g.people));
-    }
-    for u in &report.units {
-        let Some(g) = &ds.unit(u.id).geometry else {
-            continue;
-        };
-        let status = unit_status(u);
-        // The source's own attributes first (unknown columns kept), ours over them.
-        let mut props = ds.unit(u.id).attributes.clone();
-        props.insert("feature_type".into(), json!("unit"));
-        props.insert("code".into(), json!(u.code));
-        props.insert("name".into(), json!(u.name));
-        props.insert("level".into(), json!(u.level));
-        props.insert("status".into(), json!(status));
-        props.insert(
-            "fill".into(),
-            json!(match status {
-                "pass" => "#2e9e4f",
-                "fail" => "#d43d2f",
-                "unknown" => "#c9b458",
-                _ => "#9e9e9e",
-            }),
-        );
-        props.insert("population".into(), json!(u.population));
-        props.insert("pop_60plus".into(), json!(u.pop_60plus));
-        props.insert("pop_0_3".into(), json!(u.pop_0_3));
-        props.insert("nursery_places".into(), json!(u.nursery_places));
-        props.insert(
-            "nursery_places_per_1000".into(),
-            json!(u.nursery_places_per_1000),
-        );
-        for (id, s) in &u.rules {
-            props.insert(format!("{id}.status"), json!(s.status));
-            props.insert(format!("{id}.pass"), json!(s.pass));
-            props.insert(format!("{id}.deficit"), json!(s.deficit));
-            if let Some((n, people)) = gaps.get(&(u.code.as_str(), id.as_str())) {
-                props.insert(format!("{id}.uncovered_points"), json!(n));
-                props.insert(format!("{id}.uncovered_people"), json!(people));
-            }
+    let status = unit_status(u);
+    // The source's own attributes first (unknown columns kept), ours over them.
+    let mut props = ds.unit(u.id).attributes.clone();
+    props.insert("feature_type".into(), json!("unit"));
+    props.insert("code".into(), json!(u.code));
+    props.insert("name".into(), json!(u.name));
+    props.insert("level".into(), json!(u.level));
+    props.insert("status".into(), json!(status));
+    props.insert(
+        "fill".into(),
+        json!(match status {
+            "pass" => "#2e9e4f",
+            "fail" => "#d43d2f",
+            "unknown" => "#c9b458",
+            _ => "#9e9e9e",
+        }),
+    );
+    props.insert("population".into(), json!(u.population));
+    props.insert("pop_60plus".into(), json!(u.pop_60plus));
+    props.insert("pop_0_3".into(), json!(u.pop_0_3));
+    props.insert("nursery_places".into(), json!(u.nursery_places));
+    props.insert(
+        "nursery_places_per_1000".into(),
+        json!(u.nursery_places_per_1000),
+    );
+    for (id, s) in &u.rules {
+        props.insert(format!("{id}.status"), json!(s.status));
+        props.insert(format!("{id}.pass"), json!(s.pass));
+        props.insert(format!("{id}.deficit"), json!(s.deficit));
+        if let Some((n, people)) = gaps.get(&(u.code.as_str(), id.as_str())) {
+            props.insert(format!("{id}.uncovered_points"), json!(n));
+            props.insert(format!("{id}.uncovered_people"), json!(people));
         }
-        emit(json!({
-            "type": "Feature",
-            "properties": props,
-            "geometry": geometry_value(&geo::Geometry::MultiPolygon(to_wgs(g))),
-        }))?;
     }
+    Some(json!({
+        "type": "Feature",
+        "properties": props,
+        "geometry": geometry_value(&geo::Geometry::MultiPolygon(to_wgs(g))),
+    }))
+}
+
+/// The uncovered-demand features: grid cells, then (with `how.points`) every point.
+fn other_features(
+    report: &Report,
+    ds: &Dataset,
+    agg: &Aggregates,
+    how: &UncoveredExport,
+    emit: &mut dyn FnMut(Value) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     for c in &agg.cells {
         emit(json!({
             "type": "Feature",
@@ -96,6 +123,9 @@ pub fn geojson_features(
     }
     Ok(())
 }
+
+/// Units serialised together before writing (see [`write_geojson_with`]): a few MB.
+const UNIT_WINDOW: usize = 1024;
 
 /// The report's features written to `path`, streamed (see [`geojson_features`]); a
 /// `.gpkg` path gets a GeoPackage with a table per feature type (`unit`,
@@ -130,7 +160,27 @@ pub fn write_geojson_with(
     crate::io::write::write_atomic_with(path, &mut |w| {
         w.write_all(b"{\"type\": \"FeatureCollection\", \"features\": [")?;
         let mut first = true;
-        geojson_features(report, ds, agg, how, &mut |f| {
+        // Units (most of the bytes: a province's polygons) made and serialised on every
+        // core, a window at a time so the writer holds a window, not the file; written in
+        // order, the same bytes as one at a time.
+        let gaps = gaps_of(agg);
+        for window in report.units.chunks(UNIT_WINDOW) {
+            use rayon::prelude::*;
+            let parts: Vec<Option<Vec<u8>>> = window
+                .par_iter()
+                .map(|u| {
+                    unit_feature(ds, &gaps, u)
+                        .map(|f| serde_json::to_vec(&f))
+                        .transpose()
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            for bytes in parts.into_iter().flatten() {
+                w.write_all(if first { b"\n" } else { b",\n" })?;
+                first = false;
+                w.write_all(&bytes)?;
+            }
+        }
+        other_features(report, ds, agg, how, &mut |f| {
             w.write_all(if first { b"\n" } else { b",\n" })?;
             first = false;
             serde_json::to_writer(&mut *w, &f)?;
