@@ -699,16 +699,22 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
     assert!(!dir.path().join("csv/uncovered_demand.csv").exists());
 }
 
+/// The Harbin demo and its straight-line report under the Heilongjiang preset.
+fn harbin_report() -> (Dataset, Report) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
+    let ds = carecircle::io::load_path(&dir).unwrap();
+    let sc = carecircle::coverage::Scenario::new("heilongjiang-2021").unwrap();
+    let r = analyze(&ds, sc.rules(), &sc.options(), &Euclidean, &NoProgress).unwrap();
+    (ds, r)
+}
+
 /// The uncovered-demand aggregates (keyed on every core, grouped by a stable sort) are the
 /// one-pass sums to the bit: per (rule, unit) and per (rule, cell), in key order, on the
 /// Harbin demo at three cell sizes.
 #[test]
 fn uncovered_aggregates_equal_one_pass_sums() {
     use std::collections::BTreeMap;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
-    let ds = carecircle::io::load_path(&dir).unwrap();
-    let sc = carecircle::coverage::Scenario::new("heilongjiang-2021").unwrap();
-    let r = analyze(&ds, sc.rules(), &sc.options(), &Euclidean, &NoProgress).unwrap();
+    let (ds, r) = harbin_report();
     assert!(r.uncovered.len() > 1000, "{} uncovered", r.uncovered.len());
     for cell_m in [250.0, 1000.0, 5000.0] {
         let agg = carecircle::report::aggregate(&r, &ds, cell_m);
@@ -771,10 +777,7 @@ fn uncovered_aggregates_equal_one_pass_sums() {
 /// time, in order.
 #[test]
 fn geojson_export_equals_the_features_written_in_order() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/harbin");
-    let ds = carecircle::io::load_path(&dir).unwrap();
-    let sc = carecircle::coverage::Scenario::new("heilongjiang-2021").unwrap();
-    let r = analyze(&ds, sc.rules(), &sc.options(), &Euclidean, &NoProgress).unwrap();
+    let (ds, r) = harbin_report();
     let out = tempfile::tempdir().unwrap();
     for points in [false, true] {
         let how = carecircle::report::UncoveredExport {

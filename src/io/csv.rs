@@ -29,8 +29,8 @@ pub fn read_bytes(
 ) -> Result<RawLayer> {
     // Freed on another thread if the read stops (a cancel returns at once).
     let mut layer = crate::progress::Discard::new(RawLayer::new(path));
-    let text = open(bytes, &mut layer);
-    let mut rdr = reader(&text);
+    let (text, delimiter) = open(bytes, &mut layer);
+    let mut rdr = reader(&text, delimiter, true);
     let headers = headers_of(&mut rdr, path)?;
     let coords = coordinate_columns(path, mapping, &headers)?;
     layer.has_coordinates = coords.is_some();
@@ -80,9 +80,9 @@ pub fn read_demand(
     use crate::model::Said;
     let bytes = super::read_input(path)?;
     let mut layer = crate::progress::Discard::new(RawLayer::new(path));
-    let text = open(&bytes, &mut layer);
+    let (text, delimiter) = open(&bytes, &mut layer);
     drop(bytes);
-    let mut rdr = reader(&text);
+    let mut rdr = reader(&text, delimiter, true);
     let headers = headers_of(&mut rdr, path)?;
     let coords = coordinate_columns(path, mapping, &headers)?;
     layer.has_coordinates = coords.is_some();
@@ -92,11 +92,6 @@ pub fn read_demand(
         return Ok(layer.into_inner());
     };
     let skip = [lo, la];
-    let at = |name: &str| {
-        (0..headers.len())
-            .rev()
-            .find(|&i| headers[i] == name && !skip.contains(&i))
-    };
     let cols = DemandColumns {
         lo,
         la,
@@ -104,7 +99,10 @@ pub fn read_demand(
         aged_60plus: mapping.columns(&headers, "pop_60plus", &skip),
         aged_0_3: mapping.columns(&headers, "pop_0_3", &skip),
         id: mapping.columns(&headers, "id", &skip),
-        label: super::LABEL_KEYS.iter().filter_map(|k| at(k)).collect(),
+        label: super::LABEL_KEYS
+            .iter()
+            .filter_map(|k| super::fields::column_named(&headers, k, &skip))
+            .collect(),
     };
     progress.stage(&super::display_name(path), None);
     // The rows after the header, in pieces read on every core when no cell is quoted (then
@@ -115,7 +113,6 @@ pub fn read_demand(
     } else {
         split_lines(body, 4 * rayon::current_num_threads())
     };
-    let delimiter = sniff_delimiter(&text);
     let parts: Vec<DemandPiece> = {
         use rayon::prelude::*;
         pieces
@@ -245,12 +242,7 @@ fn demand_piece(
 ) -> Result<DemandPiece> {
     use crate::model::Population;
     use std::sync::Arc;
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .has_headers(false)
-        .from_reader(text.as_bytes());
+    let mut rdr = reader(text, delimiter, false);
     let mut rows = super::DemandRows::default();
     let mut problems = Vec::new();
     let mut rec = csv::StringRecord::new();
@@ -318,9 +310,9 @@ fn demand_piece(
     })
 }
 
-/// The table's text (GBK decoded where it is not UTF-8), with a warning on `layer` for the
-/// encoding and for a delimiter other than a comma.
-fn open(bytes: &[u8], layer: &mut RawLayer) -> String {
+/// The table's text (GBK decoded where it is not UTF-8) and its delimiter, with a warning on
+/// `layer` for the encoding and for a delimiter other than a comma.
+fn open(bytes: &[u8], layer: &mut RawLayer) -> (String, u8) {
     let (text, how) = decode(bytes, None);
     if how == Decoded::GbkFallback {
         layer.warn(
@@ -355,15 +347,17 @@ fn open(bytes: &[u8], layer: &mut RawLayer) -> String {
             ),
         );
     }
-    text
+    (text, delimiter)
 }
 
-/// A reader over the table's text with its sniffed delimiter, cells trimmed.
-fn reader(text: &str) -> csv::Reader<&[u8]> {
+/// A reader over table text (a whole file with its header row, or a piece without), cells
+/// trimmed, rows of any length.
+fn reader(text: &str, delimiter: u8, has_headers: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(text))
+        .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
+        .has_headers(has_headers)
         .from_reader(text.as_bytes())
 }
 

@@ -187,11 +187,7 @@ impl FieldMapping {
     /// `field`, in its order: a row's value is the first of them with a non-empty cell. A
     /// repeated header counts at its last column, as a row's property map keeps the last.
     pub fn columns(&self, headers: &[String], field: &str, skip: &[usize]) -> Vec<usize> {
-        let at = |name: &str| {
-            (0..headers.len())
-                .rev()
-                .find(|&i| headers[i] == name && !skip.contains(&i))
-        };
+        let at = |name: &str| column_named(headers, name, skip);
         match self.overrides.get(field) {
             Some(name) => at(name).into_iter().collect(),
             None => default_names(field).iter().filter_map(|n| at(n)).collect(),
@@ -227,6 +223,14 @@ impl FieldMapping {
             .find_map(|n| headers.iter().find(|h| h.trim() == *n))
             .map(|s| s.as_str())
     }
+}
+
+/// The column a row's property `name` comes from (skipping `skip`): the last one so named,
+/// as a row's property map keeps the last of repeated headers.
+pub fn column_named(headers: &[String], name: &str, skip: &[usize]) -> Option<usize> {
+    (0..headers.len())
+        .rev()
+        .find(|&i| headers[i] == name && !skip.contains(&i))
 }
 
 /// A property value as display text (numbers without a trailing ".0").

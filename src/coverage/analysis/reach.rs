@@ -239,18 +239,6 @@ fn people_in_reach(
     let (mut c_sum, mut a_sum) = (0.0, 0.0);
     let rule_id: std::sync::Arc<str> = rule.id.as_str().into();
     let mut codes: Vec<Option<std::sync::Arc<str>>> = vec![None; n_units];
-    if let Some(u) = uncovered.as_deref_mut() {
-        // Room for exactly this rule's uncovered points: grown by doubling, the list of a
-        // province's 808,164 held room for a million (19 MB more at the analysis's peak).
-        let n = an
-            .demand
-            .points
-            .iter()
-            .zip(nearest)
-            .filter(|(d, hit)| hit.is_none() && d.weight(rule.group) > 0.0 && in_area(d.unit))
-            .count();
-        u.reserve_exact(n);
-    }
     let first_new = uncovered.as_deref().map_or(0, Vec::len);
     for (k, d) in an.demand.points.iter().enumerate() {
         if k % 16_384 == 0 {

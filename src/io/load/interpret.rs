@@ -375,13 +375,7 @@ fn demand_layer(
             push_warn(Some(label), field.as_deref(), msg);
         }
         if let Some((location, population, source_id)) = d {
-            ds.demand.push(DemandPoint {
-                id: DemandId(ds.demand.len() as u32),
-                source_id,
-                location,
-                population,
-                layer: layer_id,
-            });
+            push_demand(ds, location, population, source_id, layer_id);
             loaded += 1;
         }
     }
@@ -445,16 +439,27 @@ fn demand_rows(
         if population == Population::default() {
             push_warn(Some(label_of(k)), Some("population"), no_population());
         }
-        ds.demand.push(DemandPoint {
-            id: DemandId(ds.demand.len() as u32),
-            source_id,
-            location,
-            population,
-            layer: layer_id,
-        });
+        push_demand(ds, location, population, source_id, layer_id);
         loaded += 1;
     }
     Ok(loaded)
+}
+
+/// Appends a demand point, numbered by its position.
+fn push_demand(
+    ds: &mut Dataset,
+    location: Point<f64>,
+    population: Population,
+    source_id: Option<std::sync::Arc<str>>,
+    layer: LayerId,
+) {
+    ds.demand.push(DemandPoint {
+        id: DemandId(ds.demand.len() as u32),
+        source_id,
+        location,
+        population,
+        layer,
+    });
 }
 
 /// What is said of a demand feature or row that is not a point (it is skipped).
