@@ -11,7 +11,7 @@ use geo::{Area, BoundingRect, Centroid, Coord, InteriorPoint, MultiPolygon, Poin
 use serde::Serialize;
 
 use crate::coverage::rules::{AgeGroup, Settings};
-use crate::model::{BuildingKind, Dataset, DemandId, UnitId};
+use crate::model::{BuildingKind, Dataset, DemandId, PointId, UnitId};
 use crate::progress::{check, Progress};
 use crate::spatial::UnitIndex;
 use crate::Result;
@@ -31,7 +31,8 @@ pub enum DemandSource {
     NoPeople,
 }
 
-/// One weighted demand point.
+/// One weighted demand point, as [`ModelPoints`] hands it out (a value made from the
+/// columns, not a stored row).
 #[derive(Clone, Copy, Debug)]
 pub struct Demand {
     pub location: Point<f64>,
@@ -52,6 +53,93 @@ impl Demand {
             AgeGroup::Aged60plus => self.aged_60plus,
             AgeGroup::Aged0to3 => self.aged_0_3,
         }
+    }
+}
+
+/// `ModelPoints::source` for a point the model placed.
+const NO_SOURCE: u32 = u32::MAX;
+
+/// The model's points, column by column (32 bytes a point). A province has millions, and
+/// every rule and measure reads the same columns — the locations as one slice for the
+/// searches, one weight — so nothing copies them per rule. A point stores its share of
+/// its unit; its figures are the unit's resolved figures times that share, the same
+/// product the model computed, so every sum is what it was with the figures stored.
+#[derive(Clone, Debug, Default)]
+pub struct ModelPoints {
+    location: Vec<Point<f64>>,
+    unit: Vec<UnitId>,
+    /// Index into `Dataset::demand`, [`NO_SOURCE`] for a point the model placed.
+    source: Vec<u32>,
+    share: Vec<f64>,
+    /// Per unit index: total, 60+ and 0–3 spread over its points (a missing age group
+    /// as 0).
+    figures: Vec<[f64; 3]>,
+}
+
+impl ModelPoints {
+    pub fn len(&self) -> usize {
+        self.location.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.location.is_empty()
+    }
+
+    /// Every point's location, in the model's order: what distance searches take.
+    pub fn locations(&self) -> &[Point<f64>] {
+        &self.location
+    }
+
+    pub fn location(&self, k: usize) -> Point<f64> {
+        self.location[k]
+    }
+
+    pub fn unit(&self, k: usize) -> UnitId {
+        self.unit[k]
+    }
+
+    pub fn source(&self, k: usize) -> Option<DemandId> {
+        (self.source[k] != NO_SOURCE).then_some(DemandId(self.source[k]))
+    }
+
+    /// Point `k`'s people of group `g`.
+    pub fn weight(&self, k: usize, g: AgeGroup) -> f64 {
+        let i = match g {
+            AgeGroup::Total => 0,
+            AgeGroup::Aged60plus => 1,
+            AgeGroup::Aged0to3 => 2,
+        };
+        self.figures[self.unit[k].index()][i] * self.share[k]
+    }
+
+    /// Point `k` with its figures.
+    pub fn get(&self, k: usize) -> Demand {
+        let [t, a, c] = self.figures[self.unit[k].index()];
+        let s = self.share[k];
+        Demand {
+            location: self.location[k],
+            unit: self.unit[k],
+            source: self.source(k),
+            total: t * s,
+            aged_60plus: a * s,
+            aged_0_3: c * s,
+        }
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Demand> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+
+    /// Every point's people of group `g`, in the model's order.
+    pub fn weights(&self, g: AgeGroup) -> Vec<f64> {
+        (0..self.len()).map(|k| self.weight(k, g)).collect()
+    }
+
+    fn push(&mut self, location: Point<f64>, unit: UnitId, source: Option<DemandId>, share: f64) {
+        self.location.push(location);
+        self.unit.push(unit);
+        self.source.push(source.map_or(NO_SOURCE, |s| s.0));
+        self.share.push(share);
     }
 }
 
@@ -116,7 +204,7 @@ pub struct DemandModel {
     /// The unit tier whose population was spread (the finest tier with shapes and people:
     /// 1 district/county, 2 sub-district/township, 3 community/village).
     pub tier: Option<u8>,
-    pub points: Vec<Demand>,
+    pub points: ModelPoints,
     pub units: Vec<UnitDemand>,
     /// Units left out and why (no population, no shape …).
     pub skipped: Vec<(UnitId, String)>,
@@ -127,7 +215,9 @@ pub struct DemandModel {
 
 impl DemandModel {
     pub fn total(&self, g: AgeGroup) -> f64 {
-        self.points.iter().map(|d| d.weight(g)).sum()
+        (0..self.points.len())
+            .map(|k| self.points.weight(k, g))
+            .sum()
     }
 }
 
@@ -158,6 +248,7 @@ pub fn build_demand(
         return Ok(model);
     };
     model.tier = Some(tier);
+    model.points.figures = vec![[0.0; 3]; ds.units.len()];
     let idx = UnitIndex::for_tier(ds, tier).expect("demand tier has shapes");
     let n_units = ds.units.len();
     progress.stage("demand", Some(n_units as u64));
@@ -170,19 +261,20 @@ pub fn build_demand(
     let located: Vec<Option<UnitId>> = {
         use rayon::prelude::*;
         ds.demand
+            .locations()
             .par_iter()
-            .map(|d| {
+            .map(|at| {
                 check(progress)?;
-                Ok(idx.locate(ds, d.location))
+                Ok(idx.locate(ds, *at))
             })
             .collect::<Result<_>>()?
     };
-    for (d, u) in ds.demand.iter().zip(located) {
+    for (k, u) in located.into_iter().enumerate() {
         if let Some(u) = u {
             pts[u.index()].push((
-                d.location,
-                d.population.total.unwrap_or(1.0).max(0.0),
-                Some(d.id),
+                ds.demand.location(k),
+                ds.demand.total(k).unwrap_or(1.0).max(0.0),
+                Some(DemandId(k as u32)),
             ));
             from_points[u.index()] = true;
         } else {
@@ -262,16 +354,14 @@ pub fn build_demand(
                 .push((u.id, "shape is empty: no demand point".into()));
             continue;
         }
+        model.points.figures[i] = [
+            total,
+            pop.aged_60plus.unwrap_or(0.0),
+            pop.aged_0_3.unwrap_or(0.0),
+        ];
         for (p, w, src) in &carriers {
             let share = if equal { 1.0 } else { *w } / wsum;
-            model.points.push(Demand {
-                location: *p,
-                unit: u.id,
-                source: *src,
-                total: total * share,
-                aged_60plus: pop.aged_60plus.unwrap_or(0.0) * share,
-                aged_0_3: pop.aged_0_3.unwrap_or(0.0) * share,
-            });
+            model.points.push(*p, u.id, *src, share);
         }
         model.units.push(UnitDemand {
             unit: u.id,
@@ -393,7 +483,7 @@ pub fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
     let source: Option<Vec<String>> = demand
         .points
         .iter()
-        .map(|d| source_id(ds, d).map(|s| s.to_string()))
+        .map(|d| source_id(ds, &d).map(|s| s.to_string()))
         .collect();
     match source {
         Some(ids) => (ids, false),
@@ -405,10 +495,8 @@ pub fn demand_ids(ds: &Dataset, demand: &DemandModel) -> (Vec<String>, bool) {
 }
 
 /// The source id of one model point, when it came from a demand layer feature with one.
-pub fn source_id(ds: &Dataset, d: &Demand) -> Option<std::sync::Arc<str>> {
-    d.source
-        .and_then(|s| ds.demand.get(s.0 as usize))
-        .and_then(|p| p.source_id.clone())
+pub fn source_id(ds: &Dataset, d: &Demand) -> Option<PointId> {
+    d.source.and_then(|s| ds.demand.source_id(s.0 as usize))
 }
 
 /// Why ids were generated, when they were.

@@ -240,7 +240,7 @@ pub struct Dataset {
     pub layers: Vec<Layer>,
     pub units: Vec<Unit>,
     pub facilities: Vec<Facility>,
-    pub demand: Vec<DemandPoint>,
+    pub demand: DemandPoints,
     pub network: Vec<NetworkLine>,
     pub buildings: Vec<Building>,
     pub warnings: Vec<LoadWarning>,
@@ -269,7 +269,7 @@ impl Dataset {
             layers: Vec::new(),
             units: Vec::new(),
             facilities: Vec::new(),
-            demand: Vec::new(),
+            demand: DemandPoints::default(),
             network: Vec::new(),
             buildings: Vec::new(),
             warnings: Vec::new(),
@@ -391,8 +391,8 @@ impl Dataset {
         for f in &self.facilities {
             add(f.location.map(|p| p.bounding_rect()));
         }
-        for d in &self.demand {
-            add(Some(d.location.bounding_rect()));
+        for d in self.demand.locations() {
+            add(Some(d.bounding_rect()));
         }
         for l in &self.network {
             add(l.geometry.bounding_rect());

@@ -224,7 +224,7 @@ pub struct UncoveredPoint {
     pub rule: std::sync::Arc<str>,
     pub demand_index: usize,
     /// The id the point had in its source demand layer; `None` for points the model placed.
-    pub source_id: Option<std::sync::Arc<str>>,
+    pub source_id: Option<crate::model::PointId>,
     pub lon: f64,
     pub lat: f64,
     pub unit_code: std::sync::Arc<str>,
@@ -409,7 +409,7 @@ pub fn analyze_prepared(
         .map(|u| resolve_population(ds, u.id))
         .collect();
     let skipped = notes::scenario_notes(an, opts);
-    let demand_pts: Vec<geo::Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
+    let demand_pts = an.demand.points.locations();
     // The jurisdiction's population: the coarsest tier with population figures.
     let top_tier = ds
         .units
@@ -429,7 +429,7 @@ pub fn analyze_prepared(
             opts,
             &pops,
             top_tier,
-            &demand_pts,
+            demand_pts,
             access,
             progress,
             &mut unit_rules,

@@ -7,7 +7,7 @@ use super::tally::{qualify_with, Tally, Q};
 use super::{Analysis, RuleResult, Status, UncoveredPoint, UnitRuleStatus};
 use crate::coverage::access::{Accessibility, DistanceMode, Euclidean};
 use crate::coverage::measure::{Measure, Method};
-use crate::coverage::rules::{Rule, Scope};
+use crate::coverage::rules::{AgeGroup, Rule, Scope};
 use crate::model::{FacilityId, FacilityKind, UnitId};
 use crate::progress::{check, Progress};
 use crate::Result;
@@ -190,14 +190,13 @@ pub fn two_step_fca(
         return Ok(None);
     }
     let pts: Vec<geo::Point<f64>> = located.iter().map(|x| x.1).collect();
-    let origins: Vec<geo::Point<f64>> = an.demand.points.iter().map(|d| d.location).collect();
-    let reach = access.all_within(&origins, &pts, radius, progress)?;
+    let reach = access.all_within(an.demand.points.locations(), &pts, radius, progress)?;
     // The same measure as `access --method 2sfca` (checked against PySAL there).
     let measure = Measure {
         method: Method::TwoStep,
         catchment_m: radius,
     };
-    let people: Vec<f64> = an.demand.points.iter().map(|d| d.total).collect();
+    let people = an.demand.points.weights(AgeGroup::Total);
     let places: Vec<f64> = located
         .iter()
         .map(|(f, _)| ds.facility(*f).capacity.unwrap_or(0.0))
@@ -260,7 +259,7 @@ fn people_in_reach(
             uncovered.push(UncoveredPoint {
                 rule: rule_id.clone(),
                 demand_index: k,
-                source_id: crate::coverage::demand::source_id(ds, d),
+                source_id: crate::coverage::demand::source_id(ds, &d),
                 lon: f64::NAN,
                 lat: f64::NAN,
                 unit_code,
@@ -284,8 +283,8 @@ fn people_in_reach(
     if let Some(u) = uncovered {
         use rayon::prelude::*;
         u[first_new..].par_iter_mut().for_each(|p| {
-            let d = &an.demand.points[p.demand_index];
-            (p.lon, p.lat) = ds.projection.inverse(d.location.x(), d.location.y());
+            let at = an.demand.points.location(p.demand_index);
+            (p.lon, p.lat) = ds.projection.inverse(at.x(), at.y());
         });
     }
     Ok(Reached {

@@ -108,9 +108,13 @@ pub fn on_dataset(
         .check(facs.len())
         .map_err(|e| measure_error(&e))?;
     let targets: Vec<Point<f64>> = facs.iter().filter_map(|f| f.location).collect();
-    let origins: Vec<Point<f64>> = demand.points.iter().map(|d| d.location).collect();
-    let reach = access.all_within(&origins, &targets, job.measure.catchment_m, progress)?;
-    let weights: Vec<f64> = demand.points.iter().map(|d| d.weight(job.group)).collect();
+    let reach = access.all_within(
+        demand.points.locations(),
+        &targets,
+        job.measure.catchment_m,
+        progress,
+    )?;
+    let weights = demand.points.weights(job.group);
     let values = job
         .measure
         .compute(&weights, &supply, &reach)
@@ -119,7 +123,7 @@ pub fn on_dataset(
         &values,
         &weights,
         &|i| {
-            ds.ancestors(demand.points[i].unit)
+            ds.ancestors(demand.points.unit(i))
                 .map(|u| u.index())
                 .collect()
         },

@@ -162,7 +162,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
     .into_iter();
     if role == LayerRole::Demand && !raw.demand.is_empty() {
         let rows = std::mem::take(&mut raw.demand);
-        loaded = demand_rows(ds, rows, &fwd, layer_id, progress, &mut push_warn)?;
+        loaded = demand_rows(ds, rows, &fwd, (&path, layer_id), progress, &mut push_warn)?;
     } else if role == LayerRole::Demand {
         let features = std::mem::take(&mut raw.features);
         loaded = demand_layer(
@@ -170,7 +170,7 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
             features,
             &mapping,
             &fwd,
-            layer_id,
+            (&path, layer_id),
             progress,
             &mut push_warn,
         )?;
@@ -335,7 +335,7 @@ fn demand_layer(
     features: Vec<crate::io::RawFeature>,
     mapping: &FieldMapping,
     fwd: &(dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
-    layer_id: LayerId,
+    (path, layer_id): (&std::path::Path, LayerId),
     progress: &dyn Progress,
     push_warn: &mut PushWarn,
 ) -> Result<usize> {
@@ -375,7 +375,14 @@ fn demand_layer(
             push_warn(Some(label), field.as_deref(), msg);
         }
         if let Some((location, population, source_id)) = d {
-            push_demand(ds, location, population, source_id, layer_id);
+            push_demand(
+                ds,
+                path,
+                location,
+                population,
+                source_id.as_deref(),
+                layer_id,
+            )?;
             loaded += 1;
         }
     }
@@ -388,7 +395,7 @@ fn demand_rows(
     ds: &mut Dataset,
     rows: crate::io::DemandRows,
     fwd: &(dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
-    layer_id: LayerId,
+    (path, layer_id): (&std::path::Path, LayerId),
     progress: &dyn Progress,
     push_warn: &mut PushWarn,
 ) -> Result<usize> {
@@ -439,7 +446,14 @@ fn demand_rows(
         if population == Population::default() {
             push_warn(Some(label_of(k)), Some("population"), no_population());
         }
-        push_demand(ds, location, population, source_id, layer_id);
+        push_demand(
+            ds,
+            path,
+            location,
+            population,
+            source_id.as_deref(),
+            layer_id,
+        )?;
         loaded += 1;
     }
     Ok(loaded)
@@ -448,18 +462,20 @@ fn demand_rows(
 /// Appends a demand point, numbered by its position.
 fn push_demand(
     ds: &mut Dataset,
+    path: &std::path::Path,
     location: Point<f64>,
     population: Population,
-    source_id: Option<std::sync::Arc<str>>,
+    source_id: Option<&str>,
     layer: LayerId,
-) {
-    ds.demand.push(DemandPoint {
-        id: DemandId(ds.demand.len() as u32),
-        source_id,
-        location,
-        population,
-        layer,
-    });
+) -> Result<()> {
+    ds.demand
+        .push(location, population, source_id, layer)
+        .map_err(|_| crate::Error::Format {
+            path: path.to_path_buf(),
+            message: "the demand points' ids pass 2 GiB of text: split the demand layer".into(),
+            zh: Some("需求点编号文本超过 2 GiB：请拆分需求点图层".into()),
+        })?;
+    Ok(())
 }
 
 /// What is said of a demand feature or row that is not a point (it is skipped).
