@@ -10,17 +10,19 @@
 //! id). The result never depends on the order of the input files.
 
 use geo::coordinate_position::CoordPos;
-use geo::{BoundingRect, CoordinatePosition, MultiPolygon, Point};
+use geo::{BoundingRect, MultiPolygon, Point};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
 use crate::model::{Dataset, FacilityId, UnitId, UnitJoin, UnitLevel};
 
-type Envelope = GeomWithData<Rectangle<[f64; 2]>, UnitId>;
+type Envelope = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// R-tree over the polygons of one unit level.
 pub struct UnitIndex {
     pub level: UnitLevel,
     tree: RTree<Envelope>,
+    /// Per tree entry: the unit and its rings' edge bands.
+    shapes: Vec<(UnitId, Vec<PreparedPolygon>)>,
 }
 
 impl UnitIndex {
@@ -45,24 +47,37 @@ impl UnitIndex {
         level: UnitLevel,
         keep: impl Fn(&crate::model::Unit) -> bool,
     ) -> Option<Self> {
-        let items: Vec<Envelope> = ds
+        use rayon::prelude::*;
+        let kept: Vec<(&crate::model::Unit, &MultiPolygon<f64>, geo::Rect<f64>)> = ds
             .units
             .iter()
             .filter(|u| keep(u))
             .filter_map(|u| {
-                let r = u.geometry.as_ref()?.bounding_rect()?;
-                Some(GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    u.id,
-                ))
+                let g = u.geometry.as_ref()?;
+                Some((u, g, g.bounding_rect()?))
             })
             .collect();
-        if items.is_empty() {
+        if kept.is_empty() {
             return None;
         }
+        let items: Vec<Envelope> = kept
+            .iter()
+            .enumerate()
+            .map(|(slot, (_, _, r))| {
+                GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    slot as u32,
+                )
+            })
+            .collect();
+        let shapes = kept
+            .par_iter()
+            .map(|(u, g, _)| (u.id, g.0.iter().map(PreparedPolygon::new).collect()))
+            .collect();
         Some(Self {
             level,
             tree: RTree::bulk_load(items),
+            shapes,
         })
     }
 
@@ -73,11 +88,10 @@ impl UnitIndex {
             .tree
             .locate_in_envelope_intersecting(&AABB::from_point([p.x(), p.y()]))
         {
-            let u = ds.unit(e.data);
+            let (id, prepared) = &self.shapes[e.data as usize];
+            let u = ds.unit(*id);
             let g: &MultiPolygon<f64> = u.geometry.as_ref().expect("indexed units have shapes");
-            // One pass over the rings: `intersects` then `contains` walked them twice and
-            // recomputed every part's bounding box per call (a fifth of a province run).
-            let interior = match g.coordinate_position(&p.0) {
+            let interior = match multipolygon_position(g, prepared, p.0) {
                 CoordPos::Inside => true,
                 CoordPos::OnBoundary => false,
                 CoordPos::Outside => continue,
@@ -85,12 +99,12 @@ impl UnitIndex {
             let better = match best {
                 None => true,
                 Some((bi, bc, bid)) => {
-                    (interior, std::cmp::Reverse((u.code.as_str(), e.data)))
+                    (interior, std::cmp::Reverse((u.code.as_str(), *id)))
                         > (bi, std::cmp::Reverse((bc, bid)))
                 }
             };
             if better {
-                best = Some((interior, u.code.as_str(), e.data));
+                best = Some((interior, u.code.as_str(), *id));
             }
         }
         best.map(|b| b.2)
@@ -101,10 +115,229 @@ impl UnitIndex {
         let mut v: Vec<UnitId> = self
             .tree
             .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
-            .map(|e| e.data)
+            .map(|e| self.shapes[e.data as usize].0)
             .collect();
         v.sort();
         v
+    }
+}
+
+/// A polygon ready for many point-in-polygon tests: its exterior's bounding box and, for
+/// rings with many edges, the edges sorted into horizontal bands. A county's ring has
+/// thousands of vertices, and the winding-number test reads only edges whose y-range
+/// holds the point's y: those are all in the point's band.
+struct PreparedPolygon {
+    bbox: geo::Rect<f64>,
+    /// Exterior first, then the holes in order.
+    rings: Vec<Option<EdgeBands>>,
+}
+
+/// Edge indexes of one ring by horizontal band: edge `i` (from vertex `i` to `i + 1`) is
+/// listed in every band its closed y-range meets.
+struct EdgeBands {
+    y0: f64,
+    /// Bands per metre.
+    scale: f64,
+    /// `edges[start[b]..start[b + 1]]` are band `b`'s.
+    start: Vec<u32>,
+    edges: Vec<u32>,
+}
+
+/// Rings with at most this many edges are read whole: banding them would not pay.
+const BAND_MIN_EDGES: usize = 32;
+
+impl EdgeBands {
+    fn new(ring: &geo::LineString<f64>) -> Option<Self> {
+        let n = ring.0.len().saturating_sub(1);
+        if n <= BAND_MIN_EDGES {
+            return None;
+        }
+        let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
+        for c in &ring.0 {
+            y0 = y0.min(c.y);
+            y1 = y1.max(c.y);
+        }
+        // About four edges a band on a compact ring.
+        let bands = (n / 4).clamp(1, 1 << 16);
+        let scale = if y1 > y0 {
+            bands as f64 / (y1 - y0)
+        } else {
+            0.0
+        };
+        let mut me = Self {
+            y0,
+            scale,
+            start: vec![0; bands + 1],
+            edges: Vec::new(),
+        };
+        let span =
+            |w: &[geo::Coord<f64>]| (me.band(w[0].y.min(w[1].y)), me.band(w[0].y.max(w[1].y)));
+        let spans: Vec<(usize, usize)> = ring.0.windows(2).map(span).collect();
+        for (lo, hi) in &spans {
+            for b in *lo..=*hi {
+                me.start[b + 1] += 1;
+            }
+        }
+        for b in 0..bands {
+            me.start[b + 1] += me.start[b];
+        }
+        let mut fill = me.start.clone();
+        me.edges = vec![0; me.start[bands] as usize];
+        for (i, (lo, hi)) in spans.iter().enumerate() {
+            for b in *lo..=*hi {
+                me.edges[fill[b] as usize] = i as u32;
+                fill[b] += 1;
+            }
+        }
+        Some(me)
+    }
+
+    /// The band of `y`, clamped: monotone in `y`, so an edge whose y-range holds `y` is
+    /// listed in `y`'s band.
+    fn band(&self, y: f64) -> usize {
+        let last = self.start.len() - 2;
+        let b = ((y - self.y0) * self.scale).floor();
+        if b >= 0.0 {
+            (b as usize).min(last)
+        } else {
+            0
+        }
+    }
+}
+
+impl PreparedPolygon {
+    fn new(p: &geo::Polygon<f64>) -> Self {
+        Self {
+            bbox: p.exterior().bounding_rect().unwrap_or(geo::Rect::new(
+                geo::Coord {
+                    x: f64::NAN,
+                    y: f64::NAN,
+                },
+                geo::Coord {
+                    x: f64::NAN,
+                    y: f64::NAN,
+                },
+            )),
+            rings: std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(EdgeBands::new)
+                .collect(),
+        }
+    }
+}
+
+/// `geo`'s `coordinate_position` of a multipolygon (the OGC mod-2 boundary rule over its
+/// polygons, a polygon's holes in order), with the bounding-box and band shortcuts: the
+/// same answer, since an edge outside the point's band, or a ring whose box misses the
+/// point, adds nothing to the winding number and cannot hold the point.
+fn multipolygon_position(
+    mp: &MultiPolygon<f64>,
+    prepared: &[PreparedPolygon],
+    c: geo::Coord<f64>,
+) -> CoordPos {
+    let (mut inside, mut boundary) = (false, 0usize);
+    for (poly, prep) in mp.0.iter().zip(prepared) {
+        let b = prep.bbox;
+        if poly.exterior().0.is_empty()
+            || !(c.x >= b.min().x && c.x <= b.max().x && c.y >= b.min().y && c.y <= b.max().y)
+        {
+            continue;
+        }
+        match ring_position(poly.exterior(), prep.rings[0].as_ref(), c) {
+            CoordPos::Outside => {}
+            CoordPos::OnBoundary => boundary += 1,
+            CoordPos::Inside => {
+                let mut in_hole = false;
+                for (hole, bands) in poly.interiors().iter().zip(&prep.rings[1..]) {
+                    match ring_position(hole, bands.as_ref(), c) {
+                        CoordPos::Outside => {}
+                        CoordPos::OnBoundary => {
+                            boundary += 1;
+                            in_hole = true;
+                            break;
+                        }
+                        CoordPos::Inside => {
+                            in_hole = true;
+                            break;
+                        }
+                    }
+                }
+                inside |= !in_hole;
+            }
+        }
+    }
+    if boundary % 2 == 1 {
+        CoordPos::OnBoundary
+    } else if inside {
+        CoordPos::Inside
+    } else {
+        CoordPos::Outside
+    }
+}
+
+/// `geo::coordinate_position::coord_pos_relative_to_ring` over the edges of `c`'s band
+/// (all edges when the ring has no bands): the same winding-number rules, term by term.
+fn ring_position(
+    ring: &geo::LineString<f64>,
+    bands: Option<&EdgeBands>,
+    c: geo::Coord<f64>,
+) -> CoordPos {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    let pts = &ring.0;
+    if pts.is_empty() {
+        return CoordPos::Outside;
+    }
+    if pts.len() == 1 {
+        return if c == pts[0] {
+            CoordPos::OnBoundary
+        } else {
+            CoordPos::Outside
+        };
+    }
+    let between = |x: f64, a: f64, b: f64| {
+        if a < b {
+            x >= a && x <= b
+        } else {
+            x >= b && x <= a
+        }
+    };
+    let mut winding = 0i64;
+    let mut edge = |i: usize| -> bool {
+        let (s, e) = (pts[i], pts[i + 1]);
+        if s.y <= c.y {
+            if e.y >= c.y {
+                let o = RobustKernel::orient2d(s, e, c);
+                if o == Orientation::CounterClockwise && e.y != c.y {
+                    winding += 1;
+                } else if o == Orientation::Collinear && between(c.x, s.x, e.x) {
+                    return true;
+                }
+            }
+        } else if e.y <= c.y {
+            let o = RobustKernel::orient2d(s, e, c);
+            if o == Orientation::Clockwise {
+                winding -= 1;
+            } else if o == Orientation::Collinear && between(c.x, s.x, e.x) {
+                return true;
+            }
+        }
+        false
+    };
+    let on_boundary = match bands {
+        Some(b) => {
+            let k = b.band(c.y);
+            b.edges[b.start[k] as usize..b.start[k + 1] as usize]
+                .iter()
+                .any(|i| edge(*i as usize))
+        }
+        None => (0..pts.len() - 1).any(edge),
+    };
+    if on_boundary {
+        CoordPos::OnBoundary
+    } else if winding == 0 {
+        CoordPos::Outside
+    } else {
+        CoordPos::Inside
     }
 }
 
@@ -274,6 +507,96 @@ mod tests {
     use super::*;
     use crate::model::*;
     use geo::{polygon, MultiPolygon};
+
+    /// A star-shaped ring of `n` vertices around (cx, cy), radii in [0.5 r, r], on a 1 m
+    /// lattice so points on its edges and vertices are exact.
+    fn star(
+        rnd: &mut impl FnMut() -> f64,
+        cx: f64,
+        cy: f64,
+        r: f64,
+        n: usize,
+    ) -> geo::LineString<f64> {
+        let mut pts: Vec<geo::Coord<f64>> = (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                let rr = r * (0.5 + 0.5 * rnd());
+                geo::Coord {
+                    x: (cx + rr * a.cos()).round(),
+                    y: (cy + rr * a.sin()).round(),
+                }
+            })
+            .collect();
+        pts.push(pts[0]);
+        geo::LineString(pts)
+    }
+
+    /// The banded test answers exactly what `geo`'s `coordinate_position` does, for points
+    /// inside, outside, in holes, on vertices, on edges (axis-parallel ones included) and
+    /// on rings shared by two parts, for rings below and above the banding threshold.
+    #[test]
+    fn banded_point_in_polygon_equals_geo() {
+        use geo::CoordinatePosition;
+        let mut rnd = crate::testkit::xorshift(11);
+        let (mut seen, mut checked) = ([0usize; 3], 0usize);
+        for case in 0..25 {
+            let n = [5, 12, 33, 200, 1500][case % 5];
+            let a = star(&mut rnd, 0.0, 0.0, 1000.0, n);
+            let hole = star(&mut rnd, 0.0, 0.0, 300.0, n);
+            let b = star(&mut rnd, 1500.0, 200.0, 600.0, n / 2 + 3);
+            let mut parts = vec![
+                geo::Polygon::new(a.clone(), vec![hole.clone()]),
+                geo::Polygon::new(b.clone(), vec![]),
+            ];
+            if case % 3 == 0 {
+                // A part whose exterior is the first part's hole: boundary shared twice.
+                parts.push(geo::Polygon::new(hole.clone(), vec![]));
+            }
+            if case % 4 == 0 {
+                parts.push(polygon![(x: -50.0, y: -50.0), (x: 50.0, y: -50.0), (x: 50.0, y: 50.0), (x: -50.0, y: 50.0)]);
+            }
+            let mp = MultiPolygon(parts);
+            let prepared: Vec<PreparedPolygon> = mp.0.iter().map(PreparedPolygon::new).collect();
+            let mut probes: Vec<geo::Coord<f64>> = (0..400)
+                .map(|_| geo::Coord {
+                    x: (rnd() * 3400.0 - 1200.0).round(),
+                    y: (rnd() * 2400.0 - 1200.0).round(),
+                })
+                .collect();
+            for ring in [&a, &hole, &b] {
+                for w in ring.0.windows(2) {
+                    probes.push(w[0]);
+                    // Midpoints land on the edge when they are lattice points.
+                    probes.push(geo::Coord {
+                        x: (w[0].x + w[1].x) / 2.0,
+                        y: (w[0].y + w[1].y) / 2.0,
+                    });
+                    probes.push(geo::Coord {
+                        x: w[0].x + 0.25,
+                        y: w[0].y,
+                    });
+                    probes.push(geo::Coord {
+                        x: w[0].x,
+                        y: w[1].y,
+                    });
+                }
+            }
+            for c in probes {
+                let want = mp.coordinate_position(&c);
+                assert_eq!(
+                    multipolygon_position(&mp, &prepared, c),
+                    want,
+                    "case {case}, {c:?}"
+                );
+                seen[want as usize] += 1;
+                checked += 1;
+            }
+        }
+        assert!(
+            seen.iter().all(|s| *s > 500),
+            "inside/boundary/outside all met: {seen:?} of {checked}"
+        );
+    }
 
     fn unit(id: u32, code: &str, x0: f64, x1: f64) -> Unit {
         Unit {
