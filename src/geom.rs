@@ -224,8 +224,11 @@ impl RTreeObject for Seg {
 /// geo's `Validation` compares every segment pair (O(n²)), far too slow for county rings of
 /// 10k+ vertices; this uses an R-tree over the segments (O(n log n)). Touching at shared
 /// vertices of neighbouring segments is not an intersection.
+///
+/// Most rings are valid: a sort-and-sweep over the segments' boxes first decides whether
+/// any pair meets (the same pairs, the same test), and only a ring that crosses itself
+/// builds the tree, whose order picks the point reported — as it always has.
 pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
-    use geo::line_intersection::{line_intersection, LineIntersection};
     let segs: Vec<Seg> = ring
         .lines()
         .enumerate()
@@ -233,7 +236,7 @@ pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
         .map(|(idx, line)| Seg { line, idx })
         .collect();
     let n = ring.0.len().saturating_sub(1);
-    if segs.len() < 3 {
+    if segs.len() < 3 || any_pair_meets(&segs, n) == Some(false) {
         return None;
     }
     let tree = RTree::bulk_load(segs);
@@ -242,26 +245,60 @@ pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
             if o.idx <= s.idx {
                 continue;
             }
-            let adjacent = o.idx == s.idx + 1 || (s.idx == 0 && o.idx + 1 == n);
-            match line_intersection(s.line, o.line) {
-                Some(LineIntersection::SinglePoint {
-                    intersection,
-                    is_proper,
-                }) => {
-                    if adjacent && !is_proper {
-                        continue;
-                    }
-                    // Two non-adjacent segments touching at a vertex: a pinch, also invalid.
-                    return Some(intersection);
-                }
-                Some(LineIntersection::Collinear { intersection }) => {
-                    return Some(intersection.start);
-                }
-                None => {}
+            if let Some(p) = pair_meets(s, o, n) {
+                return Some(p);
             }
         }
     }
     None
+}
+
+/// Where segments `s` and `o` (`s.idx < o.idx`, of a ring of `n` segments) meet in a way
+/// that makes the ring invalid: neighbours may share their common vertex, nothing else.
+fn pair_meets(s: &Seg, o: &Seg, n: usize) -> Option<Coord<f64>> {
+    use geo::line_intersection::{line_intersection, LineIntersection};
+    let adjacent = o.idx == s.idx + 1 || (s.idx == 0 && o.idx + 1 == n);
+    match line_intersection(s.line, o.line) {
+        Some(LineIntersection::SinglePoint {
+            intersection,
+            is_proper,
+        }) => {
+            if adjacent && !is_proper {
+                return None;
+            }
+            // Two non-adjacent segments touching at a vertex: a pinch, also invalid.
+            Some(intersection)
+        }
+        Some(LineIntersection::Collinear { intersection }) => Some(intersection.start),
+        None => None,
+    }
+}
+
+/// Whether any two segments whose closed boxes meet (the pairs the R-tree query yields)
+/// meet by [`pair_meets`]: segments sorted by their boxes' west edge, each compared with
+/// those that start before its east edge. `None` when that is more than 32 comparisons a
+/// segment (a ring whose segments overlap in x, e.g. a north–south strip): the tree then
+/// decides, so no ring costs quadratic time.
+fn any_pair_meets(segs: &[Seg], n: usize) -> Option<bool> {
+    let mut budget = 32 * segs.len();
+    let mut boxes: Vec<(AABB<[f64; 2]>, &Seg)> = segs.iter().map(|s| (s.envelope(), s)).collect();
+    boxes.sort_unstable_by(|a, b| a.0.lower()[0].total_cmp(&b.0.lower()[0]));
+    for (i, (a, s)) in boxes.iter().enumerate() {
+        for (b, o) in &boxes[i + 1..] {
+            if b.lower()[0] > a.upper()[0] {
+                break;
+            }
+            budget = budget.checked_sub(1)?;
+            if b.lower()[1] > a.upper()[1] || a.lower()[1] > b.upper()[1] {
+                continue;
+            }
+            let (s, o) = if s.idx < o.idx { (*s, *o) } else { (*o, *s) };
+            if pair_meets(s, o, n).is_some() {
+                return Some(true);
+            }
+        }
+    }
+    Some(false)
 }
 
 /// Problems of a polygon that a planner must hear about. Empty rings are removed by the
@@ -339,5 +376,98 @@ mod tests {
         assert!((p.x - 0.5).abs() < 1e-12 && (p.y - 0.5).abs() < 1e-12);
         let sq = LineString::from(vec![(0., 0.), (1., 0.), (1., 1.), (0., 1.), (0., 0.)]);
         assert!(ring_self_intersection(&sq).is_none());
+    }
+
+    /// The sweep's yes/no equals the R-tree's over every pair, so the answer (and the point
+    /// reported) is the tree's: valid stars, random walks that cross, pinches, doubled-back
+    /// edges, and north–south strips that run the sweep past its budget.
+    #[test]
+    fn sweep_decides_as_the_tree_does() {
+        let tree_only = |ring: &LineString<f64>| -> Option<Coord<f64>> {
+            let segs: Vec<Seg> = ring
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.start != l.end)
+                .map(|(idx, line)| Seg { line, idx })
+                .collect();
+            let n = ring.0.len().saturating_sub(1);
+            if segs.len() < 3 {
+                return None;
+            }
+            let tree = RTree::bulk_load(segs);
+            for s in tree.iter() {
+                for o in tree.locate_in_envelope_intersecting(&s.envelope()) {
+                    if o.idx > s.idx {
+                        if let Some(p) = pair_meets(s, o, n) {
+                            return Some(p);
+                        }
+                    }
+                }
+            }
+            None
+        };
+        let mut rnd = crate::testkit::xorshift(5);
+        let (mut crossing, mut valid) = (0, 0);
+        for case in 0..400 {
+            let n = 3 + (rnd() * [10.0, 60.0, 400.0][case % 3]) as usize;
+            let mut pts: Vec<(f64, f64)> = match case % 4 {
+                // A star: valid unless rounding folds it.
+                0 => (0..n)
+                    .map(|i| {
+                        let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                        let r = 50.0 + 50.0 * rnd();
+                        ((r * a.cos()).round(), (r * a.sin()).round())
+                    })
+                    .collect(),
+                // A random walk on a lattice: crosses, touches and doubles back.
+                1 => {
+                    let mut p = (0.0, 0.0);
+                    (0..n)
+                        .map(|_| {
+                            p.0 += (rnd() * 7.0).floor() - 3.0;
+                            p.1 += (rnd() * 7.0).floor() - 3.0;
+                            p
+                        })
+                        .collect()
+                }
+                // A north–south strip one metre wide: every segment overlaps in x.
+                2 => {
+                    let h = n / 2 + 2;
+                    let mut v: Vec<(f64, f64)> = (0..h).map(|i| (0.0, i as f64)).collect();
+                    v.extend((0..h).rev().map(|i| (1.0, i as f64)));
+                    if case % 8 == 2 {
+                        // A notch that crosses the other side.
+                        v[h / 2].0 = 2.0;
+                    }
+                    v
+                }
+                // A star with one vertex pulled onto another: a pinch.
+                _ => {
+                    let mut v: Vec<(f64, f64)> = (0..n.max(6))
+                        .map(|i| {
+                            let a = i as f64 / n.max(6) as f64 * std::f64::consts::TAU;
+                            ((80.0 * a.cos()).round(), (80.0 * a.sin()).round())
+                        })
+                        .collect();
+                    let k = v.len() / 2;
+                    v[k] = (0.0, 0.0);
+                    v[0] = (0.0, 0.0);
+                    v
+                }
+            };
+            pts.push(pts[0]);
+            let ring = LineString::from(pts);
+            let want = tree_only(&ring);
+            assert_eq!(ring_self_intersection(&ring), want, "case {case}");
+            if want.is_some() {
+                crossing += 1;
+            } else {
+                valid += 1;
+            }
+        }
+        assert!(
+            crossing > 100 && valid > 100,
+            "{crossing} crossing, {valid} valid"
+        );
     }
 }
