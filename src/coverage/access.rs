@@ -70,6 +70,23 @@ pub trait Accessibility: Sync {
         progress: &dyn Progress,
     ) -> Result<Vec<Option<(u32, f64)>>>;
 
+    /// For each origin, whether any target is within `max_m`: what a coverage share needs,
+    /// which a straight line answers without finding the nearest (most of a province's
+    /// points have none in reach, and proving that is cheaper than ranking the far ones).
+    fn any_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Vec<bool>> {
+        Ok(self
+            .nearest_within(origins, targets, max_m, progress)?
+            .iter()
+            .map(Option::is_some)
+            .collect())
+    }
+
     /// Problems worth telling the planner about this pairing (points off the network,
     /// facilities on small islands): a message, and the target index it is about, if one.
     fn diagnose(
@@ -154,6 +171,46 @@ impl Accessibility for Euclidean {
             })
             .collect();
         let mut out = vec![None; origins.len()];
+        let mut k = 0;
+        for c in chunks {
+            for v in c? {
+                out[order[k] as usize] = v;
+                k += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    fn any_within(
+        &self,
+        origins: &[Point<f64>],
+        targets: &[Point<f64>],
+        max_m: f64,
+        progress: &dyn Progress,
+    ) -> Result<Vec<bool>> {
+        progress.stage("reach", Some(origins.len() as u64));
+        let tree = tree_of(targets);
+        let r2 = max_m * max_m;
+        let order = spatial_order(origins, max_m);
+        let sorted = gather(origins, &order);
+        let done = AtomicU64::new(0);
+        let chunks: Vec<Result<Vec<bool>>> = sorted
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                if progress.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                // The same `distance_2 <= r2` test the nearest search's answer passes.
+                let v = chunk
+                    .iter()
+                    .map(|q| tree.locate_within_distance(*q, r2).next().is_some())
+                    .collect();
+                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                progress.advance(n + chunk.len() as u64);
+                Ok(v)
+            })
+            .collect();
+        let mut out = vec![false; origins.len()];
         let mut k = 0;
         for c in chunks {
             for v in c? {
@@ -257,6 +314,43 @@ fn sq_dist(a: &[f64; 2], b: &[f64; 2]) -> f64 {
 mod tests {
     use super::*;
     use crate::progress::NoProgress;
+
+    /// `any_within` is `nearest_within(..).is_some()`, distances exactly at the bound
+    /// included: lattice points 3-4-5 and 6-8-10 from a target, bounds 5 and 10.
+    #[test]
+    fn any_within_equals_nearest_found() {
+        let mut rnd = crate::testkit::xorshift(3);
+        let targets: Vec<Point<f64>> = (0..300)
+            .map(|_| Point::new((rnd() * 2000.0).round(), (rnd() * 2000.0).round()))
+            .collect();
+        let mut origins: Vec<Point<f64>> = (0..20_000)
+            .map(|_| {
+                Point::new(
+                    (rnd() * 2400.0 - 200.0).round(),
+                    (rnd() * 2400.0 - 200.0).round(),
+                )
+            })
+            .collect();
+        for t in targets.iter().step_by(7) {
+            origins.push(Point::new(t.x() + 3.0, t.y() + 4.0));
+            origins.push(Point::new(t.x() - 6.0, t.y() + 8.0));
+        }
+        for max in [5.0, 10.0, 40.0, 150.0] {
+            let near = Euclidean
+                .nearest_within(&origins, &targets, max, &NoProgress)
+                .unwrap();
+            let any = Euclidean
+                .any_within(&origins, &targets, max, &NoProgress)
+                .unwrap();
+            let want: Vec<bool> = near.iter().map(Option::is_some).collect();
+            assert_eq!(any, want, "bound {max}");
+            let hits = any.iter().filter(|h| **h).count();
+            assert!(
+                hits > 40 && hits < origins.len(),
+                "bound {max}: {hits} hits"
+            );
+        }
+    }
 
     #[test]
     fn nearest_and_all_within_by_hand() {

@@ -56,10 +56,10 @@ pub(super) fn population_within(
         return Ok(());
     }
     misplaced_notes(an, &fac, &pts, demand_pts, access, notes);
-    let nearest = access.nearest_within(demand_pts, &pts, dist, progress)?;
+    let nearest = access.any_within(demand_pts, &pts, dist, progress)?;
     // Network mode: what a straight-line circle of the same distance would claim.
     let straight = if access.mode() == DistanceMode::Network {
-        Some(Euclidean.nearest_within(demand_pts, &pts, dist, progress)?)
+        Some(Euclidean.any_within(demand_pts, &pts, dist, progress)?)
     } else {
         None
     };
@@ -224,8 +224,8 @@ fn people_in_reach(
     an: &Analysis,
     rule: &Rule,
     in_area: &dyn Fn(UnitId) -> bool,
-    nearest: &[Option<(u32, f64)>],
-    straight: Option<&[Option<(u32, f64)>]>,
+    nearest: &[bool],
+    straight: Option<&[bool]>,
     mut uncovered: Option<&mut Vec<UncoveredPoint>>,
     progress: &dyn Progress,
 ) -> Result<Reached> {
@@ -248,7 +248,7 @@ fn people_in_reach(
         }
         let w = d.weight(rule.group);
         a_sum += w;
-        let hit = nearest[k].is_some();
+        let hit = nearest[k];
         if hit {
             c_sum += w;
         } else if let (true, Some(uncovered)) = (w > 0.0, uncovered.as_deref_mut()) {
@@ -266,7 +266,7 @@ fn people_in_reach(
                 people: w,
             });
         }
-        let over_here = straight.is_some_and(|s| s[k].is_some()) && !hit;
+        let over_here = straight.is_some_and(|s| s[k]) && !hit;
         if over_here {
             over_sum += w;
         }
