@@ -60,8 +60,8 @@ fn main() {
         rebuild.push(t.elapsed().as_secs_f64() * 1e3);
         // Same answer either way: the demand model does not depend on facilities.
         assert_eq!(
-            serde_json::to_string(&carecircle::report::to_json(&r1)).unwrap(),
-            serde_json::to_string(&carecircle::report::to_json(&r2)).unwrap()
+            serde_json::to_string(&carecircle::report::to_json(&r1, &edited)).unwrap(),
+            serde_json::to_string(&carecircle::report::to_json(&r2, &edited)).unwrap()
         );
     }
     let dir = std::env::temp_dir().join(format!("carecircle-edits-bench-{}", std::process::id()));

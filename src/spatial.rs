@@ -184,9 +184,9 @@ impl EdgeBands {
         let mut fill = me.start.clone();
         me.edges = vec![0; me.start[bands] as usize];
         for (i, (lo, hi)) in spans.iter().enumerate() {
-            for b in *lo..=*hi {
-                me.edges[fill[b] as usize] = i as u32;
-                fill[b] += 1;
+            for at in &mut fill[*lo..=*hi] {
+                me.edges[*at as usize] = i as u32;
+                *at += 1;
             }
         }
         Some(me)

@@ -414,8 +414,9 @@ fn no_population_anywhere_still_reports_presence() {
 
 #[test]
 fn json_keeps_the_contract_names() {
-    let r = run(&fixture());
-    let v = carecircle::report::to_json(&r);
+    let ds = fixture();
+    let r = run(&ds);
+    let v = carecircle::report::to_json(&r, &ds);
     for k in ["rules", "units", "summary"] {
         assert!(v.get(k).is_some(), "{k}");
     }
@@ -627,7 +628,7 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
     carecircle::report::write_json(&r, &ds, &dir.path().join("agg.json"), &cell).unwrap();
     let all = read("all.json");
     let agg = read("agg.json");
-    let mut reference = carecircle::report::to_json(&r);
+    let mut reference = carecircle::report::to_json(&r, &ds);
     carecircle::report::no_negative_zero(&mut reference);
     for (k, v) in reference.as_object().unwrap() {
         assert_eq!(&all[k], v, "key {k}");
@@ -642,6 +643,8 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
         "no empty list that reads as 'none uncovered'"
     );
     // Per unit and per 250 m cell, by hand from the listed points.
+    let settings = RuleSet::parse(RULES, "test rules").unwrap().settings;
+    let demand = carecircle::coverage::build_demand(&ds, &settings, &NoProgress).unwrap();
     let mut by_unit: std::collections::BTreeMap<(String, String), (u64, f64)> = Default::default();
     let mut by_cell: std::collections::BTreeMap<(String, i64, i64), (u64, f64)> =
         Default::default();
@@ -653,9 +656,15 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
             .or_default();
         e.0 += 1;
         e.1 += people;
-        let (x, y) = ds
-            .projection
-            .forward(p["lon"].as_f64().unwrap(), p["lat"].as_f64().unwrap());
+        // The cell of the point where the demand model put it (local metres): the grid is
+        // drawn there, not on the written WGS84 figures, which carry the projection's
+        // round-off (a lattice point exactly on a cell line could change sides).
+        let at = demand
+            .points
+            .location(p["demand_index"].as_u64().unwrap() as usize);
+        let (lon, lat) = ds.projection.inverse(at.x(), at.y());
+        assert_eq!((p["lon"].as_f64(), p["lat"].as_f64()), (Some(lon), Some(lat)));
+        let (x, y) = (at.x(), at.y());
         let e = by_cell
             .entry((rule, (x / 250.0).floor() as i64, (y / 250.0).floor() as i64))
             .or_default();
@@ -725,7 +734,7 @@ fn uncovered_aggregates_equal_one_pass_sums() {
             let k = (p.rule.to_string(), p.unit_code.to_string());
             units.entry(k.clone()).or_default().0 += 1;
             *unit_sum.entry(k).or_default() += p.people;
-            let (x, y) = ds.projection.forward(p.lon, p.lat);
+            let (x, y) = (p.x, p.y);
             let e = cells
                 .entry((
                     p.rule.to_string(),

@@ -484,7 +484,7 @@ fn json_carries_the_contract() {
     let mut ds = fixture();
     add(&mut ds, FacilityKind::Nursery, 500.0, Some(62.0));
     let r = run(&ds, &rules(&PLACES.replace("SCOPE", "aggregate")));
-    let j = carecircle::report::to_json(&r);
+    let j = carecircle::report::to_json(&r, &ds);
     let rule = &j["rules"][0];
     for key in [
         "scope",

@@ -874,12 +874,12 @@ fn uncovered_demand_of_the_map_rule_arrives_from_its_thread() {
     let mut h = harness();
     h.step();
     wait_idle(&mut h, "load + analysis");
-    let (ds, report) = (h.state().dataset().unwrap(), h.state().report().unwrap());
+    let report = h.state().report().unwrap();
     let mut counts: Vec<(String, usize)> = report
         .rules
         .iter()
         .map(|r| {
-            let n = carecircle::report::map::uncovered_points(ds, report, &r.id).len();
+            let n = carecircle::report::map::uncovered_points(report, &r.id).len();
             (r.id.clone(), n)
         })
         .filter(|(_, n)| *n > 0)

@@ -30,8 +30,8 @@ impl CareCircleApp {
             return;
         }
         self.data.uncovered = None;
-        let (Some(ds), Some(report), Some(name)) = (
-            self.data.dataset.clone(),
+        let (true, Some(report), Some(name)) = (
+            self.data.dataset.is_some(),
             self.data.report.clone(),
             rule.clone(),
         ) else {
@@ -44,7 +44,7 @@ impl CareCircleApp {
         let spawned = std::thread::Builder::new()
             .name("carecircle-uncovered".into())
             .spawn(move || {
-                let pts = crate::report::map::uncovered_points(&ds, &report, &name);
+                let pts = crate::report::map::uncovered_points(&report, &name);
                 let pyramid = map::DotPyramid::new(&pts);
                 let _ = tx.send(JobResult::Uncovered(for_rule, pts, Box::new(pyramid)));
                 ctx.request_repaint();

@@ -253,34 +253,50 @@ pub fn build_demand(
     let n_units = ds.units.len();
     progress.stage("demand", Some(n_units as u64));
 
-    // Carriers per unit: (point, weight, source).
-    let mut pts: Vec<Vec<Carrier>> = vec![Vec::new(); n_units];
-    let mut from_points = vec![false; n_units];
     // Point → unit for every demand point, on every core (a province has millions), the
-    // cancel looked at per point.
-    let located: Vec<Option<UnitId>> = {
+    // cancel looked at per point; `NOWHERE` for a point in no unit.
+    const NOWHERE: u32 = u32::MAX;
+    let located: Vec<u32> = {
         use rayon::prelude::*;
         ds.demand
             .locations()
             .par_iter()
             .map(|at| {
                 check(progress)?;
-                Ok(idx.locate(ds, *at))
+                Ok(idx.locate(ds, *at).map_or(NOWHERE, |u| u.0))
             })
             .collect::<Result<_>>()?
     };
-    for (k, u) in located.into_iter().enumerate() {
-        if let Some(u) = u {
-            pts[u.index()].push((
-                ds.demand.location(k),
-                ds.demand.total(k).unwrap_or(1.0).max(0.0),
-                Some(DemandId(k as u32)),
-            ));
-            from_points[u.index()] = true;
-        } else {
-            model.outside_points += 1;
-        }
+    // The points of each unit, in the layer's order: `by_unit[start[u]..start[u + 1]]`
+    // (a counting sort, not a list per unit).
+    let mut start = vec![0u32; n_units + 1];
+    for u in located.iter().filter(|u| **u != NOWHERE) {
+        start[*u as usize + 1] += 1;
     }
+    for i in 0..n_units {
+        start[i + 1] += start[i];
+    }
+    model.outside_points = located.len() - start[n_units] as usize;
+    let mut by_unit = vec![0u32; start[n_units] as usize];
+    let mut fill = start.clone();
+    for (k, u) in located.iter().enumerate().filter(|(_, u)| **u != NOWHERE) {
+        by_unit[fill[*u as usize] as usize] = k as u32;
+        fill[*u as usize] += 1;
+    }
+    drop((located, fill));
+    let points_of = |i: usize| -> Vec<Carrier> {
+        by_unit[start[i] as usize..start[i + 1] as usize]
+            .iter()
+            .map(|&k| {
+                let k = k as usize;
+                (
+                    ds.demand.location(k),
+                    ds.demand.total(k).unwrap_or(1.0).max(0.0),
+                    Some(DemandId(k as u32)),
+                )
+            })
+            .collect()
+    };
     let cell = settings.grid_cell_m;
     let (mut bld, mut landuse) = building_carriers(ds, &idx, cell);
     for (i, u) in ds.units.iter().enumerate() {
@@ -319,8 +335,8 @@ pub fn build_demand(
             continue;
         }
         let mut cell_used = None;
-        let (source, carriers) = if from_points[i] {
-            (DemandSource::Points, std::mem::take(&mut pts[i]))
+        let (source, carriers) = if start[i + 1] > start[i] {
+            (DemandSource::Points, points_of(i))
         } else if bld[i].len() >= settings.min_buildings {
             (DemandSource::Buildings, made(std::mem::take(&mut bld[i])))
         } else if !landuse[i].is_empty() {

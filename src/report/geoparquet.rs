@@ -454,7 +454,8 @@ pub fn write_dir(
             ],
             &mut |t| {
                 for p in &report.uncovered {
-                    let pt = geo::Geometry::Point(geo::Point::new(p.lon, p.lat));
+                    let (lon, lat) = p.lon_lat(&ds.projection);
+                    let pt = geo::Geometry::Point(geo::Point::new(lon, lat));
                     let geometry = t.geometry(Some(&pt));
                     t.row(vec![
                         name(),

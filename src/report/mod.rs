@@ -28,9 +28,14 @@ pub use uncovered::{aggregate, Aggregates, UncoveredExport};
 
 /// The report as JSON: `rules`, `units`, `summary` (the contract), plus `preset`, `mode`,
 /// `demand`, `uncovered`, `skipped` and `equity`.
-pub fn to_json(report: &Report) -> Value {
+pub fn to_json(report: &Report, ds: &Dataset) -> Value {
     let mut v = to_json_head(report);
-    v["uncovered"] = serde_json::to_value(&report.uncovered).expect("plain data");
+    let rows: Vec<_> = report
+        .uncovered
+        .iter()
+        .map(|p| p.row(&ds.projection))
+        .collect();
+    v["uncovered"] = serde_json::to_value(rows).expect("plain data");
     v
 }
 
@@ -147,7 +152,7 @@ pub fn write_json_with(
         w.write_all(b"}")?;
         if how.points {
             w.write_all(b",\n  \"uncovered\": ")?;
-            stream_array(w, &report.uncovered)?;
+            stream_array(w, report.uncovered.iter().map(|p| p.row(&agg.projection)))?;
         }
         w.write_all(b"\n}\n")
     })
@@ -156,12 +161,12 @@ pub fn write_json_with(
 /// A JSON array written item by item, one per line.
 fn stream_array<T: serde::Serialize>(
     w: &mut dyn std::io::Write,
-    items: &[T],
+    items: impl IntoIterator<Item = T>,
 ) -> std::io::Result<()> {
     w.write_all(b"[")?;
-    for (j, item) in items.iter().enumerate() {
+    for (j, item) in items.into_iter().enumerate() {
         w.write_all(if j == 0 { b"\n    " } else { b",\n    " })?;
-        serde_json::to_writer(&mut *w, item)?;
+        serde_json::to_writer(&mut *w, &item)?;
     }
     w.write_all(b"\n  ]")
 }

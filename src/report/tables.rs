@@ -110,6 +110,7 @@ fn other_features(
     }
     if how.points {
         for p in &report.uncovered {
+            let (lon, lat) = p.lon_lat(&ds.projection);
             emit(json!({
                 "type": "Feature",
                 "properties": {
@@ -117,7 +118,7 @@ fn other_features(
                     "unit_code": p.unit_code,
                     "people": p.people, "marker-color": "#d43d2f",
                 },
-                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
             }))?;
         }
     }
@@ -255,11 +256,12 @@ pub fn write_csv_dir_with(
             let mut c = csv::Writer::from_writer(w);
             c.write_record(["rule", "demand_id", "lon", "lat", "unit_code", "people"])?;
             for p in &report.uncovered {
+                let (lon, lat) = p.lon_lat(&agg.projection);
                 c.write_record([
                     &*p.rule,
                     p.source_id.as_deref().unwrap_or_default(),
-                    &format!("{:.6}", p.lon),
-                    &format!("{:.6}", p.lat),
+                    &format!("{lon:.6}"),
+                    &format!("{lat:.6}"),
                     &*p.unit_code,
                     &opt(Some(p.people)),
                 ])?;

@@ -68,11 +68,13 @@ pub struct GridCell {
 }
 
 /// Uncovered demand summed per unit and per grid cell, with the grid's caveats.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Aggregates {
     pub by_unit: Vec<UnitGap>,
     pub cells: Vec<GridCell>,
     pub cell_m: f64,
+    /// The dataset's projection: cells and points are in its metres, outputs in WGS84.
+    pub projection: crate::geom::LocalProjection,
     /// Units smaller than one cell that have uncovered demand: their people share a cell
     /// with neighbours, so the grid cannot show them apart (their own figure is in
     /// `by_unit`). One line per unit.
@@ -106,7 +108,6 @@ impl Aggregates {
 #[allow(clippy::type_complexity)]
 fn group(
     report: &Report,
-    ds: &Dataset,
     cell_m: f64,
 ) -> (
     Vec<((Arc<str>, Arc<str>), (u32, f64))>,
@@ -141,7 +142,7 @@ fn group(
     let keys: Vec<(u32, u32, i64, i64)> = pts
         .par_iter()
         .map(|p| {
-            let (x, y) = ds.projection.forward(p.lon, p.lat);
+            let (x, y) = (p.x, p.y);
             (
                 rule_id[&p.rule],
                 code_id[&p.unit_code],
@@ -205,7 +206,7 @@ pub fn aggregate(report: &Report, ds: &Dataset, cell_m: f64) -> Aggregates {
     } else {
         1000.0
     };
-    let (units, cells) = group(report, ds, cell_m);
+    let (units, cells) = group(report, cell_m);
     let info: HashMap<&str, (&str, &str)> = report
         .units
         .iter()
@@ -269,6 +270,7 @@ pub fn aggregate(report: &Report, ds: &Dataset, cell_m: f64) -> Aggregates {
         }
     }
     Aggregates {
+        projection: ds.projection,
         by_unit,
         cells,
         cell_m,

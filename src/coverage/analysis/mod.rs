@@ -225,9 +225,44 @@ pub struct UncoveredPoint {
     pub demand_index: usize,
     /// The id the point had in its source demand layer; `None` for points the model placed.
     pub source_id: Option<crate::model::PointId>,
+    /// Where, in the dataset's local metres: what grids and maps use; outputs say WGS84
+    /// ([`Self::lon_lat`]), computed as they write rather than for every point up front.
+    pub x: f64,
+    pub y: f64,
+    pub unit_code: std::sync::Arc<str>,
+    pub people: f64,
+}
+
+impl UncoveredPoint {
+    /// WGS84, by the dataset's projection (`Dataset::projection`).
+    pub fn lon_lat(&self, projection: &crate::geom::LocalProjection) -> (f64, f64) {
+        projection.inverse(self.x, self.y)
+    }
+
+    /// The point as outputs write it (JSON `uncovered`): WGS84, ids as text.
+    pub fn row(&self, projection: &crate::geom::LocalProjection) -> UncoveredRow<'_> {
+        let (lon, lat) = self.lon_lat(projection);
+        UncoveredRow {
+            rule: &self.rule,
+            demand_index: self.demand_index,
+            source_id: self.source_id.as_deref(),
+            lon,
+            lat,
+            unit_code: &self.unit_code,
+            people: self.people,
+        }
+    }
+}
+
+/// An uncovered point as written out.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct UncoveredRow<'a> {
+    pub rule: &'a str,
+    pub demand_index: usize,
+    pub source_id: Option<&'a str>,
     pub lon: f64,
     pub lat: f64,
-    pub unit_code: std::sync::Arc<str>,
+    pub unit_code: &'a str,
     pub people: f64,
 }
 

@@ -238,7 +238,6 @@ fn people_in_reach(
     let (mut c_sum, mut a_sum) = (0.0, 0.0);
     let rule_id: std::sync::Arc<str> = rule.id.as_str().into();
     let mut codes: Vec<Option<std::sync::Arc<str>>> = vec![None; n_units];
-    let first_new = uncovered.as_deref().map_or(0, Vec::len);
     for (k, d) in an.demand.points.iter().enumerate() {
         if k % 16_384 == 0 {
             check(progress)?;
@@ -255,13 +254,12 @@ fn people_in_reach(
             let unit_code = codes[d.unit.index()]
                 .get_or_insert_with(|| ds.unit(d.unit).code.as_str().into())
                 .clone();
-            // Located in WGS84 below, on every core.
             uncovered.push(UncoveredPoint {
                 rule: rule_id.clone(),
                 demand_index: k,
                 source_id: crate::coverage::demand::source_id(ds, &d),
-                lon: f64::NAN,
-                lat: f64::NAN,
+                x: d.location.x(),
+                y: d.location.y(),
                 unit_code,
                 people: w,
             });
@@ -279,13 +277,6 @@ fn people_in_reach(
                 over[a.index()] += w;
             }
         }
-    }
-    if let Some(u) = uncovered {
-        use rayon::prelude::*;
-        u[first_new..].par_iter_mut().for_each(|p| {
-            let at = an.demand.points.location(p.demand_index);
-            (p.lon, p.lat) = ds.projection.inverse(at.x(), at.y());
-        });
     }
     Ok(Reached {
         cov,

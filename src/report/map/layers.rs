@@ -105,17 +105,11 @@ pub(super) fn outlines(s: &mut String, f: &Frame, ds: &Dataset) {
 
 /// Demand outside the share rule `rule`'s reach, one dot per pixel (thousands of grid
 /// points in one pixel add nothing visible). Returns the dots drawn.
-pub(super) fn uncovered(
-    s: &mut String,
-    f: &Frame,
-    ds: &Dataset,
-    report: &Report,
-    rule: &str,
-) -> usize {
+pub(super) fn uncovered(s: &mut String, f: &Frame, report: &Report, rule: &str) -> usize {
     let mut n = 0;
     let mut seen = HashSet::new();
     let mut d = String::new();
-    for [x, y] in uncovered_points(ds, report, rule) {
+    for [x, y] in uncovered_points(report, rule) {
         let p = f.px(x, y);
         if f.inside(p, 0.0) && seen.insert((p.0 as i64, p.1 as i64)) {
             let _ = write!(d, "M{:.1} {:.1}h1.6v1.6h-1.6Z", p.0 - 0.8, p.1 - 0.8);

@@ -167,15 +167,12 @@ pub fn choropleth_legend(
 }
 
 /// Uncovered demand points of `rule` in local metres, with their people.
-pub fn uncovered_points(ds: &Dataset, report: &Report, rule: &str) -> Vec<[f64; 2]> {
+pub fn uncovered_points(report: &Report, rule: &str) -> Vec<[f64; 2]> {
     report
         .uncovered
         .iter()
         .filter(|p| &*p.rule == rule)
-        .map(|p| {
-            let (x, y) = ds.projection.forward(p.lon, p.lat);
-            [x, y]
-        })
+        .map(|p| [p.x, p.y])
         .collect()
 }
 

@@ -212,7 +212,7 @@ pub fn map_svg(ds: &Dataset, report: Option<&Report>, spec: &MapSpec) -> String 
     }
     let uncovered_rule = rule.filter(|_| report.is_some_and(|r| is_share_rule(r, rule)));
     let n_uncovered = match (on.uncovered, report, uncovered_rule) {
-        (true, Some(report), Some(id)) => layers::uncovered(&mut s, &f, ds, report, id),
+        (true, Some(report), Some(id)) => layers::uncovered(&mut s, &f, report, id),
         _ => 0,
     };
     let facilities = if on.facilities {
