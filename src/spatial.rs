@@ -473,33 +473,74 @@ pub fn point_tree(points: impl IntoIterator<Item = Option<Point<f64>>>) -> Point
 /// Indices of `points` in Morton (Z-order) of a `cell`-metre lattice: neighbouring points
 /// become neighbouring queries, so the R-tree nodes they touch stay in cache.
 pub fn spatial_order(points: &[Point<f64>], cell: f64) -> Vec<u32> {
-    if points.is_empty() {
-        return Vec::new();
+    Lattice::of(points, cell).order(points)
+}
+
+/// The `cell`-metre lattice [`spatial_order`] sorts by, anchored at the points' south-west
+/// corner: the order's runs of one cell let a search fetch its candidates once per cell.
+#[derive(Clone, Copy, Debug)]
+pub struct Lattice {
+    pub origin: [f64; 2],
+    pub cell: f64,
+    /// Every point's cell is its own (finite coordinates, a positive cell, fewer than 2³¹
+    /// cells across): no clamping merged far points into one cell.
+    pub exact: bool,
+}
+
+impl Lattice {
+    pub fn of(points: &[Point<f64>], cell: f64) -> Self {
+        let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+        let (mut x1, mut y1) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut finite = true;
+        for p in points {
+            x0 = x0.min(p.x());
+            y0 = y0.min(p.y());
+            x1 = x1.max(p.x());
+            y1 = y1.max(p.y());
+            finite &= p.x().is_finite() && p.y().is_finite();
+        }
+        let span = (x1 - x0).max(y1 - y0) / cell;
+        Self {
+            origin: [x0, y0],
+            cell,
+            exact: finite && cell.is_finite() && cell > 0.0 && span < (1u64 << 31) as f64,
+        }
     }
-    let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
-    for p in points {
-        x0 = x0.min(p.x());
-        y0 = y0.min(p.y());
+
+    /// The lattice cell of `p` (column, row), clamped to the u32 range.
+    pub fn cell_of(&self, p: [f64; 2]) -> (u32, u32) {
+        let cx = ((p[0] - self.origin[0]) / self.cell).clamp(0.0, u32::MAX as f64) as u32;
+        let cy = ((p[1] - self.origin[1]) / self.cell).clamp(0.0, u32::MAX as f64) as u32;
+        (cx, cy)
     }
-    let spread = |v: u32| -> u64 {
-        let mut x = v as u64;
-        x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
-        x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
-        x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
-        x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-        (x | (x << 1)) & 0x5555_5555_5555_5555
-    };
-    let mut keyed: Vec<(u64, u32)> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let cx = ((p.x() - x0) / cell).clamp(0.0, u32::MAX as f64) as u32;
-            let cy = ((p.y() - y0) / cell).clamp(0.0, u32::MAX as f64) as u32;
-            (spread(cx) | (spread(cy) << 1), i as u32)
-        })
-        .collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|k| k.1).collect()
+
+    /// Indices of `points` in Morton order of their cells, then by index.
+    pub fn order(&self, points: &[Point<f64>]) -> Vec<u32> {
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let spread = |v: u32| -> u64 {
+            let mut x = v as u64;
+            x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+            x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+            x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+            x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+            (x | (x << 1)) & 0x5555_5555_5555_5555
+        };
+        // On every core: a province's millions of points are ordered once per rule. The
+        // pairs are distinct (each index once), so any sort gives this one order.
+        use rayon::prelude::*;
+        let mut keyed: Vec<(u64, u32)> = points
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (cx, cy) = self.cell_of([p.x(), p.y()]);
+                (spread(cx) | (spread(cy) << 1), i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        keyed.into_par_iter().map(|k| k.1).collect()
+    }
 }
 
 #[cfg(test)]

@@ -663,7 +663,10 @@ fn streamed_json_matches_the_report_and_aggregates_sum_the_points() {
             .points
             .location(p["demand_index"].as_u64().unwrap() as usize);
         let (lon, lat) = ds.projection.inverse(at.x(), at.y());
-        assert_eq!((p["lon"].as_f64(), p["lat"].as_f64()), (Some(lon), Some(lat)));
+        assert_eq!(
+            (p["lon"].as_f64(), p["lat"].as_f64()),
+            (Some(lon), Some(lat))
+        );
         let (x, y) = (at.x(), at.y());
         let e = by_cell
             .entry((rule, (x / 250.0).floor() as i64, (y / 250.0).floor() as i64))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::progress::Progress;
-use crate::spatial::{point_tree, spatial_order, PointTree};
+use crate::spatial::{point_tree, spatial_order, Lattice, PointTree};
 use crate::{Error, Result};
 
 /// Facilities reachable from each origin, in compressed rows. Rows are stored in the order
@@ -190,8 +190,8 @@ impl Accessibility for Euclidean {
     ) -> Result<Vec<bool>> {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
-        let r2 = max_m * max_m;
-        let order = spatial_order(origins, max_m);
+        let lattice = Lattice::of(origins, max_m);
+        let order = lattice.order(origins);
         let sorted = gather(origins, &order);
         let done = AtomicU64::new(0);
         let chunks: Vec<Result<Vec<bool>>> = sorted
@@ -200,11 +200,8 @@ impl Accessibility for Euclidean {
                 if progress.is_cancelled() {
                     return Err(Error::Cancelled);
                 }
-                // The same `distance_2 <= r2` test the nearest search's answer passes.
-                let v = chunk
-                    .iter()
-                    .map(|q| tree.locate_within_distance(*q, r2).next().is_some())
-                    .collect();
+                let mut near = Nearby::new(&tree, &lattice, max_m);
+                let v = chunk.iter().map(|q| near.find(*q, |_, _| true)).collect();
                 let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 progress.advance(n + chunk.len() as u64);
                 Ok(v)
@@ -230,8 +227,8 @@ impl Accessibility for Euclidean {
     ) -> Result<Reach> {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
-        let r2 = max_m * max_m;
-        let order = spatial_order(origins, max_m);
+        let lattice = Lattice::of(origins, max_m);
+        let order = lattice.order(origins);
         let done = AtomicU64::new(0);
         let sorted = gather(origins, &order);
         // Rows are computed and kept in spatial order; `row_of` maps origins to rows.
@@ -245,11 +242,13 @@ impl Accessibility for Euclidean {
                 let mut ts = Vec::with_capacity(chunk.len() * 8);
                 let mut ms = Vec::with_capacity(chunk.len() * 8);
                 let mut row: Vec<(f64, u32)> = Vec::new();
+                let mut near = Nearby::new(&tree, &lattice, max_m);
                 for q in chunk {
                     row.clear();
-                    for t in tree.locate_within_distance(*q, r2) {
-                        row.push((sq_dist(t.geom(), q), t.data));
-                    }
+                    near.find(*q, |d2, t| {
+                        row.push((d2, t));
+                        false
+                    });
                     row.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     counts.push(row.len() as u32);
                     for (d2, t) in &row {
@@ -304,6 +303,65 @@ fn gather(origins: &[Point<f64>], order: &[u32]) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The targets within `r` of queries that come in the lattice's Morton order: a cell's
+/// queries are consecutive, so the targets that may reach any point of the cell (its box
+/// grown by `r` and a metre, far more than `cell_of`'s rounding) are fetched from the tree
+/// once per cell, and each query tests only those — with the tree's own test,
+/// `(t - q)² ≤ r²`, so the answers are the tree's. Without an exact lattice (a zero
+/// radius, non-finite points) every query asks the tree.
+struct Nearby<'a> {
+    tree: &'a PointTree,
+    lattice: &'a Lattice,
+    r: f64,
+    r2: f64,
+    cell: Option<(u32, u32)>,
+    candidates: Vec<([f64; 2], u32)>,
+}
+
+impl<'a> Nearby<'a> {
+    fn new(tree: &'a PointTree, lattice: &'a Lattice, r: f64) -> Self {
+        Self {
+            tree,
+            lattice,
+            r,
+            r2: r * r,
+            cell: None,
+            candidates: Vec::new(),
+        }
+    }
+
+    /// Calls `f(d², target)` for the targets within `r` of `q` until it returns true;
+    /// whether it did.
+    fn find(&mut self, q: [f64; 2], mut f: impl FnMut(f64, u32) -> bool) -> bool {
+        if !self.lattice.exact {
+            return self
+                .tree
+                .locate_within_distance(q, self.r2)
+                .any(|t| f(sq_dist(t.geom(), &q), t.data));
+        }
+        let c = self.lattice.cell_of(q);
+        if self.cell != Some(c) {
+            let (s, o, grow) = (self.lattice.cell, self.lattice.origin, self.r + 1.0);
+            let lo = [o[0] + c.0 as f64 * s - grow, o[1] + c.1 as f64 * s - grow];
+            let hi = [
+                o[0] + (c.0 as f64 + 1.0) * s + grow,
+                o[1] + (c.1 as f64 + 1.0) * s + grow,
+            ];
+            self.candidates.clear();
+            self.candidates.extend(
+                self.tree
+                    .locate_in_envelope_intersecting(&rstar::AABB::from_corners(lo, hi))
+                    .map(|t| (*t.geom(), t.data)),
+            );
+            self.cell = Some(c);
+        }
+        self.candidates.iter().any(|(t, id)| {
+            let d2 = sq_dist(t, &q);
+            d2 <= self.r2 && f(d2, *id)
+        })
+    }
+}
+
 fn sq_dist(a: &[f64; 2], b: &[f64; 2]) -> f64 {
     let dx = a[0] - b[0];
     let dy = a[1] - b[1];
@@ -315,8 +373,9 @@ mod tests {
     use super::*;
     use crate::progress::NoProgress;
 
-    /// `any_within` is `nearest_within(..).is_some()`, distances exactly at the bound
-    /// included: lattice points 3-4-5 and 6-8-10 from a target, bounds 5 and 10.
+    /// `any_within` is `nearest_within(..).is_some()` and `all_within` lists every target
+    /// in reach (brute force), distances exactly at the bound included: lattice points
+    /// 3-4-5 and 6-8-10 from a target, bounds 5 and 10, and points on targets, bound 0.
     #[test]
     fn any_within_equals_nearest_found() {
         let mut rnd = crate::testkit::xorshift(3);
@@ -334,8 +393,10 @@ mod tests {
         for t in targets.iter().step_by(7) {
             origins.push(Point::new(t.x() + 3.0, t.y() + 4.0));
             origins.push(Point::new(t.x() - 6.0, t.y() + 8.0));
+            origins.push(*t);
         }
-        for max in [5.0, 10.0, 40.0, 150.0] {
+        // 0: no lattice (every query asks the tree); the others: candidates per cell.
+        for max in [0.0, 5.0, 10.0, 40.0, 150.0] {
             let near = Euclidean
                 .nearest_within(&origins, &targets, max, &NoProgress)
                 .unwrap();
@@ -349,6 +410,23 @@ mod tests {
                 hits > 40 && hits < origins.len(),
                 "bound {max}: {hits} hits"
             );
+            // Every target within the bound, nearest first, by brute force.
+            let all = Euclidean
+                .all_within(&origins, &targets, max, &NoProgress)
+                .unwrap();
+            for (k, q) in origins.iter().enumerate() {
+                let mut want: Vec<(f64, u32)> = targets
+                    .iter()
+                    .enumerate()
+                    .map(|(j, t)| ((t.x() - q.x()).powi(2) + (t.y() - q.y()).powi(2), j as u32))
+                    .filter(|(d2, _)| *d2 <= max * max)
+                    .collect();
+                want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let row = all.row_of[k] as usize;
+                let got = &all.targets[all.offsets[row] as usize..all.offsets[row + 1] as usize];
+                let ids: Vec<u32> = want.iter().map(|w| w.1).collect();
+                assert_eq!(got, &ids[..], "bound {max}, origin {k}");
+            }
         }
     }
 
