@@ -41,6 +41,15 @@ pub fn to_json(report: &Report, ds: &Dataset) -> Value {
 
 /// Everything of [`to_json`] but the uncovered points.
 fn to_json_head(report: &Report) -> Value {
+    let mut head = to_json_head_but_units(report);
+    let units: Vec<Value> = report.units.iter().map(unit_json).collect();
+    head.insert("units".into(), Value::Array(units));
+    Value::Object(head)
+}
+
+/// [`to_json_head`] without `units` (a province's are tens of MB as values: the stream
+/// writes them one by one).
+fn to_json_head_but_units(report: &Report) -> Map<String, Value> {
     let rules: Vec<Value> = report
         .rules
         .iter()
@@ -66,8 +75,7 @@ fn to_json_head(report: &Report) -> Value {
             })
         })
         .collect();
-    let units: Vec<Value> = report.units.iter().map(unit_json).collect();
-    json!({
+    let head = json!({
         "dataset": report.dataset,
         "preset": report.preset,
         "preset_title": report.preset_title,
@@ -76,7 +84,6 @@ fn to_json_head(report: &Report) -> Value {
         "mode": report.mode,
         "statuses_counted": report.statuses_counted,
         "rules": rules,
-        "units": units,
         "summary": report.summary,
         "demand": report.demand,
         "skipped": report.skipped,
@@ -89,7 +96,11 @@ fn to_json_head(report: &Report) -> Value {
         "equity": report.equity.iter().map(|e| {
             (e.rule.clone(), serde_json::to_value(e).expect("plain data"))
         }).collect::<Map<String, Value>>(),
-    })
+    });
+    let Value::Object(head) = head else {
+        unreachable!("the report is an object")
+    };
+    head
 }
 
 fn unit_json(u: &UnitResult) -> Value {
@@ -124,21 +135,34 @@ pub fn write_json_with(
     path: &Path,
     how: &UncoveredExport,
 ) -> Result<()> {
-    let Value::Object(mut head) = to_json_head(report) else {
-        unreachable!("the report is an object")
-    };
+    let mut head = to_json_head_but_units(report);
     head.insert("uncovered_listed".into(), Value::Bool(how.points));
-    head.insert(
-        "uncovered_by_unit".into(),
-        serde_json::to_value(&agg.by_unit).expect("plain data"),
-    );
+    // `units` and `uncovered_by_unit` (tens of MB as values at province scale) are
+    // written item by item, each at its place in the keys' order.
+    const ITEMISED: [&str; 2] = ["units", "uncovered_by_unit"];
+    let mut keys: Vec<String> = head.keys().cloned().collect();
+    keys.extend(ITEMISED.map(String::from));
+    keys.sort();
     write_atomic_with(path, &mut |w| {
-        // The short keys as values; the two long lists after them, item by item.
+        // The short keys as values, the lists among them item by item; the two long lists
+        // after them, one item a line.
         w.write_all(b"{")?;
-        for (k, v) in head.iter_mut() {
-            no_negative_zero(v);
+        for k in &keys {
             write!(w, "\n  {}: ", Value::from(k.as_str()))?;
-            serde_json::to_writer(&mut *w, v)?;
+            match (k.as_str(), head.get_mut(k)) {
+                ("units", None) => compact_array(w, report.units.iter().map(unit_json))?,
+                ("uncovered_by_unit", None) => compact_array(
+                    w,
+                    agg.by_unit
+                        .iter()
+                        .map(|g| serde_json::to_value(g).expect("plain data")),
+                )?,
+                (_, Some(v)) => {
+                    no_negative_zero(v);
+                    serde_json::to_writer(&mut *w, v)?;
+                }
+                (_, None) => unreachable!("every key is the head's or itemised"),
+            }
             w.write_all(b",")?;
         }
         write!(
@@ -156,6 +180,23 @@ pub fn write_json_with(
         }
         w.write_all(b"\n}\n")
     })
+}
+
+/// A JSON array of values written item by item, as `serde_json` writes a whole array
+/// (no spaces or line breaks), each with [`no_negative_zero`] applied.
+fn compact_array(
+    w: &mut dyn std::io::Write,
+    items: impl IntoIterator<Item = Value>,
+) -> std::io::Result<()> {
+    w.write_all(b"[")?;
+    for (j, mut item) in items.into_iter().enumerate() {
+        if j > 0 {
+            w.write_all(b",")?;
+        }
+        no_negative_zero(&mut item);
+        serde_json::to_writer(&mut *w, &item)?;
+    }
+    w.write_all(b"]")
 }
 
 /// A JSON array written item by item, one per line.

@@ -102,9 +102,11 @@ impl Aggregates {
     }
 }
 
-/// The uncovered points' (rule, unit) and (rule, cell) sums, keys in order. Keyed on every
-/// core, then grouped by a stable sort, so each group is summed in the points' own order:
-/// the same figures to the bit as one pass over the points (a province has millions).
+/// The uncovered points' (rule, unit) and (rule, cell) sums, keys in order (rules and
+/// unit codes as strings). One pass over the points in their order adds each point to its
+/// groups, so every group sums in the points' own order: the same figures to the bit as
+/// any one-pass sum. A province has millions of points, but a rule's points come unit by
+/// unit and mostly cell by cell, so the pass looks a group up only when the key changes.
 #[allow(clippy::type_complexity)]
 fn group(
     report: &Report,
@@ -113,88 +115,86 @@ fn group(
     Vec<((Arc<str>, Arc<str>), (u32, f64))>,
     Vec<((Arc<str>, i64, i64), (u32, f64))>,
 ) {
-    use rayon::prelude::*;
-    use std::collections::BTreeSet;
     let pts = &report.uncovered;
-    // Rule names and unit codes numbered in their string order, so integer keys sort as
-    // the strings would.
-    let distinct = |f: fn(&crate::coverage::analysis::UncoveredPoint) -> &Arc<str>| {
-        let set: BTreeSet<&Arc<str>> = pts
-            .par_iter()
-            .fold(BTreeSet::new, |mut s, p| {
-                s.insert(f(p));
-                s
-            })
-            .reduce(BTreeSet::new, |mut a, b| {
-                a.extend(b);
-                a
-            });
-        let list: Vec<Arc<str>> = set.into_iter().cloned().collect();
-        let ids: HashMap<Arc<str>, u32> = list
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i as u32))
-            .collect();
-        (list, ids)
-    };
-    let (rules, rule_id) = distinct(|p| &p.rule);
-    let (codes, code_id) = distinct(|p| &p.unit_code);
-    let keys: Vec<(u32, u32, i64, i64)> = pts
-        .par_iter()
-        .map(|p| {
-            let (x, y) = (p.x, p.y);
-            (
-                rule_id[&p.rule],
-                code_id[&p.unit_code],
-                (x / cell_m).floor() as i64,
-                (y / cell_m).floor() as i64,
-            )
-        })
-        .collect();
-    let sums = |order: &[u32], same: &dyn Fn(usize, usize) -> bool| {
-        let mut out: Vec<(usize, (u32, f64))> = Vec::new();
-        let mut start = 0;
-        while start < order.len() {
-            let first = order[start] as usize;
-            let (mut n, mut people) = (0u32, 0.0f64);
-            let mut end = start;
-            while end < order.len() && same(first, order[end] as usize) {
-                n += 1;
-                people += pts[order[end] as usize].people;
-                end += 1;
+    // Rule names and unit codes numbered in their string order (one shared string stands
+    // for many points: found by address, ranked by text).
+    let rank = |f: fn(&crate::coverage::analysis::UncoveredPoint) -> &Arc<str>| {
+        let mut by_ptr: HashMap<*const u8, &Arc<str>> = HashMap::new();
+        let mut last: *const u8 = std::ptr::null();
+        for p in pts {
+            let a = f(p);
+            let ptr = a.as_ptr();
+            if ptr != last {
+                by_ptr.entry(ptr).or_insert(a);
+                last = ptr;
             }
-            out.push((first, (n, people)));
-            start = end;
         }
-        out
+        let mut texts: Vec<&Arc<str>> = by_ptr.values().copied().collect();
+        texts.sort_unstable_by(|a, b| a.cmp(b));
+        texts.dedup_by(|a, b| a == b);
+        let list: Vec<Arc<str>> = texts.into_iter().cloned().collect();
+        let of_ptr: HashMap<*const u8, u32> = by_ptr
+            .into_iter()
+            .map(|(ptr, a)| {
+                let i = list.binary_search(a).expect("listed above");
+                (ptr, i as u32)
+            })
+            .collect();
+        (list, of_ptr)
     };
-    let mut order: Vec<u32> = (0..pts.len() as u32).collect();
-    // `par_sort_by_key` is stable: equal keys keep the points' order.
-    order.par_sort_by_key(|&i| (keys[i as usize].0, keys[i as usize].1));
-    let units = sums(&order, &|a, b| {
-        keys[a].0 == keys[b].0 && keys[a].1 == keys[b].1
-    })
-    .into_iter()
-    .map(|(i, v)| {
-        let k = keys[i];
-        (
-            (rules[k.0 as usize].clone(), codes[k.1 as usize].clone()),
-            v,
-        )
-    })
-    .collect();
-    // From the points' order again, so each cell sums in that order too.
-    let mut order: Vec<u32> = (0..pts.len() as u32).collect();
-    order.par_sort_by_key(|&i| (keys[i as usize].0, keys[i as usize].2, keys[i as usize].3));
-    let cells = sums(&order, &|a, b| {
-        (keys[a].0, keys[a].2, keys[a].3) == (keys[b].0, keys[b].2, keys[b].3)
-    })
-    .into_iter()
-    .map(|(i, v)| {
-        let k = keys[i];
-        ((rules[k.0 as usize].clone(), k.2, k.3), v)
-    })
-    .collect();
+    let (rules, rule_of) = rank(|p| &p.rule);
+    let (codes, code_of) = rank(|p| &p.unit_code);
+    let mut unit_groups: Vec<((u32, u32), (u32, f64))> = Vec::new();
+    let mut cell_groups: Vec<((u32, i64, i64), (u32, f64))> = Vec::new();
+    let mut unit_at: HashMap<(u32, u32), usize> = HashMap::new();
+    let mut cell_at: HashMap<(u32, i64, i64), usize> = HashMap::new();
+    let (mut last_rule, mut last_code) = ((std::ptr::null(), 0u32), (std::ptr::null(), 0u32));
+    let (mut last_unit, mut last_cell) = (None, None);
+    for p in pts {
+        let (rp, cp) = (p.rule.as_ptr(), p.unit_code.as_ptr());
+        if rp != last_rule.0 {
+            last_rule = (rp, rule_of[&rp]);
+        }
+        if cp != last_code.0 {
+            last_code = (cp, code_of[&cp]);
+        }
+        let uk = (last_rule.1, last_code.1);
+        let ck = (
+            last_rule.1,
+            (p.x / cell_m).floor() as i64,
+            (p.y / cell_m).floor() as i64,
+        );
+        let ui = match last_unit {
+            Some((k, i)) if k == uk => i,
+            _ => *unit_at.entry(uk).or_insert_with(|| {
+                unit_groups.push((uk, (0, 0.0)));
+                unit_groups.len() - 1
+            }),
+        };
+        last_unit = Some((uk, ui));
+        let ci = match last_cell {
+            Some((k, i)) if k == ck => i,
+            _ => *cell_at.entry(ck).or_insert_with(|| {
+                cell_groups.push((ck, (0, 0.0)));
+                cell_groups.len() - 1
+            }),
+        };
+        last_cell = Some((ck, ci));
+        for g in [&mut unit_groups[ui].1, &mut cell_groups[ci].1] {
+            g.0 += 1;
+            g.1 += p.people;
+        }
+    }
+    unit_groups.sort_unstable_by_key(|g| g.0);
+    cell_groups.sort_unstable_by_key(|g| g.0);
+    let units = unit_groups
+        .into_iter()
+        .map(|((r, c), v)| ((rules[r as usize].clone(), codes[c as usize].clone()), v))
+        .collect();
+    let cells = cell_groups
+        .into_iter()
+        .map(|((r, ix, iy), v)| ((rules[r as usize].clone(), ix, iy), v))
+        .collect();
     (units, cells)
 }
 
