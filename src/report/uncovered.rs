@@ -130,7 +130,7 @@ fn group(
             }
         }
         let mut texts: Vec<&Arc<str>> = by_ptr.values().copied().collect();
-        texts.sort_unstable_by(|a, b| a.cmp(b));
+        texts.sort_unstable();
         texts.dedup_by(|a, b| a == b);
         let list: Vec<Arc<str>> = texts.into_iter().cloned().collect();
         let of_ptr: HashMap<*const u8, u32> = by_ptr
