@@ -32,9 +32,10 @@ fn main() {
     let cache = MapCache::new(&ds);
     let build = t.elapsed().as_secs_f64();
     println!(
-        "{} units, {} vertices; map cache (5 detail levels, earcut, R-tree) built in {:.0} ms",
+        "{} units, {} vertices; map cache ({} detail levels, earcut, R-tree) built in {:.0} ms",
         ds.units.iter().filter(|u| u.geometry.is_some()).count(),
         vertices,
+        carecircle::app::map::LODS.len(),
         build * 1000.0
     );
     // 100,000 demand points around the county centres (deterministic).
