@@ -12,7 +12,7 @@ pub(super) struct FacilityCtx<'a> {
     pub(super) layer_status: Option<FacilityStatus>,
     pub(super) synthetic_layer: bool,
     pub(super) layer_id: LayerId,
-    pub(super) fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+    pub(super) fwd: &'a (dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
 }
 
 /// One facility feature: kind, capacity, status, location or unit reference, qualifiers,

@@ -174,6 +174,14 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
             progress,
             &mut push_warn,
         )?;
+    } else if matches!(role, LayerRole::Facilities | LayerRole::Planned) {
+        loaded = facility_layer(
+            ds,
+            &lc,
+            std::mem::take(&mut raw.features),
+            progress,
+            &mut push_warn,
+        )?;
     } else {
         // Stopped midway, what is left is freed on another thread (`Discard`).
         let mut features =
@@ -213,6 +221,61 @@ pub(super) fn interpret(ds: &mut Dataset, p: Pending, progress: &dyn Progress) -
     Ok(())
 }
 
+/// A facilities layer's features → facilities, read on every core (a province has 50,000,
+/// each a dozen field lookups), then numbered and said in the features' order: the same
+/// facilities, ids and messages as one at a time.
+fn facility_layer(
+    ds: &mut Dataset,
+    lc: &LayerCtx,
+    features: Vec<crate::io::RawFeature>,
+    progress: &dyn Progress,
+    push_warn: &mut PushWarn,
+) -> Result<usize> {
+    use rayon::prelude::*;
+    let ctx = FacilityCtx {
+        mapping: lc.mapping,
+        spec: lc.spec,
+        role: lc.role,
+        layer_kind: lc.layer_kind,
+        layer_status: lc.layer_status,
+        synthetic_layer: lc.synthetic_layer,
+        layer_id: lc.layer_id,
+        fwd: lc.fwd,
+    };
+    type Note = (Option<String>, Said);
+    let read: Vec<(String, Option<Facility>, Vec<Note>)> = features
+        .into_par_iter()
+        .map(|f| {
+            check(progress)?;
+            let label = feature_label(f.index, &f.properties);
+            let mut said: Vec<Note> = Vec::new();
+            let mut w = |field: Option<&str>, msg: Said| said.push((field.map(str::to_owned), msg));
+            // Numbered below, in order.
+            let fac = facility_of(
+                &ctx,
+                FacilityId(0),
+                f.index,
+                f.geometry,
+                f.properties,
+                &mut w,
+            );
+            Ok((label, fac, said))
+        })
+        .collect::<Result<_>>()?;
+    let mut loaded = 0;
+    for (label, fac, said) in read {
+        for (field, msg) in said {
+            push_warn(Some(label.clone()), field.as_deref(), msg);
+        }
+        if let Some(mut fac) = fac {
+            fac.id = FacilityId(ds.facilities.len() as u32);
+            ds.facilities.push(fac);
+            loaded += 1;
+        }
+    }
+    Ok(loaded)
+}
+
 /// What every feature of a layer shares while it is interpreted.
 struct LayerCtx<'a> {
     mapping: &'a FieldMapping,
@@ -223,7 +286,7 @@ struct LayerCtx<'a> {
     layer_status: Option<FacilityStatus>,
     synthetic_layer: bool,
     layer_id: LayerId,
-    fwd: &'a dyn Fn(Coord<f64>) -> Coord<f64>,
+    fwd: &'a (dyn Fn(Coord<f64>) -> Coord<f64> + Sync),
     /// The layer's format carries shapes (not a CSV code list).
     shaped: bool,
 }
