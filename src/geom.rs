@@ -229,13 +229,7 @@ impl RTreeObject for Seg {
 /// any pair meets (the same pairs, the same test), and only a ring that crosses itself
 /// builds the tree, whose order picks the point reported — as it always has.
 pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
-    let segs: Vec<Seg> = ring
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.start != l.end)
-        .map(|(idx, line)| Seg { line, idx })
-        .collect();
-    let n = ring.0.len().saturating_sub(1);
+    let (segs, n) = segments(ring);
     if segs.len() < 3 || any_pair_meets(&segs, n) == Some(false) {
         return None;
     }
@@ -251,6 +245,17 @@ pub fn ring_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
         }
     }
     None
+}
+
+/// A ring's segments of non-zero length, numbered by position, and how many it has in all.
+fn segments(ring: &LineString<f64>) -> (Vec<Seg>, usize) {
+    let segs = ring
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.start != l.end)
+        .map(|(idx, line)| Seg { line, idx })
+        .collect();
+    (segs, ring.0.len().saturating_sub(1))
 }
 
 /// Where segments `s` and `o` (`s.idx < o.idx`, of a ring of `n` segments) meet in a way
@@ -384,13 +389,7 @@ mod tests {
     #[test]
     fn sweep_decides_as_the_tree_does() {
         let tree_only = |ring: &LineString<f64>| -> Option<Coord<f64>> {
-            let segs: Vec<Seg> = ring
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| l.start != l.end)
-                .map(|(idx, line)| Seg { line, idx })
-                .collect();
-            let n = ring.0.len().saturating_sub(1);
+            let (segs, n) = segments(ring);
             if segs.len() < 3 {
                 return None;
             }

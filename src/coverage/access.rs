@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::progress::Progress;
-use crate::spatial::{point_tree, spatial_order, Lattice, PointTree};
+use crate::spatial::{point_tree, Lattice, PointTree};
 use crate::{Error, Result};
 
 /// Facilities reachable from each origin, in compressed rows. Rows are stored in the order
@@ -119,8 +119,6 @@ pub struct Euclidean;
 
 const CHUNK: usize = 16 * 1024;
 
-/// One chunk's answer: nearest (facility, metres) per origin.
-type NearestChunk = Result<Vec<Option<(u32, f64)>>>;
 /// One chunk's rows: counts per origin, targets, metres.
 type ReachChunk = Result<(Vec<u32>, Vec<u32>, Vec<f32>)>;
 
@@ -143,42 +141,21 @@ impl Accessibility for Euclidean {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
         let r2 = max_m * max_m;
-        let order = spatial_order(origins, max_m);
-        let sorted = gather(origins, &order);
-        let done = AtomicU64::new(0);
-        let chunks: Vec<NearestChunk> = sorted
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                if progress.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
-                let v = chunk
-                    .iter()
-                    .map(|q| {
-                        // Equal distances: whichever the (deterministically built) tree
-                        // yields first; the same input always gives the same answer.
-                        let best = tree
-                            .nearest_neighbor_iter_with_distance_2(q)
-                            .next()
-                            .filter(|(_, d2)| *d2 <= r2)
-                            .map(|(t, d2)| (t.data, d2));
-                        best.map(|(i, d2)| (i, d2.sqrt()))
-                    })
-                    .collect();
-                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                progress.advance(n + chunk.len() as u64);
-                Ok(v)
-            })
-            .collect();
-        let mut out = vec![None; origins.len()];
-        let mut k = 0;
-        for c in chunks {
-            for v in c? {
-                out[order[k] as usize] = v;
-                k += 1;
-            }
-        }
-        Ok(out)
+        let lattice = Lattice::of(origins, max_m);
+        per_origin(
+            origins,
+            &lattice,
+            progress,
+            || (),
+            |_, q| {
+                // Equal distances: whichever the (deterministically built) tree yields first;
+                // the same input always gives the same answer.
+                tree.nearest_neighbor_iter_with_distance_2(q)
+                    .next()
+                    .filter(|(_, d2)| *d2 <= r2)
+                    .map(|(t, d2)| (t.data, d2.sqrt()))
+            },
+        )
     }
 
     fn any_within(
@@ -191,31 +168,13 @@ impl Accessibility for Euclidean {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
         let lattice = Lattice::of(origins, max_m);
-        let order = lattice.order(origins);
-        let sorted = gather(origins, &order);
-        let done = AtomicU64::new(0);
-        let chunks: Vec<Result<Vec<bool>>> = sorted
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                if progress.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
-                let mut near = Nearby::new(&tree, &lattice, max_m);
-                let v = chunk.iter().map(|q| near.find(*q, |_, _| true)).collect();
-                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                progress.advance(n + chunk.len() as u64);
-                Ok(v)
-            })
-            .collect();
-        let mut out = vec![false; origins.len()];
-        let mut k = 0;
-        for c in chunks {
-            for v in c? {
-                out[order[k] as usize] = v;
-                k += 1;
-            }
-        }
-        Ok(out)
+        per_origin(
+            origins,
+            &lattice,
+            progress,
+            || Nearby::new(&tree, &lattice, max_m),
+            |near, q| near.find(*q, |_, _| true),
+        )
     }
 
     fn all_within(
@@ -290,6 +249,44 @@ impl Accessibility for Euclidean {
         }
         Ok(reach)
     }
+}
+
+/// One answer per origin, on every core: the origins in the lattice's Morton order (so
+/// neighbouring queries share tree nodes and candidate lists), in chunks that look at the
+/// cancel and report progress, each chunk with its own `state`; answers come back in the
+/// origins' order.
+fn per_origin<T: Send + Default + Clone, S>(
+    origins: &[Point<f64>],
+    lattice: &Lattice,
+    progress: &dyn Progress,
+    state: impl Fn() -> S + Sync,
+    answer: impl Fn(&mut S, &[f64; 2]) -> T + Sync,
+) -> Result<Vec<T>> {
+    let order = lattice.order(origins);
+    let sorted = gather(origins, &order);
+    let done = AtomicU64::new(0);
+    let chunks: Vec<Result<Vec<T>>> = sorted
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            if progress.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let mut s = state();
+            let v = chunk.iter().map(|q| answer(&mut s, q)).collect();
+            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            progress.advance(n + chunk.len() as u64);
+            Ok(v)
+        })
+        .collect();
+    let mut out = vec![T::default(); origins.len()];
+    let mut k = 0;
+    for c in chunks {
+        for v in c? {
+            out[order[k] as usize] = v;
+            k += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// Origins as contiguous coordinates in `order`.

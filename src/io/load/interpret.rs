@@ -292,8 +292,8 @@ struct LayerCtx<'a> {
 }
 
 /// One feature added to the dataset by the layer's role; false when it was left out (with a
-/// warning). `shape` is a unit's checked shape (units layers only); demand layers go
-/// through [`demand_layer`].
+/// warning). `shape` is a unit's checked shape (units layers only); demand and facility
+/// layers go through [`demand_layer`] and [`facility_layer`].
 fn add_feature(
     ds: &mut Dataset,
     lc: &LayerCtx,
@@ -323,24 +323,7 @@ fn add_feature(
             }
         }
         LayerRole::Facilities | LayerRole::Planned => {
-            let ctx = FacilityCtx {
-                mapping: lc.mapping,
-                spec: lc.spec,
-                role: lc.role,
-                layer_kind: lc.layer_kind,
-                layer_status: lc.layer_status,
-                synthetic_layer: lc.synthetic_layer,
-                layer_id: lc.layer_id,
-                fwd: lc.fwd,
-            };
-            let id = FacilityId(ds.facilities.len() as u32);
-            match facility_of(&ctx, id, f.index, f.geometry, props, w) {
-                Some(fac) => {
-                    ds.facilities.push(fac);
-                    true
-                }
-                None => false,
-            }
+            unreachable!("facility layers are read by facility_layer")
         }
         LayerRole::Demand => unreachable!("demand layers are read by demand_layer"),
         LayerRole::Network => add_lines(
