@@ -25,7 +25,8 @@ impl Graph {
         if d2 > max_snap * max_snap {
             return None;
         }
-        let (a, b) = (seg.geom().from, seg.geom().to);
+        let line = seg.line();
+        let (a, b) = (line.from, line.to);
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         let l2 = dx * dx + dy * dy;
         let t = if l2 > 0.0 {
