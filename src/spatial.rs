@@ -470,14 +470,10 @@ pub fn point_tree(points: impl IntoIterator<Item = Option<Point<f64>>>) -> Point
     RTree::bulk_load(items)
 }
 
-/// Indices of `points` in Morton (Z-order) of a `cell`-metre lattice: neighbouring points
-/// become neighbouring queries, so the R-tree nodes they touch stay in cache.
-pub fn spatial_order(points: &[Point<f64>], cell: f64) -> Vec<u32> {
-    Lattice::of(points, cell).order(points)
-}
-
-/// The `cell`-metre lattice [`spatial_order`] sorts by, anchored at the points' south-west
-/// corner: the order's runs of one cell let a search fetch its candidates once per cell.
+/// A `cell`-metre lattice anchored at the points' south-west corner. Points in Morton
+/// (Z-)order of its cells ([`Lattice::order`]) become neighbouring queries, so the R-tree
+/// nodes they touch stay in cache, and a cell's queries come together, so a search can
+/// fetch its candidates once per cell.
 #[derive(Clone, Copy, Debug)]
 pub struct Lattice {
     pub origin: [f64; 2],

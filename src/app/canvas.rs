@@ -30,31 +30,19 @@ impl CareCircleApp {
             return;
         }
         self.data.uncovered = None;
-        let (true, Some(report), Some(name)) = (
-            self.data.dataset.is_some(),
-            self.data.report.clone(),
-            rule.clone(),
-        ) else {
+        let (Some(report), Some(name)) = (self.data.report.clone(), rule.clone()) else {
             self.data.uncovered_query = None;
             return;
         };
-        let (tx, rx) = mpsc::sync_channel(1);
-        let ctx = ctx.clone();
+        let rule = rule.clone();
         let for_rule = rule.clone();
-        let spawned = std::thread::Builder::new()
-            .name("carecircle-uncovered".into())
-            .spawn(move || {
+        self.data.uncovered_query = self
+            .on_thread(ctx, "carecircle-uncovered", move || {
                 let pts = crate::report::map::uncovered_points(&report, &name);
                 let pyramid = map::DotPyramid::new(&pts);
-                let _ = tx.send(JobResult::Uncovered(for_rule, pts, Box::new(pyramid)));
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.data.uncovered_query = Some((rule.clone(), rx)),
-            Err(e) => self
-                .errors
-                .push(format!("cannot start a worker thread: {e}")),
-        }
+                JobResult::Uncovered(for_rule, pts, Box::new(pyramid))
+            })
+            .map(|rx| (rule, rx));
     }
 
     pub(super) fn zoom_to_box(&mut self, lo: [f64; 2], hi: [f64; 2]) {

@@ -67,24 +67,37 @@ impl CareCircleApp {
             return;
         }
         let progress = SharedProgress::new();
-        let (tx, rx) = mpsc::sync_channel(1);
         let p = progress.clone();
+        if let Some(rx) = self.on_thread(ctx, "carecircle-worker", move || work(&p)) {
+            self.job = Some(Job { progress, rx });
+            self.job_label = label;
+            self.cancelled = None;
+        }
+    }
+
+    /// Runs `work` on a thread of its own; its result arrives on the returned receiver and
+    /// wakes the UI. `None` (said in the errors) when no thread could start.
+    pub(super) fn on_thread(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        work: impl FnOnce() -> JobResult + Send + 'static,
+    ) -> Option<mpsc::Receiver<JobResult>> {
+        let (tx, rx) = mpsc::sync_channel(1);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
-            .name("carecircle-worker".into())
+            .name(name.into())
             .spawn(move || {
-                let _ = tx.send(work(&p));
+                let _ = tx.send(work());
                 ctx.request_repaint();
             });
         match spawned {
-            Ok(_) => {
-                self.job = Some(Job { progress, rx });
-                self.job_label = label;
-                self.cancelled = None;
+            Ok(_) => Some(rx),
+            Err(e) => {
+                self.errors
+                    .push(format!("cannot start a worker thread: {e}"));
+                None
             }
-            Err(e) => self
-                .errors
-                .push(format!("cannot start a worker thread: {e}")),
         }
     }
 
@@ -97,20 +110,10 @@ impl CareCircleApp {
         };
         let graph = self.data.graph.clone();
         let max_snap = self.scenario.max_snap_m;
-        let (tx, rx) = mpsc::sync_channel(1);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("carecircle-spot".into())
-            .spawn(move || {
-                let facts = spot_facts(&ds, graph.as_deref(), spot, max_snap);
-                let _ = tx.send(JobResult::Spot(spot, facts));
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.data.spot_query = Some((spot, rx)),
-            Err(e) => self
-                .errors
-                .push(format!("cannot start a worker thread: {e}")),
+        if let Some(rx) = self.on_thread(ctx, "carecircle-spot", move || {
+            JobResult::Spot(spot, spot_facts(&ds, graph.as_deref(), spot, max_snap))
+        }) {
+            self.data.spot_query = Some((spot, rx));
         }
     }
 

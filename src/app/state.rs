@@ -96,19 +96,11 @@ impl JobError {
 impl CareCircleApp {
     /// Takes a finished job's result, if any, and applies it; likewise the spot query's.
     pub(super) fn poll_job(&mut self, ctx: &egui::Context) {
-        if let Some((_, rx)) = &self.data.spot_query {
-            match rx.try_recv() {
-                Ok(r) => self.apply(ctx, r),
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => self.data.spot_query = None,
-            }
+        if let Some(r) = arrived(&mut self.data.spot_query) {
+            self.apply(ctx, r);
         }
-        if let Some((_, rx)) = &self.data.uncovered_query {
-            match rx.try_recv() {
-                Ok(r) => self.apply(ctx, r),
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => self.data.uncovered_query = None,
-            }
+        if let Some(r) = arrived(&mut self.data.uncovered_query) {
+            self.apply(ctx, r);
         }
         let Some(job) = &self.job else { return };
         match job.rx.try_recv() {
@@ -259,5 +251,19 @@ impl CareCircleApp {
             }
         }
         self.errors.push(text);
+    }
+}
+
+/// A query's answer once it has arrived; a query whose thread ended without one is
+/// forgotten.
+fn arrived<K>(query: &mut Option<(K, mpsc::Receiver<JobResult>)>) -> Option<JobResult> {
+    let (_, rx) = query.as_ref()?;
+    match rx.try_recv() {
+        Ok(r) => Some(r),
+        Err(mpsc::TryRecvError::Empty) => None,
+        Err(mpsc::TryRecvError::Disconnected) => {
+            *query = None;
+            None
+        }
     }
 }

@@ -119,9 +119,6 @@ pub struct Euclidean;
 
 const CHUNK: usize = 16 * 1024;
 
-/// One chunk's rows: counts per origin, targets, metres.
-type ReachChunk = Result<(Vec<u32>, Vec<u32>, Vec<f32>)>;
-
 fn tree_of(targets: &[Point<f64>]) -> PointTree {
     point_tree(targets.iter().map(|p| Some(*p)))
 }
@@ -187,21 +184,17 @@ impl Accessibility for Euclidean {
         progress.stage("reach", Some(origins.len() as u64));
         let tree = tree_of(targets);
         let lattice = Lattice::of(origins, max_m);
-        let order = lattice.order(origins);
-        let done = AtomicU64::new(0);
-        let sorted = gather(origins, &order);
         // Rows are computed and kept in spatial order; `row_of` maps origins to rows.
-        let chunks: Vec<ReachChunk> = sorted
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                if progress.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
+        let (order, chunks) = in_chunks(
+            origins,
+            &lattice,
+            progress,
+            || Nearby::new(&tree, &lattice, max_m),
+            |near, chunk| {
                 let mut counts = Vec::with_capacity(chunk.len());
                 let mut ts = Vec::with_capacity(chunk.len() * 8);
                 let mut ms = Vec::with_capacity(chunk.len() * 8);
                 let mut row: Vec<(f64, u32)> = Vec::new();
-                let mut near = Nearby::new(&tree, &lattice, max_m);
                 for q in chunk {
                     row.clear();
                     near.find(*q, |d2, t| {
@@ -215,13 +208,9 @@ impl Accessibility for Euclidean {
                         ms.push(d2.sqrt() as f32);
                     }
                 }
-                let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                progress.advance(n + chunk.len() as u64);
-                Ok((counts, ts, ms))
-            })
-            .collect();
-        let chunks: Vec<(Vec<u32>, Vec<u32>, Vec<f32>)> =
-            chunks.into_iter().collect::<Result<_>>()?;
+                (counts, ts, ms)
+            },
+        )?;
         let total: usize = chunks.iter().map(|c| c.1.len()).sum();
         if total > u32::MAX as usize {
             return Err(Error::Analysis(
@@ -251,10 +240,36 @@ impl Accessibility for Euclidean {
     }
 }
 
-/// One answer per origin, on every core: the origins in the lattice's Morton order (so
-/// neighbouring queries share tree nodes and candidate lists), in chunks that look at the
-/// cancel and report progress, each chunk with its own `state`; answers come back in the
-/// origins' order.
+/// The origins in the lattice's Morton order (so neighbouring queries share tree nodes
+/// and candidate lists), in chunks answered on every core, each with its own `state`;
+/// a chunk looks at the cancel first and reports progress after. Returns the order and the
+/// chunks' answers in it.
+fn in_chunks<C: Send, S>(
+    origins: &[Point<f64>],
+    lattice: &Lattice,
+    progress: &dyn Progress,
+    state: impl Fn() -> S + Sync,
+    answer: impl Fn(&mut S, &[[f64; 2]]) -> C + Sync,
+) -> Result<(Vec<u32>, Vec<C>)> {
+    let order = lattice.order(origins);
+    let sorted = gather(origins, &order);
+    let done = AtomicU64::new(0);
+    let chunks = sorted
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            if progress.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let c = answer(&mut state(), chunk);
+            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            progress.advance(n + chunk.len() as u64);
+            Ok(c)
+        })
+        .collect::<Result<_>>()?;
+    Ok((order, chunks))
+}
+
+/// One answer per origin (see [`in_chunks`]), back in the origins' order.
 fn per_origin<T: Send + Default + Clone, S>(
     origins: &[Point<f64>],
     lattice: &Lattice,
@@ -262,29 +277,12 @@ fn per_origin<T: Send + Default + Clone, S>(
     state: impl Fn() -> S + Sync,
     answer: impl Fn(&mut S, &[f64; 2]) -> T + Sync,
 ) -> Result<Vec<T>> {
-    let order = lattice.order(origins);
-    let sorted = gather(origins, &order);
-    let done = AtomicU64::new(0);
-    let chunks: Vec<Result<Vec<T>>> = sorted
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            if progress.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let mut s = state();
-            let v = chunk.iter().map(|q| answer(&mut s, q)).collect();
-            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            progress.advance(n + chunk.len() as u64);
-            Ok(v)
-        })
-        .collect();
+    let (order, chunks) = in_chunks(origins, lattice, progress, state, |s, chunk| {
+        chunk.iter().map(|q| answer(s, q)).collect::<Vec<T>>()
+    })?;
     let mut out = vec![T::default(); origins.len()];
-    let mut k = 0;
-    for c in chunks {
-        for v in c? {
-            out[order[k] as usize] = v;
-            k += 1;
-        }
+    for (o, v) in order.iter().zip(chunks.into_iter().flatten()) {
+        out[*o as usize] = v;
     }
     Ok(out)
 }

@@ -102,16 +102,6 @@ impl ModelPoints {
         (self.source[k] != NO_SOURCE).then_some(DemandId(self.source[k]))
     }
 
-    /// Point `k`'s people of group `g`.
-    pub fn weight(&self, k: usize, g: AgeGroup) -> f64 {
-        let i = match g {
-            AgeGroup::Total => 0,
-            AgeGroup::Aged60plus => 1,
-            AgeGroup::Aged0to3 => 2,
-        };
-        self.figures[self.unit[k].index()][i] * self.share[k]
-    }
-
     /// Point `k` with its figures.
     pub fn get(&self, k: usize) -> Demand {
         let [t, a, c] = self.figures[self.unit[k].index()];
@@ -132,7 +122,7 @@ impl ModelPoints {
 
     /// Every point's people of group `g`, in the model's order.
     pub fn weights(&self, g: AgeGroup) -> Vec<f64> {
-        (0..self.len()).map(|k| self.weight(k, g)).collect()
+        self.iter().map(|d| d.weight(g)).collect()
     }
 
     fn push(&mut self, location: Point<f64>, unit: UnitId, source: Option<DemandId>, share: f64) {
@@ -215,9 +205,7 @@ pub struct DemandModel {
 
 impl DemandModel {
     pub fn total(&self, g: AgeGroup) -> f64 {
-        (0..self.points.len())
-            .map(|k| self.points.weight(k, g))
-            .sum()
+        self.points.iter().map(|d| d.weight(g)).sum()
     }
 }
 

@@ -169,10 +169,8 @@ pub fn read_demand(
         }
         out
     }
-    for (part, &(first_row, _)) in parts.iter_mut().zip(&starts) {
+    for (part, &(first_row, first_point)) in parts.iter_mut().zip(&starts) {
         part.rows.index.iter_mut().for_each(|i| *i += first_row);
-    }
-    for (part, &(_, first_point)) in parts.iter_mut().zip(&starts) {
         part.rows.notes.iter_mut().for_each(|n| n.0 += first_point);
     }
     let rows = super::DemandRows {

@@ -82,6 +82,16 @@ impl RadixHeap {
     }
 }
 
+/// How far along an edge of `length` a walk that reached its end at `cost` goes within
+/// `limit` (0 when the end is beyond it).
+fn length_to_spare(cost: f64, limit: f64, length: f64) -> f64 {
+    if cost <= limit {
+        (limit - cost).min(length)
+    } else {
+        0.0
+    }
+}
+
 /// Scratch space for [`Graph::reach_from`]: node costs kept at infinity between searches
 /// (only the nodes a search touched are reset), so a search costs what it reaches, not the
 /// size of the graph. One per thread.
@@ -147,7 +157,7 @@ impl Reached<'_> {
         out.dedup();
         out.retain(|&k| {
             let e = &g.edges[k as usize];
-            let spare = |c: f64| c <= limit && (limit - c).min(e.length) > 0.0;
+            let spare = |c: f64| length_to_spare(c, limit, e.length) > 0.0;
             spare(self.cost[e.a.0 as usize]) || spare(self.cost[e.b.0 as usize])
         });
         out.into_iter().map(EdgeId).collect()
@@ -324,16 +334,10 @@ impl Graph {
         let mut out = Vec::new();
         for (k, e) in self.edges.iter().enumerate() {
             let (ca, cb) = (l.cost[e.a.0 as usize], l.cost[e.b.0 as usize]);
-            let from_a = if ca <= limit {
-                (limit - ca).min(e.length)
-            } else {
-                0.0
-            };
-            let from_b = if cb <= limit {
-                (limit - cb).min(e.length)
-            } else {
-                0.0
-            };
+            let (from_a, from_b) = (
+                length_to_spare(ca, limit, e.length),
+                length_to_spare(cb, limit, e.length),
+            );
             if from_a > 0.0 || from_b > 0.0 {
                 out.push((EdgeId(k as u32), from_a, from_b));
             }

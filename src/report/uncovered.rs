@@ -144,12 +144,8 @@ fn group(
     };
     let (rules, rule_of) = rank(|p| &p.rule);
     let (codes, code_of) = rank(|p| &p.unit_code);
-    let mut unit_groups: Vec<((u32, u32), (u32, f64))> = Vec::new();
-    let mut cell_groups: Vec<((u32, i64, i64), (u32, f64))> = Vec::new();
-    let mut unit_at: HashMap<(u32, u32), usize> = HashMap::new();
-    let mut cell_at: HashMap<(u32, i64, i64), usize> = HashMap::new();
+    let (mut by_unit, mut by_cell) = (Sums::default(), Sums::default());
     let (mut last_rule, mut last_code) = ((std::ptr::null(), 0u32), (std::ptr::null(), 0u32));
-    let (mut last_unit, mut last_cell) = (None, None);
     for p in pts {
         let (rp, cp) = (p.rule.as_ptr(), p.unit_code.as_ptr());
         if rp != last_rule.0 {
@@ -158,35 +154,11 @@ fn group(
         if cp != last_code.0 {
             last_code = (cp, code_of[&cp]);
         }
-        let uk = (last_rule.1, last_code.1);
-        let ck = (
-            last_rule.1,
-            (p.x / cell_m).floor() as i64,
-            (p.y / cell_m).floor() as i64,
-        );
-        let ui = match last_unit {
-            Some((k, i)) if k == uk => i,
-            _ => *unit_at.entry(uk).or_insert_with(|| {
-                unit_groups.push((uk, (0, 0.0)));
-                unit_groups.len() - 1
-            }),
-        };
-        last_unit = Some((uk, ui));
-        let ci = match last_cell {
-            Some((k, i)) if k == ck => i,
-            _ => *cell_at.entry(ck).or_insert_with(|| {
-                cell_groups.push((ck, (0, 0.0)));
-                cell_groups.len() - 1
-            }),
-        };
-        last_cell = Some((ck, ci));
-        for g in [&mut unit_groups[ui].1, &mut cell_groups[ci].1] {
-            g.0 += 1;
-            g.1 += p.people;
-        }
+        let (ix, iy) = ((p.x / cell_m).floor() as i64, (p.y / cell_m).floor() as i64);
+        by_unit.add((last_rule.1, last_code.1), p.people);
+        by_cell.add((last_rule.1, ix, iy), p.people);
     }
-    unit_groups.sort_unstable_by_key(|g| g.0);
-    cell_groups.sort_unstable_by_key(|g| g.0);
+    let (unit_groups, cell_groups) = (by_unit.sorted(), by_cell.sorted());
     let units = unit_groups
         .into_iter()
         .map(|((r, c), v)| ((rules[r as usize].clone(), codes[c as usize].clone()), v))
@@ -196,6 +168,50 @@ fn group(
         .map(|((r, ix, iy), v)| ((rules[r as usize].clone(), ix, iy), v))
         .collect();
     (units, cells)
+}
+
+/// Points and people per key, summed in arrival order; the last key's slot is kept, as
+/// points come in runs of one key.
+struct Sums<K> {
+    list: Vec<(K, (u32, f64))>,
+    at: HashMap<K, usize>,
+    last: Option<(K, usize)>,
+}
+
+impl<K> Default for Sums<K> {
+    fn default() -> Self {
+        Sums {
+            list: Vec::new(),
+            at: HashMap::new(),
+            last: None,
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash + Ord> Sums<K> {
+    fn add(&mut self, key: K, people: f64) {
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let next = self.list.len();
+                let i = *self.at.entry(key).or_insert(next);
+                if i == next {
+                    self.list.push((key, (0, 0.0)));
+                }
+                i
+            }
+        };
+        self.last = Some((key, i));
+        let g = &mut self.list[i].1;
+        g.0 += 1;
+        g.1 += people;
+    }
+
+    /// The sums by key.
+    fn sorted(mut self) -> Vec<(K, (u32, f64))> {
+        self.list.sort_unstable_by_key(|g| g.0);
+        self.list
+    }
 }
 
 /// Sums the report's uncovered points per (rule, unit) and per (rule, cell of `cell_m`

@@ -56,7 +56,7 @@ pub(super) fn population_within(
         return Ok(());
     }
     misplaced_notes(an, &fac, &pts, demand_pts, access, notes);
-    let nearest = access.any_within(demand_pts, &pts, dist, progress)?;
+    let reached = access.any_within(demand_pts, &pts, dist, progress)?;
     // Network mode: what a straight-line circle of the same distance would claim.
     let straight = if access.mode() == DistanceMode::Network {
         Some(Euclidean.any_within(demand_pts, &pts, dist, progress)?)
@@ -74,7 +74,7 @@ pub(super) fn population_within(
         an,
         rule,
         in_area,
-        &nearest,
+        &reached,
         straight.as_deref(),
         // People out of reach of the listed facilities are "uncovered" only when the list
         // is the whole stock; otherwise painting them would show missing data as a gap.
@@ -219,12 +219,12 @@ struct Reached {
 }
 
 /// Sums the demand points in the rule's area: covered or not, per unit and its
-/// ancestors; points out of reach go to `uncovered` (WGS84).
+/// ancestors; points out of reach go to `uncovered` (local metres).
 fn people_in_reach(
     an: &Analysis,
     rule: &Rule,
     in_area: &dyn Fn(UnitId) -> bool,
-    nearest: &[bool],
+    reached: &[bool],
     straight: Option<&[bool]>,
     mut uncovered: Option<&mut Vec<UncoveredPoint>>,
     progress: &dyn Progress,
@@ -247,7 +247,7 @@ fn people_in_reach(
         }
         let w = d.weight(rule.group);
         a_sum += w;
-        let hit = nearest[k];
+        let hit = reached[k];
         if hit {
             c_sum += w;
         } else if let (true, Some(uncovered)) = (w > 0.0, uncovered.as_deref_mut()) {
